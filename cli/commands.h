@@ -1,0 +1,14 @@
+// The dk command's verbs: each file adds one subcommand to the CLI11 app.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace dk::cli {
+
+void add_run_command(CLI::App& app);
+void add_manifest_command(CLI::App& app);
+void add_pkg_command(CLI::App& app);
+
+}  // namespace dk::cli

@@ -1,0 +1,285 @@
+/* The Dk ABI 1.0: every number, flag, status code and structure of the contract between a
+ * picoprocess and its host. C, freestanding-safe: shared by guest code (libos, conformance
+ * cases, plug-in hosts) and the harness. docs/abi.md is the reference for the semantics. */
+#ifndef DK_ABI_H
+#define DK_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#define DK_STATIC_ASSERT(c, m) static_assert(c, m)
+#else
+#define DK_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#endif
+
+#define DK_ABI_MAJOR 1u
+#define DK_ABI_MINOR 0u
+
+typedef uint64_t dk_handle_t;
+typedef int64_t dk_status_t;
+
+/* ---- Machine model (ABI.md section 1) ---- */
+#define DK_PAGE_SIZE 4096ull
+#define DK_USER_LOW 0x10000ull
+#define DK_USER_HIGH 0x7fffffff0000ull
+#define DK_URI_MAX 4095u          /* bytes, without the terminating NUL */
+#define DK_WAIT_MAX 64u           /* handles in one DkObjectsWaitAny */
+#define DK_RANDOM_MAX (1ull << 20) /* bytes in one DkRandomBitsRead */
+#define DK_TIMEOUT_INFINITE (~0ull)
+#define DK_DEFAULT_STACK (256ull * 1024)
+#define DK_EXCEPTION_DEPTH_MAX 4u
+#define DK_RED_ZONE 128u
+
+/* ---- Downcall numbers (section 3): 0xD000 + index ---- */
+#define DK_CALL_BASE 0xD000u
+#define DK_CALL_COUNT 45u
+
+/* ---- Status codes (section 4), returned negated ---- */
+#define DK_SUCCESS 0
+#define DK_E_INVAL 1
+#define DK_E_FAULT 2
+#define DK_E_BADHANDLE 3
+#define DK_E_NOMEM 4
+#define DK_E_ACCESS 5
+#define DK_E_NOENT 6
+#define DK_E_EXIST 7
+#define DK_E_AGAIN 8
+#define DK_E_TIMEOUT 9
+#define DK_E_INTERRUPTED 10
+#define DK_E_PIPE 11
+#define DK_E_NOTSUP 12
+#define DK_E_QUOTA 13
+#define DK_E_RANGE 14
+#define DK_E_BUSY 15
+#define DK_E_NOTCONN 16
+#define DK_E_CONNREFUSED 17
+#define DK_E_ISDIR 18
+#define DK_E_NOTDIR 19
+#define DK_E_WRONGTYPE 20
+#define DK_E_NAMETOOLONG 21
+#define DK_E_OVERFLOW 22
+#define DK_E_MAX 22
+
+/* ---- DkVirtualMemoryAllocate / Protect ---- */
+#define DK_ALLOC_RESERVE 1u
+#define DK_ALLOC_COMMIT 2u
+#define DK_ALLOC_REPLACE 4u
+#define DK_PROT_NONE 0u
+#define DK_PROT_READ 1u
+#define DK_PROT_WRITE 2u
+#define DK_PROT_EXEC 4u
+#define DK_PROT_GUARD 8u
+#define DK_MAP_SHARED 0x80000000u /* DkStreamMap: high bit of prot */
+
+/* ---- DkStreamOpen ---- */
+#define DK_ACCESS_RDONLY 0u
+#define DK_ACCESS_WRONLY 1u
+#define DK_ACCESS_RDWR 2u
+#define DK_ACCESS_APPEND 8u
+#define DK_CREATE_NEVER 0u
+#define DK_CREATE_TRY 1u
+#define DK_CREATE_ALWAYS 2u
+#define DK_CREATE_TRUNCATE 4u
+#define DK_OPTION_NONBLOCK 1u
+
+/* ---- DkStreamDelete ---- */
+#define DK_DELETE_ALL 0u
+#define DK_DELETE_READ 1u
+#define DK_DELETE_WRITE 2u
+
+/* ---- DkSegmentRegisterSet ---- */
+#define DK_SEGMENT_FS 1u
+#define DK_SEGMENT_GS 2u
+
+/* ---- Exceptions (section 5) ---- */
+#define DK_EXCEPTION_MEMFAULT 1u
+#define DK_EXCEPTION_ILLEGAL 2u
+#define DK_EXCEPTION_ARITHMETIC 3u
+#define DK_EXCEPTION_BREAKPOINT 4u
+#define DK_EXCEPTION_FOREIGN_TRAP 5u
+#define DK_EXCEPTION_INTERRUPT 6u
+#define DK_MEMFAULT_READ 1u
+#define DK_MEMFAULT_WRITE 2u
+#define DK_MEMFAULT_EXEC 4u
+#define DK_TRAP_SYSCALL 1u
+#define DK_TRAP_SYSENTER 2u
+#define DK_TRAP_INT 3u /* vector in bits 8..15 of detail */
+
+/* ---- Stream attributes ---- */
+#define DK_STREAM_FILE 1u
+#define DK_STREAM_DIR 2u
+#define DK_STREAM_PIPE 3u
+#define DK_STREAM_SOCKET 4u
+#define DK_STREAM_DEVICE 5u
+#define DK_STREAM_SERVER 6u
+
+/* ---- Boot info flags, image note ---- */
+#define DK_BOOT_FROM_SNAPSHOT 1ull
+#define DK_NOTE_NAME "Dk"
+#define DK_NOTE_TYPE 1u
+
+typedef struct {
+  uint32_t abi_major, abi_minor;
+  uint64_t args, args_len;  /* NUL-separated argument block */
+  uint64_t env, env_len;    /* NUL-separated KEY=VALUE block */
+  dk_handle_t stdin_h, stdout_h, stderr_h;
+  dk_handle_t parent;       /* stream to the parent, 0 for the first picoprocess */
+  uint64_t image_base;      /* load bias of the image */
+  uint64_t stack_low, stack_high;
+  uint64_t flags;           /* DK_BOOT_FROM_SNAPSHOT */
+  char name[64];            /* package name, NUL-terminated */
+} dk_boot_info;
+
+typedef struct {
+  uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+  uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+  uint64_t rip, rflags, fs_base, gs_base;
+  uint8_t fxsave[512] __attribute__((aligned(16)));
+} dk_context;
+
+typedef struct {
+  uint32_t type;
+  uint32_t detail;
+  uint64_t address;
+  dk_context context;
+} dk_exception_info;
+
+typedef struct {
+  uint32_t type;
+  uint32_t share;
+  uint64_t size;
+  uint32_t readable, writable, nonblocking, reserved;
+} dk_stream_attr;
+
+typedef struct {
+  uint32_t abi_major, abi_minor;
+  uint64_t page_size, alloc_granularity;
+  uint64_t user_low, user_high;
+  uint32_t cpu_count, reserved;
+  char host_name[32];
+} dk_system_info;
+
+/* The image note descriptor (PT_NOTE, name "Dk", type 1). */
+typedef struct {
+  uint32_t abi_major, abi_minor;
+  uint64_t thread_start;
+  uint64_t exception_dispatch;
+  uint64_t flags;
+} dk_image_note;
+
+DK_STATIC_ASSERT(sizeof(dk_boot_info) == 168, "dk_boot_info layout");
+DK_STATIC_ASSERT(__builtin_offsetof(dk_boot_info, stdin_h) == 40, "dk_boot_info.stdin_h");
+DK_STATIC_ASSERT(__builtin_offsetof(dk_boot_info, image_base) == 72, "dk_boot_info.image_base");
+DK_STATIC_ASSERT(__builtin_offsetof(dk_boot_info, name) == 104, "dk_boot_info.name");
+DK_STATIC_ASSERT(sizeof(dk_context) == 672, "dk_context layout");
+DK_STATIC_ASSERT(__builtin_offsetof(dk_context, rip) == 128, "dk_context.rip");
+DK_STATIC_ASSERT(__builtin_offsetof(dk_context, fxsave) == 160, "dk_context.fxsave");
+DK_STATIC_ASSERT(sizeof(dk_exception_info) == 688, "dk_exception_info layout");
+DK_STATIC_ASSERT(__builtin_offsetof(dk_exception_info, context) == 16, "dk_exception_info.context");
+DK_STATIC_ASSERT(sizeof(dk_stream_attr) == 32, "dk_stream_attr layout");
+DK_STATIC_ASSERT(sizeof(dk_system_info) == 80, "dk_system_info layout");
+DK_STATIC_ASSERT(__builtin_offsetof(dk_system_info, host_name) == 48, "dk_system_info.host_name");
+DK_STATIC_ASSERT(sizeof(dk_image_note) == 32, "dk_image_note layout");
+
+/* ---- The one table of calls ----
+ * X(index, Name, (argument kinds), ("argument names"))
+ * Argument kinds say how the dispatcher checks and copies each register, and how traces and
+ * reports print it. A buffer's length comes from the argument right after it: a value
+ * (..._LEN_NEXT) or a u64 in/out pointer (..._COUNT_NEXT). Every other table in the project
+ * (dispatch, the Host interface, tracing, printing, conformance coverage, libos stubs) is
+ * generated from this list. */
+#define DK_ARG_NONE 0          /* unused slot */
+#define DK_ARG_U32 1           /* scalar, low 32 bits */
+#define DK_ARG_U64 2           /* scalar */
+#define DK_ARG_I64 3           /* signed scalar */
+#define DK_ARG_HANDLE 4        /* dk_handle_t by value */
+#define DK_ARG_ADDR 5          /* guest address, not dereferenced by the dispatcher */
+#define DK_ARG_URI 6           /* NUL-terminated string, at most DK_URI_MAX bytes */
+#define DK_ARG_BUF_IN_LEN_NEXT 7    /* input bytes, length = next argument */
+#define DK_ARG_BUF_IN_COUNT_NEXT 8  /* input bytes, length = *next argument (u64 in/out) */
+#define DK_ARG_BUF_OUT_LEN_NEXT 9   /* output bytes, room = next argument */
+#define DK_ARG_BUF_OUT_COUNT_NEXT 10 /* output bytes, room = *next argument (u64 in/out) */
+#define DK_ARG_U64_INOUT 11    /* u64* read and written */
+#define DK_ARG_ADDR_INOUT 12   /* void** read and written */
+#define DK_ARG_HANDLE_OUT 13   /* dk_handle_t* written */
+#define DK_ARG_U32_OUT 14      /* uint32_t* written */
+#define DK_ARG_U32_OUT_OPT 15  /* uint32_t* written, may be NULL */
+#define DK_ARG_I64_OUT 16      /* int64_t* written */
+#define DK_ARG_HANDLES_IN 17   /* const dk_handle_t[n], n = first argument */
+#define DK_ARG_CONTEXT_IN 18   /* const dk_context* */
+#define DK_ARG_ATTR_IN 19      /* const dk_stream_attr* */
+#define DK_ARG_ATTR_OUT 20     /* dk_stream_attr* written */
+#define DK_ARG_SYSINFO_OUT 21  /* dk_system_info*, room = next argument */
+#define DK_ARG_U64_OUT 22      /* uint64_t* written */
+#define DK_ARG_KIND_COUNT 23
+
+#define DK_CALL_LIST(X)                                                                          \
+  X(1, DkVirtualMemoryAllocate, (DK_ARG_ADDR_INOUT, DK_ARG_U64, DK_ARG_U32, DK_ARG_U32),          \
+    ("addr", "size", "alloc", "prot"))                                                           \
+  X(2, DkVirtualMemoryFree, (DK_ARG_ADDR, DK_ARG_U64), ("addr", "size"))                         \
+  X(3, DkVirtualMemoryProtect, (DK_ARG_ADDR, DK_ARG_U64, DK_ARG_U32), ("addr", "size", "prot"))  \
+  X(4, DkThreadCreate, (DK_ARG_U64, DK_ARG_ADDR, DK_ARG_HANDLE_OUT), ("arg", "stack_top", "thread")) \
+  X(5, DkThreadExit, (), ())                                                                     \
+  X(6, DkThreadDelayExecution, (DK_ARG_U64_INOUT), ("ns"))                                       \
+  X(7, DkThreadYieldExecution, (), ())                                                           \
+  X(8, DkThreadResume, (DK_ARG_HANDLE), ("thread"))                                              \
+  X(9, DkSemaphoreCreate, (DK_ARG_U32, DK_ARG_U32, DK_ARG_HANDLE_OUT), ("initial", "max", "sem")) \
+  X(10, DkSemaphoreRelease, (DK_ARG_HANDLE, DK_ARG_U32, DK_ARG_U32_OUT_OPT),                     \
+    ("sem", "count", "previous"))                                                                \
+  X(11, DkSemaphorePeek, (DK_ARG_HANDLE, DK_ARG_U32_OUT), ("sem", "count"))                      \
+  X(12, DkNotificationEventCreate, (DK_ARG_U32, DK_ARG_HANDLE_OUT), ("signaled", "ev"))          \
+  X(13, DkSynchronizationEventCreate, (DK_ARG_U32, DK_ARG_HANDLE_OUT), ("signaled", "ev"))       \
+  X(14, DkEventSet, (DK_ARG_HANDLE), ("ev"))                                                     \
+  X(15, DkEventClear, (DK_ARG_HANDLE), ("ev"))                                                   \
+  X(16, DkObjectsWaitAny, (DK_ARG_U32, DK_ARG_HANDLES_IN, DK_ARG_U64, DK_ARG_U32_OUT),           \
+    ("n", "handles", "timeout_ns", "index"))                                                     \
+  X(17, DkProcessCreate,                                                                         \
+    (DK_ARG_URI, DK_ARG_BUF_IN_LEN_NEXT, DK_ARG_U64, DK_ARG_HANDLE_OUT, DK_ARG_HANDLE_OUT),      \
+    ("uri", "args", "args_len", "process", "stream"))                                            \
+  X(18, DkProcessExit, (DK_ARG_I64), ("code"))                                                   \
+  X(19, DkProcessExitCodeQuery, (DK_ARG_HANDLE, DK_ARG_I64_OUT), ("process", "code"))            \
+  X(20, DkProcessSnapshot, (DK_ARG_HANDLE, DK_ARG_U64, DK_ARG_U32_OUT), ("stream", "flags", "restored")) \
+  X(21, DkStreamOpen,                                                                            \
+    (DK_ARG_URI, DK_ARG_U32, DK_ARG_U32, DK_ARG_U32, DK_ARG_U32, DK_ARG_HANDLE_OUT),             \
+    ("uri", "access", "share", "create", "options", "stream"))                                   \
+  X(22, DkStreamRead, (DK_ARG_HANDLE, DK_ARG_U64, DK_ARG_BUF_OUT_COUNT_NEXT, DK_ARG_U64_INOUT),  \
+    ("stream", "offset", "buf", "count"))                                                        \
+  X(23, DkStreamWrite, (DK_ARG_HANDLE, DK_ARG_U64, DK_ARG_BUF_IN_COUNT_NEXT, DK_ARG_U64_INOUT),  \
+    ("stream", "offset", "buf", "count"))                                                        \
+  X(24, DkStreamMap, (DK_ARG_HANDLE, DK_ARG_ADDR_INOUT, DK_ARG_U32, DK_ARG_U64, DK_ARG_U64),     \
+    ("stream", "addr", "prot", "offset", "size"))                                                \
+  X(25, DkStreamUnmap, (DK_ARG_ADDR, DK_ARG_U64), ("addr", "size"))                              \
+  X(26, DkStreamSetLength, (DK_ARG_HANDLE, DK_ARG_U64), ("stream", "length"))                    \
+  X(27, DkStreamFlush, (DK_ARG_HANDLE), ("stream"))                                              \
+  X(28, DkStreamDelete, (DK_ARG_HANDLE, DK_ARG_U32), ("stream", "which"))                        \
+  X(29, DkStreamWaitForClient, (DK_ARG_HANDLE, DK_ARG_HANDLE_OUT), ("server", "client"))         \
+  X(30, DkStreamAttributesQuery, (DK_ARG_URI, DK_ARG_ATTR_OUT), ("uri", "attr"))                 \
+  X(31, DkStreamAttributesQueryByHandle, (DK_ARG_HANDLE, DK_ARG_ATTR_OUT), ("stream", "attr"))   \
+  X(32, DkStreamAttributesSetByHandle, (DK_ARG_HANDLE, DK_ARG_ATTR_IN), ("stream", "attr"))      \
+  X(33, DkStreamGetName, (DK_ARG_HANDLE, DK_ARG_BUF_OUT_COUNT_NEXT, DK_ARG_U64_INOUT),           \
+    ("stream", "buf", "size"))                                                                   \
+  X(34, DkStreamChangeName, (DK_ARG_HANDLE, DK_ARG_URI), ("stream", "new_uri"))                  \
+  X(35, DkObjectReference, (DK_ARG_HANDLE, DK_ARG_HANDLE_OUT), ("object", "copy"))               \
+  X(36, DkObjectClose, (DK_ARG_HANDLE), ("object"))                                              \
+  X(37, DkSendHandle, (DK_ARG_HANDLE, DK_ARG_HANDLE), ("pipe", "cargo"))                         \
+  X(38, DkReceiveHandle, (DK_ARG_HANDLE, DK_ARG_HANDLE_OUT), ("pipe", "cargo"))                  \
+  X(39, DkSystemTimeQuery, (DK_ARG_U64_OUT), ("ns"))                                             \
+  X(40, DkRandomBitsRead, (DK_ARG_BUF_OUT_LEN_NEXT, DK_ARG_U64), ("buf", "size"))                \
+  X(41, DkInstructionCacheFlush, (DK_ARG_ADDR, DK_ARG_U64), ("addr", "size"))                    \
+  X(42, DkSegmentRegisterSet, (DK_ARG_U32, DK_ARG_U64), ("reg", "base"))                         \
+  X(43, DkExceptionReturn, (DK_ARG_CONTEXT_IN), ("ctx"))                                         \
+  X(44, DkSystemInfoQuery, (DK_ARG_SYSINFO_OUT, DK_ARG_U64), ("info", "size"))                   \
+  X(45, DkDebugOutput, (DK_ARG_BUF_IN_LEN_NEXT, DK_ARG_U64), ("buf", "size"))
+
+/* Call numbers as constants: DK_CALL_DkStreamOpen == 0xD015. */
+enum {
+#define DK_X_NUMBER(idx, name, kinds, names) DK_CALL_##name = DK_CALL_BASE + idx,
+  DK_CALL_LIST(DK_X_NUMBER)
+#undef DK_X_NUMBER
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DK_ABI_H */

@@ -1,0 +1,63 @@
+// Handles: a picoprocess's table from dk_handle_t to host objects. Values are deterministic
+// (allocated in order, never reused while the table lives), so two runs see the same handles.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+
+#include "dk/abi.h"
+
+namespace dk {
+
+// What a handle can name. The ABI's handle kinds; a host derives its own objects from HostObject.
+enum class ObjectKind : uint32_t {
+  Semaphore = 1,
+  NotificationEvent,
+  SynchronizationEvent,
+  Thread,
+  Process,
+  Stream,
+};
+
+class HostObject {
+ public:
+  explicit HostObject(ObjectKind kind) : kind_(kind) {}
+  virtual ~HostObject() = default;
+  ObjectKind kind() const { return kind_; }
+
+ private:
+  ObjectKind kind_;
+};
+
+class HandleTable {
+ public:
+  // First handle value a table hands out; not 0, and not small so forged low numbers miss.
+  static constexpr dk_handle_t kFirst = 0x10;
+
+  // Adds an object; returns its new handle, or 0 when the table holds `limit` handles.
+  dk_handle_t insert(std::shared_ptr<HostObject> obj);
+  // The object, or nullptr when the handle is not live.
+  std::shared_ptr<HostObject> get(dk_handle_t h) const;
+  // Looks up and checks the kind: 0, -DK_E_BADHANDLE or -DK_E_WRONGTYPE.
+  template <class T>
+  dk_status_t get_as(dk_handle_t h, ObjectKind kind, std::shared_ptr<T>& out) const {
+    auto obj = get(h);
+    if (!obj) return -DK_E_BADHANDLE;
+    if (obj->kind() != kind) return -DK_E_WRONGTYPE;
+    out = std::static_pointer_cast<T>(obj);
+    return 0;
+  }
+  // Removes the handle; false when it was not live.
+  bool erase(dk_handle_t h);
+  size_t size() const { return table_.size(); }
+  void set_limit(size_t limit) { limit_ = limit; }
+  const std::map<dk_handle_t, std::shared_ptr<HostObject>>& entries() const { return table_; }
+
+ private:
+  std::map<dk_handle_t, std::shared_ptr<HostObject>> table_;
+  dk_handle_t next_ = kFirst;
+  size_t limit_ = 0;  // 0: no limit
+};
+
+}  // namespace dk
