@@ -22,7 +22,9 @@ function(dk_guest_image name)
   target_link_libraries(${name} PRIVATE ${G_LIBS} gcc)
   set_target_properties(${name} PROPERTIES POSITION_INDEPENDENT_CODE OFF
                         RUNTIME_OUTPUT_DIRECTORY ${DK_GUEST_DIR})
+  add_dependencies(dk_guest_all ${name})
 endfunction()
 
 # Every guest image lands in ${DK_GUEST_DIR}, where tests and the CLI find them.
 set(DK_GUEST_DIR ${CMAKE_BINARY_DIR}/guest)
+add_custom_target(dk_guest_all)
