@@ -1,0 +1,80 @@
+// The C++ call table, expanded from DK_CALL_LIST.
+#include "dk/calls.h"
+
+namespace dk {
+namespace {
+
+#define DK_UNPAREN(...) __VA_ARGS__
+
+constexpr CallDesc make_desc(uint32_t index, std::string_view name,
+                             std::initializer_list<int> kinds,
+                             std::initializer_list<std::string_view> names) {
+  CallDesc d;
+  d.index = index;
+  d.name = name;
+  d.nargs = static_cast<uint8_t>(kinds.size());
+  size_t i = 0;
+  for (int k : kinds) d.kinds[i++] = static_cast<uint8_t>(k);
+  i = 0;
+  for (auto n : names) d.arg_names[i++] = n;
+  return d;
+}
+
+constexpr std::array<CallDesc, DK_CALL_COUNT> kCalls = {{
+#define DK_X_DESC(idx, name, kinds, names) \
+  make_desc(idx, #name, {DK_UNPAREN kinds}, {DK_UNPAREN names}),
+    DK_CALL_LIST(DK_X_DESC)
+#undef DK_X_DESC
+}};
+
+constexpr bool table_is_dense() {
+  for (uint32_t i = 0; i < kCalls.size(); ++i) {
+    if (kCalls[i].index != i + 1) return false;
+    for (uint32_t a = 0; a < kCalls[i].nargs; ++a) {
+      if (kCalls[i].kinds[a] == DK_ARG_NONE || kCalls[i].kinds[a] >= DK_ARG_KIND_COUNT) return false;
+      if (kCalls[i].arg_names[a].empty()) return false;
+    }
+  }
+  return true;
+}
+static_assert(table_is_dense(), "DK_CALL_LIST must list calls 1..45 in order, with a name per argument");
+
+constexpr std::string_view kStatusNames[] = {
+    "OK",     "INVAL",   "FAULT",  "BADHANDLE", "NOMEM",   "ACCESS",     "NOENT",  "EXIST",
+    "AGAIN",  "TIMEOUT", "INTERRUPTED", "PIPE", "NOTSUP",  "QUOTA",      "RANGE",  "BUSY",
+    "NOTCONN", "CONNREFUSED", "ISDIR", "NOTDIR", "WRONGTYPE", "NAMETOOLONG", "OVERFLOW"};
+static_assert(std::size(kStatusNames) == DK_E_MAX + 1);
+
+constexpr std::string_view kKindNames[] = {
+    "none",     "u32",     "u64",       "i64",        "handle",     "addr",
+    "uri",      "buf_in",  "buf_in",    "buf_out",    "buf_out",    "u64_inout",
+    "addr_inout", "handle_out", "u32_out", "u32_out_opt", "i64_out", "handles_in",
+    "context_in", "attr_in", "attr_out", "sysinfo_out", "u64_out"};
+static_assert(std::size(kKindNames) == DK_ARG_KIND_COUNT);
+
+}  // namespace
+
+const CallDesc* call_desc(uint32_t index) {
+  if (index < 1 || index > DK_CALL_COUNT) return nullptr;
+  return &kCalls[index - 1];
+}
+
+const CallDesc* call_desc_for_number(uint64_t number) {
+  if (number <= DK_CALL_BASE || number > DK_CALL_BASE + DK_CALL_COUNT) return nullptr;
+  return &kCalls[number - DK_CALL_BASE - 1];
+}
+
+const std::array<CallDesc, DK_CALL_COUNT>& all_calls() { return kCalls; }
+
+std::string_view status_name(dk_status_t status) {
+  if (status > 0) return "E?";
+  uint64_t code = static_cast<uint64_t>(-status);
+  if (code > DK_E_MAX) return "E?";
+  return kStatusNames[code];
+}
+
+std::string_view arg_kind_name(uint8_t kind) {
+  return kind < DK_ARG_KIND_COUNT ? kKindNames[kind] : "?";
+}
+
+}  // namespace dk
