@@ -55,7 +55,9 @@ class Host {
 
   // Value of rdtsc for a picoprocess that has executed `tick` ticks.
   virtual uint64_t cycle_counter(const CallContext& cx) = 0;
-  // Where a picoprocess's console and debug output go is the host's business.
+  // The launcher opened boot-info handle `h` as the picoprocess's stdin (0), stdout (1) or
+  // stderr (2) through DkStreamOpen; a host may route console output by it.
+  virtual void bind_std_handle(CallContext& /*cx*/, int /*which*/, dk_handle_t /*h*/) {}
 
 #define DK_X_METHOD(idx, name, kinds, names) virtual dk_status_t name(CallContext& cx, Call& call);
   DK_CALL_LIST(DK_X_METHOD)
