@@ -1,0 +1,237 @@
+// The dispatcher's checks, against a fake guest memory with a few known regions: every
+// pointer kind refused when NULL, unmapped, in the kernel half, straddling into unmapped or
+// read-only memory, or with an overflowing length; and the host never called then.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+
+#include "dk/dispatcher.h"
+
+namespace dk {
+namespace {
+
+class FakeMemory : public GuestMemory {
+ public:
+  // Pages: [0x10000, 0x12000) RW, [0x12000, 0x13000) R only; nothing else.
+  FakeMemory() : bytes_(0x3000, 0) {}
+  static constexpr uint64_t kBase = 0x10000, kRwEnd = 0x12000, kEnd = 0x13000;
+
+  bool check(uint64_t addr, uint64_t len, uint32_t access) const override {
+    if (len == 0) return true;
+    if (addr + len < addr) return false;
+    if (addr < kBase || addr + len > kEnd) return false;
+    if ((access & DK_PROT_WRITE) && addr + len > kRwEnd) return false;
+    return true;
+  }
+  bool read(uint64_t addr, void* dst, uint64_t len) const override {
+    if (!check(addr, len, DK_PROT_READ)) return false;
+    memcpy(dst, bytes_.data() + (addr - kBase), len);
+    return true;
+  }
+  bool write(uint64_t addr, const void* src, uint64_t len) override {
+    if (!check(addr, len, DK_PROT_WRITE)) return false;
+    memcpy(bytes_.data() + (addr - kBase), src, len);
+    return true;
+  }
+  dk_status_t read_cstr(uint64_t addr, uint64_t max, std::string& out) const override {
+    out.clear();
+    for (uint64_t i = 0; i <= max; ++i) {
+      char c;
+      if (!read(addr + i, &c, 1)) return -DK_E_FAULT;
+      if (c == 0) return 0;
+      out.push_back(c);
+    }
+    return -DK_E_NAMETOOLONG;
+  }
+  void poke(uint64_t addr, const void* src, size_t n) { memcpy(bytes_.data() + (addr - kBase), src, n); }
+  template <class T>
+  T peek(uint64_t addr) const {
+    T v;
+    memcpy(&v, bytes_.data() + (addr - kBase), sizeof v);
+    return v;
+  }
+
+ private:
+  std::vector<uint8_t> bytes_;
+};
+
+class NullControl : public GuestControl {
+ public:
+  dk_status_t vm_allocate(uint64_t&, uint64_t, uint32_t, uint32_t) override { return 0; }
+  dk_status_t vm_free(uint64_t, uint64_t) override { return 0; }
+  dk_status_t vm_protect(uint64_t, uint64_t, uint32_t) override { return 0; }
+  uint64_t committed_bytes() const override { return 0; }
+  dk_status_t set_segment(uint32_t, uint64_t) override { return 0; }
+  dk_status_t exception_return(const dk_context&) override { return 0; }
+  void thread_exit() override {}
+  void process_exit(int64_t) override {}
+};
+
+// Records what reached it and answers with fixed outputs.
+class RecordingHost : public Host {
+ public:
+  std::string_view name() const override { return "test"; }
+  uint64_t cycle_counter(const CallContext&) override { return 0; }
+  dk_status_t serve(CallContext&, Call& call) override {
+    ++served;
+    last = call;
+    switch (call.index) {
+      case 11: call.set_out(1, 7); break;                 // DkSemaphorePeek
+      case 22: call.out_bytes.assign(call.room, 0xab);    // DkStreamRead
+               call.set_out(3, call.room); break;
+      case 33: call.set_out(2, 100); return -DK_E_OVERFLOW;  // DkStreamGetName: size needed
+      case 9: call.set_out(2, 0x55); break;
+    }
+    return result;
+  }
+  int served = 0;
+  Call last;
+  dk_status_t result = 0;
+};
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  dk_status_t call(uint32_t index, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0,
+                   uint64_t a3 = 0, uint64_t a4 = 0, uint64_t a5 = 0) {
+    TrapRegs r{DK_CALL_BASE + index, a0, a1, a2, a3, a4, a5};
+    CallContext cx{mem, ctl, handles};
+    return dispatcher.dispatch(cx, r, scratch);
+  }
+  FakeMemory mem;
+  NullControl ctl;
+  HandleTable handles;
+  RecordingHost host;
+  Dispatcher dispatcher{host};
+  Call scratch;
+};
+
+constexpr uint64_t kRw = FakeMemory::kBase;
+constexpr uint64_t kRo = FakeMemory::kRwEnd;
+constexpr uint64_t kKernel = 0xffff800000001000ull;
+
+TEST_F(DispatcherTest, CallTableIsComplete) {
+  EXPECT_EQ(all_calls().size(), 45u);
+  EXPECT_EQ(call_desc(21)->name, "DkStreamOpen");
+  EXPECT_EQ(call_desc_for_number(0xD000 + 45)->name, "DkDebugOutput");
+  EXPECT_EQ(call_desc_for_number(0xD000), nullptr);
+  EXPECT_EQ(call_desc_for_number(0xD000 + 46), nullptr);
+  EXPECT_EQ(call_desc_for_number(1), nullptr);
+  EXPECT_EQ(DK_CALL_DkStreamOpen, 0xD015);
+  EXPECT_EQ(status_name(-DK_E_OVERFLOW), "OVERFLOW");
+  EXPECT_EQ(status_name(0), "OK");
+}
+
+TEST_F(DispatcherTest, OutputPointerChecks) {
+  // DkSemaphorePeek(h, u32* count)
+  EXPECT_EQ(call(11, 0x10, kRw), 0);
+  EXPECT_EQ(mem.peek<uint32_t>(kRw), 7u);
+  EXPECT_EQ(call(11, 0x10, 0), -DK_E_FAULT) << "NULL";
+  EXPECT_EQ(call(11, 0x10, 0x5000), -DK_E_FAULT) << "unmapped";
+  EXPECT_EQ(call(11, 0x10, kKernel), -DK_E_FAULT) << "kernel half";
+  EXPECT_EQ(call(11, 0x10, kRo), -DK_E_FAULT) << "read-only output";
+  EXPECT_EQ(call(11, 0x10, FakeMemory::kRwEnd - 2), -DK_E_FAULT) << "straddles into read-only";
+  EXPECT_EQ(call(11, 0x10, FakeMemory::kEnd - 2), -DK_E_FAULT) << "straddles into unmapped";
+  EXPECT_EQ(host.served, 1) << "refused calls never reach the host";
+}
+
+TEST_F(DispatcherTest, OptionalOutputMayBeNull) {
+  // DkSemaphoreRelease(h, count, u32* previous /* may be NULL */)
+  EXPECT_EQ(call(10, 0x10, 1, 0), 0);
+  EXPECT_EQ(call(10, 0x10, 1, kRo), -DK_E_FAULT);
+}
+
+TEST_F(DispatcherTest, InputBufferChecks) {
+  // DkDebugOutput(buf, size)
+  mem.poke(kRw, "hello", 5);
+  EXPECT_EQ(call(45, kRw, 5), 0);
+  EXPECT_EQ(std::string(host.last.in_bytes.begin(), host.last.in_bytes.end()), "hello");
+  EXPECT_EQ(call(45, kRo, 16), 0) << "input may be read-only";
+  EXPECT_EQ(call(45, 0, 5), -DK_E_FAULT);
+  EXPECT_EQ(call(45, 0, 0), 0) << "an empty buffer touches nothing";
+  EXPECT_EQ(call(45, kRw, ~0ull), -DK_E_FAULT) << "length overflow";
+  EXPECT_EQ(call(45, kRw, 0x8000000000000000ull), -DK_E_FAULT) << "negative length";
+  EXPECT_EQ(call(45, FakeMemory::kEnd - 4, 8), -DK_E_FAULT) << "straddles the end";
+  EXPECT_EQ(call(45, kKernel, 8), -DK_E_FAULT);
+}
+
+TEST_F(DispatcherTest, CountedBuffers) {
+  // DkStreamWrite(h, off, buf, u64* count): the count pointer is read and written.
+  uint64_t n = 4;
+  mem.poke(kRw + 0x100, &n, 8);
+  mem.poke(kRw, "abcd", 4);
+  EXPECT_EQ(call(23, 0x10, 0, kRw, kRw + 0x100), 0);
+  EXPECT_EQ(host.last.in_bytes.size(), 4u);
+  EXPECT_EQ(call(23, 0x10, 0, kRw, kRo), -DK_E_FAULT) << "count must be writable";
+  n = 0x10000;
+  mem.poke(kRw + 0x100, &n, 8);
+  EXPECT_EQ(call(23, 0x10, 0, kRw, kRw + 0x100), -DK_E_FAULT) << "count beyond the buffer";
+  // DkStreamRead: output buffer of *count bytes; the host's bytes are copied out.
+  n = 16;
+  mem.poke(kRw + 0x100, &n, 8);
+  EXPECT_EQ(call(22, 0x10, 0, kRw + 0x200, kRw + 0x100), 0);
+  EXPECT_EQ(mem.peek<uint8_t>(kRw + 0x200 + 15), 0xab);
+  EXPECT_EQ(mem.peek<uint8_t>(kRw + 0x200 + 16), 0);
+  EXPECT_EQ(call(22, 0x10, 0, kRo, kRw + 0x100), -DK_E_FAULT) << "read-only destination";
+}
+
+TEST_F(DispatcherTest, InOutWrittenOnFailureWhenHostSaysSo) {
+  // DkStreamGetName: OVERFLOW with *size = the size needed.
+  uint64_t n = 8;
+  mem.poke(kRw + 0x100, &n, 8);
+  EXPECT_EQ(call(33, 0x10, kRw, kRw + 0x100), -DK_E_OVERFLOW);
+  EXPECT_EQ(mem.peek<uint64_t>(kRw + 0x100), 100u);
+}
+
+TEST_F(DispatcherTest, HandleOutputNotWrittenOnFailure) {
+  uint64_t marker = 0x1234;
+  mem.poke(kRw, &marker, 8);
+  host.result = -DK_E_INVAL;
+  EXPECT_EQ(call(9, 1, 1, kRw), -DK_E_INVAL);
+  EXPECT_EQ(mem.peek<uint64_t>(kRw), 0x55u) << "the host marked it written";
+  host.result = 0;
+}
+
+TEST_F(DispatcherTest, UriChecks) {
+  mem.poke(kRw, "dev:console", 12);
+  EXPECT_EQ(call(30, kRw, kRw + 0x100), 0);
+  EXPECT_EQ(host.last.uri, "dev:console");
+  EXPECT_EQ(call(30, 0, kRw + 0x100), -DK_E_FAULT);
+  // No NUL before the end of mapped memory.
+  std::vector<char> fill(0x1000, 'a');
+  mem.poke(kRo, fill.data(), fill.size());
+  EXPECT_EQ(call(30, kRo + 0x800, kRw + 0x100), -DK_E_FAULT);
+  // Over-long: 4096 bytes without a NUL inside mapped memory.
+  std::vector<char> longuri(0x1800, 'b');
+  mem.poke(kRw, longuri.data(), longuri.size());
+  EXPECT_EQ(call(30, kRw, kRw + 0x1900), -DK_E_NAMETOOLONG);
+}
+
+TEST_F(DispatcherTest, HandleArrayChecks) {
+  dk_handle_t hs[2] = {0x10, 0x11};
+  mem.poke(kRw, hs, sizeof hs);
+  EXPECT_EQ(call(16, 2, kRw, 0, kRw + 0x100), 0);
+  EXPECT_EQ(host.last.handles.size(), 2u);
+  EXPECT_EQ(call(16, 0, kRw, 0, kRw + 0x100), -DK_E_INVAL);
+  EXPECT_EQ(call(16, 65, kRw, 0, kRw + 0x100), -DK_E_INVAL);
+  EXPECT_EQ(call(16, 64, FakeMemory::kEnd - 8, 0, kRw + 0x100), -DK_E_FAULT);
+  EXPECT_EQ(call(16, 0x100000002ull, kRw, 0, kRw + 0x100), 0) << "n is a u32";
+}
+
+TEST_F(DispatcherTest, RandomSizeLimitAndSysinfoRoom) {
+  EXPECT_EQ(call(40, kRw, DK_RANDOM_MAX + 1), -DK_E_INVAL);
+  EXPECT_EQ(call(40, kRw, 16), 0);
+  // DkSystemInfoQuery writes at most `size` bytes: a small room fits in read-write memory.
+  EXPECT_EQ(call(44, FakeMemory::kRwEnd - 8, 8), 0);
+  EXPECT_EQ(call(44, FakeMemory::kRwEnd - 8, 16), -DK_E_FAULT);
+}
+
+TEST_F(DispatcherTest, ForeignNumberNeverReachesHost) {
+  TrapRegs r{1, 0, 0, 0, 0, 0, 0};
+  CallContext cx{mem, ctl, handles};
+  EXPECT_EQ(dispatcher.dispatch(cx, r, scratch), -DK_E_NOTSUP);
+  EXPECT_EQ(host.served, 0);
+}
+
+}  // namespace
+}  // namespace dk
