@@ -7,6 +7,11 @@ class App;
 
 namespace dk::cli {
 
+// Thrown by a verb to end dk with `status` once its output is written.
+struct Exit {
+  int status;
+};
+
 void add_run_command(CLI::App& app);
 void add_manifest_command(CLI::App& app);
 void add_pkg_command(CLI::App& app);

@@ -1,0 +1,119 @@
+// dk run: load an image and run it as a picoprocess on a host, with the picoprocess's
+// console on dk's own stdio, and dk's exit status telling how the picoprocess ended.
+#include <CLI/CLI.hpp>
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+#include "commands.h"
+#include "dk/elf_image.h"
+#include "dk/run.h"
+#include "dk/sim_host.h"
+#include "json.h"
+
+namespace dk::cli {
+namespace {
+
+struct RunArgs {
+  std::string target;
+  std::vector<std::string> guest_args;
+  uint64_t seed = 0;
+  std::string host = "sim";
+  bool json = false;
+  uint64_t max_ticks = 0;
+  std::string debug_log;
+};
+
+std::string_view end_name(RunResult::End e) {
+  switch (e) {
+    case RunResult::End::Exited: return "exited";
+    case RunResult::End::UnhandledException: return "exception";
+    case RunResult::End::LoadError: return "load-error";
+    case RunResult::End::TickLimit: return "tick-limit";
+    case RunResult::End::HostError: return "host-error";
+  }
+  return "?";
+}
+
+[[noreturn]] void fail(const std::string& msg, int status = 2) {
+  fprintf(stderr, "dk: %s\n", msg.c_str());
+  throw Exit{status};
+}
+
+std::vector<uint8_t> read_image(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) fail("run: " + path + ": no such file");
+  if (S_ISDIR(st.st_mode)) fail("run: " + path + ": is a folder; package folders need a manifest.yaml");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("run: " + path + ": cannot be read");
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void run(const RunArgs& a) {
+  if (a.host != "sim") fail("run: --host " + a.host + ": only 'sim' is available in this build");
+  LaunchSpec spec;
+  spec.image = read_image(a.target);
+  std::string base = a.target.substr(a.target.find_last_of('/') + 1);
+  spec.name = base;
+  spec.args.push_back(base);
+  spec.args.insert(spec.args.end(), a.guest_args.begin(), a.guest_args.end());
+
+  StdioConsole stdio;
+  CapturedConsole captured;
+  std::string debug;
+  SimConfig cfg;
+  cfg.seed = a.seed;
+  cfg.console = a.json ? static_cast<Console*>(&captured) : &stdio;
+  cfg.debug_log = &debug;
+  SimHost host(cfg);
+  RunOptions opts;
+  opts.max_ticks = a.max_ticks;
+
+  RunResult r;
+  try {
+    r = run_picoprocess(host, spec, opts);
+  } catch (const ElfError& e) {
+    fail("run: " + a.target + ": " + e.what());
+  }
+  if (!a.debug_log.empty()) {
+    std::ofstream out(a.debug_log, std::ios::binary);
+    out << debug;
+    if (!out) fail("run: cannot write " + a.debug_log);
+  }
+  if (a.json) {
+    JsonObject o;
+    o.add("end", end_name(r.end)).add("exit_code", r.exit_code).add("status", r.shell_status());
+    o.add("ticks", r.ticks).add("downcalls", r.downcalls);
+    if (r.end != RunResult::End::Exited) {
+      o.add("reason", r.reason).add("exception_type", static_cast<uint64_t>(r.exception_type));
+      o.add("address", r.address).add("rip", r.rip).add("instruction", r.instruction);
+    }
+    o.add("stdout", captured.out).add("stderr", captured.err);
+    printf("%s\n", o.str().c_str());
+  } else if (r.end != RunResult::End::Exited) {
+    fflush(stdout);
+    fprintf(stderr, "dk: %s\n", r.reason.c_str());
+  }
+  throw Exit{r.shell_status()};
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app) {
+  auto a = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand("run", "Run an image as a picoprocess");
+  cmd->add_option("image", a->target, "Guest ELF image")->required();
+  cmd->add_option("args", a->guest_args, "Arguments after --, passed to the picoprocess");
+  cmd->add_option("--seed", a->seed, "Seed of the simulated host's random bits")->default_val(0);
+  cmd->add_option("--host", a->host, "Host: sim")->default_val("sim");
+  cmd->add_option("--max-ticks", a->max_ticks, "End the picoprocess after this many ticks (0: none)");
+  cmd->add_option("--debug-log", a->debug_log, "Write the picoprocess's DkDebugOutput to FILE");
+  cmd->add_flag("--json", a->json, "Print the result (and the captured console) as JSON");
+  cmd->callback([a] { run(*a); });
+}
+
+}  // namespace dk::cli
