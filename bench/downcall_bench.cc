@@ -1,0 +1,88 @@
+// The null downcall: a guest loop of DkSemaphorePeek through the whole path (syscall hook,
+// dispatcher, SimHost), next to a bare Unicorn syscall hook that only writes rax, in one run.
+#include <benchmark/benchmark.h>
+#include <unicorn/unicorn.h>
+
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+#include "dk/run.h"
+#include "dk/sim_host.h"
+
+namespace {
+
+std::vector<uint8_t> read_guest(const char* name) {
+  std::ifstream in(std::string(DK_GUEST_DIR) + "/" + name, std::ios::binary);
+  if (!in) throw std::runtime_error(std::string("missing guest image ") + name);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+double run_seconds(const std::vector<uint8_t>& image) {
+  dk::SimHost host({});
+  dk::LaunchSpec spec;
+  spec.image = image;
+  spec.name = "null_loop";
+  spec.args = {"null_loop"};
+  auto t0 = std::chrono::steady_clock::now();
+  dk::RunResult r = dk::run_picoprocess(host, spec);
+  auto t1 = std::chrono::steady_clock::now();
+  if (r.end != dk::RunResult::End::Exited) throw std::runtime_error("null loop did not exit: " + r.reason);
+  return std::chrono::duration<double>(t1 - t0).count();
+}
+
+constexpr double kCalls = 1000000;
+
+// Per call: (time of 1M calls - time of 0 calls) / 1M, so start-up is not counted.
+void BM_NullDowncall(benchmark::State& state) {
+  auto loop = read_guest("bench_null_loop_1000000");
+  auto empty = read_guest("bench_null_loop_0");
+  double total = 0;
+  for (auto _ : state) {
+    double with = run_seconds(loop);
+    double without = run_seconds(empty);
+    double per_call = (with - without) / kCalls;
+    state.SetIterationTime(per_call);
+    total += per_call;
+  }
+  state.counters["ns_per_call"] = total / static_cast<double>(state.iterations()) * 1e9;
+}
+BENCHMARK(BM_NullDowncall)->UseManualTime()->Unit(benchmark::kNanosecond)->Iterations(5);
+
+void bare_hook(uc_engine* uc, void*) {
+  uint64_t zero = 0;
+  uc_reg_write(uc, UC_X86_REG_RAX, &zero);
+}
+
+// The same loop shape on a bare engine: mov eax, N; syscall; dec r12; jnz; with a hook
+// that only writes rax.
+void BM_BareUnicornSyscallHook(benchmark::State& state) {
+  const uint8_t code[] = {0xb8, 0x0b, 0xd0, 0x00, 0x00,  // mov eax, 0xd00b
+                          0x0f, 0x05,                    // syscall
+                          0x49, 0xff, 0xcc,              // dec r12
+                          0x75, 0xf4};                   // jnz -12
+  const uint64_t base = 0x10000;
+  uc_engine* uc = nullptr;
+  if (uc_open(UC_ARCH_X86, UC_MODE_64, &uc) != UC_ERR_OK) throw std::runtime_error("uc_open");
+  uc_mem_map(uc, base, 0x1000, UC_PROT_ALL);
+  uc_mem_write(uc, base, code, sizeof code);
+  uc_hook h;
+  uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(bare_hook), nullptr, 1, 0, UC_X86_INS_SYSCALL);
+  double total = 0;
+  for (auto _ : state) {
+    uint64_t n = static_cast<uint64_t>(kCalls);
+    uc_reg_write(uc, UC_X86_REG_R12, &n);
+    auto t0 = std::chrono::steady_clock::now();
+    uc_emu_start(uc, base, base + sizeof code, 0, 0);
+    auto t1 = std::chrono::steady_clock::now();
+    double per_call = std::chrono::duration<double>(t1 - t0).count() / kCalls;
+    state.SetIterationTime(per_call);
+    total += per_call;
+  }
+  state.counters["ns_per_call"] = total / static_cast<double>(state.iterations()) * 1e9;
+  uc_close(uc);
+}
+BENCHMARK(BM_BareUnicornSyscallHook)->UseManualTime()->Unit(benchmark::kNanosecond)->Iterations(5);
+
+}  // namespace
