@@ -4,7 +4,9 @@
 #ifndef DK_ABI_H
 #define DK_ABI_H
 
+#ifndef __ASSEMBLER__
 #include <stdint.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -16,8 +18,10 @@ extern "C" {
 #define DK_ABI_MAJOR 1u
 #define DK_ABI_MINOR 0u
 
+#ifndef __ASSEMBLER__
 typedef uint64_t dk_handle_t;
 typedef int64_t dk_status_t;
+#endif
 
 /* ---- Machine model (ABI.md section 1) ---- */
 #define DK_PAGE_SIZE 4096ull
@@ -119,6 +123,8 @@ typedef int64_t dk_status_t;
 #define DK_NOTE_NAME "Dk"
 #define DK_NOTE_TYPE 1u
 
+/* Structures: C only, so assembly sources can include this header for the numbers. */
+#ifndef __ASSEMBLER__
 typedef struct {
   uint32_t abi_major, abi_minor;
   uint64_t args, args_len;  /* NUL-separated argument block */
@@ -181,6 +187,7 @@ DK_STATIC_ASSERT(sizeof(dk_stream_attr) == 32, "dk_stream_attr layout");
 DK_STATIC_ASSERT(sizeof(dk_system_info) == 80, "dk_system_info layout");
 DK_STATIC_ASSERT(__builtin_offsetof(dk_system_info, host_name) == 48, "dk_system_info.host_name");
 DK_STATIC_ASSERT(sizeof(dk_image_note) == 32, "dk_image_note layout");
+#endif /* !__ASSEMBLER__ */
 
 /* ---- The one table of calls ----
  * X(index, Name, (argument kinds), ("argument names"))
@@ -273,11 +280,13 @@ DK_STATIC_ASSERT(sizeof(dk_image_note) == 32, "dk_image_note layout");
   X(45, DkDebugOutput, (DK_ARG_BUF_IN_LEN_NEXT, DK_ARG_U64), ("buf", "size"))
 
 /* Call numbers as constants: DK_CALL_DkStreamOpen == 0xD015. */
+#ifndef __ASSEMBLER__
 enum {
 #define DK_X_NUMBER(idx, name, kinds, names) DK_CALL_##name = DK_CALL_BASE + idx,
   DK_CALL_LIST(DK_X_NUMBER)
 #undef DK_X_NUMBER
 };
+#endif
 
 #ifdef __cplusplus
 }
