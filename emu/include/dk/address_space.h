@@ -1,0 +1,94 @@
+// A picoprocess's guest memory: page-granular regions with Dk protections, backed by host
+// buffers the address space owns and mapped into a borrowed engine with uc_mem_map_ptr, so
+// downcall arguments are copied directly. Implements GuestMemory (checked accessors) and the
+// semantics of DkVirtualMemoryAllocate/Free/Protect. Errors are dk_status_t values.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dk/abi.h"
+#include "dk/guest_memory.h"
+
+struct uc_struct;
+
+namespace dk {
+
+class AddressSpace final : public GuestMemory {
+ public:
+  // Host-picked ranges are placed top-down from here, first fit: deterministic.
+  static constexpr uint64_t kPickTop = 0x7fff00000000ull;
+
+  AddressSpace();
+  ~AddressSpace() override;
+  AddressSpace(const AddressSpace&) = delete;
+  AddressSpace& operator=(const AddressSpace&) = delete;
+
+  // GuestMemory.
+  bool check(uint64_t addr, uint64_t len, uint32_t access) const override;
+  bool read(uint64_t addr, void* dst, uint64_t len) const override;
+  bool write(uint64_t addr, const void* src, uint64_t len) override;
+  dk_status_t read_cstr(uint64_t addr, uint64_t max, std::string& out) const override;
+
+  // Calls 1-3 (ABI.md section 3).
+  dk_status_t allocate(uint64_t& addr, uint64_t size, uint32_t alloc, uint32_t prot);
+  dk_status_t free(uint64_t addr, uint64_t size);
+  dk_status_t protect(uint64_t addr, uint64_t size, uint32_t prot);
+  uint64_t committed_bytes() const { return committed_; }
+
+  // Reads committed bytes whatever their protection (disassembly, code scans, loaders).
+  bool peek(uint64_t addr, void* dst, uint64_t len) const;
+  // Writes committed bytes whatever their protection (the loader and the host's own pages).
+  bool poke(uint64_t addr, const void* src, uint64_t len);
+  // Dk protection of the committed page holding addr (may include GUARD); -1 if none.
+  int64_t prot_at(uint64_t addr) const;
+  // The guest touched a guard page: drop its GUARD bit. False if addr is not on one.
+  bool take_guard(uint64_t addr);
+
+  // Mirrors every committed region into `uc` (nullptr detaches). The engine is borrowed.
+  void attach(uc_struct* uc);
+  // Called with [addr, addr+len) whenever code there may have changed or moved.
+  void set_code_listener(std::function<void(uint64_t, uint64_t)> fn) { code_changed_ = std::move(fn); }
+
+  struct RegionInfo {
+    uint64_t start, end;
+    bool committed;
+    uint32_t prot;
+  };
+  // Every region in address order (reports, snapshots, tests).
+  std::vector<RegionInfo> regions() const;
+
+ private:
+  struct Backing;
+  struct Region {
+    uint64_t end = 0;
+    bool committed = false;
+    uint32_t prot = 0;  // DK_PROT_*, GUARD included
+    std::shared_ptr<Backing> backing;
+    uint8_t* host = nullptr;  // host address of the region's first byte (committed only)
+  };
+  using Map = std::map<uint64_t, Region>;
+
+  // The region containing addr, or end().
+  Map::const_iterator find(uint64_t addr) const;
+  bool copy(uint64_t addr, uint64_t len, uint32_t access, bool guard_ok, uint8_t* in,
+            const uint8_t* out) const;
+  void split_at(uint64_t addr);
+  // Unmaps from the engine every committed region touching [lo, hi); returns the extent.
+  void engine_unmap(uint64_t& lo, uint64_t& hi);
+  void engine_map(uint64_t lo, uint64_t hi);
+  void erase_range(uint64_t lo, uint64_t hi);
+  bool pick(uint64_t size, uint64_t& addr) const;
+  void notify_code(uint64_t lo, uint64_t hi);
+
+  Map map_;
+  uint64_t committed_ = 0;
+  uc_struct* uc_ = nullptr;
+  std::function<void(uint64_t, uint64_t)> code_changed_;
+};
+
+}  // namespace dk

@@ -1,0 +1,145 @@
+// One Unicorn x86-64 vCPU running guest code at CPL 3, with every way out trapped: Dk
+// downcalls are served inside the syscall hook (no stop), everything else (faults, foreign
+// traps, port I/O, fetches at 0) stops the engine with an EngineStop for the run loop.
+// An engine is borrowed: the picoprocess's state lives elsewhere (AddressSpace, contexts).
+// Construction throws EngineError; run() reports engine errors as Kind::Error, never throws.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "dk/abi.h"
+#include "dk/dispatcher.h"
+
+struct uc_struct;
+struct uc_context;
+
+namespace dk {
+
+class AddressSpace;
+
+class EngineError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// What the engine's hooks ask of the picoprocess bound to it.
+class EngineClient {
+ public:
+  virtual ~EngineClient() = default;
+  // A Dk downcall (rax is a Dk number); returns rax. May call Engine::request_stop().
+  virtual dk_status_t on_downcall(const TrapRegs& regs, uint64_t rip) = 0;
+  // rdtsc/rdtscp at CPL 3 (CR4.TSD): the virtual cycle counter.
+  virtual uint64_t on_rdtsc() = 0;
+};
+
+struct EngineStop {
+  enum class Kind {
+    Exception,  // type/detail/address/rip as for dk_exception_info (rip = context rip)
+    FetchZero,  // instruction fetch at address 0 (upcall return or NULL call)
+    Requested,  // the client asked (exit, context replaced, ...)
+    TickLimit,  // max_ticks reached at a block boundary
+    Error,      // an engine error; reason says which
+  };
+  Kind kind = Kind::Error;
+  uint32_t type = 0;
+  uint32_t detail = 0;
+  uint64_t address = 0;
+  uint64_t rip = 0;
+  uint64_t number = 0;  // rax of a foreign syscall
+  std::string reason;
+};
+
+class Engine {
+ public:
+  // The host page (GDT + iretq trampoline) sits just above the user range, in the last page
+  // of the lower canonical half. It is mapped read-only; guest code can read it (there is no
+  // paging, so no user/supervisor bit) and can neither write nor execute it, and no downcall
+  // accepts it (it is outside the user range).
+  static constexpr uint64_t kHostPage = 0x7ffffffff000ull;
+  static constexpr uint16_t kUserCode = 0x23;
+  static constexpr uint16_t kUserData = 0x1b;
+
+  Engine();  // throws EngineError
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  uc_struct* uc() { return uc_; }
+  // Binds the picoprocess whose memory is attached and whose calls the hooks serve.
+  void bind(AddressSpace* as, EngineClient* client);
+
+  // Runs from the current rip until something stops it.
+  EngineStop run();
+  // Asks the engine to stop after the current hook returns.
+  void request_stop();
+
+  // Registers (the calling thread's, while it is on this engine).
+  void read_context(dk_context& ctx);
+  void write_context(const dk_context& ctx);  // caller sanitizes rflags/mxcsr
+  uint64_t reg(int uc_reg);
+  void set_reg(int uc_reg, uint64_t v);
+  // FPU/SSE state to the reset values of an upcall: FCW 0x037f, MXCSR 0x1f80, rest zero.
+  void reset_fpu();
+
+  // Code in [addr, addr+len) may have changed: drop translations and scan results.
+  void invalidate_code(uint64_t addr, uint64_t len);
+
+  uint64_t ticks() const { return ticks_; }
+  void set_ticks(uint64_t t) { ticks_ = t; }
+  void set_max_ticks(uint64_t t) { max_ticks_ = t; }
+
+  // Offset of the CPU's old_exception field in a saved uc_context (found at start-up).
+  static size_t old_exception_offset();
+
+ private:
+  struct ScanEntry {
+    uint64_t addr = ~0ull;
+    uint32_t size = 0;
+    uint64_t io_at = 0;
+  };
+  static constexpr size_t kScanSlots = 4096;
+
+  static void hook_syscall(uc_struct* uc, void* self);
+  static void hook_intr(uc_struct* uc, uint32_t vector, void* self);
+  static bool hook_invalid(uc_struct* uc, void* self);
+  static bool hook_mem_fault(uc_struct* uc, int type, uint64_t addr, int size, int64_t value,
+                             void* self);
+  static void hook_never(uc_struct* uc, int type, uint64_t addr, int size, int64_t value,
+                         void* self);
+  static void hook_block(uc_struct* uc, uint64_t addr, uint32_t size, void* self);
+
+  void enter_user_mode();
+  void clear_old_exception();
+  void stop_exception(uint32_t type, uint32_t detail, uint64_t address, uint64_t rip);
+  bool is_software_int(uint64_t rip, uint32_t vector);
+  uint64_t scan_block(uint64_t addr, uint32_t size);
+  bool peek(uint64_t addr, void* dst, uint64_t len);
+  EngineStop step_to_io(uint64_t block, uint64_t io);
+
+  uc_struct* uc_ = nullptr;
+  uc_context* scratch_ = nullptr;  // for the old_exception reset
+  uint8_t* host_page_ = nullptr;
+  AddressSpace* as_ = nullptr;
+  EngineClient* client_ = nullptr;
+
+  // Set by hooks, consumed by run().
+  bool stopped_ = false;
+  EngineStop stop_;
+  bool io_pending_ = false;
+  uint64_t io_block_ = 0, io_at_ = 0;
+  uint64_t step_block_ = ~0ull;
+
+  uint64_t ticks_ = 0;
+  uint64_t max_ticks_ = 0;
+  uint64_t block_start_ = 0, block_end_ = 0;
+  std::array<ScanEntry, kScanSlots> scan_{};
+};
+
+// rflags as DkExceptionReturn allows them: arithmetic flags, DF and AC from the guest; IF set,
+// IOPL 0, TF clear.
+uint64_t sanitize_rflags(uint64_t guest);
+
+}  // namespace dk

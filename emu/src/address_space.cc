@@ -1,0 +1,342 @@
+// Guest memory regions, their protections and their engine mappings (calls 1-3).
+#include "dk/address_space.h"
+
+#include <sys/mman.h>
+#include <unicorn/unicorn.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace dk {
+namespace {
+
+constexpr uint64_t kPage = DK_PAGE_SIZE;
+constexpr uint32_t kProtAll = DK_PROT_READ | DK_PROT_WRITE | DK_PROT_EXEC | DK_PROT_GUARD;
+
+bool aligned(uint64_t v) { return (v & (kPage - 1)) == 0; }
+
+// Rounds size up to pages; false on overflow or when [addr, addr+size) leaves the user range.
+bool user_range(uint64_t addr, uint64_t size, uint64_t& rounded) {
+  if (size == 0 || size > DK_USER_HIGH) return false;
+  rounded = (size + kPage - 1) & ~(kPage - 1);
+  return addr >= DK_USER_LOW && addr < DK_USER_HIGH && rounded <= DK_USER_HIGH - addr;
+}
+
+uint32_t uc_prot(uint32_t prot) {
+  if (prot & DK_PROT_GUARD) return UC_PROT_NONE;
+  uint32_t p = UC_PROT_NONE;
+  if (prot & DK_PROT_READ) p |= UC_PROT_READ;
+  if (prot & DK_PROT_WRITE) p |= UC_PROT_WRITE;
+  if (prot & DK_PROT_EXEC) p |= UC_PROT_EXEC;
+  return p;
+}
+
+}  // namespace
+
+// Host memory behind committed pages: anonymous, zero-filled, released when the last region
+// using it goes.
+struct AddressSpace::Backing {
+  uint8_t* base = nullptr;
+  uint64_t size = 0;
+  explicit Backing(uint64_t n) : size(n) {
+    void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p != MAP_FAILED) base = static_cast<uint8_t*>(p);
+  }
+  ~Backing() {
+    if (base) munmap(base, size);
+  }
+};
+
+AddressSpace::AddressSpace() = default;
+
+AddressSpace::~AddressSpace() { attach(nullptr); }
+
+AddressSpace::Map::const_iterator AddressSpace::find(uint64_t addr) const {
+  auto it = map_.upper_bound(addr);
+  if (it == map_.begin()) return map_.end();
+  --it;
+  return addr < it->second.end ? it : map_.end();
+}
+
+// One walk for check/read/write/peek/poke: every byte must be in committed regions with
+// `access`; guard pages fail unless guard_ok. Copies only after the whole range passed.
+bool AddressSpace::copy(uint64_t addr, uint64_t len, uint32_t access, bool guard_ok, uint8_t* in,
+                        const uint8_t* out) const {
+  if (len == 0) return true;
+  if (addr < DK_USER_LOW || addr >= DK_USER_HIGH || len > DK_USER_HIGH - addr) return false;
+  auto first = find(addr);
+  if (first == map_.end()) return false;
+  // Fast path: the whole range inside one region.
+  const Region& r0 = first->second;
+  if (addr + len <= r0.end) {
+    if (!r0.committed || (r0.prot & access) != access) return false;
+    if ((r0.prot & DK_PROT_GUARD) && !guard_ok) return false;
+    uint8_t* host = r0.host + (addr - first->first);
+    if (in) std::memcpy(in, host, len);
+    if (out) std::memcpy(host, out, len);
+    return true;
+  }
+  uint64_t a = addr, end = addr + len;
+  for (auto it = first; a < end; ++it) {
+    if (it == map_.end() || (it != first && it->first != a)) return false;
+    const Region& r = it->second;
+    if (!r.committed || (r.prot & access) != access) return false;
+    if ((r.prot & DK_PROT_GUARD) && !guard_ok) return false;
+    a = r.end;
+  }
+  a = addr;
+  for (auto it = first; a < end; ++it) {
+    uint64_t n = std::min(end, it->second.end) - a;
+    uint8_t* host = it->second.host + (a - it->first);
+    if (in) std::memcpy(in + (a - addr), host, n);
+    if (out) std::memcpy(host, out + (a - addr), n);
+    a += n;
+  }
+  return true;
+}
+
+bool AddressSpace::check(uint64_t addr, uint64_t len, uint32_t access) const {
+  return copy(addr, len, access & (DK_PROT_READ | DK_PROT_WRITE), false, nullptr, nullptr);
+}
+
+bool AddressSpace::read(uint64_t addr, void* dst, uint64_t len) const {
+  return copy(addr, len, DK_PROT_READ, false, static_cast<uint8_t*>(dst), nullptr);
+}
+
+bool AddressSpace::write(uint64_t addr, const void* src, uint64_t len) {
+  if (!copy(addr, len, DK_PROT_WRITE, false, nullptr, static_cast<const uint8_t*>(src)))
+    return false;
+  // A host copy-out into code takes effect at once (ABI.md section 1).
+  if (code_changed_ && len != 0) {
+    auto it = find(addr);
+    if (it != map_.end() && (it->second.prot & DK_PROT_EXEC)) code_changed_(addr, len);
+  }
+  return true;
+}
+
+bool AddressSpace::peek(uint64_t addr, void* dst, uint64_t len) const {
+  return copy(addr, len, 0, true, static_cast<uint8_t*>(dst), nullptr);
+}
+
+bool AddressSpace::poke(uint64_t addr, const void* src, uint64_t len) {
+  if (!copy(addr, len, 0, true, nullptr, static_cast<const uint8_t*>(src))) return false;
+  if (code_changed_ && len != 0) code_changed_(addr, len);
+  return true;
+}
+
+dk_status_t AddressSpace::read_cstr(uint64_t addr, uint64_t max, std::string& out) const {
+  out.clear();
+  uint64_t limit = max + 1;  // bytes we may look at, NUL included
+  uint64_t a = addr;
+  while (limit > 0) {
+    if (a < DK_USER_LOW || a >= DK_USER_HIGH) return -DK_E_FAULT;
+    auto it = find(a);
+    if (it == map_.end()) return -DK_E_FAULT;
+    const Region& r = it->second;
+    if (!r.committed || !(r.prot & DK_PROT_READ) || (r.prot & DK_PROT_GUARD)) return -DK_E_FAULT;
+    uint64_t n = std::min(limit, r.end - a);
+    const uint8_t* p = r.host + (a - it->first);
+    const void* nul = std::memchr(p, 0, n);
+    if (nul) {
+      out.append(reinterpret_cast<const char*>(p), static_cast<const uint8_t*>(nul) - p);
+      return 0;
+    }
+    out.append(reinterpret_cast<const char*>(p), n);
+    a += n;
+    limit -= n;
+  }
+  out.clear();
+  return -DK_E_NAMETOOLONG;
+}
+
+int64_t AddressSpace::prot_at(uint64_t addr) const {
+  auto it = find(addr);
+  if (it == map_.end() || !it->second.committed) return -1;
+  return it->second.prot;
+}
+
+std::vector<AddressSpace::RegionInfo> AddressSpace::regions() const {
+  std::vector<RegionInfo> out;
+  for (auto& [start, r] : map_) out.push_back({start, r.end, r.committed, r.prot});
+  return out;
+}
+
+// ---- structure changes ----
+
+void AddressSpace::split_at(uint64_t addr) {
+  auto it = map_.upper_bound(addr);
+  if (it == map_.begin()) return;
+  --it;
+  if (addr >= it->second.end || it->first == addr) return;
+  Region tail = it->second;
+  if (tail.committed) tail.host = it->second.host + (addr - it->first);
+  it->second.end = addr;
+  map_.emplace(addr, std::move(tail));
+}
+
+void AddressSpace::engine_unmap(uint64_t& lo, uint64_t& hi) {
+  auto a = find(lo);
+  if (a != map_.end()) lo = a->first;
+  if (hi > 0) {
+    auto b = find(hi - 1);
+    if (b != map_.end()) hi = b->second.end;
+  }
+  if (!uc_) return;
+  for (auto it = map_.lower_bound(lo); it != map_.end() && it->first < hi; ++it)
+    if (it->second.committed) uc_mem_unmap(uc_, it->first, it->second.end - it->first);
+}
+
+void AddressSpace::engine_map(uint64_t lo, uint64_t hi) {
+  if (!uc_) return;
+  for (auto it = map_.lower_bound(lo); it != map_.end() && it->first < hi; ++it)
+    if (it->second.committed)
+      uc_mem_map_ptr(uc_, it->first, it->second.end - it->first, uc_prot(it->second.prot),
+                     it->second.host);
+}
+
+void AddressSpace::notify_code(uint64_t lo, uint64_t hi) {
+  if (code_changed_ && hi > lo) code_changed_(lo, hi - lo);
+}
+
+// Removes [lo, hi) from the map (bookkeeping only; callers sync the engine).
+void AddressSpace::erase_range(uint64_t lo, uint64_t hi) {
+  split_at(lo);
+  split_at(hi);
+  for (auto it = map_.lower_bound(lo); it != map_.end() && it->first < hi;) {
+    Region& r = it->second;
+    if (r.committed) {
+      committed_ -= r.end - it->first;
+      // Give the pages back now; the backing may live on under other regions.
+      madvise(r.host, r.end - it->first, MADV_DONTNEED);
+    }
+    it = map_.erase(it);
+  }
+}
+
+bool AddressSpace::pick(uint64_t size, uint64_t& addr) const {
+  // Highest gap below kPickTop that fits, walking regions downward.
+  uint64_t top = kPickTop;
+  for (auto it = map_.rbegin(); it != map_.rend(); ++it) {
+    if (it->first >= top) continue;
+    if (it->second.end < top && top - it->second.end >= size) {
+      addr = top - size;
+      return true;
+    }
+    top = it->first;
+  }
+  if (top >= DK_USER_LOW && top - DK_USER_LOW >= size) {
+    addr = top - size;
+    return true;
+  }
+  return false;
+}
+
+dk_status_t AddressSpace::allocate(uint64_t& addr, uint64_t size, uint32_t alloc, uint32_t prot) {
+  if (alloc & ~(DK_ALLOC_RESERVE | DK_ALLOC_COMMIT | DK_ALLOC_REPLACE)) return -DK_E_INVAL;
+  if (!(alloc & (DK_ALLOC_RESERVE | DK_ALLOC_COMMIT))) return -DK_E_INVAL;
+  if (prot & ~kProtAll) return -DK_E_INVAL;
+  if (size == 0 || size > DK_USER_HIGH - DK_USER_LOW) return -DK_E_INVAL;
+  const uint64_t len = (size + kPage - 1) & ~(kPage - 1);
+  const bool commit = alloc & DK_ALLOC_COMMIT;
+
+  if (addr == 0) {
+    uint64_t at = 0;
+    if (!pick(len, at)) return -DK_E_NOMEM;
+    addr = at;
+  } else {
+    uint64_t rounded = 0;
+    if (!aligned(addr) || !user_range(addr, len, rounded)) return -DK_E_INVAL;
+    if (!(alloc & DK_ALLOC_REPLACE)) {
+      // COMMIT may land on pages this picoprocess reserved; anything else overlapping: EXIST.
+      auto it = find(addr);
+      if (it == map_.end()) it = map_.lower_bound(addr);
+      for (; it != map_.end() && it->first < addr + len; ++it)
+        if (!commit || it->second.committed) return -DK_E_EXIST;
+    }
+  }
+  const uint64_t lo = addr, hi = addr + len;
+  if (commit) {
+    auto probe = std::make_shared<Backing>(len);
+    if (!probe->base) return -DK_E_NOMEM;
+    uint64_t ulo = lo, uhi = hi;
+    engine_unmap(ulo, uhi);
+    erase_range(lo, hi);
+    Region r;
+    r.end = hi;
+    r.committed = true;
+    r.prot = prot;
+    r.host = probe->base;
+    r.backing = std::move(probe);
+    map_[lo] = std::move(r);
+    committed_ += len;
+    engine_map(ulo, uhi);
+    notify_code(ulo, uhi);
+  } else {
+    uint64_t ulo = lo, uhi = hi;
+    engine_unmap(ulo, uhi);
+    erase_range(lo, hi);
+    Region r;
+    r.end = hi;
+    map_[lo] = std::move(r);
+    engine_map(ulo, uhi);
+    notify_code(ulo, uhi);
+  }
+  return 0;
+}
+
+dk_status_t AddressSpace::free(uint64_t addr, uint64_t size) {
+  uint64_t len = 0;
+  if (!aligned(addr) || !user_range(addr, size, len)) return -DK_E_INVAL;
+  uint64_t lo = addr, hi = addr + len;
+  engine_unmap(lo, hi);
+  erase_range(addr, addr + len);
+  engine_map(lo, hi);
+  notify_code(lo, hi);
+  return 0;
+}
+
+dk_status_t AddressSpace::protect(uint64_t addr, uint64_t size, uint32_t prot) {
+  uint64_t len = 0;
+  if (prot & ~kProtAll) return -DK_E_INVAL;
+  if (!aligned(addr) || !user_range(addr, size, len)) return -DK_E_INVAL;
+  // Every page must be committed, or nothing changes.
+  uint64_t a = addr, end = addr + len;
+  for (auto it = find(addr); a < end; ++it) {
+    if (it == map_.end() || it->first > a || !it->second.committed) return -DK_E_FAULT;
+    a = it->second.end;
+  }
+  uint64_t lo = addr, hi = end;
+  engine_unmap(lo, hi);
+  split_at(addr);
+  split_at(end);
+  for (auto it = map_.lower_bound(addr); it != map_.end() && it->first < end; ++it)
+    it->second.prot = prot;
+  engine_map(lo, hi);
+  notify_code(lo, hi);
+  return 0;
+}
+
+bool AddressSpace::take_guard(uint64_t addr) {
+  if (!(prot_at(addr) & DK_PROT_GUARD) || prot_at(addr) < 0) return false;
+  const uint64_t page = addr & ~(kPage - 1);
+  uint64_t lo = page, hi = page + kPage;
+  engine_unmap(lo, hi);
+  split_at(page);
+  split_at(page + kPage);
+  map_.find(page)->second.prot &= ~DK_PROT_GUARD;
+  engine_map(lo, hi);
+  notify_code(lo, hi);
+  return true;
+}
+
+void AddressSpace::attach(uc_struct* uc) {
+  if (uc_) {
+    for (auto& [start, r] : map_)
+      if (r.committed) uc_mem_unmap(uc_, start, r.end - start);
+  }
+  uc_ = uc;
+  if (uc_) engine_map(0, ~0ull);
+}
+
+}  // namespace dk

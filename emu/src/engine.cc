@@ -1,0 +1,540 @@
+// The engine: Unicorn set-up (GDT, CPL 3 entry, CR4.TSD), the hooks that trap every way out
+// of the guest, and the workarounds Unicorn 2.1 needs to be correct (UNICORN-NOTES.md).
+#include "dk/engine.h"
+
+#include <sys/mman.h>
+#include <unicorn/unicorn.h>
+
+#include <cstring>
+#include <mutex>
+
+#include "dk/address_space.h"
+#include "dk/calls.h"
+#include "dk/disassembler.h"
+
+namespace dk {
+namespace {
+
+constexpr uint64_t kTcgBuffer = 32ull << 20;
+// Host page layout.
+constexpr uint64_t kGdtOff = 0x000;
+constexpr uint64_t kIretqOff = 0x100;   // iretq
+constexpr uint64_t kHltOff = 0x110;     // hlt (start-up probe, run at CPL 3)
+constexpr uint64_t kFrameOff = 0x800;   // iretq frame
+constexpr uint32_t kGdtEntries = 5;
+
+constexpr uint64_t kRflagsUser = 0x202;
+// rflags bits a guest may set through DkExceptionReturn: CF PF AF ZF SF DF OF AC.
+constexpr uint64_t kRflagsGuestMask = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x400 | 0x800 | 0x40000;
+
+std::once_flag g_probe_once;
+size_t g_old_exception = 0;  // 0: not found
+
+void check(uc_err err, const char* what) {
+  if (err != UC_ERR_OK) throw EngineError(std::string(what) + ": " + uc_strerror(err));
+}
+
+}  // namespace
+
+size_t Engine::old_exception_offset() { return g_old_exception; }
+
+Engine::Engine() {
+  check(uc_open(UC_ARCH_X86, UC_MODE_64, &uc_), "uc_open");
+  check(uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TCG_BUFFER_SIZE, 1), static_cast<uint32_t>(kTcgBuffer)),
+        "TCG buffer size");
+
+  void* page = mmap(nullptr, DK_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                    -1, 0);
+  if (page == MAP_FAILED) throw EngineError("host page: mmap failed");
+  host_page_ = static_cast<uint8_t*>(page);
+  // Accessed bits are preset: the page is read-only to the CPU.
+  uint64_t gdt[kGdtEntries] = {
+      0,
+      0x00209b0000000000ull,  // 0x08: 64-bit code, DPL 0
+      0x0000930000000000ull,  // 0x10: data, DPL 0
+      0x00cff3000000ffffull,  // 0x18 | 3: data, DPL 3
+      0x0020fb0000000000ull,  // 0x20 | 3: 64-bit code, DPL 3
+  };
+  std::memcpy(host_page_ + kGdtOff, gdt, sizeof gdt);
+  host_page_[kIretqOff] = 0x48;
+  host_page_[kIretqOff + 1] = 0xcf;
+  host_page_[kHltOff] = 0xf4;
+  check(uc_mem_map_ptr(uc_, kHostPage, DK_PAGE_SIZE, UC_PROT_READ | UC_PROT_EXEC, host_page_),
+        "map host page");
+  uc_x86_mmr gdtr{};
+  gdtr.base = kHostPage + kGdtOff;
+  gdtr.limit = kGdtEntries * 8 - 1;
+  check(uc_reg_write(uc_, UC_X86_REG_GDTR, &gdtr), "GDTR");
+  uint64_t cr4 = 0;
+  check(uc_reg_read(uc_, UC_X86_REG_CR4, &cr4), "CR4");
+  cr4 |= 1ull << 2;  // TSD: rdtsc at CPL 3 raises #GP, answered from the virtual clock
+  check(uc_reg_write(uc_, UC_X86_REG_CR4, &cr4), "CR4");
+
+  // Every hook before the first translation.
+  uc_hook h;
+  check(uc_hook_add(uc_, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Engine::hook_syscall), this,
+                    1, 0, UC_X86_INS_SYSCALL),
+        "syscall hook");
+  check(uc_hook_add(uc_, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&Engine::hook_intr), this, 1, 0),
+        "interrupt hook");
+  check(uc_hook_add(uc_, &h, UC_HOOK_INSN_INVALID, reinterpret_cast<void*>(&Engine::hook_invalid),
+                    this, 1, 0),
+        "invalid instruction hook");
+  check(uc_hook_add(uc_, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT,
+                    reinterpret_cast<void*>(&Engine::hook_mem_fault), this, 1, 0),
+        "memory fault hook");
+  // Never matches (address 1 is on page 0, never mapped), but its presence makes the
+  // translator sync rip before every load and store, so fault rips are exact.
+  check(uc_hook_add(uc_, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
+                    reinterpret_cast<void*>(&Engine::hook_never), this, 1, 1),
+        "exact-rip hook");
+  check(uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(&Engine::hook_block), this, 1,
+                    0),
+        "block hook");
+  check(uc_context_alloc(uc_, &scratch_), "context");
+
+  enter_user_mode();
+}
+
+Engine::~Engine() {
+  if (scratch_) uc_context_free(scratch_);
+  if (uc_) uc_close(uc_);
+  if (host_page_) munmap(host_page_, DK_PAGE_SIZE);
+}
+
+// Drops to CPL 3 through iretq onto a hlt on the host page, which raises #GP. The first
+// engine of the process diffs the saved context around that #GP to find old_exception (the
+// field Unicorn never resets, which turns the second fault into a double fault); every engine
+// then checks that resetting it works by taking the #GP a second time.
+void Engine::enter_user_mode() {
+  uint64_t frame[5] = {kHostPage + kHltOff, kUserCode, kRflagsUser, kHostPage + kFrameOff,
+                       kUserData};
+  std::memcpy(host_page_ + kFrameOff, frame, sizeof frame);
+  uint64_t rsp = kHostPage + kFrameOff;
+  check(uc_reg_write(uc_, UC_X86_REG_RSP, &rsp), "rsp");
+
+  uc_context* before = nullptr;
+  check(uc_context_alloc(uc_, &before), "context");
+  uc_context_save(uc_, before);
+  // With no client bound, the interrupt hook only records the vector.
+  stopped_ = false;
+  stop_ = {};
+  uc_err err = uc_emu_start(uc_, kHostPage + kIretqOff, 0, 0, 0);
+  bool ok = err == UC_ERR_OK && stopped_ && stop_.number == 13;
+  if (ok) {
+    std::call_once(g_probe_once, [&] {
+      uc_context_save(uc_, scratch_);
+      const size_t n = uc_context_size(uc_);
+      const auto* a = reinterpret_cast<const uint8_t*>(before);
+      const auto* b = reinterpret_cast<const uint8_t*>(scratch_);
+      size_t found = 0, count = 0;
+      for (size_t i = 0; i + 4 <= n; i += 4) {
+        int32_t x, y;
+        std::memcpy(&x, a + i, 4);
+        std::memcpy(&y, b + i, 4);
+        if (x == -1 && y == 13) found = i, ++count;
+      }
+      if (count == 1) g_old_exception = found;
+    });
+  }
+  uc_context_free(before);
+  if (!ok) throw EngineError("entering CPL 3 failed: " + std::string(uc_strerror(err)));
+  if (g_old_exception == 0)
+    throw EngineError("Unicorn double-fault workaround: old_exception not found; refusing to run");
+  clear_old_exception();
+  // The check: a second #GP must arrive as 13, not as a double fault (8).
+  stopped_ = false;
+  stop_ = {};
+  err = uc_emu_start(uc_, kHostPage + kHltOff, 0, 0, 0);
+  if (err != UC_ERR_OK || !stopped_ || stop_.number != 13)
+    throw EngineError("Unicorn double-fault workaround check failed; refusing to run");
+  clear_old_exception();
+  // From here on the host page is data only.
+  check(uc_mem_protect(uc_, kHostPage, DK_PAGE_SIZE, UC_PROT_READ), "protect host page");
+  ticks_ = 0;
+  stopped_ = false;
+  stop_ = {};
+}
+
+void Engine::clear_old_exception() {
+  uc_context_save(uc_, scratch_);
+  int32_t none = -1;
+  std::memcpy(reinterpret_cast<uint8_t*>(scratch_) + g_old_exception, &none, 4);
+  uc_context_restore(uc_, scratch_);
+}
+
+void Engine::bind(AddressSpace* as, EngineClient* client) {
+  as_ = as;
+  client_ = client;
+  for (auto& e : scan_) e = ScanEntry{};
+}
+
+uint64_t Engine::reg(int r) {
+  uint64_t v = 0;
+  uc_reg_read(uc_, r, &v);
+  return v;
+}
+
+void Engine::set_reg(int r, uint64_t v) { uc_reg_write(uc_, r, &v); }
+
+void Engine::request_stop() {
+  if (!stopped_) {
+    stopped_ = true;
+    stop_ = {};
+    stop_.kind = EngineStop::Kind::Requested;
+  }
+  uc_emu_stop(uc_);
+}
+
+void Engine::stop_exception(uint32_t type, uint32_t detail, uint64_t address, uint64_t rip) {
+  stopped_ = true;
+  stop_ = {};
+  stop_.kind = EngineStop::Kind::Exception;
+  stop_.type = type;
+  stop_.detail = detail;
+  stop_.address = address;
+  stop_.rip = rip;
+  uc_emu_stop(uc_);
+}
+
+bool Engine::peek(uint64_t addr, void* dst, uint64_t len) {
+  return as_ != nullptr && as_->peek(addr, dst, len);
+}
+
+// ---- hooks ----
+
+void Engine::hook_syscall(uc_struct* uc, void* p) {
+  auto* self = static_cast<Engine*>(p);
+  static int ids[] = {UC_X86_REG_RAX, UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX,
+                      UC_X86_REG_R10, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_RIP,
+                      UC_X86_REG_EFLAGS};
+  uint64_t v[9];
+  void* ptrs[9] = {&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]};
+  uc_reg_read_batch(uc, ids, ptrs, 9);
+  const uint64_t rip = v[7];
+  // What the instruction itself puts in rcx and r11, for Dk calls and foreign ones alike.
+  uint64_t after = rip + 2;
+  uint64_t rflags = v[8];
+  if (self->client_ && call_desc_for_number(v[0]) != nullptr) {
+    TrapRegs regs{v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+    uint64_t rax = static_cast<uint64_t>(self->client_->on_downcall(regs, rip));
+    static int out_ids[] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_R11};
+    void* out[3] = {&rax, &after, &rflags};
+    uc_reg_write_batch(uc, out_ids, out, 3);
+    return;
+  }
+  static int out_ids[] = {UC_X86_REG_RCX, UC_X86_REG_R11};
+  void* out[2] = {&after, &rflags};
+  uc_reg_write_batch(uc, out_ids, out, 2);
+  self->stop_exception(DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_SYSCALL, rip, after);
+  self->stop_.number = v[0];
+}
+
+bool Engine::is_software_int(uint64_t rip, uint32_t vector) {
+  // int n ends its translated block and leaves rip after it; a fault leaves rip at an
+  // instruction inside the running block. So: rip at the block's end, and cd xx (or cc for
+  // vector 3) right before it.
+  if (rip != block_end_) return false;
+  uint8_t b[2];
+  if (rip >= 2 && peek(rip - 2, b, 2) && b[0] == 0xcd && b[1] == vector) return true;
+  if (vector == 3 && rip >= 1 && peek(rip - 1, b, 1) && b[0] == 0xcc) return true;
+  return false;
+}
+
+void Engine::hook_intr(uc_struct* uc, uint32_t vector, void* p) {
+  auto* self = static_cast<Engine*>(p);
+  uint64_t rip = 0;
+  uc_reg_read(uc, UC_X86_REG_RIP, &rip);
+  if (self->client_ == nullptr) {  // start-up probe
+    self->stopped_ = true;
+    self->stop_.number = vector;
+    uc_emu_stop(uc);
+    return;
+  }
+  if (self->is_software_int(rip, vector)) {
+    if (vector == 3) {
+      uint8_t b = 0;
+      self->peek(rip - 1, &b, 1);
+      self->stop_exception(DK_EXCEPTION_BREAKPOINT, 0, b == 0xcc ? rip - 1 : rip - 2, rip);
+    } else {
+      self->stop_exception(DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_INT | (vector << 8), rip - 2, rip);
+    }
+    return;
+  }
+  self->clear_old_exception();
+  switch (vector) {
+    case 0:   // #DE
+    case 16:  // #MF
+    case 19:  // #XM
+      self->stop_exception(DK_EXCEPTION_ARITHMETIC, 0, rip, rip);
+      return;
+    case 1:  // #DB
+      self->stop_exception(DK_EXCEPTION_BREAKPOINT, 0, rip, rip);
+      return;
+    case 8: {
+      self->stopped_ = true;
+      self->stop_ = {};
+      self->stop_.kind = EngineStop::Kind::Error;
+      self->stop_.rip = rip;
+      self->stop_.reason = "double fault inside the engine";
+      uc_emu_stop(uc);
+      return;
+    }
+    case 13: {
+      uint8_t b[3] = {};
+      self->peek(rip, b, 3);
+      bool rdtsc = b[0] == 0x0f && b[1] == 0x31;
+      bool rdtscp = b[0] == 0x0f && b[1] == 0x01 && b[2] == 0xf9;
+      if (rdtsc || rdtscp) {
+        uint64_t tsc = self->client_->on_rdtsc();
+        self->set_reg(UC_X86_REG_RAX, tsc & 0xffffffffull);
+        self->set_reg(UC_X86_REG_RDX, tsc >> 32);
+        if (rdtscp) self->set_reg(UC_X86_REG_RCX, 0);
+        self->set_reg(UC_X86_REG_RIP, rip + (rdtsc ? 2 : 3));
+        return;
+      }
+      self->stop_exception(DK_EXCEPTION_ILLEGAL, 0, rip, rip);
+      return;
+    }
+    default:
+      self->stop_exception(DK_EXCEPTION_ILLEGAL, 0, rip, rip);
+      return;
+  }
+}
+
+bool Engine::hook_invalid(uc_struct* uc, void* p) {
+  auto* self = static_cast<Engine*>(p);
+  uint64_t rip = 0;
+  uc_reg_read(uc, UC_X86_REG_RIP, &rip);
+  uint8_t b[2] = {};
+  self->peek(rip, b, 2);
+  if (b[0] == 0x0f && b[1] == 0x34)
+    self->stop_exception(DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_SYSENTER, rip, rip + 2);
+  else
+    self->stop_exception(DK_EXCEPTION_ILLEGAL, 0, rip, rip);
+  return false;
+}
+
+bool Engine::hook_mem_fault(uc_struct* uc, int type, uint64_t addr, int, int64_t, void* p) {
+  auto* self = static_cast<Engine*>(p);
+  uint64_t rip = 0;
+  uc_reg_read(uc, UC_X86_REG_RIP, &rip);
+  uint32_t detail = DK_MEMFAULT_READ;
+  switch (type) {
+    case UC_MEM_WRITE_UNMAPPED:
+    case UC_MEM_WRITE_PROT:
+      detail = DK_MEMFAULT_WRITE;
+      break;
+    case UC_MEM_FETCH_UNMAPPED:
+    case UC_MEM_FETCH_PROT:
+      detail = DK_MEMFAULT_EXEC;
+      break;
+    default:
+      break;
+  }
+  self->stop_exception(DK_EXCEPTION_MEMFAULT, detail, addr, rip);
+  return false;
+}
+
+void Engine::hook_never(uc_struct*, int, uint64_t, int, int64_t, void*) {}
+
+void Engine::hook_block(uc_struct* uc, uint64_t addr, uint32_t size, void* p) {
+  auto* self = static_cast<Engine*>(p);
+  if (self->max_ticks_ != 0 && self->ticks_ >= self->max_ticks_) {
+    self->stopped_ = true;
+    self->stop_ = {};
+    self->stop_.kind = EngineStop::Kind::TickLimit;
+    self->stop_.rip = addr;
+    uc_emu_stop(uc);
+    return;
+  }
+  self->block_start_ = addr;
+  self->block_end_ = addr + size;
+  if (self->client_ != nullptr && addr != self->step_block_) {
+    uint64_t io = self->scan_block(addr, size);
+    if (io != 0) {
+      self->io_pending_ = true;
+      self->io_block_ = addr;
+      self->io_at_ = io;
+      self->stopped_ = true;
+      uc_emu_stop(uc);
+      return;
+    }
+  }
+  ++self->ticks_;
+}
+
+// Port I/O executes silently at CPL 3 in Unicorn, so each block is scanned once for it.
+// Blocks on writable pages may change under us and are scanned every time.
+uint64_t Engine::scan_block(uint64_t addr, uint32_t size) {
+  ScanEntry& e = scan_[(addr ^ (addr >> 12)) & (kScanSlots - 1)];
+  if (e.addr == addr && e.size == size) return e.io_at;
+  uint8_t code[4096];
+  uint32_t n = size == 0 || size > sizeof code ? static_cast<uint32_t>(sizeof code) : size;
+  // A block may end at a mapping boundary: shrink until the bytes are readable.
+  while (n > 0 && !peek(addr, code, n)) n = n > 16 ? n / 2 : n - 1;
+  uint64_t io = Disassembler::for_this_thread().scan_block(code, n, addr).io_at;
+  if (io >= addr + (size ? size : n)) io = 0;
+  int64_t prot = as_ ? as_->prot_at(addr) : -1;
+  bool stable = prot >= 0 && (prot & DK_PROT_WRITE) == 0 && size != 0 &&
+                (as_->prot_at(addr + size - 1) & DK_PROT_WRITE) == 0;
+  if (stable) e = ScanEntry{addr, size, io};
+  return io;
+}
+
+void Engine::invalidate_code(uint64_t addr, uint64_t len) {
+  if (len == 0) return;
+  uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), addr, addr + len);
+  for (auto& e : scan_) {
+    if (e.addr != ~0ull && e.addr < addr + len && e.addr + e.size > addr) e = ScanEntry{};
+  }
+}
+
+// ---- running ----
+
+EngineStop Engine::run() {
+  stopped_ = false;
+  io_pending_ = false;
+  stop_ = {};
+  uint64_t rip = reg(UC_X86_REG_RIP);
+  // until = 0: a fetch at address 0 ends the run, which is how upcall returns are seen.
+  uc_err err = uc_emu_start(uc_, rip, 0, 0, 0);
+  if (io_pending_) return step_to_io(io_block_, io_at_);
+  if (stopped_) return stop_;
+  EngineStop s;
+  uint64_t now = reg(UC_X86_REG_RIP);
+  s.rip = now;
+  if (err == UC_ERR_OK && now == 0) {
+    s.kind = EngineStop::Kind::FetchZero;
+    return s;
+  }
+  s.kind = EngineStop::Kind::Error;
+  s.reason = err == UC_ERR_OK ? "engine stopped for no reason"
+                              : std::string("engine error: ") + uc_strerror(err);
+  return s;
+}
+
+// The block holding an in/out was stopped before it ran: run exactly the instructions
+// before the I/O instruction, then report ILLEGAL at it.
+EngineStop Engine::step_to_io(uint64_t block, uint64_t io) {
+  if (io != block) {
+    stopped_ = false;
+    io_pending_ = false;
+    stop_ = {};
+    step_block_ = block;
+    uc_err err = uc_emu_start(uc_, block, io, 0, 0);
+    step_block_ = ~0ull;
+    if (stopped_) return stop_;
+    uint64_t now = reg(UC_X86_REG_RIP);
+    if (err != UC_ERR_OK || now != io) {
+      EngineStop s;
+      s.kind = EngineStop::Kind::Error;
+      s.rip = now;
+      s.reason = "stepping to an I/O instruction ended at the wrong place";
+      return s;
+    }
+  } else {
+    set_reg(UC_X86_REG_RIP, io);
+  }
+  EngineStop s;
+  s.kind = EngineStop::Kind::Exception;
+  s.type = DK_EXCEPTION_ILLEGAL;
+  s.address = io;
+  s.rip = io;
+  return s;
+}
+
+// ---- contexts ----
+
+namespace {
+constexpr int kGprIds[] = {
+    UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI,
+    UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP, UC_X86_REG_R8,  UC_X86_REG_R9,
+    UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14,
+    UC_X86_REG_R15, UC_X86_REG_RIP, UC_X86_REG_EFLAGS, UC_X86_REG_FS_BASE, UC_X86_REG_GS_BASE};
+constexpr int kGprCount = 20;
+static_assert(sizeof(kGprIds) / sizeof(int) == kGprCount);
+}  // namespace
+
+void Engine::read_context(dk_context& ctx) {
+  uint64_t* slots = &ctx.rax;  // rax..gs_base are 20 consecutive u64
+  void* ptrs[kGprCount];
+  for (int i = 0; i < kGprCount; ++i) ptrs[i] = slots + i;
+  uc_reg_read_batch(uc_, const_cast<int*>(kGprIds), ptrs, kGprCount);
+
+  uint8_t* fx = ctx.fxsave;
+  std::memset(fx, 0, sizeof ctx.fxsave);
+  uint64_t fcw = reg(UC_X86_REG_FPCW), fsw = reg(UC_X86_REG_FPSW), ftag = reg(UC_X86_REG_FPTAG);
+  uint64_t fop = reg(UC_X86_REG_FOP), fip = reg(UC_X86_REG_FIP), fdp = reg(UC_X86_REG_FDP);
+  uint32_t mxcsr = static_cast<uint32_t>(reg(UC_X86_REG_MXCSR));
+  uint16_t w16 = static_cast<uint16_t>(fcw);
+  std::memcpy(fx + 0, &w16, 2);
+  w16 = static_cast<uint16_t>(fsw);
+  std::memcpy(fx + 2, &w16, 2);
+  uint8_t abridged = 0;  // FXSAVE keeps one bit per register: 1 = not empty
+  for (int i = 0; i < 8; ++i)
+    if (((ftag >> (2 * i)) & 3) != 3) abridged |= static_cast<uint8_t>(1u << i);
+  fx[4] = abridged;
+  w16 = static_cast<uint16_t>(fop);
+  std::memcpy(fx + 6, &w16, 2);
+  std::memcpy(fx + 8, &fip, 8);
+  std::memcpy(fx + 16, &fdp, 8);
+  std::memcpy(fx + 24, &mxcsr, 4);
+  uint32_t mask = 0xffff;
+  std::memcpy(fx + 28, &mask, 4);
+  for (int i = 0; i < 8; ++i) {
+    uint8_t st[16] = {};  // 64-bit mantissa, then 16-bit sign and exponent
+    uc_reg_read(uc_, UC_X86_REG_ST0 + i, st);
+    std::memcpy(fx + 32 + 16 * i, st, 10);
+  }
+  for (int i = 0; i < 16; ++i) uc_reg_read(uc_, UC_X86_REG_XMM0 + i, fx + 160 + 16 * i);
+}
+
+void Engine::write_context(const dk_context& ctx) {
+  const uint64_t* slots = &ctx.rax;
+  void* ptrs[kGprCount];
+  for (int i = 0; i < kGprCount; ++i) ptrs[i] = const_cast<uint64_t*>(slots + i);
+  uc_reg_write_batch(uc_, const_cast<int*>(kGprIds), ptrs, kGprCount);
+
+  const uint8_t* fx = ctx.fxsave;
+  uint16_t fcw, fsw, fop;
+  uint64_t fip, fdp;
+  uint32_t mxcsr;
+  std::memcpy(&fcw, fx + 0, 2);
+  std::memcpy(&fsw, fx + 2, 2);
+  std::memcpy(&fop, fx + 6, 2);
+  std::memcpy(&fip, fx + 8, 8);
+  std::memcpy(&fdp, fx + 16, 8);
+  std::memcpy(&mxcsr, fx + 24, 4);
+  uint64_t ftag = 0;
+  for (int i = 0; i < 8; ++i)
+    if (!(fx[4] & (1u << i))) ftag |= 3ull << (2 * i);
+  set_reg(UC_X86_REG_FPCW, fcw);
+  set_reg(UC_X86_REG_FPSW, fsw);
+  set_reg(UC_X86_REG_FOP, fop);
+  set_reg(UC_X86_REG_FIP, fip);
+  set_reg(UC_X86_REG_FDP, fdp);
+  for (int i = 0; i < 8; ++i) {
+    uint8_t st[16] = {};
+    std::memcpy(st, fx + 32 + 16 * i, 10);
+    uc_reg_write(uc_, UC_X86_REG_ST0 + i, st);
+  }
+  set_reg(UC_X86_REG_FPTAG, ftag);
+  set_reg(UC_X86_REG_MXCSR, mxcsr);
+  for (int i = 0; i < 16; ++i) uc_reg_write(uc_, UC_X86_REG_XMM0 + i, fx + 160 + 16 * i);
+}
+
+void Engine::reset_fpu() {
+  dk_context ctx{};
+  read_context(ctx);
+  std::memset(ctx.fxsave, 0, sizeof ctx.fxsave);
+  uint16_t fcw = 0x037f;
+  uint32_t mxcsr = 0x1f80;
+  std::memcpy(ctx.fxsave + 0, &fcw, 2);
+  std::memcpy(ctx.fxsave + 24, &mxcsr, 4);
+  write_context(ctx);
+}
+
+uint64_t sanitize_rflags(uint64_t guest) { return (guest & kRflagsGuestMask) | kRflagsUser; }
+
+}  // namespace dk

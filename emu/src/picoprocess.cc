@@ -1,0 +1,335 @@
+// Boot, GuestControl, and upcall/exception delivery (ABI.md section 5).
+#include "dk/picoprocess.h"
+
+#include <unicorn/unicorn.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace dk {
+namespace {
+
+constexpr uint64_t kPage = DK_PAGE_SIZE;
+constexpr uint64_t kRflagsUser = 0x202;
+
+uint64_t page_down(uint64_t v) { return v & ~(kPage - 1); }
+uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
+bool canonical(uint64_t v) { return v < 0x0000800000000000ull || v >= 0xffff800000000000ull; }
+
+std::string hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+void set_fpu_defaults(dk_context& c) {
+  std::memset(c.fxsave, 0, sizeof c.fxsave);
+  const uint16_t fcw = 0x037f;
+  const uint32_t mxcsr = 0x1f80, mask = 0xffff;
+  std::memcpy(c.fxsave + 0, &fcw, 2);
+  std::memcpy(c.fxsave + 24, &mxcsr, 4);
+  std::memcpy(c.fxsave + 28, &mask, 4);
+}
+
+}  // namespace
+
+Picoprocess::Picoprocess(Host& host, uint32_t pid)
+    : host_(host), dispatcher_(host), cx_{mem_, *this, handles_, pid} {
+  threads_.emplace_back();
+}
+
+Picoprocess::~Picoprocess() {
+  if (engine_) detach();
+}
+
+// ---- boot ----
+
+void Picoprocess::boot(const ElfImage& img, const LaunchSpec& spec) {
+  if (img.pie) {
+    if (img.min_vaddr > kPieBase) throw BootError("PIE image linked above the load base");
+    bias_ = kPieBase - img.min_vaddr;
+  }
+  if (img.note) {
+    if (img.note->abi_major != DK_ABI_MAJOR)
+      throw BootError("image needs Dk ABI " + std::to_string(img.note->abi_major) + ".x; host has " +
+                      std::to_string(DK_ABI_MAJOR) + ".x");
+    note_ = *img.note;
+    if (note_->thread_start) note_->thread_start += bias_;
+    if (note_->exception_dispatch) note_->exception_dispatch += bias_;
+  }
+  for (const ElfSegment& s : img.segments) {
+    const uint64_t lo = page_down(s.vaddr + bias_), hi = page_up(s.vaddr + bias_ + s.memsz);
+    uint64_t at = lo;
+    dk_status_t st = mem_.allocate(at, hi - lo, DK_ALLOC_COMMIT, s.prot);
+    if (st != 0)
+      throw BootError("segment at " + hex(s.vaddr + bias_) + " cannot be placed (" +
+                      std::string(status_name(st)) + ")");
+    if (s.filesz && !mem_.poke(s.vaddr + bias_, img.bytes.data() + s.offset, s.filesz))
+      throw BootError("segment at " + hex(s.vaddr + bias_) + " cannot be written");
+  }
+
+  // Initial stack, just below kStackTop.
+  const uint64_t stack_size = page_up(std::max<uint64_t>(spec.stack_size, kPage));
+  if (stack_size > kStackTop - (1ull << 32)) throw BootError("stack size too large");
+  uint64_t stack_low = kStackTop - stack_size;
+  if (mem_.allocate(stack_low, stack_size, DK_ALLOC_COMMIT, DK_PROT_READ | DK_PROT_WRITE) != 0)
+    throw BootError("initial stack cannot be placed");
+
+  // Boot page: dk_boot_info, then the argument and environment blocks. Read-only.
+  std::string args, env;
+  for (const auto& a : spec.args) args.append(a).push_back('\0');
+  for (const auto& e : spec.env) env.append(e).push_back('\0');
+  const uint64_t block = sizeof(dk_boot_info) + args.size() + env.size();
+  uint64_t at = 0;
+  if (mem_.allocate(at, page_up(block), DK_ALLOC_COMMIT, DK_PROT_READ) != 0)
+    throw BootError("boot page cannot be placed");
+  boot_addr_ = at;
+  boot_ = {};
+  boot_.abi_major = DK_ABI_MAJOR;
+  boot_.abi_minor = DK_ABI_MINOR;
+  boot_.args = at + sizeof(dk_boot_info);
+  boot_.args_len = args.size();
+  boot_.env = boot_.args + args.size();
+  boot_.env_len = env.size();
+  boot_.image_base = bias_;
+  boot_.stack_low = stack_low;
+  boot_.stack_high = kStackTop;
+  std::strncpy(boot_.name, spec.name.c_str(), sizeof boot_.name - 1);
+  boot_.stdin_h = open_std(spec.stdin_uri, DK_ACCESS_RDONLY);
+  boot_.stdout_h = open_std(spec.stdout_uri, DK_ACCESS_WRONLY);
+  boot_.stderr_h = open_std(spec.stderr_uri, DK_ACCESS_WRONLY);
+  mem_.poke(at, &boot_, sizeof boot_);
+  mem_.poke(boot_.args, args.data(), args.size());
+  mem_.poke(boot_.env, env.data(), env.size());
+
+  // LibOsInitialize(boot info), as if called: rsp % 16 == 8 and [rsp] == 0.
+  Thread& t = threads_[current_];
+  t.ctx = {};
+  t.ctx.rip = img.entry + bias_;
+  t.ctx.rsp = kStackTop - 8;
+  t.ctx.rdi = boot_addr_;
+  t.ctx.rflags = kRflagsUser;
+  set_fpu_defaults(t.ctx);
+  t.frames = {Frame{Upcall::Initialize, t.ctx.rsp, 0, 0, 0}};
+  t.depth = 0;
+}
+
+// The std handles come from the host like any DkStreamOpen, so decorators see them.
+dk_handle_t Picoprocess::open_std(const std::string& uri, uint32_t access) {
+  if (uri.empty()) return 0;
+  Call call;
+  call.desc = call_desc(DK_CALL_DkStreamOpen - DK_CALL_BASE);
+  call.index = DK_CALL_DkStreamOpen - DK_CALL_BASE;
+  call.uri = uri;
+  call.val[1] = access;
+  if (host_.serve(cx_, call) != 0 || !call.written[5]) return 0;
+  return call.val[5];
+}
+
+// ---- engines ----
+
+void Picoprocess::attach(Engine& engine) {
+  engine_ = &engine;
+  mem_.attach(engine.uc());
+  mem_.set_code_listener([&engine](uint64_t a, uint64_t n) { engine.invalidate_code(a, n); });
+  engine.bind(&mem_, this);
+  engine.set_ticks(saved_ticks_);
+  engine.write_context(threads_[current_].ctx);
+}
+
+void Picoprocess::detach() {
+  engine_->read_context(threads_[current_].ctx);
+  saved_ticks_ = engine_->ticks();
+  engine_->bind(nullptr, nullptr);
+  mem_.set_code_listener(nullptr);
+  mem_.attach(nullptr);
+  engine_ = nullptr;
+}
+
+uint64_t Picoprocess::ticks() const { return engine_ ? engine_->ticks() : saved_ticks_; }
+
+// ---- downcalls ----
+
+dk_status_t Picoprocess::on_downcall(const TrapRegs& regs, uint64_t rip) {
+  ++downcalls_;
+  cx_.tick = engine_->ticks();
+  cx_.rip = rip;
+  cx_.thread = threads_[current_].id;
+  dk_status_t st = dispatcher_.dispatch(cx_, regs, call_);
+  if (exit_requested_ || threads_[current_].pending) engine_->request_stop();
+  return st;
+}
+
+uint64_t Picoprocess::on_rdtsc() {
+  cx_.tick = engine_->ticks();
+  cx_.thread = threads_[current_].id;
+  return host_.cycle_counter(cx_);
+}
+
+dk_status_t Picoprocess::vm_allocate(uint64_t& addr, uint64_t size, uint32_t alloc,
+                                     uint32_t prot) {
+  return mem_.allocate(addr, size, alloc, prot);
+}
+
+dk_status_t Picoprocess::vm_free(uint64_t addr, uint64_t size) { return mem_.free(addr, size); }
+
+dk_status_t Picoprocess::vm_protect(uint64_t addr, uint64_t size, uint32_t prot) {
+  return mem_.protect(addr, size, prot);
+}
+
+dk_status_t Picoprocess::set_segment(uint32_t reg, uint64_t base) {
+  if (reg != DK_SEGMENT_FS && reg != DK_SEGMENT_GS) return -DK_E_INVAL;
+  if (!canonical(base)) return -DK_E_INVAL;
+  if (engine_) {
+    engine_->set_reg(reg == DK_SEGMENT_FS ? UC_X86_REG_FS_BASE : UC_X86_REG_GS_BASE, base);
+  } else {
+    (reg == DK_SEGMENT_FS ? threads_[current_].ctx.fs_base : threads_[current_].ctx.gs_base) = base;
+  }
+  return 0;
+}
+
+dk_status_t Picoprocess::exception_return(const dk_context& ctx) {
+  threads_[current_].pending = ctx;
+  return 0;
+}
+
+void Picoprocess::thread_exit() {
+  // One thread for now: the last thread's exit ends the picoprocess with code 0.
+  process_exit(0);
+}
+
+void Picoprocess::process_exit(int64_t code) {
+  if (!ending_) {
+    Ending e;
+    e.end = RunResult::End::Exited;
+    e.exit_code = code;
+    e.reason = "exited with code " + std::to_string(code);
+    ending_ = e;
+  }
+  exit_requested_ = true;
+}
+
+void Picoprocess::end_with(Ending e) {
+  if (!ending_) ending_ = std::move(e);
+}
+
+// ---- upcalls and exceptions ----
+
+void Picoprocess::after_request() {
+  Thread& t = threads_[current_];
+  if (ending_ || !t.pending) return;
+  dk_context c = *t.pending;
+  t.pending.reset();
+  // The innermost exception handler is done.
+  for (size_t i = t.frames.size(); i-- > 0;) {
+    if (t.frames[i].kind == Upcall::Exception) {
+      t.frames.erase(t.frames.begin() + static_cast<long>(i), t.frames.end());
+      break;
+    }
+  }
+  if (t.depth > 0) --t.depth;
+  c.rflags = sanitize_rflags(c.rflags);
+  uint32_t mxcsr;
+  std::memcpy(&mxcsr, c.fxsave + 24, 4);
+  mxcsr &= 0xffff;  // reserved MXCSR bits
+  std::memcpy(c.fxsave + 24, &mxcsr, 4);
+  engine_->write_context(c);
+  // A non-canonical rip faults like a jump there; an unmapped one faults on the fetch.
+  if (!canonical(c.rip)) raise(DK_EXCEPTION_MEMFAULT, DK_MEMFAULT_EXEC, c.rip, c.rip);
+}
+
+void Picoprocess::enter_upcall(Thread& t, uint64_t rip, uint64_t rsp, uint64_t rdi, Upcall kind,
+                               uint32_t type) {
+  dk_context c{};
+  c.fs_base = engine_->reg(UC_X86_REG_FS_BASE);
+  c.gs_base = engine_->reg(UC_X86_REG_GS_BASE);
+  c.rip = rip;
+  c.rsp = rsp;
+  c.rdi = rdi;
+  c.rflags = kRflagsUser;
+  set_fpu_defaults(c);
+  engine_->write_context(c);
+  t.frames.push_back(Frame{kind, rsp, type, 0, 0});
+}
+
+void Picoprocess::raise(uint32_t type, uint32_t detail, uint64_t address, uint64_t rip) {
+  Thread& t = threads_[current_];
+  Ending end;
+  end.end = RunResult::End::UnhandledException;
+  end.exit_code = -(128 + static_cast<int64_t>(type));
+  end.type = type;
+  end.detail = detail;
+  end.address = address;
+  end.rip = rip;
+
+  if (!note_ || note_->exception_dispatch == 0) {
+    end.reason = "no exception handler";
+    end_with(end);
+    return;
+  }
+  if (t.depth >= DK_EXCEPTION_DEPTH_MAX) {
+    end.reason = "exception at depth " + std::to_string(t.depth);
+    end_with(end);
+    return;
+  }
+  static_assert(sizeof(dk_exception_info) % 16 == 0);
+  dk_exception_info info{};
+  info.type = type;
+  info.detail = detail;
+  info.address = address;
+  engine_->read_context(info.context);
+  info.context.rip = rip;
+  const uint64_t sp = info.context.rsp;
+  const uint64_t need = DK_RED_ZONE + sizeof info + 16 + 8;
+  if (sp < DK_USER_LOW + need) {
+    end.reason = "exception info does not fit on the stack";
+    end_with(end);
+    return;
+  }
+  const uint64_t at = (sp - DK_RED_ZONE - sizeof info) & ~15ull;
+  const uint64_t ret = at - 8;
+  const uint64_t zero = 0;
+  if (!mem_.check(ret, 8 + sizeof info, DK_PROT_WRITE) || !mem_.write(at, &info, sizeof info) ||
+      !mem_.write(ret, &zero, 8)) {
+    end.reason = "exception info does not fit on the stack";
+    end_with(end);
+    return;
+  }
+  enter_upcall(t, note_->exception_dispatch, ret, at, Upcall::Exception, type);
+  t.frames.back().detail = detail;
+  t.frames.back().address = address;
+  ++t.depth;
+}
+
+void Picoprocess::fetch_at_zero() {
+  Thread& t = threads_[current_];
+  const uint64_t rsp = engine_->reg(UC_X86_REG_RSP);
+  for (size_t i = t.frames.size(); i-- > 0;) {
+    const Frame f = t.frames[i];
+    if (f.entry_rsp + 8 != rsp) continue;
+    switch (f.kind) {
+      case Upcall::Initialize:
+        process_exit(static_cast<int64_t>(engine_->reg(UC_X86_REG_RAX)));
+        return;
+      case Upcall::ThreadStart:
+        thread_exit();
+        return;
+      case Upcall::Exception: {
+        Ending end;
+        end.end = RunResult::End::UnhandledException;
+        end.exit_code = -(128 + static_cast<int64_t>(f.type));
+        end.type = f.type;
+        end.detail = f.detail;
+        end.address = f.address;
+        end.rip = 0;
+        end.reason = "exception handler returned";
+        end_with(end);
+        return;
+      }
+    }
+  }
+  // A call or jump through NULL.
+  raise(DK_EXCEPTION_MEMFAULT, DK_MEMFAULT_EXEC, 0, 0);
+}
+
+}  // namespace dk
