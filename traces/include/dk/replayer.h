@@ -1,0 +1,86 @@
+// The Replayer: a Host decorator that never calls a real host. It serves each downcall from
+// a trace after checking that the guest asked for the same call, arguments and input bytes
+// at the same tick and thread, and performs the memory and thread effects through
+// GuestControl. The first mismatch stops replay with a Divergence. Errors are values here.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dk/host.h"
+#include "dk/run_events.h"
+#include "dk/trace_file.h"
+
+namespace dk {
+
+struct Divergence {
+  uint64_t tick = 0;
+  uint32_t pid = 0;
+  uint32_t thread = 0;
+  uint64_t rip = 0;
+  uint64_t record = 0;       // index of the trace record that did not match (0-based)
+  std::string field;         // what differs: "call", an argument name, "tick", "thread", ...
+  std::string expected;      // the recorded record, rendered ("" past the end of the trace)
+  std::string actual;        // what the guest did, rendered
+  std::string instruction;   // disassembly at rip, filled in by the emulator if it has one
+  std::string note;          // e.g. the trace was cut short, or recorded on another Unicorn
+  bool end_of_trace = false; // the guest went on after the last record
+
+  // Several lines for a person: where, what differed, expected and actual.
+  std::string report() const;
+};
+
+struct ReplayOptions {
+  // The Unicorn version of this build; when the trace names another, reports say so.
+  std::string unicorn_version;
+};
+
+class Replayer : public Host, public RunEvents {
+ public:
+  // The status every downcall gets once replay has diverged: outside the ABI's codes, so no
+  // guest mistakes it for a host's answer; the emulator checks diverged() and stops.
+  static constexpr dk_status_t kDiverged = -0x7d1;
+
+  explicit Replayer(TraceReader& in, ReplayOptions opts = {});
+
+  std::string_view name() const override { return "replay"; }
+  dk_status_t serve(CallContext& cx, Call& call) override;
+  uint64_t cycle_counter(const CallContext& cx) override;
+
+  void on_schedule(const EventSite& site, uint32_t next_thread, uint32_t reason) override;
+  void on_exception(const EventSite& site, uint32_t type, uint32_t detail, uint64_t address) override;
+  void on_foreign_trap(const EventSite& site, uint32_t detail, uint64_t number) override;
+  void on_upcall(const EventSite& site, uint32_t which, uint64_t entry, uint64_t arg) override;
+  void on_end(const EventSite& site, uint32_t reason, int64_t exit_code, std::string_view message) override;
+
+  bool diverged() const { return divergence_.has_value(); }
+  const Divergence& divergence() const { return *divergence_; }
+  // True once the run ended where the trace's End record says, with nothing left over.
+  bool finished() const { return finished_; }
+  uint64_t downcalls_replayed() const { return downcalls_; }
+  const TraceHeader& header() const { return in_.header(); }
+
+ private:
+  // The next record the guest must match, skipping informational events (schedule,
+  // upcall, exception, foreign trap) unless `keep_events`. nullptr at the end of the trace.
+  const TraceRecord* peek(bool keep_events);
+  void consume() { have_next_ = false; ++index_; }
+  void diverge(const TraceRecord& actual, const TraceRecord* expected, std::string field);
+  void check_event(const TraceRecord& actual);
+  void apply_effects(CallContext& cx, const DowncallRecord& rec, Call& call);
+
+  TraceReader& in_;
+  ReplayOptions opts_;
+  TraceRecord next_;
+  bool have_next_ = false;
+  bool at_end_ = false;
+  uint64_t index_ = 0;  // records consumed
+  TraceRecord actual_;  // scratch for what the guest did
+  std::optional<Divergence> divergence_;
+  std::string read_error_;  // a damaged trace ends replay like its end, with this note
+  bool finished_ = false;
+  uint64_t downcalls_ = 0;
+};
+
+}  // namespace dk
