@@ -148,7 +148,8 @@ TEST_F(DispatcherTest, InputBufferChecks) {
   EXPECT_EQ(std::string(host.last.in_bytes.begin(), host.last.in_bytes.end()), "hello");
   EXPECT_EQ(call(45, kRo, 16), 0) << "input may be read-only";
   EXPECT_EQ(call(45, 0, 5), -DK_E_FAULT);
-  EXPECT_EQ(call(45, 0, 0), 0) << "an empty buffer touches nothing";
+  EXPECT_EQ(call(45, 0, 0), -DK_E_FAULT) << "every pointer is required, even for 0 bytes";
+  EXPECT_EQ(call(45, kRw, 0), 0) << "an empty buffer touches nothing";
   EXPECT_EQ(call(45, kRw, ~0ull), -DK_E_FAULT) << "length overflow";
   EXPECT_EQ(call(45, kRw, 0x8000000000000000ull), -DK_E_FAULT) << "negative length";
   EXPECT_EQ(call(45, FakeMemory::kEnd - 4, 8), -DK_E_FAULT) << "straddles the end";
@@ -188,7 +189,8 @@ TEST_F(DispatcherTest, HandleOutputNotWrittenOnFailure) {
   mem.poke(kRw, &marker, 8);
   host.result = -DK_E_INVAL;
   EXPECT_EQ(call(9, 1, 1, kRw), -DK_E_INVAL);
-  EXPECT_EQ(mem.peek<uint64_t>(kRw), 0x55u) << "the host marked it written";
+  EXPECT_EQ(mem.peek<uint64_t>(kRw), 0x1234u) << "handles go out only on success";
+  EXPECT_EQ(call(9, 1, 1, kRw), -DK_E_INVAL);
   host.result = 0;
 }
 

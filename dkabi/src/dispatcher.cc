@@ -17,8 +17,13 @@ bool read_inout(const GuestMemory& mem, uint64_t addr, uint64_t& out) {
   return mem.check(addr, 8, RW) && mem.read(addr, &out, 8);
 }
 
+// Every pointer is required (ABI.md section 2): NULL fails even with a zero length.
+bool check_ptr(const GuestMemory& mem, uint64_t addr, uint64_t len, uint32_t access) {
+  return addr != 0 && mem.check(addr, len, access);
+}
+
 dk_status_t copy_in(const GuestMemory& mem, uint64_t addr, uint64_t len, std::vector<uint8_t>& dst) {
-  if (!mem.check(addr, len, R)) return -DK_E_FAULT;
+  if (!check_ptr(mem, addr, len, R)) return -DK_E_FAULT;
   dst.resize(len);
   if (len != 0 && !mem.read(addr, dst.data(), len)) return -DK_E_FAULT;
   return 0;
@@ -66,13 +71,13 @@ dk_status_t Dispatcher::decode(const GuestMemory& mem, const TrapRegs& regs, Cal
       case DK_ARG_BUF_OUT_LEN_NEXT:
         // Only DkRandomBitsRead has this shape; its size limit is part of the contract.
         if (next > DK_RANDOM_MAX) return -DK_E_INVAL;
-        if (!mem.check(v, next, W)) return -DK_E_FAULT;
+        if (!check_ptr(mem, v, next, W)) return -DK_E_FAULT;
         call.room = next;
         break;
       case DK_ARG_BUF_OUT_COUNT_NEXT: {
         uint64_t room = 0;
         if (!read_inout(mem, next, room)) return -DK_E_FAULT;
-        if (!mem.check(v, room, W)) return -DK_E_FAULT;
+        if (!check_ptr(mem, v, room, W)) return -DK_E_FAULT;
         call.room = room;
         break;
       }
@@ -114,7 +119,7 @@ dk_status_t Dispatcher::decode(const GuestMemory& mem, const TrapRegs& regs, Cal
         break;
       case DK_ARG_SYSINFO_OUT: {
         const uint64_t room = next < sizeof(dk_system_info) ? next : sizeof(dk_system_info);
-        if (!mem.check(v, room, W)) return -DK_E_FAULT;
+        if (!check_ptr(mem, v, room, W)) return -DK_E_FAULT;
         call.room = room;
         call.sysinfo = {};
         break;
@@ -132,16 +137,20 @@ dk_status_t Dispatcher::complete(GuestMemory& mem, const Call& call, dk_status_t
     const uint64_t p = call.reg[a];
     const uint64_t v = call.val[a];
     switch (call.desc->kinds[a]) {
+      // In/out values go back whenever the host set them, failure included (the size
+      // needed on OVERFLOW, the time left on INTERRUPTED); pure outputs only on success.
       case DK_ARG_U64_INOUT:
       case DK_ARG_ADDR_INOUT:
+        if (call.written[a]) ok &= mem.write(p, &v, 8);
+        break;
       case DK_ARG_HANDLE_OUT:
       case DK_ARG_I64_OUT:
       case DK_ARG_U64_OUT:
-        if (call.written[a]) ok &= mem.write(p, &v, 8);
+        if (status == 0 && call.written[a]) ok &= mem.write(p, &v, 8);
         break;
       case DK_ARG_U32_OUT:
       case DK_ARG_U32_OUT_OPT:
-        if (call.written[a] && p != 0) {
+        if (status == 0 && call.written[a] && p != 0) {
           const uint32_t v32 = static_cast<uint32_t>(v);
           ok &= mem.write(p, &v32, 4);
         }
