@@ -48,12 +48,25 @@ void put_chunk_header(uint8_t* h, const ChunkHeader& c) {
 
 TraceWriter::TraceWriter(const std::string& path, const TraceHeader& header, TraceWriterOptions opts)
     : path_(path), header_(header), opts_(opts) {
+  try {
+    open_and_write_header();
+  } catch (...) {
+    // A constructor that throws runs no destructor: release here.
+    if (f_) fclose(f_);
+    f_ = nullptr;
+    if (cctx_) ZSTD_freeCCtx(cctx_);
+    cctx_ = nullptr;
+    throw;
+  }
+}
+
+void TraceWriter::open_and_write_header() {
   header_.format_major = kTraceFormatMajor;
   header_.format_minor = kTraceFormatMinor;
   if (opts_.chunk_bytes == 0 || opts_.chunk_bytes > kChunkPayloadMax / 2) opts_.chunk_bytes = 256u << 10;
   if (opts_.chunk_records == 0) opts_.chunk_records = 1;
-  f_ = fopen(path.c_str(), "wb");
-  if (!f_) throw TraceError("trace: " + path + ": cannot create: " + strerror(errno));
+  f_ = fopen(path_.c_str(), "wb");
+  if (!f_) throw TraceError("trace: " + path_ + ": cannot create: " + strerror(errno));
   cctx_ = ZSTD_createCCtx();
   if (!cctx_) throw TraceError("trace: out of memory for the compressor");
 
@@ -144,21 +157,34 @@ TraceReader::TraceReader(const std::string& path, TraceReaderOptions opts) : opt
     throw TraceError("trace: " + path + ": not a regular file");
   }
   size_ = static_cast<uint64_t>(ftello(f_));
-  dctx_ = ZSTD_createDCtx();
-  read_header();
+  init();
 }
 
 TraceReader::TraceReader(std::vector<uint8_t> bytes, TraceReaderOptions opts)
     : opts_(opts), mem_(std::move(bytes)) {
   size_ = mem_.size();
-  dctx_ = ZSTD_createDCtx();
-  read_header();
+  init();
 }
 
-TraceReader::~TraceReader() {
-  if (f_) fclose(f_);
-  if (dctx_) ZSTD_freeDCtx(dctx_);
+void TraceReader::init() {
+  // A constructor that throws runs no destructor: release here.
+  try {
+    dctx_ = ZSTD_createDCtx();
+    read_header();
+  } catch (...) {
+    release();
+    throw;
+  }
 }
+
+void TraceReader::release() {
+  if (f_) fclose(f_);
+  f_ = nullptr;
+  if (dctx_) ZSTD_freeDCtx(dctx_);
+  dctx_ = nullptr;
+}
+
+TraceReader::~TraceReader() { release(); }
 
 size_t TraceReader::read_at(uint64_t offset, void* dst, size_t n) {
   if (offset >= size_) return 0;

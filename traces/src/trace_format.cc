@@ -146,7 +146,8 @@ std::string first_input_difference(const DowncallRecord& e, const DowncallRecord
         break;
       case DK_ARG_BUF_IN_LEN_NEXT:
       case DK_ARG_BUF_IN_COUNT_NEXT:
-        if (e.in_len != a.in_len) return name + " (length)";
+        // A different length is the length argument's doing: name that one.
+        if (e.in_len != a.in_len) return i + 1 < d->nargs ? std::string(d->arg_names[i + 1]) : name + " (length)";
         if (e.in_hash != a.in_hash) return name;
         if (!(e.fields & kInHashed) && !(a.fields & kInHashed) && e.in_bytes != a.in_bytes) return name;
         break;

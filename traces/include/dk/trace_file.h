@@ -39,6 +39,7 @@ class TraceWriter {
   uint32_t chunks() const { return seq_; }
 
  private:
+  void open_and_write_header();
   void write_chunk();
   void write_all(const void* p, size_t n);
 
@@ -84,6 +85,8 @@ class TraceReader {
   uint64_t file_size() const { return size_; }
 
  private:
+  void init();
+  void release();
   void read_header();
   bool load_chunk();
   size_t read_at(uint64_t offset, void* dst, size_t n);
