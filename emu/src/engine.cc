@@ -68,7 +68,12 @@ Engine::Engine() {
   uint64_t cr4 = 0;
   check(uc_reg_read(uc_, UC_X86_REG_CR4, &cr4), "CR4");
   cr4 |= 1ull << 2;  // TSD: rdtsc at CPL 3 raises #GP, answered from the virtual clock
+  cr4 |= 3ull << 9;  // OSFXSR, OSXMMEXCPT: SSE works (it raises #UD otherwise)
   check(uc_reg_write(uc_, UC_X86_REG_CR4, &cr4), "CR4");
+  uint64_t cr0 = 0;
+  check(uc_reg_read(uc_, UC_X86_REG_CR0, &cr0), "CR0");
+  cr0 = (cr0 & ~((1ull << 2) | (1ull << 3))) | (1ull << 1) | (1ull << 5);  // -EM -TS +MP +NE
+  check(uc_reg_write(uc_, UC_X86_REG_CR0, &cr0), "CR0");
 
   // Every hook before the first translation.
   uc_hook h;
@@ -422,7 +427,11 @@ EngineStop Engine::step_to_io(uint64_t block, uint64_t io) {
     io_pending_ = false;
     stop_ = {};
     step_block_ = block;
+    // The block was translated without an exit at `io`: translate it again.
+    uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), block, io + 1);
     uc_err err = uc_emu_start(uc_, block, io, 0, 0);
+    // ...and drop that translation, whose exit at `io` must not outlive this step.
+    uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), block, io + 1);
     step_block_ = ~0ull;
     if (stopped_) return stop_;
     uint64_t now = reg(UC_X86_REG_RIP);
