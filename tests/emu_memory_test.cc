@@ -1,0 +1,216 @@
+// AddressSpace: the checked accessors and the semantics of calls 1-3, directly and from a
+// guest (tests/guest/emu_guest.c, case "vm").
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "dk/abi.h"
+#include "dk/address_space.h"
+#include "dk/host.h"
+#include "dk/run.h"
+
+namespace dk {
+namespace {
+
+constexpr uint64_t P = DK_PAGE_SIZE;
+constexpr uint32_t R = DK_PROT_READ, W = DK_PROT_WRITE, X = DK_PROT_EXEC, G = DK_PROT_GUARD;
+
+TEST(AddressSpace, AllocateFixedAndPicked) {
+  AddressSpace as;
+  uint64_t a = 0x100000;
+  EXPECT_EQ(as.allocate(a, 1, DK_ALLOC_COMMIT, R | W), 0);
+  EXPECT_EQ(a, 0x100000u);
+  EXPECT_EQ(as.committed_bytes(), P);  // rounded up to a page
+  uint64_t p1 = 0, p2 = 0;
+  EXPECT_EQ(as.allocate(p1, 2 * P, DK_ALLOC_COMMIT, R), 0);
+  EXPECT_EQ(as.allocate(p2, P, DK_ALLOC_RESERVE, R), 0);
+  EXPECT_EQ(p1, AddressSpace::kPickTop - 2 * P);  // top-down, first fit: deterministic
+  EXPECT_EQ(p2, p1 - P);
+  EXPECT_EQ(as.committed_bytes(), 3 * P);
+  // Same again in a fresh address space: same addresses.
+  AddressSpace as2;
+  uint64_t q1 = 0;
+  EXPECT_EQ(as2.allocate(q1, 2 * P, DK_ALLOC_COMMIT, R), 0);
+  EXPECT_EQ(q1, p1);
+}
+
+TEST(AddressSpace, AllocateErrors) {
+  AddressSpace as;
+  uint64_t a = 0x100001;
+  EXPECT_EQ(as.allocate(a, P, DK_ALLOC_COMMIT, R), -DK_E_INVAL);  // unaligned
+  a = 0x100000;
+  EXPECT_EQ(as.allocate(a, 0, DK_ALLOC_COMMIT, R), -DK_E_INVAL);
+  EXPECT_EQ(as.allocate(a, P, 0, R), -DK_E_INVAL);
+  EXPECT_EQ(as.allocate(a, P, DK_ALLOC_REPLACE, R), -DK_E_INVAL);
+  EXPECT_EQ(as.allocate(a, P, 16, R), -DK_E_INVAL);
+  EXPECT_EQ(as.allocate(a, P, DK_ALLOC_COMMIT, 16), -DK_E_INVAL);
+  a = 0x1000;  // below the user range
+  EXPECT_EQ(as.allocate(a, P, DK_ALLOC_COMMIT, R), -DK_E_INVAL);
+  a = DK_USER_HIGH - P;
+  EXPECT_EQ(as.allocate(a, 2 * P, DK_ALLOC_COMMIT, R), -DK_E_INVAL);  // runs past the top
+  a = DK_USER_HIGH - P;
+  EXPECT_EQ(as.allocate(a, ~0ull - 100, DK_ALLOC_COMMIT, R), -DK_E_INVAL);  // overflow
+  EXPECT_EQ(as.committed_bytes(), 0u);
+}
+
+TEST(AddressSpace, ReserveCommitReplace) {
+  AddressSpace as;
+  uint64_t a = 0x200000;
+  ASSERT_EQ(as.allocate(a, 4 * P, DK_ALLOC_RESERVE, R), 0);
+  EXPECT_EQ(as.committed_bytes(), 0u);
+  EXPECT_FALSE(as.check(a, 1, R));  // reserved: no access
+  uint64_t b = a;
+  EXPECT_EQ(as.allocate(b, P, DK_ALLOC_RESERVE, R), -DK_E_EXIST);
+  b = a + P;
+  EXPECT_EQ(as.allocate(b, 2 * P, DK_ALLOC_COMMIT, R | W), 0);  // inside the reservation
+  EXPECT_EQ(as.committed_bytes(), 2 * P);
+  EXPECT_TRUE(as.check(a + P, 2 * P, R | W));
+  uint64_t v = 5;
+  ASSERT_TRUE(as.write(a + P, &v, 8));
+  b = a + P;
+  EXPECT_EQ(as.allocate(b, P, DK_ALLOC_COMMIT, R), -DK_E_EXIST);  // committed already
+  b = a + P;
+  EXPECT_EQ(as.allocate(b, P, DK_ALLOC_COMMIT | DK_ALLOC_REPLACE, R | W), 0);
+  v = 1;
+  ASSERT_TRUE(as.read(a + P, &v, 8));
+  EXPECT_EQ(v, 0u);  // fresh zero-filled page
+  EXPECT_EQ(as.committed_bytes(), 2 * P);
+  // REPLACE over a mix of reserved and committed pages.
+  b = a;
+  EXPECT_EQ(as.allocate(b, 4 * P, DK_ALLOC_RESERVE | DK_ALLOC_REPLACE, R), 0);
+  EXPECT_EQ(as.committed_bytes(), 0u);
+}
+
+TEST(AddressSpace, FreeAndProtect) {
+  AddressSpace as;
+  uint64_t a = 0x300000;
+  ASSERT_EQ(as.allocate(a, 3 * P, DK_ALLOC_COMMIT, R | W), 0);
+  EXPECT_EQ(as.free(a + P, P), 0);  // a hole in the middle
+  EXPECT_EQ(as.committed_bytes(), 2 * P);
+  EXPECT_FALSE(as.check(a, 3 * P, R));
+  EXPECT_TRUE(as.check(a + 2 * P, P, R));
+  EXPECT_EQ(as.free(a + P, P), 0);  // freeing unmapped pages is fine
+  EXPECT_EQ(as.free(a + 1, P), -DK_E_INVAL);
+  // Protect: all pages must be committed, or nothing changes.
+  EXPECT_EQ(as.protect(a, 3 * P, R), -DK_E_FAULT);
+  EXPECT_TRUE(as.check(a, P, W));
+  EXPECT_EQ(as.protect(a, P, R), 0);
+  EXPECT_FALSE(as.check(a, P, W));
+  EXPECT_TRUE(as.check(a, P, R));
+  uint64_t v = 1;
+  EXPECT_FALSE(as.write(a, &v, 8));
+  EXPECT_EQ(as.protect(a, P, 0), 0);
+  EXPECT_FALSE(as.read(a, &v, 8));
+  EXPECT_TRUE(as.peek(a, &v, 8));  // the host's own view ignores protection
+  EXPECT_EQ(as.protect(a, P, 32), -DK_E_INVAL);
+  // Reserved pages are not committed: FAULT.
+  uint64_t r = 0x400000;
+  ASSERT_EQ(as.allocate(r, P, DK_ALLOC_RESERVE, R), 0);
+  EXPECT_EQ(as.protect(r, P, R), -DK_E_FAULT);
+}
+
+TEST(AddressSpace, CheckedAccessors) {
+  AddressSpace as;
+  uint64_t a = 0x500000, b = 0x501000;
+  ASSERT_EQ(as.allocate(a, P, DK_ALLOC_COMMIT, R | W), 0);
+  ASSERT_EQ(as.allocate(b, P, DK_ALLOC_COMMIT, R), 0);
+  // Straddling two regions: allowed when both allow the access.
+  EXPECT_TRUE(as.check(a + P - 4, 8, R));
+  EXPECT_FALSE(as.check(a + P - 4, 8, W));
+  uint8_t buf[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  EXPECT_FALSE(as.write(a + P - 4, buf, 8));
+  uint8_t back[8] = {};
+  ASSERT_TRUE(as.read(a + P - 4, back, 4));
+  EXPECT_EQ(back[0], 0);  // nothing was half written
+  // Straddling into unmapped memory, outside the user range, overflow.
+  EXPECT_FALSE(as.check(b + P - 4, 8, R));
+  EXPECT_FALSE(as.check(0x1000, 8, R));
+  EXPECT_FALSE(as.check(a, ~0ull, R));
+  EXPECT_FALSE(as.check(~0ull - 3, 8, R));
+  EXPECT_TRUE(as.check(0, 0, R));  // len 0
+  // Guard pages fail every downcall access and keep the guard.
+  ASSERT_EQ(as.protect(a, P, R | W | G), 0);
+  EXPECT_FALSE(as.check(a, 1, R));
+  EXPECT_FALSE(as.read(a, back, 1));
+  EXPECT_EQ(as.prot_at(a), R | W | G);
+  EXPECT_TRUE(as.take_guard(a + 100));  // a guest touch
+  EXPECT_EQ(as.prot_at(a), R | W);
+  EXPECT_FALSE(as.take_guard(a));
+  EXPECT_TRUE(as.check(a, 1, R | W));
+}
+
+TEST(AddressSpace, ReadCstr) {
+  AddressSpace as;
+  uint64_t a = 0x600000;
+  ASSERT_EQ(as.allocate(a, 2 * P, DK_ALLOC_COMMIT, R | W), 0);
+  const char s[] = "file:/x";
+  ASSERT_TRUE(as.write(a + P - 3, s, sizeof s));  // across the page boundary
+  std::string out;
+  EXPECT_EQ(as.read_cstr(a + P - 3, DK_URI_MAX, out), 0);
+  EXPECT_EQ(out, "file:/x");
+  EXPECT_EQ(as.read_cstr(a + P - 3, 3, out), -DK_E_NAMETOOLONG);
+  EXPECT_EQ(as.read_cstr(a + P - 3, 7, out), 0);
+  std::vector<char> fill(P, 'a');
+  ASSERT_TRUE(as.write(a + P, fill.data(), P));
+  EXPECT_EQ(as.read_cstr(a + P, DK_URI_MAX * 4, out), -DK_E_FAULT);  // runs into unmapped
+  EXPECT_EQ(as.read_cstr(0x1000, 10, out), -DK_E_FAULT);
+}
+
+// ---- from a guest ----
+
+class VmHost : public Host {
+ public:
+  std::string_view name() const override { return "test"; }
+  uint64_t cycle_counter(const CallContext&) override { return 0; }
+  dk_status_t DkVirtualMemoryAllocate(CallContext& cx, Call& c) override {
+    uint64_t a = c.arg(0);
+    dk_status_t st = cx.ctl.vm_allocate(a, c.arg(1), static_cast<uint32_t>(c.arg(2)),
+                                        static_cast<uint32_t>(c.arg(3)));
+    if (st == 0) c.set_out(0, a);
+    return st;
+  }
+  dk_status_t DkVirtualMemoryFree(CallContext& cx, Call& c) override {
+    return cx.ctl.vm_free(c.arg(0), c.arg(1));
+  }
+  dk_status_t DkVirtualMemoryProtect(CallContext& cx, Call& c) override {
+    return cx.ctl.vm_protect(c.arg(0), c.arg(1), static_cast<uint32_t>(c.arg(2)));
+  }
+  dk_status_t DkProcessExit(CallContext& cx, Call& c) override {
+    cx.ctl.process_exit(static_cast<int64_t>(c.arg(0)));
+    return 0;
+  }
+  dk_status_t DkDebugOutput(CallContext&, Call& c) override {
+    uint64_t v = 0;
+    std::memcpy(&v, c.in_bytes.data(), std::min<size_t>(8, c.in_bytes.size()));
+    out.push_back(static_cast<int64_t>(v));
+    return 0;
+  }
+  std::vector<int64_t> out;
+};
+
+TEST(EmuMemory, GuestSeesCallSemantics) {
+  std::ifstream f(std::string(DK_GUEST_DIR) + "/emu_guest", std::ios::binary);
+  LaunchSpec spec;
+  spec.image.assign(std::istreambuf_iterator<char>(f), {});
+  spec.args = {"emu_guest", "vm"};
+  VmHost host;
+  RunResult res = run_picoprocess(host, spec);
+  ASSERT_EQ(res.end, RunResult::End::Exited) << res.reason;
+  EXPECT_EQ(res.exit_code, 0);
+  const int64_t base = 0x200000000;
+  const std::vector<int64_t> want = {
+      -DK_E_INVAL, 0, base, -DK_E_EXIST, 0, -DK_E_EXIST, 0, 0, -DK_E_FAULT, 0, -DK_E_FAULT,
+      0, 0, 0, -DK_E_INVAL, -DK_E_INVAL, -DK_E_INVAL};
+  ASSERT_EQ(host.out.size(), want.size() + 3);
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(host.out[i], want[i]) << "output " << i;
+  const uint64_t p1 = host.out[want.size()], p2 = host.out[want.size() + 1];
+  EXPECT_EQ(p2 + P, p1);
+  EXPECT_EQ(host.out.back(), -DK_E_FAULT);  // the out-pointer was bad: nothing allocated
+}
+
+}  // namespace
+}  // namespace dk
