@@ -1,0 +1,399 @@
+// Record and replay through the real dispatcher with fake memory, control and host: a run
+// recorded around a host whose answers are not reproducible replays bit for bit without
+// it; a changed call, argument, input byte, tick or thread stops replay with a Divergence
+// naming the field; a cut trace replays its prefix, then ends clearly.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "dk/dispatcher.h"
+#include "dk/recorder.h"
+#include "dk/replayer.h"
+#include "dk/trace_render.h"
+
+namespace dk {
+namespace {
+
+class FakeMemory : public GuestMemory {
+ public:
+  static constexpr uint64_t kBase = 0x10000, kEnd = 0x20000;
+  FakeMemory() : bytes_(kEnd - kBase, 0) {}
+  bool check(uint64_t addr, uint64_t len, uint32_t) const override {
+    return len == 0 || (addr >= kBase && addr + len >= addr && addr + len <= kEnd);
+  }
+  bool read(uint64_t addr, void* dst, uint64_t len) const override {
+    if (!check(addr, len, DK_PROT_READ)) return false;
+    memcpy(dst, bytes_.data() + (addr - kBase), len);
+    return true;
+  }
+  bool write(uint64_t addr, const void* src, uint64_t len) override {
+    if (!check(addr, len, DK_PROT_WRITE)) return false;
+    memcpy(bytes_.data() + (addr - kBase), src, len);
+    return true;
+  }
+  dk_status_t read_cstr(uint64_t addr, uint64_t max, std::string& out) const override {
+    out.clear();
+    for (uint64_t i = 0; i <= max; ++i) {
+      char c;
+      if (!read(addr + i, &c, 1)) return -DK_E_FAULT;
+      if (c == 0) return 0;
+      out.push_back(c);
+    }
+    return -DK_E_NAMETOOLONG;
+  }
+  void poke(uint64_t addr, const void* src, size_t n) { memcpy(bytes_.data() + (addr - kBase), src, n); }
+  uint64_t peek64(uint64_t addr) const {
+    uint64_t v;
+    memcpy(&v, bytes_.data() + (addr - kBase), 8);
+    return v;
+  }
+  std::vector<uint8_t> bytes_;
+};
+
+// Logs every effect, so a replay's effects can be compared with the recording's.
+class FakeControl : public GuestControl {
+ public:
+  dk_status_t vm_allocate(uint64_t& addr, uint64_t size, uint32_t alloc, uint32_t prot) override {
+    if (addr == 0) {
+      addr = next_;
+      next_ += (size + 0xfff) & ~0xfffull;
+    }
+    log.push_back("alloc " + std::to_string(addr) + " " + std::to_string(size) + " " + std::to_string(alloc) +
+                  " " + std::to_string(prot));
+    return 0;
+  }
+  dk_status_t vm_free(uint64_t addr, uint64_t size) override {
+    log.push_back("free " + std::to_string(addr) + " " + std::to_string(size));
+    return 0;
+  }
+  dk_status_t vm_protect(uint64_t addr, uint64_t size, uint32_t prot) override {
+    log.push_back("protect " + std::to_string(addr) + " " + std::to_string(size) + " " + std::to_string(prot));
+    return 0;
+  }
+  uint64_t committed_bytes() const override { return 0; }
+  dk_status_t set_segment(uint32_t reg, uint64_t base) override {
+    log.push_back("segment " + std::to_string(reg) + " " + std::to_string(base));
+    return 0;
+  }
+  dk_status_t exception_return(const dk_context& ctx) override {
+    log.push_back("exception_return " + std::to_string(ctx.rip));
+    return 0;
+  }
+  void thread_exit() override { log.push_back("thread_exit"); }
+  void process_exit(int64_t code) override { log.push_back("process_exit " + std::to_string(code)); }
+  std::vector<std::string> log;
+
+ private:
+  uint64_t next_ = 0x40000000;
+};
+
+// A host whose answers depend on its own history (a clock, counters): a second instance
+// would answer differently, so only a replay that never asks it can match.
+class FakeHost : public Host {
+ public:
+  explicit FakeHost(uint64_t clock) : clock_(clock) {}
+  std::string_view name() const override { return "fake"; }
+  uint64_t cycle_counter(const CallContext&) override { return clock_ += 777; }
+  dk_status_t serve(CallContext& cx, Call& call) override {
+    ++served;
+    clock_ += 1000;
+    switch (call.index) {
+      case 1: {
+        uint64_t addr = call.arg(0);
+        dk_status_t st = cx.ctl.vm_allocate(addr, call.arg(1), static_cast<uint32_t>(call.arg(2)),
+                                            static_cast<uint32_t>(call.arg(3)));
+        if (st == 0) call.set_out(0, addr);
+        return st;
+      }
+      case 18:
+        cx.ctl.process_exit(static_cast<int64_t>(call.arg(0)));
+        return 0;
+      case 21:
+        if (call.uri != "dev:console") return -DK_E_NOENT;
+        call.set_out(5, cx.handles.insert(std::make_shared<HostObject>(ObjectKind::Stream)));
+        return 0;
+      case 22: {
+        const std::string data = "data@" + std::to_string(clock_);
+        call.out_bytes.assign(data.begin(), data.begin() + std::min<size_t>(data.size(), call.room));
+        call.set_out(3, call.out_bytes.size());
+        return 0;
+      }
+      case 23:
+        call.set_out(3, call.in_bytes.size());
+        return 0;
+      case 31:
+        call.attr = {DK_STREAM_DEVICE, 0666, clock_, 1, 1, 0, 0};
+        return 0;
+      case 39:
+        call.set_out(0, clock_ * 3);
+        return 0;
+      case 40:
+        call.out_bytes.resize(call.room);
+        for (auto& b : call.out_bytes) b = static_cast<uint8_t>(clock_ += 13);
+        return 0;
+      case 42:
+        return cx.ctl.set_segment(static_cast<uint32_t>(call.arg(0)), call.arg(1));
+      case 44:
+        call.sysinfo.page_size = DK_PAGE_SIZE;
+        call.sysinfo.cpu_count = static_cast<uint32_t>(clock_ % 7 + 1);
+        memcpy(call.sysinfo.host_name, "fake", 5);
+        return 0;
+      default:
+        return -DK_E_NOTSUP;
+    }
+  }
+  int served = 0;
+
+ private:
+  uint64_t clock_;
+};
+
+class NullEvents : public RunEvents {
+ public:
+  void on_schedule(const EventSite&, uint32_t, uint32_t) override {}
+  void on_exception(const EventSite&, uint32_t, uint32_t, uint64_t) override {}
+  void on_foreign_trap(const EventSite&, uint32_t, uint64_t) override {}
+  void on_upcall(const EventSite&, uint32_t, uint64_t, uint64_t) override {}
+  void on_end(const EventSite&, uint32_t, int64_t, std::string_view) override {}
+};
+
+enum class Change { None, InputByte, Count, Handle, CallNumber, Tick, Thread, Uri };
+
+// Addresses in the fake guest.
+constexpr uint64_t kAddrSlot = 0x10000, kHandleSlot = 0x10008, kCountSlot = 0x10010, kNsSlot = 0x10018;
+constexpr uint64_t kUri = 0x10100, kWriteBuf = 0x10200, kReadBuf = 0x10300, kRandBuf = 0x10400;
+constexpr uint64_t kInfo = 0x10500, kAttr = 0x10600, kSnapshotEnd = 0x10700;
+
+struct Outcome {
+  std::vector<dk_status_t> statuses;
+  uint64_t rdtsc = 0;
+  std::vector<uint8_t> memory;
+  std::vector<std::string> effects;
+};
+
+// The "guest": a fixed program of downcalls and emulator events, run through the dispatcher.
+Outcome run_guest(Host& host, RunEvents& events, Change change = Change::None) {
+  FakeMemory mem;
+  FakeControl ctl;
+  HandleTable handles;
+  Dispatcher dispatcher(host);
+  Call scratch;
+  Outcome out;
+  uint64_t tick = 100;
+  uint32_t thread = 1;
+  auto site = [&] { return EventSite{tick, 1, thread, 0x401000 + tick}; };
+  auto call = [&](uint32_t index, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0,
+                  uint64_t a4 = 0, uint64_t a5 = 0) {
+    CallContext cx{mem, ctl, handles, 1, thread, tick, 0x401000 + tick};
+    TrapRegs regs{DK_CALL_BASE + index, a0, a1, a2, a3, a4, a5};
+    out.statuses.push_back(dispatcher.dispatch(cx, regs, scratch));
+    tick += 10;
+  };
+  const char* uri = change == Change::Uri ? "dev:consolE" : "dev:console";
+  mem.poke(kUri, uri, strlen(uri) + 1);
+  mem.poke(kWriteBuf, change == Change::InputByte ? "hI\n" : "hi\n", 3);
+
+  events.on_upcall(site(), kUpcallInit, 0x401000, 0x7000);
+  call(1, kAddrSlot, 0x3000, DK_ALLOC_COMMIT, DK_PROT_READ | DK_PROT_WRITE);
+  call(21, kUri, DK_ACCESS_RDWR, 0, 0, 0, kHandleSlot);
+  uint64_t h = mem.peek64(kHandleSlot);
+  if (change == Change::Handle) h += 1;
+  uint64_t count = change == Change::Count ? 2 : 3;
+  mem.poke(kCountSlot, &count, 8);
+  if (change == Change::Tick) tick += 1;
+  if (change == Change::Thread) thread = 2;
+  call(23, h, 0, kWriteBuf, kCountSlot);
+  count = 64;
+  mem.poke(kCountSlot, &count, 8);
+  call(22, h, 0, kReadBuf, kCountSlot);
+  if (change == Change::CallNumber) call(7);
+  else call(39, kNsSlot);
+  {
+    CallContext cx{mem, ctl, handles, 1, thread, tick, 0x401000 + tick};
+    out.rdtsc = host.cycle_counter(cx);
+  }
+  events.on_schedule(site(), 2, kScheduleYield);
+  thread = 2;
+  call(40, kRandBuf, 16);
+  call(44, kInfo, sizeof(dk_system_info));
+  call(31, h, kAttr);
+  call(42, DK_SEGMENT_FS, 0x7000);
+  call(18, 3);
+  events.on_end(site(), 0, 3, "exited");
+  out.memory.assign(mem.bytes_.begin(), mem.bytes_.begin() + (kSnapshotEnd - FakeMemory::kBase));
+  out.effects = ctl.log;
+  return out;
+}
+
+std::string temp_path(const char* name) {
+  return ::testing::TempDir() + "/dk_replay_" + name + "_" + std::to_string(getpid()) + ".dktrace";
+}
+
+class ReplayTest : public ::testing::Test {
+ protected:
+  void SetUp() override { path = temp_path(::testing::UnitTest::GetInstance()->current_test_info()->name()); }
+  void TearDown() override { unlink(path.c_str()); }
+
+  Outcome record(bool hash_inputs = false, uint32_t chunk_records = 4096) {
+    TraceHeader h;
+    h.host_kind = "fake";
+    h.unicorn_version = "2.1.1";
+    h.flags = hash_inputs ? kTraceInputsHashed : 0;
+    TraceWriterOptions o;
+    o.chunk_records = chunk_records;
+    TraceWriter w(path, h, o);
+    FakeHost host(1'000'000);
+    RecorderOptions ro;
+    ro.hash_inputs = hash_inputs;
+    Recorder rec(host, w, ro);
+    Outcome out = run_guest(rec, rec);
+    EXPECT_FALSE(rec.failed()) << rec.error();
+    EXPECT_EQ(rec.downcalls(), 10u);
+    w.close();
+    return out;
+  }
+
+  std::string path;
+};
+
+TEST_F(ReplayTest, ReplayMatchesTheRecordingWithoutAHost) {
+  const Outcome recorded = record();
+  // The recording is what the host said: a second host instance disagrees...
+  FakeHost other(5);
+  NullEvents none;
+  const Outcome fresh = run_guest(other, none);
+  EXPECT_NE(fresh.memory, recorded.memory);
+  // ...and the replay, which has no host, agrees in every byte and effect.
+  TraceReader in(path);
+  Replayer rp(in);
+  const Outcome replayed = run_guest(rp, rp);
+  EXPECT_FALSE(rp.diverged()) << rp.divergence().report();
+  EXPECT_TRUE(rp.finished());
+  EXPECT_EQ(rp.downcalls_replayed(), 10u);
+  EXPECT_EQ(replayed.statuses, recorded.statuses);
+  EXPECT_EQ(replayed.rdtsc, recorded.rdtsc);
+  EXPECT_EQ(replayed.memory, recorded.memory);
+  EXPECT_EQ(replayed.effects, recorded.effects);
+  ASSERT_EQ(replayed.effects.size(), 3u);
+  EXPECT_EQ(replayed.effects[0], "alloc 1073741824 12288 2 3");
+  EXPECT_EQ(replayed.effects[2], "process_exit 3");
+}
+
+TEST_F(ReplayTest, HashedInputsReplayToo) {
+  const Outcome recorded = record(true);
+  TraceReader in(path);
+  EXPECT_EQ(in.header().flags, kTraceInputsHashed);
+  Replayer rp(in);
+  const Outcome replayed = run_guest(rp, rp);
+  EXPECT_FALSE(rp.diverged()) << rp.divergence().report();
+  EXPECT_EQ(replayed.memory, recorded.memory);
+}
+
+struct Case {
+  Change change;
+  const char* field;
+  const char* actual_contains;
+};
+
+TEST_F(ReplayTest, EachChangeIsReportedByItsField) {
+  record();
+  const Case cases[] = {
+      {Change::InputByte, "buf", "buf=\"hI\\n\""},
+      {Change::Count, "count", "count=2"},
+      {Change::Handle, "stream", "DkStreamWrite(stream=0x11,"},
+      {Change::CallNumber, "call", "DkThreadYieldExecution()"},
+      {Change::Tick, "tick", "[121 1] DkStreamWrite("},
+      {Change::Thread, "thread", "[120 2] DkStreamWrite("},
+      {Change::Uri, "uri", "uri=\"dev:consolE\""},
+  };
+  for (const Case& c : cases) {
+    TraceReader in(path);
+    Replayer rp(in);
+    const Outcome o = run_guest(rp, rp, c.change);
+    ASSERT_TRUE(rp.diverged()) << c.field;
+    const Divergence& d = rp.divergence();
+    EXPECT_EQ(d.field, c.field);
+    EXPECT_NE(d.actual.find(c.actual_contains), std::string::npos) << d.actual;
+    EXPECT_FALSE(d.end_of_trace);
+    EXPECT_NE(d.report().find(std::string(c.field) + " differs"), std::string::npos) << d.report();
+    EXPECT_NE(d.report().find("expected: "), std::string::npos);
+    // Everything after the divergence gets the distinct status, never a host's answer.
+    EXPECT_EQ(o.statuses.back(), Replayer::kDiverged);
+  }
+}
+
+TEST_F(ReplayTest, DivergenceReportNamesTheWholeSituation) {
+  record();
+  TraceReader in(path);
+  ReplayOptions ro;
+  ro.unicorn_version = "2.2.0";
+  Replayer rp(in, ro);
+  run_guest(rp, rp, Change::InputByte);
+  ASSERT_TRUE(rp.diverged());
+  const Divergence& d = rp.divergence();
+  EXPECT_EQ(d.tick, 120u);
+  EXPECT_EQ(d.thread, 1u);
+  EXPECT_EQ(d.rip, 0x401000u + 120);
+  EXPECT_EQ(d.expected, "[120 1] DkStreamWrite(stream=0x10, offset=0, buf=\"hi\\n\", count=3) = 0");
+  EXPECT_EQ(d.actual, "[120 1] DkStreamWrite(stream=0x10, offset=0, buf=\"hI\\n\", count=3)");
+  EXPECT_NE(d.report().find("recorded with Unicorn 2.1.1 and this dk has 2.2.0"), std::string::npos) << d.report();
+}
+
+TEST_F(ReplayTest, CutTraceReplaysItsPrefixThenEndsClearly) {
+  const Outcome recorded = record(false, 2);
+  std::ifstream f(path, std::ios::binary);
+  std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+  // Keep the header and the first two chunks (upcall + 3 downcalls), then half a chunk.
+  uint32_t len;
+  memcpy(&len, bytes.data() + 12, 4);
+  uint64_t pos = 16 + len + 8;
+  for (int k = 0; k < 2; ++k) {
+    uint32_t clen;
+    memcpy(&clen, bytes.data() + pos + 16, 4);
+    pos += 32 + clen;
+  }
+  bytes.resize(pos + 20);
+  TraceReader in(bytes);
+  Replayer rp(in);
+  const Outcome o = run_guest(rp, rp);
+  ASSERT_TRUE(rp.diverged());
+  EXPECT_TRUE(rp.divergence().end_of_trace);
+  EXPECT_EQ(rp.divergence().field, "end of trace");
+  EXPECT_NE(rp.divergence().note.find("truncated chunk at offset " + std::to_string(pos)), std::string::npos)
+      << rp.divergence().report();
+  ASSERT_GE(o.statuses.size(), 4u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(o.statuses[i], recorded.statuses[i]) << i;
+  EXPECT_EQ(o.statuses[3], Replayer::kDiverged);
+  EXPECT_FALSE(rp.finished());
+}
+
+TEST_F(ReplayTest, EventsAreChecked) {
+  record();
+  TraceReader in(path);
+  Replayer rp(in);
+  EventSite s{100, 1, 1, 0x401000 + 100};
+  rp.on_upcall(s, kUpcallThreadStart, 0x401000, 0x7000);  // recorded: kUpcallInit
+  ASSERT_TRUE(rp.diverged());
+  EXPECT_EQ(rp.divergence().field, "which");
+}
+
+TEST_F(ReplayTest, RecordedFileShowsEveryRecord) {
+  record();
+  TraceReader in(path);
+  TraceRecord r;
+  std::vector<std::string> lines;
+  while (in.next(r)) lines.push_back(render_record(r));
+  ASSERT_EQ(lines.size(), 14u);  // upcall, 10 downcalls, rdtsc, schedule, end
+  EXPECT_EQ(lines[3], "[120 1] DkStreamWrite(stream=0x10, offset=0, buf=\"hi\\n\", count=3) = 0");
+  EXPECT_NE(lines[2].find("DkStreamOpen(uri=\"dev:console\", access=2, share=0, create=0, options=0, stream=0x10) = 0"),
+            std::string::npos)
+      << lines[2];
+  EXPECT_EQ(lines[13], "[200 2] -- end: reason 0, exit code 3, exited");
+}
+
+}  // namespace
+}  // namespace dk
