@@ -10,11 +10,11 @@ static volatile uint64_t seen_address;
 
 static __attribute__((noreturn)) void recovered(void) {
   if (seen_type != DK_EXCEPTION_MEMFAULT || !(seen_detail & DK_MEMFAULT_WRITE)) {
-    printf("unexpected exception: type %u detail %#x at %#lx\n", seen_type, seen_detail,
+    printf("unexpected exception: type %u detail %#x at 0x%lx\n", seen_type, seen_detail,
            (unsigned long)seen_address);
     exit(1);
   }
-  printf("caught MEMFAULT write at %#lx, recovered\n", (unsigned long)seen_address);
+  printf("caught MEMFAULT write at 0x%lx, recovered\n", (unsigned long)seen_address);
   exit(0);
 }
 

@@ -14,9 +14,16 @@ int main(int argc, char** argv) {
     fprintf(stderr, "DkRandomBitsRead failed: %lld\n", (long long)st);
     return 1;
   }
-  printf("random: ");
-  for (size_t i = 0; i < sizeof bits; i++) printf("%02x", bits[i]);
-  printf("\n");
+  /* Table lookups, not printf("%02x"): the number of instructions run must not depend on
+   * the random values, or runs with two seeds would differ in more than this line. */
+  static const char hex[] = "0123456789abcdef";
+  char line[2 * sizeof bits + 1];
+  for (size_t i = 0; i < sizeof bits; i++) {
+    line[2 * i] = hex[bits[i] >> 4];
+    line[2 * i + 1] = hex[bits[i] & 15];
+  }
+  line[2 * sizeof bits] = '\0';
+  printf("random: %s\n", line);
 
   uint64_t ns = 0;
   st = DkSystemTimeQuery(&ns);
