@@ -403,6 +403,12 @@ TEST(EmuResume, GuardPage) {
   EXPECT_EQ(rep.info.address, base + 4100);
 }
 
+TEST(EmuResume, GuardPageStraddled) {
+  GuestRun r("guard_straddle");
+  EXPECT_EQ(r.res.end, RunResult::End::Exited) << r.res.reason;
+  EXPECT_EQ(r.res.exit_code, 11);
+}
+
 // ---- time, segments ----
 
 TEST(EmuTime, RdtscFromVirtualClock) {

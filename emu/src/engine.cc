@@ -320,7 +320,7 @@ bool Engine::hook_invalid(uc_struct* uc, void* p) {
   return false;
 }
 
-bool Engine::hook_mem_fault(uc_struct* uc, int type, uint64_t addr, int, int64_t, void* p) {
+bool Engine::hook_mem_fault(uc_struct* uc, int type, uint64_t addr, int size, int64_t, void* p) {
   auto* self = static_cast<Engine*>(p);
   uint64_t rip = 0;
   uc_reg_read(uc, UC_X86_REG_RIP, &rip);
@@ -338,6 +338,7 @@ bool Engine::hook_mem_fault(uc_struct* uc, int type, uint64_t addr, int, int64_t
       break;
   }
   self->stop_exception(DK_EXCEPTION_MEMFAULT, detail, addr, rip);
+  self->stop_.size = size > 0 ? static_cast<uint32_t>(size) : 1;
   return false;
 }
 

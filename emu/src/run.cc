@@ -102,7 +102,10 @@ RunResult run_picoprocess(Host& host, const LaunchSpec& spec, const RunOptions& 
         if (stop.type == DK_EXCEPTION_FOREIGN_TRAP && audit)
           record_trap(proc, stop, engine->ticks(), *audit);
         // A guest touch of a guard page: the page keeps its other bits from now on.
-        if (stop.type == DK_EXCEPTION_MEMFAULT) proc.memory().take_guard(stop.address);
+        // An access straddling into a guard page may report the address of its first byte.
+        if (stop.type == DK_EXCEPTION_MEMFAULT && !proc.memory().take_guard(stop.address) &&
+            stop.size > 1)
+          proc.memory().take_guard(stop.address + stop.size - 1);
         proc.raise(stop.type, stop.detail, stop.address, stop.rip);
         break;
       case EngineStop::Kind::FetchZero:

@@ -158,6 +158,18 @@ static long c_guard(void) {
   *(volatile uint64_t*)(a + 4108) = 78; /* no second fault */
   return handled * 10 + (*(volatile uint64_t*)(a + 4100) == 77);
 }
+/* A store straddling into a guard page. */
+static long c_guard_straddle(void) {
+  long st;
+  uint64_t a = alloc(0, 8192, DK_ALLOC_COMMIT, DK_PROT_READ | DK_PROT_WRITE, &st);
+  if (st) return 100;
+  if (dkA(DK_CALL_DkVirtualMemoryProtect, a + 4096, 4096,
+          DK_PROT_READ | DK_PROT_WRITE | DK_PROT_GUARD, 0))
+    return 101;
+  mode = RESUME;
+  *(volatile uint64_t*)(a + 4092) = 0x1122334455667788ull;
+  return handled + 10 * (*(volatile uint64_t*)(a + 4092) == 0x1122334455667788ull);
+}
 static long c_ud2(void) {
   __asm__ volatile("ud2");
   return 0;
@@ -318,6 +330,12 @@ static long c_vm(void) {
   return 0;
 }
 
+/* A million argument-less downcalls, for timing the downcall path. */
+static long c_null_calls(void) {
+  for (long i = 0; i < 1000000; i++) dkA(DK_CALL_DkThreadYieldExecution, 0, 0, 0, 0);
+  return 0;
+}
+
 struct guest_case {
   const char* name;
   long (*fn)(void);
@@ -333,6 +351,7 @@ static const struct guest_case cases[] = {
     {"write_ro", c_write_ro},
     {"exec_nx", c_exec_nx},
     {"guard", c_guard},
+    {"guard_straddle", c_guard_straddle},
     {"ud2", c_ud2},
     {"div0", c_div0},
     {"int3", c_int3},
@@ -358,6 +377,7 @@ static const struct guest_case cases[] = {
     {"handler_returns", c_handler_returns},
     {"fs", c_fs},
     {"vm", c_vm},
+    {"null_calls", c_null_calls},
 };
 
 long guest_main(const dk_boot_info* boot) {

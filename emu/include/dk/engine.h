@@ -49,6 +49,7 @@ struct EngineStop {
   uint64_t address = 0;
   uint64_t rip = 0;
   uint64_t number = 0;  // rax of a foreign syscall
+  uint32_t size = 0;    // MEMFAULT: bytes of the faulting access
   std::string reason;
 };
 
