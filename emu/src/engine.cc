@@ -39,6 +39,24 @@ void check(uc_err err, const char* what) {
 size_t Engine::old_exception_offset() { return g_old_exception; }
 
 Engine::Engine() {
+  try {
+    set_up();
+  } catch (...) {
+    release();
+    throw;
+  }
+}
+
+void Engine::release() {
+  if (scratch_) uc_context_free(scratch_);
+  if (uc_) uc_close(uc_);
+  if (host_page_) munmap(host_page_, DK_PAGE_SIZE);
+  scratch_ = nullptr;
+  uc_ = nullptr;
+  host_page_ = nullptr;
+}
+
+void Engine::set_up() {
   check(uc_open(UC_ARCH_X86, UC_MODE_64, &uc_), "uc_open");
   check(uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TCG_BUFFER_SIZE, 1), static_cast<uint32_t>(kTcgBuffer)),
         "TCG buffer size");
@@ -101,11 +119,7 @@ Engine::Engine() {
   enter_user_mode();
 }
 
-Engine::~Engine() {
-  if (scratch_) uc_context_free(scratch_);
-  if (uc_) uc_close(uc_);
-  if (host_page_) munmap(host_page_, DK_PAGE_SIZE);
-}
+Engine::~Engine() { release(); }
 
 // Drops to CPL 3 through iretq onto a hlt on the host page, which raises #GP. The first
 // engine of the process diffs the saved context around that #GP to find old_exception (the

@@ -112,6 +112,8 @@ class Engine {
                          void* self);
   static void hook_block(uc_struct* uc, uint64_t addr, uint32_t size, void* self);
 
+  void set_up();
+  void release();
   void enter_user_mode();
   void clear_old_exception();
   void stop_exception(uint32_t type, uint32_t detail, uint64_t address, uint64_t rip);
