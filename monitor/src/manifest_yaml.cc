@@ -2,6 +2,7 @@
 // every problem names the line it is on.
 #include <yaml-cpp/yaml.h>
 
+#include <map>
 #include <set>
 
 #include "dk/monitor/manifest.h"
@@ -60,8 +61,10 @@ class YamlReader {
   void read(const YAML::Node& root) {
     if (root.IsNull() || !root.IsDefined()) fail(0, "empty manifest");
     check_map(root, "the manifest", {"package", "dependencies", "app", "namespace", "limits"});
+    std::map<std::string, int> key_line;
     for (const auto& it : root) {
       const std::string& k = it.first.Scalar();
+      key_line[k] = line(it.first);
       const YAML::Node& v = it.second;
       if (k == "package") read_package(v);
       else if (k == "dependencies") read_dependencies(v);
@@ -69,9 +72,8 @@ class YamlReader {
       else if (k == "namespace") read_namespace(v);
       else if (k == "limits") read_limits(v);
     }
-    if (!m_.package && !m_.dependencies.empty())
-      fail(line(root["dependencies"]), "dependencies without a package identity");
-    if (!m_.package && m_.app) fail(line(root["app"]), "an app without a package identity");
+    if (!m_.package && !m_.dependencies.empty()) fail(key_line["dependencies"], "dependencies without a package identity");
+    if (!m_.package && m_.app) fail(key_line["app"], "an app without a package identity");
   }
 
   void read_package(const YAML::Node& n) {
