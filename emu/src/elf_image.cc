@@ -188,7 +188,9 @@ void scan_notes(const std::vector<uint8_t>& bytes, const Elf64_Phdr& ph, size_t 
       fail(here + ": " + dec(left) + " trailing bytes are too short for a note header");
     const auto nh = read_at<Elf64_Nhdr>(bytes, at);
     const uint64_t name_at = at + sizeof(Elf64_Nhdr);
-    const uint64_t name_room = padded(nh.n_namesz);
+    // The descriptor starts at the next boundary after header + name (as the kernel reads
+    // notes): with 8-byte notes, "Dk\0" after the 12-byte header pads to offset 16, not 20.
+    const uint64_t name_room = padded(sizeof(Elf64_Nhdr) + nh.n_namesz) - sizeof(Elf64_Nhdr);
     if (name_room > end - name_at)
       fail(here + ": n_namesz " + dec(nh.n_namesz) + " runs past the end of the segment");
     const uint64_t desc_at = name_at + name_room;
