@@ -98,6 +98,9 @@ void Picoprocess::boot(const ElfImage& img, const LaunchSpec& spec) {
   boot_.stdin_h = open_std(spec.stdin_uri, DK_ACCESS_RDONLY);
   boot_.stdout_h = open_std(spec.stdout_uri, DK_ACCESS_WRONLY);
   boot_.stderr_h = open_std(spec.stderr_uri, DK_ACCESS_WRONLY);
+  const dk_handle_t std_handles[3] = {boot_.stdin_h, boot_.stdout_h, boot_.stderr_h};
+  for (int which = 0; which < 3; ++which)
+    if (std_handles[which]) host_.bind_std_handle(cx_, which, std_handles[which]);
   mem_.poke(at, &boot_, sizeof boot_);
   mem_.poke(boot_.args, args.data(), args.size());
   mem_.poke(boot_.env, env.data(), env.size());
@@ -298,6 +301,7 @@ void Picoprocess::raise(uint32_t type, uint32_t detail, uint64_t address, uint64
   enter_upcall(t, note_->exception_dispatch, ret, at, Upcall::Exception, type);
   t.frames.back().detail = detail;
   t.frames.back().address = address;
+  t.frames.back().rip = rip;
   ++t.depth;
 }
 
@@ -321,7 +325,7 @@ void Picoprocess::fetch_at_zero() {
         end.type = f.type;
         end.detail = f.detail;
         end.address = f.address;
-        end.rip = 0;
+        end.rip = f.rip;
         end.reason = "exception handler returned";
         end_with(end);
         return;

@@ -147,9 +147,10 @@ RunResult run_picoprocess(Host& host, const LaunchSpec& spec, const RunOptions& 
     // Traps leave rip after the instruction; report the instruction itself.
     const uint64_t at = e.type == DK_EXCEPTION_MEMFAULT ? e.rip : e.address;
     res.instruction = disassemble(proc.memory(), at, nullptr);
+    // MEMFAULT: the data address and the instruction at rip; traps: the instruction's address.
     res.reason = std::string("unhandled ") + type_name(e.type) + " at " + hex(e.address) +
-                 " (rip " + hex(e.rip) + (res.instruction.empty() ? "" : ": " + res.instruction) +
-                 "): " + e.reason;
+                 (e.type == DK_EXCEPTION_MEMFAULT ? " by the instruction at " + hex(e.rip) : "") +
+                 (res.instruction.empty() ? "" : ": " + res.instruction) + " (" + e.reason + ")";
   } else {
     res.rip = e.rip ? e.rip : last_rip;
     res.instruction = disassemble(proc.memory(), res.rip, nullptr);

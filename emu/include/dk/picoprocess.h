@@ -91,6 +91,7 @@ class Picoprocess final : public GuestControl, public EngineClient {
     uint32_t type;       // exception type, detail and address, for an exception frame
     uint32_t detail;
     uint64_t address;
+    uint64_t rip = 0;    // where the thread was when it took the exception, for reports
   };
   struct Thread {
     uint32_t id = 1;
