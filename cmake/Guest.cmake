@@ -2,6 +2,7 @@
 # of the harness's options (no sanitizers, no host libc).
 set(DK_GUEST_CFLAGS -ffreestanding -fno-builtin -nostdlib -fno-stack-protector -fno-pic -fno-pie
     -fcf-protection=none -fno-asynchronous-unwind-tables -O2 -g -Wall -Wextra -Werror -std=gnu11
+    -UNDEBUG
 )
 set(DK_GUEST_LDFLAGS -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,noexecstack
     -Wl,-z,max-page-size=4096)
