@@ -8,7 +8,7 @@
 namespace dk {
 
 ManifestError::ManifestError(std::string file, int line, std::string reason)
-    : std::runtime_error(file + ":" + std::to_string(line) + ": " + reason),
+    : std::runtime_error(line > 0 ? file + ":" + std::to_string(line) + ": " + reason : file + ": " + reason),
       file_(std::move(file)), line_(line), reason_(std::move(reason)) {}
 
 void check_package_name(const std::string& name, const std::string& file, int line) {

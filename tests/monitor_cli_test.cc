@@ -1,0 +1,160 @@
+// dk manifest and dk pkg, run as a user would: exit codes, one-line errors, --json output.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "dk/monitor/manifest.h"
+
+namespace dk {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Out {
+  int rc;
+  std::string out, err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dk_ = fs::path(DK_BINARY_DIR) / "cli" / "dk";
+    if (!fs::exists(dk_)) GTEST_SKIP() << "dk is not built";
+    char tmpl[] = "/tmp/dk-cli-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    write("store/libc-1/manifest.yaml", "package: {name: libc, version: 1.0.0}\n");
+    write("store/libc-1/lib/libc.so", "c1");
+    write("store/libc-2/manifest.yaml", "package: {name: libc, version: 2.0.0}\n");
+    write("store/libx/manifest.yaml",
+          "package: {name: libx, version: 1.0.0}\ndependencies: [{name: libc, version: \"<2\"}]\n");
+    write("store/libx/lib/libc.so", "x");
+    write("store/app/manifest.yaml",
+          "package: {name: app, version: 1.0.0}\ndependencies: [{name: libx}, {name: libc, version: \">=1\"}]\n"
+          "app: {exe: \"package:/bin/app\"}\n");
+    write("store/app/bin/app", "app");
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+
+  void write(const std::string& rel, const std::string& text) {
+    fs::create_directories((dir_ / rel).parent_path());
+    std::ofstream(dir_ / rel, std::ios::binary) << text;
+  }
+
+  static std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  Out dk(const std::string& args) {
+    std::string cmd = "cd '" + dir_.string() + "' && '" + dk_.string() + "' " + args + " >out.txt 2>err.txt </dev/null";
+    int st = std::system(cmd.c_str());
+    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(dir_ / "out.txt"), slurp(dir_ / "err.txt")};
+  }
+
+  static size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+  fs::path dk_, dir_;
+  const std::string data_ = std::string(DK_SOURCE_DIR) + "/tests/data/monitor/";
+};
+
+TEST_F(CliTest, ManifestCheckBothForms) {
+  Out o = dk("manifest check " + data_ + "seed-manifest.ini");
+  EXPECT_EQ(o.rc, 0) << o.err;
+  EXPECT_NE(o.out.find("ok: package IISWorker 7.5.7601"), std::string::npos) << o.out;
+  EXPECT_NE(o.err.find("seed-manifest.ini:30: warning"), std::string::npos) << o.err;
+  o = dk("manifest check " + data_ + "seed-policy.ini");
+  EXPECT_EQ(o.rc, 0) << o.err;
+  EXPECT_NE(o.out.find("policy"), std::string::npos);
+  o = dk("manifest check --json " + data_ + "hello.yaml");
+  EXPECT_EQ(o.rc, 0) << o.err;
+  EXPECT_EQ(o.out.rfind("{\"file\":", 0), 0u) << o.out;
+  EXPECT_EQ(lines(o.out), 1u);
+}
+
+TEST_F(CliTest, ManifestCheckBadIsOneLine) {
+  write("bad.yaml", "package: {name: a, version: 1}\nlimits: {memory: 12 parsecs}\n");
+  Out o = dk("manifest check bad.yaml");
+  EXPECT_EQ(o.rc, 1);
+  EXPECT_EQ(lines(o.err), 1u) << o.err;
+  EXPECT_NE(o.err.find("bad.yaml:2: limits.memory: bad size"), std::string::npos) << o.err;
+  o = dk("manifest check missing.yaml");
+  EXPECT_EQ(o.rc, 2);
+  EXPECT_EQ(lines(o.err), 1u) << o.err;
+  o = dk("manifest check");
+  EXPECT_EQ(o.rc, 2);
+  EXPECT_EQ(lines(o.err), 1u) << o.err;
+}
+
+TEST_F(CliTest, ManifestConvert) {
+  Out o = dk("manifest convert " + data_ + "seed-manifest.ini -o iis.yaml");
+  EXPECT_EQ(o.rc, 0) << o.err;
+  Manifest m = load_manifest(dir_ / "iis.yaml");
+  EXPECT_EQ(m.package->name, "IISWorker");
+  EXPECT_EQ(m.dependencies.size(), 2u);
+  o = dk("manifest convert " + data_ + "seed-policy.ini");
+  EXPECT_EQ(o.rc, 0) << o.err;
+  EXPECT_NE(o.out.find("\"file:/users/jdoe/documents\": \"file:/documents\""), std::string::npos) << o.out;
+}
+
+TEST_F(CliTest, PkgCheckTreePackUnpack) {
+  Out o = dk("pkg check store/app --pkg-path store");
+  EXPECT_EQ(o.rc, 0) << o.err;
+  EXPECT_NE(o.out.find("3 packages in the closure, 2 files, 1 conflicts"), std::string::npos) << o.out;
+  o = dk("pkg tree store/app --pkg-path store");
+  EXPECT_EQ(o.rc, 0) << o.err;
+  EXPECT_NE(o.out.find("|-- libx 1.0.0\n|   `-- libc 1.0.0\n`-- libc 1.0.0 (see above)"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("/lib/libc.so: libx 1.0.0 over libc 1.0.0"), std::string::npos) << o.out;
+  o = dk("pkg tree --json store/app --pkg-path store");
+  EXPECT_EQ(o.rc, 0) << o.err;
+  EXPECT_NE(o.out.find("\"conflicts\":[{\"path\":\"/lib/libc.so\""), std::string::npos) << o.out;
+  o = dk("pkg pack store/app -o app.dkpkg");
+  EXPECT_EQ(o.rc, 0) << o.err;
+  o = dk("pkg check app.dkpkg --pkg-path store");
+  EXPECT_EQ(o.rc, 0) << o.err;
+  o = dk("pkg unpack app.dkpkg -o unpacked");
+  EXPECT_EQ(o.rc, 0) << o.err;
+  EXPECT_EQ(slurp(dir_ / "unpacked/bin/app"), "app");
+  // Corrupt the archive: one clear line, non-zero.
+  {
+    std::fstream f(dir_ / "app.dkpkg", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-1, std::ios::end);
+    f.put('!');
+  }
+  o = dk("pkg check app.dkpkg --pkg-path store");
+  EXPECT_EQ(o.rc, 1);
+  EXPECT_EQ(lines(o.err), 1u) << o.err;
+  EXPECT_NE(o.err.find("content checksum mismatch"), std::string::npos) << o.err;
+}
+
+TEST_F(CliTest, PkgErrors) {
+  Out o = dk("pkg check store/app --pkg-path nowhere");
+  EXPECT_EQ(o.rc, 1);
+  EXPECT_EQ(lines(o.err), 1u) << o.err;
+  EXPECT_NE(o.err.find("missing dependency: app 1.0.0 needs libx"), std::string::npos) << o.err;
+  o = dk("pkg check no-such-dir");
+  EXPECT_EQ(o.rc, 2);
+  EXPECT_EQ(lines(o.err), 1u) << o.err;
+  o = dk("pkg tree");
+  EXPECT_EQ(o.rc, 2);
+  for (const char* help : {"pkg --help", "pkg check --help", "pkg tree --help", "pkg pack --help", "manifest --help",
+                           "manifest check --help", "manifest convert --help"}) {
+    o = dk(help);
+    EXPECT_EQ(o.rc, 0) << help;
+    EXPECT_NE(o.out.find("Usage"), std::string::npos) << help;
+  }
+}
+
+}  // namespace
+}  // namespace dk
