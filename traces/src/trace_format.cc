@@ -189,9 +189,11 @@ std::string first_difference(const TraceRecord& e, const TraceRecord& a) {
       if (x.status != y.status) return "status";
       const CallDesc* d = call_desc(x.index);
       for (int i = 0; i < 6; ++i) {
-        const std::string name = d && i < d->nargs ? std::string(d->arg_names[i]) : "arg" + std::to_string(i);
-        const bool wx = x.written >> i & 1, wy = y.written >> i & 1;
-        if (wx != wy || (wx && x.out_val[i] != y.out_val[i])) return name + " (result)";
+        const unsigned bit = 1u << i;
+        const bool wx = (x.written & bit) != 0, wy = (y.written & bit) != 0;
+        if (wx == wy && (!wx || x.out_val[i] == y.out_val[i])) continue;
+        if (d && i < d->nargs) return std::string(d->arg_names[i]) + " (result)";
+        return "arg" + std::to_string(i) + " (result)";
       }
       if ((x.fields & kHasOutBytes) != (y.fields & kHasOutBytes) || x.out_bytes != y.out_bytes)
         return "output bytes";
