@@ -4,12 +4,14 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "trace_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"dk: run, record, replay and test Drawbridge-style picoprocesses"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "dk 0.1.0 (Dk ABI 1.0)");
   dk::cli::add_run_command(app);
+  dk::cli::add_trace_command(app);
 #ifdef DK_HAVE_MONITOR_CLI
   dk::cli::add_manifest_command(app);
   dk::cli::add_pkg_command(app);
