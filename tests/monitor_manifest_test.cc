@@ -212,7 +212,8 @@ TEST(ManifestYaml, BadManifestsNameTheirLine) {
     } catch (const ManifestError& e) {
       EXPECT_EQ(e.line(), b.line) << e.what();
       EXPECT_NE(e.reason().find(b.reason), std::string::npos) << e.what();
-      EXPECT_EQ(std::string(e.what()).rfind("bad.yaml:" + std::to_string(b.line) + ": ", 0), 0u) << e.what();
+      std::string prefix = b.line ? "bad.yaml:" + std::to_string(b.line) + ": " : "bad.yaml: ";
+      EXPECT_EQ(std::string(e.what()).rfind(prefix, 0), 0u) << e.what();
     }
   }
 }
