@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 
+#include "dk/monitor/launch.h"
 #include "dk/monitor/package_store.h"
 #include "dk/monitor/package_union.h"
 
@@ -366,6 +367,35 @@ TEST(Archive, CorruptArchivesRefusedPrecisely) {
     reseal(s, msize, tsize + 1);
     expect(s, "not normalised");
   }
+}
+
+}  // namespace
+}  // namespace dk
+
+namespace dk {
+namespace {
+
+TEST_F(PackageTest, PrepareLaunchReadsTheExeThroughTheUnion) {
+  make("libos-posix", "1.0.0", {}, {{"/lib/libos.so", "libos"}});
+  fs::path app = make("hello", "1.0.0", {{"libos-posix", ">=1.0"}}, {{"/bin/hello", "ELF-bytes"}});
+  std::ofstream(app / "manifest.yaml", std::ios::app)
+      << "app: {exe: \"package:/bin/hello\", stdout: \"dev:console\"}\nlimits: {threads: 2}\n";
+  Manifest policy = parse_manifest_ini("[Namespace.Writable]\ntcp.client:=tcp.client:\n", "policy.ini");
+  PackageLaunch l = prepare_launch(app, {root_ / "store"}, &policy);
+  EXPECT_EQ(std::string(l.image.begin(), l.image.end()), "ELF-bytes");
+  EXPECT_EQ(l.app.args, (std::vector<std::string>{"hello"}));
+  EXPECT_EQ(l.limits.threads, 2u);
+  EXPECT_EQ(l.files->closure().nodes.size(), 2u);
+  Resolved r;
+  EXPECT_EQ(l.ns.resolve("tcp:example.com:80", Access::Write, r), 0);
+  EXPECT_EQ(l.ns.resolve("dev:console", Access::Write, r), 0);
+  EXPECT_EQ(l.ns.resolve("file:/lib/libos.so", Access::Read, r), 0);
+  std::string s;
+  EXPECT_EQ(l.files->read(r.rel, s), 0);
+  EXPECT_EQ(s, "libos");
+  // No app: refused.
+  fs::path lib = root_ / "store" / "libos-posix-1.0.0";
+  EXPECT_THROW(prepare_launch(lib, {root_ / "store"}), PackageError);
 }
 
 }  // namespace
