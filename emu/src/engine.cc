@@ -224,18 +224,24 @@ bool Engine::peek(uint64_t addr, void* dst, uint64_t len) {
 
 void Engine::hook_syscall(uc_struct* uc, void* p) {
   auto* self = static_cast<Engine*>(p);
-  static int ids[] = {UC_X86_REG_RAX, UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX,
-                      UC_X86_REG_R10, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_RIP,
-                      UC_X86_REG_EFLAGS};
-  uint64_t v[9];
-  void* ptrs[9] = {&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]};
-  uc_reg_read_batch(uc, ids, ptrs, 9);
-  const uint64_t rip = v[7];
+  // Register reads dominate a downcall's cost: read rax, rip and rflags, then only the
+  // argument registers the call's table entry says it has.
+  static int head_ids[] = {UC_X86_REG_RAX, UC_X86_REG_RIP, UC_X86_REG_EFLAGS};
+  uint64_t head[3];
+  void* head_ptrs[3] = {&head[0], &head[1], &head[2]};
+  uc_reg_read_batch(uc, head_ids, head_ptrs, 3);
+  const uint64_t rip = head[1];
   // What the instruction itself puts in rcx and r11, for Dk calls and foreign ones alike.
   uint64_t after = rip + 2;
-  uint64_t rflags = v[8];
-  if (self->client_ && call_desc_for_number(v[0]) != nullptr) {
-    TrapRegs regs{v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+  uint64_t rflags = head[2];
+  const CallDesc* desc = self->client_ ? call_desc_for_number(head[0]) : nullptr;
+  if (desc != nullptr) {
+    static int arg_ids[] = {UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX,
+                            UC_X86_REG_R10, UC_X86_REG_R8,  UC_X86_REG_R9};
+    uint64_t a[6] = {};
+    void* arg_ptrs[6] = {&a[0], &a[1], &a[2], &a[3], &a[4], &a[5]};
+    if (desc->nargs) uc_reg_read_batch(uc, arg_ids, arg_ptrs, desc->nargs);
+    TrapRegs regs{head[0], a[0], a[1], a[2], a[3], a[4], a[5]};
     uint64_t rax = static_cast<uint64_t>(self->client_->on_downcall(regs, rip));
     static int out_ids[] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_R11};
     void* out[3] = {&rax, &after, &rflags};
@@ -246,7 +252,7 @@ void Engine::hook_syscall(uc_struct* uc, void* p) {
   void* out[2] = {&after, &rflags};
   uc_reg_write_batch(uc, out_ids, out, 2);
   self->stop_exception(DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_SYSCALL, rip, after);
-  self->stop_.number = v[0];
+  self->stop_.number = head[0];
 }
 
 bool Engine::is_software_int(uint64_t rip, uint32_t vector) {
