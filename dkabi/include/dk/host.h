@@ -5,8 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "dk/abi.h"
 #include "dk/call.h"
@@ -15,7 +18,45 @@
 
 namespace dk {
 
-// Memory and thread control over the calling picoprocess (calls 1-8, 18, 24-25, 42-43).
+// Blocking. A host call that cannot complete yet calls cx.ctl.block(deadline) and returns
+// kBlocked, which never reaches the guest. The emulator parks the calling thread with its
+// rip still on the `syscall`, and executes the same call again when (a) any other downcall
+// of the world has completed since the thread parked (the world changed), (b) the world
+// clock reached the deadline, or (c) DkThreadResume woke the thread. On the retry the host
+// finds the original deadline in cx.ctl.wait_deadline() and a pending wake-up through
+// cx.ctl.take_interrupt(), so timeouts and interruption need no state in the host. When
+// every thread of the world is parked, the clock jumps to the earliest deadline; with no
+// deadline at all, the world is deadlocked and its picoprocesses end with a report.
+inline constexpr dk_status_t kBlocked = std::numeric_limits<dk_status_t>::min() + 1;
+inline constexpr uint64_t kNoDeadline = ~0ull;
+
+// Objects the emulator creates and hosts read to answer waits (DkObjectsWaitAny,
+// DkProcessExitCodeQuery). Handles to them live in handle tables like any host object.
+struct ThreadObject : HostObject {
+  ThreadObject() : HostObject(ObjectKind::Thread) {}
+  uint32_t pid = 0, tid = 0;
+  bool exited = false;
+};
+
+struct ProcessObject : HostObject {
+  ProcessObject() : HostObject(ObjectKind::Process) {}
+  uint32_t pid = 0;
+  bool exited = false;
+  int64_t exit_code = 0;
+};
+
+// What a new picoprocess is made from (DkProcessCreate). The host resolves the URI to image
+// bytes; the emulator loads, boots and schedules it in the same world.
+struct ChildSpec {
+  std::vector<uint8_t> image;
+  std::string name;                       // package name for boot info
+  std::vector<std::string> args;          // argv
+  std::shared_ptr<HostObject> parent_end; // stream object the child sees as boot info `parent`
+};
+
+// Memory and thread control over the calling picoprocess (calls 1-8, 17-18, 24-25, 42-43).
+// Methods past the first group have defaults so that simple controls (tests, tools) need
+// only the memory part.
 class GuestControl {
  public:
   virtual ~GuestControl() = default;
@@ -31,6 +72,29 @@ class GuestControl {
   // Ending: the calling thread, or the whole picoprocess.
   virtual void thread_exit() = 0;
   virtual void process_exit(int64_t code) = 0;
+
+  // Threads (calls 4, 7, 8). thread_create needs the image's LibOsThreadStart (NOTSUP
+  // without the Dk note); the new thread enters it with rdi = arg, rsp = (stack_top & ~15) - 8.
+  virtual dk_status_t thread_create(uint64_t /*arg*/, uint64_t /*stack_top*/,
+                                    std::shared_ptr<ThreadObject>& /*out*/) {
+    return -DK_E_NOTSUP;
+  }
+  virtual void yield() {}
+  // Wakes `t` out of a delay or wait, or leaves one pending wake-up (ABI.md #8).
+  virtual dk_status_t thread_resume(ThreadObject& /*t*/) { return -DK_E_NOTSUP; }
+
+  // Blocking (see kBlocked): park the calling thread until the world changes or `deadline`
+  // (world clock, ns; kNoDeadline for none). wait_deadline() is the deadline of the blocked
+  // call now being retried, or kNoDeadline for a fresh call; take_interrupt() consumes a
+  // pending DkThreadResume wake-up.
+  virtual void block(uint64_t /*deadline_ns*/) {}
+  virtual uint64_t wait_deadline() const { return kNoDeadline; }
+  virtual bool take_interrupt() { return false; }
+
+  // Processes (call 17): a child picoprocess in the same world.
+  virtual dk_status_t process_create(ChildSpec /*spec*/, std::shared_ptr<ProcessObject>& /*out*/) {
+    return -DK_E_NOTSUP;
+  }
 };
 
 // Everything a host learns about the caller of one downcall.
@@ -42,6 +106,8 @@ struct CallContext {
   uint32_t thread = 0;  // calling thread id within the picoprocess
   uint64_t tick = 0;    // ticks the picoprocess has executed (basic blocks)
   uint64_t rip = 0;     // address of the trapping instruction
+  uint64_t now_ns = 0;  // the world clock: virtual ns since the world started (ticks x 10 ns
+                        // of every picoprocess, plus jumps while every thread slept)
 };
 
 class Host {
