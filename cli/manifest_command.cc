@@ -1,7 +1,6 @@
 // dk manifest check|convert: validate a manifest or policy in either form (YAML or the
 // seed's INI) without resolving dependencies, and write YAML from it.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <fstream>
 
@@ -22,12 +21,14 @@ Manifest load_or_fail(const std::string& verb, const std::string& file) {
     return load_manifest(file);
   } catch (const ManifestError& e) {
     // An unreadable file is a usage problem (2); a readable but bad manifest is 1.
-    fail("manifest " + verb + ": " + e.what(), e.line() == 0 && e.reason() == "cannot read the file" ? 2 : 1);
+    fail("manifest " + verb + ": " + e.what(),
+         e.line() == 0 && e.reason() == "cannot read the file" ? 2 : 1);
   }
 }
 
 void print_warnings(const Manifest& m) {
-  for (const Warning& w : m.warnings) fprintf(stderr, "%s:%d: warning: %s\n", m.file.c_str(), w.line, w.text.c_str());
+  for (const Warning& w : m.warnings)
+    fprintf(stderr, "%s:%d: warning: %s\n", m.file.c_str(), w.line, w.text.c_str());
 }
 
 void check(const std::string& file, bool json) {
@@ -45,7 +46,8 @@ void check(const std::string& file, bool json) {
            m.package->name.c_str(), m.package->version.str().c_str(), m.package->arch.c_str(), form,
            m.dependencies.size(), m.mappings.size());
   else
-    printf("%s: ok: policy (%s, no package identity), %zu mappings\n", file.c_str(), form, m.mappings.size());
+    printf("%s: ok: policy (%s, no package identity), %zu mappings\n", file.c_str(), form,
+           m.mappings.size());
   if (m.package && m.app) printf("  app: %s\n", m.app->exe.c_str());
 }
 
@@ -67,7 +69,8 @@ void convert(const std::string& file, const std::string& out) {
 }  // namespace
 
 void add_manifest_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("manifest", "Validate and convert manifests (YAML or the seed's INI form)");
+  auto* cmd = app.add_subcommand("manifest",
+                                 "Validate and convert manifests (YAML or the seed's INI form)");
   cmd->require_subcommand(1);
 
   auto file = std::make_shared<std::string>();
@@ -75,12 +78,14 @@ void add_manifest_command(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
 
   auto* chk = cmd->add_subcommand(
-      "check", "Check a manifest or policy file on its own (dependencies are resolved by 'dk pkg check')");
+      "check",
+      "Check a manifest or policy file on its own (dependencies are resolved by 'dk pkg check')");
   chk->add_option("FILE", *file, "manifest.yaml, manifest.ini or a policy .ini")->required();
   chk->add_flag("--json", *json, "Print the parsed manifest as JSON");
   chk->callback([file, json] { check(*file, *json); });
 
-  auto* conv = cmd->add_subcommand("convert", "Write a manifest (usually the INI form) as manifest.yaml");
+  auto* conv =
+      cmd->add_subcommand("convert", "Write a manifest (usually the INI form) as manifest.yaml");
   conv->add_option("FILE", *file, "the manifest to convert")->required();
   conv->add_option("-o,--output", *out, "Output file (default: standard output)");
   conv->callback([file, out] { convert(*file, *out); });

@@ -1,6 +1,5 @@
 // dk pkg check|tree|pack|unpack: packages and their dependency closure.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <functional>
 #include <set>
@@ -45,7 +44,8 @@ std::vector<fs::path> search_path(const PkgArgs& a) {
 
 std::shared_ptr<const Package> open_or_fail(const std::string& verb, const std::string& target) {
   std::error_code ec;
-  if (!fs::exists(target, ec)) fail("pkg " + verb + ": " + target + ": no such package folder or archive", 2);
+  if (!fs::exists(target, ec))
+    fail("pkg " + verb + ": " + target + ": no such package folder or archive", 2);
   try {
     return Package::open(target);
   } catch (const std::exception& e) {
@@ -73,12 +73,15 @@ Resolution resolve_or_fail(const std::string& verb, const PkgArgs& a) {
 
 void print_warnings(const Resolution& r, bool verbose) {
   for (const Warning& w : r.root->manifest().warnings)
-    fprintf(stderr, "%s:%d: warning: %s\n", r.root->manifest().file.c_str(), w.line, w.text.c_str());
+    fprintf(stderr, "%s:%d: warning: %s\n", r.root->manifest().file.c_str(), w.line,
+            w.text.c_str());
   for (const ClosureNode& n : r.view->closure().nodes)
-    for (const std::string& w : n.package->warnings()) fprintf(stderr, "%s: warning: %s\n", n.package->label().c_str(), w.c_str());
+    for (const std::string& w : n.package->warnings())
+      fprintf(stderr, "%s: warning: %s\n", n.package->label().c_str(), w.c_str());
   // Problems elsewhere in the search path matter only when asked for.
   if (verbose)
-    for (const std::string& w : r.store->warnings()) fprintf(stderr, "search path: %s\n", w.c_str());
+    for (const std::string& w : r.store->warnings())
+      fprintf(stderr, "search path: %s\n", w.c_str());
 }
 
 void write_closure_json(JsonWriter& j, const PackageUnion& u) {
@@ -102,7 +105,16 @@ void write_closure_json(JsonWriter& j, const PackageUnion& u) {
   j.key("files").value(static_cast<uint64_t>(u.files().size()));
   j.key("conflicts").begin_array();
   for (const UnionConflict& k : u.conflicts())
-    j.begin_object().key("path").value(k.path).key("winner").value(k.winner).key("loser").value(k.loser).key("why").value(k.why).end_object();
+    j.begin_object()
+        .key("path")
+        .value(k.path)
+        .key("winner")
+        .value(k.winner)
+        .key("loser")
+        .value(k.loser)
+        .key("why")
+        .value(k.why)
+        .end_object();
   j.end_array();
 }
 
@@ -118,8 +130,8 @@ void check(const PkgArgs& a) {
   }
   print_warnings(r, a.verbose);
   printf("%s: ok: %s, %zu packages in the closure, %zu files, %zu conflicts%s\n", a.target.c_str(),
-         r.root->label().c_str(), r.view->closure().nodes.size(), r.view->files().size(), r.view->conflicts().size(),
-         r.view->conflicts().empty() ? "" : " (see dk pkg tree)");
+         r.root->label().c_str(), r.view->closure().nodes.size(), r.view->files().size(),
+         r.view->conflicts().size(), r.view->conflicts().empty() ? "" : " (see dk pkg tree)");
 }
 
 void tree(const PkgArgs& a) {
@@ -134,7 +146,8 @@ void tree(const PkgArgs& a) {
   }
   print_warnings(r, a.verbose);
   const Closure& c = r.view->closure();
-  printf("%s (%s)\n", c.root().package->label().c_str(), c.root().package->location().string().c_str());
+  printf("%s (%s)\n", c.root().package->label().c_str(),
+         c.root().package->location().string().c_str());
   std::set<size_t> shown{0};
   std::function<void(size_t, const std::string&)> walk = [&](size_t i, const std::string& indent) {
     const auto& deps = c.nodes[i].depends_on;
@@ -142,8 +155,8 @@ void tree(const PkgArgs& a) {
       bool last = k + 1 == deps.size();
       size_t d = deps[k];
       bool again = !shown.insert(d).second;
-      printf("%s%s%s%s\n", indent.c_str(), last ? "`-- " : "|-- ", c.nodes[d].package->label().c_str(),
-             again ? " (see above)" : "");
+      printf("%s%s%s%s\n", indent.c_str(), last ? "`-- " : "|-- ",
+             c.nodes[d].package->label().c_str(), again ? " (see above)" : "");
       if (!again) walk(d, indent + (last ? "    " : "|   "));
     }
   };
@@ -154,26 +167,32 @@ void tree(const PkgArgs& a) {
   }
   printf("conflicts (the first package wins):\n");
   for (const UnionConflict& k : r.view->conflicts())
-    printf("  %s: %s over %s (%s)\n", k.path.c_str(), k.winner.c_str(), k.loser.c_str(), k.why.c_str());
+    printf("  %s: %s over %s (%s)\n", k.path.c_str(), k.winner.c_str(), k.loser.c_str(),
+           k.why.c_str());
 }
 
 void pack(const PkgArgs& a) {
   auto pkg = open_or_fail("pack", a.target);
   if (pkg->is_archive()) fail("pkg pack: " + a.target + ": already an archive", 2);
-  for (const std::string& w : pkg->warnings()) fprintf(stderr, "%s: warning: %s\n", pkg->label().c_str(), w.c_str());
-  std::string out = a.output.empty() ? pkg->id().name + "-" + pkg->id().version.str() + ".dkpkg" : a.output;
+  for (const std::string& w : pkg->warnings())
+    fprintf(stderr, "%s: warning: %s\n", pkg->label().c_str(), w.c_str());
+  std::string out =
+      a.output.empty() ? pkg->id().name + "-" + pkg->id().version.str() + ".dkpkg" : a.output;
   try {
     pack_package(*pkg, out);
     Archive check = Archive::open(out);  // read back: never leave a bad archive behind silently
     if (a.json) {
       JsonWriter j;
       j.begin_object().key("archive").value(out).key("package").value(pkg->id().name);
-      j.key("version").value(pkg->id().version.str()).key("files").value(static_cast<uint64_t>(check.entries().size()));
+      j.key("version")
+          .value(pkg->id().version.str())
+          .key("files")
+          .value(static_cast<uint64_t>(check.entries().size()));
       j.key("bytes").value(static_cast<uint64_t>(fs::file_size(out))).end_object();
       printf("%s\n", j.str().c_str());
     } else {
-      printf("wrote %s: %s, %zu files, %ju bytes\n", out.c_str(), pkg->label().c_str(), check.entries().size(),
-             static_cast<uintmax_t>(fs::file_size(out)));
+      printf("wrote %s: %s, %zu files, %ju bytes\n", out.c_str(), pkg->label().c_str(),
+             check.entries().size(), static_cast<uintmax_t>(fs::file_size(out)));
     }
   } catch (const std::exception& e) {
     fail(std::string("pkg pack: ") + e.what(), 1);
@@ -195,24 +214,31 @@ void unpack(const PkgArgs& a) {
 }  // namespace
 
 void add_pkg_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("pkg", "Packages: check, show the dependency tree, pack into .dkpkg");
+  auto* cmd =
+      app.add_subcommand("pkg", "Packages: check, show the dependency tree, pack into .dkpkg");
   cmd->require_subcommand(1);
   auto a = std::make_shared<PkgArgs>();
-  auto target = [&](CLI::App* sub, const char* what) { sub->add_option("PKG", a->target, what)->required(); };
+  auto target = [&](CLI::App* sub, const char* what) {
+    sub->add_option("PKG", a->target, what)->required();
+  };
   auto path_opt = [&](CLI::App* sub) {
-    sub->add_option("--pkg-path", a->pkg_path,
-                    "Folders of packages to resolve dependencies from (repeatable, or ':'-separated; default: "
-                    "$DK_PKG_PATH, examples/ and ~/.local/share/dk/packages)");
-    sub->add_flag("-v,--verbose", a->verbose, "Also report unreadable or shadowed packages in the search path");
+    sub->add_option(
+        "--pkg-path", a->pkg_path,
+        "Folders of packages to resolve dependencies from (repeatable, or ':'-separated; default: "
+        "$DK_PKG_PATH, examples/ and ~/.local/share/dk/packages)");
+    sub->add_flag("-v,--verbose", a->verbose,
+                  "Also report unreadable or shadowed packages in the search path");
   };
 
-  auto* chk = cmd->add_subcommand("check", "Check a package: manifest, dependency closure, union of files");
+  auto* chk =
+      cmd->add_subcommand("check", "Check a package: manifest, dependency closure, union of files");
   target(chk, "package folder or .dkpkg file");
   path_opt(chk);
   chk->add_flag("--json", a->json, "Print the result as JSON");
   chk->callback([a] { check(*a); });
 
-  auto* tr = cmd->add_subcommand("tree", "Show the dependency closure and the file conflicts of its union");
+  auto* tr = cmd->add_subcommand("tree",
+                                 "Show the dependency closure and the file conflicts of its union");
   target(tr, "package folder or .dkpkg file");
   path_opt(tr);
   tr->add_flag("--json", a->json, "Print the closure and conflicts as JSON");
@@ -224,7 +250,8 @@ void add_pkg_command(CLI::App& app) {
   pk->add_flag("--json", a->json, "Print the result as JSON");
   pk->callback([a] { pack(*a); });
 
-  auto* up = cmd->add_subcommand("unpack", "Verify a .dkpkg archive and write it out as a package folder");
+  auto* up =
+      cmd->add_subcommand("unpack", "Verify a .dkpkg archive and write it out as a package folder");
   target(up, ".dkpkg file");
   up->add_option("-o,--output", a->output, "New folder to create")->required();
   up->callback([a] { unpack(*a); });

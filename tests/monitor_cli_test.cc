@@ -1,8 +1,7 @@
 // dk manifest and dk pkg, run as a user would: exit codes, one-line errors, --json output.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -37,7 +36,8 @@ class CliTest : public ::testing::Test {
           "package: {name: libx, version: 1.0.0}\ndependencies: [{name: libc, version: \"<2\"}]\n");
     write("store/libx/lib/libc.so", "x");
     write("store/app/manifest.yaml",
-          "package: {name: app, version: 1.0.0}\ndependencies: [{name: libx}, {name: libc, version: \">=1\"}]\n"
+          "package: {name: app, version: 1.0.0}\ndependencies: [{name: libx}, {name: libc, "
+          "version: \">=1\"}]\n"
           "app: {exe: \"package:/bin/app\"}\n");
     write("store/app/bin/app", "app");
   }
@@ -58,12 +58,15 @@ class CliTest : public ::testing::Test {
   }
 
   Out dk(const std::string& args) {
-    std::string cmd = "cd '" + dir_.string() + "' && '" + dk_.string() + "' " + args + " >out.txt 2>err.txt </dev/null";
+    std::string cmd = "cd '" + dir_.string() + "' && '" + dk_.string() + "' " + args +
+                      " >out.txt 2>err.txt </dev/null";
     int st = std::system(cmd.c_str());
     return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(dir_ / "out.txt"), slurp(dir_ / "err.txt")};
   }
 
-  static size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+  static size_t lines(const std::string& s) {
+    return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+  }
 
   fs::path dk_, dir_;
   const std::string data_ = std::string(DK_SOURCE_DIR) + "/tests/data/monitor/";
@@ -105,16 +108,20 @@ TEST_F(CliTest, ManifestConvert) {
   EXPECT_EQ(m.dependencies.size(), 2u);
   o = dk("manifest convert " + data_ + "seed-policy.ini");
   EXPECT_EQ(o.rc, 0) << o.err;
-  EXPECT_NE(o.out.find("\"file:/users/jdoe/documents\": \"file:/documents\""), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("\"file:/users/jdoe/documents\": \"file:/documents\""), std::string::npos)
+      << o.out;
 }
 
 TEST_F(CliTest, PkgCheckTreePackUnpack) {
   Out o = dk("pkg check store/app --pkg-path store");
   EXPECT_EQ(o.rc, 0) << o.err;
-  EXPECT_NE(o.out.find("3 packages in the closure, 2 files, 1 conflicts"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("3 packages in the closure, 2 files, 1 conflicts"), std::string::npos)
+      << o.out;
   o = dk("pkg tree store/app --pkg-path store");
   EXPECT_EQ(o.rc, 0) << o.err;
-  EXPECT_NE(o.out.find("|-- libx 1.0.0\n|   `-- libc 1.0.0\n`-- libc 1.0.0 (see above)"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("|-- libx 1.0.0\n|   `-- libc 1.0.0\n`-- libc 1.0.0 (see above)"),
+            std::string::npos)
+      << o.out;
   EXPECT_NE(o.out.find("/lib/libc.so: libx 1.0.0 over libc 1.0.0"), std::string::npos) << o.out;
   o = dk("pkg tree --json store/app --pkg-path store");
   EXPECT_EQ(o.rc, 0) << o.err;
@@ -148,8 +155,8 @@ TEST_F(CliTest, PkgErrors) {
   EXPECT_EQ(lines(o.err), 1u) << o.err;
   o = dk("pkg tree");
   EXPECT_EQ(o.rc, 2);
-  for (const char* help : {"pkg --help", "pkg check --help", "pkg tree --help", "pkg pack --help", "manifest --help",
-                           "manifest check --help", "manifest convert --help"}) {
+  for (const char* help : {"pkg --help", "pkg check --help", "pkg tree --help", "pkg pack --help",
+                           "manifest --help", "manifest check --help", "manifest convert --help"}) {
     o = dk(help);
     EXPECT_EQ(o.rc, 0) << help;
     EXPECT_NE(o.out.find("Usage"), std::string::npos) << help;

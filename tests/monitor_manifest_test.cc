@@ -157,16 +157,24 @@ struct Bad {
 };
 
 const Bad kBadYaml[] = {
-    {"unknown top key", "package: {name: a, version: 1}\nplugins: []\n", 2, "unknown key 'plugins'"},
-    {"unknown package key", "package:\n  name: a\n  version: 1\n  colour: red\n", 4, "unknown key 'colour'"},
-    {"unknown app key", "package: {name: a, version: 1}\napp:\n  exe: package:/x\n  cwd: /\n", 4, "unknown key 'cwd'"},
-    {"unknown limits key", "package: {name: a, version: 1}\nlimits: {memory: 1MiB,\n  cpus: 2}\n", 3, "unknown key 'cpus'"},
+    {"unknown top key", "package: {name: a, version: 1}\nplugins: []\n", 2,
+     "unknown key 'plugins'"},
+    {"unknown package key", "package:\n  name: a\n  version: 1\n  colour: red\n", 4,
+     "unknown key 'colour'"},
+    {"unknown app key", "package: {name: a, version: 1}\napp:\n  exe: package:/x\n  cwd: /\n", 4,
+     "unknown key 'cwd'"},
+    {"unknown limits key", "package: {name: a, version: 1}\nlimits: {memory: 1MiB,\n  cpus: 2}\n",
+     3, "unknown key 'cpus'"},
     {"unknown namespace key", "namespace:\n  readwrite: {}\n", 2, "unknown key 'readwrite'"},
-    {"duplicate key", "package: {name: a, version: 1}\npackage: {name: b, version: 1}\n", 2, "duplicate key"},
+    {"duplicate key", "package: {name: a, version: 1}\npackage: {name: b, version: 1}\n", 2,
+     "duplicate key"},
     {"name wrong type", "package:\n  name: [a, b]\n  version: 1\n", 2, "must be a scalar"},
-    {"deps wrong type", "package: {name: a, version: 1}\ndependencies: {name: b}\n", 2, "must be a list"},
-    {"args wrong type", "package: {name: a, version: 1}\napp:\n  exe: package:/x\n  args: hello\n", 4, "must be a list"},
-    {"env wrong type", "package: {name: a, version: 1}\napp:\n  exe: package:/x\n  env: [A]\n", 4, "must be a map"},
+    {"deps wrong type", "package: {name: a, version: 1}\ndependencies: {name: b}\n", 2,
+     "must be a list"},
+    {"args wrong type", "package: {name: a, version: 1}\napp:\n  exe: package:/x\n  args: hello\n",
+     4, "must be a list"},
+    {"env wrong type", "package: {name: a, version: 1}\napp:\n  exe: package:/x\n  env: [A]\n", 4,
+     "must be a map"},
     {"limits wrong type", "package: {name: a, version: 1}\nlimits: 5\n", 2, "must be a map"},
     {"top not a map", "- a\n- b\n", 1, "must be a map"},
     {"missing name", "package:\n  version: 1\n", 2, "no name"},
@@ -176,27 +184,54 @@ const Bad kBadYaml[] = {
     {"bad version 4 parts", "package:\n  name: a\n  version: 1.2.3.4\n", 3, "more than 3 parts"},
     {"bad version prerelease", "package:\n  name: a\n  version: 1.0.0-rc1\n", 3, "bad version"},
     {"bad arch", "package: {name: a, version: 1, arch: arm64}\n", 1, "unknown architecture"},
-    {"bad constraint", "package: {name: a, version: 1}\ndependencies:\n  - {name: b, version: \">>1\"}\n", 3, "bad version constraint"},
-    {"bad constraint empty term", "package: {name: a, version: 1}\ndependencies:\n  - {name: b, version: \">=1,,<2\"}\n", 3, "empty term"},
-    {"self dependency", "package: {name: a, version: 1}\ndependencies:\n  - {name: a}\n", 3, "depends on itself"},
-    {"dependency twice", "package: {name: a, version: 1}\ndependencies:\n  - {name: b}\n  - {name: b}\n", 4, "listed twice"},
+    {"bad constraint",
+     "package: {name: a, version: 1}\ndependencies:\n  - {name: b, version: \">>1\"}\n", 3,
+     "bad version constraint"},
+    {"bad constraint empty term",
+     "package: {name: a, version: 1}\ndependencies:\n  - {name: b, version: \">=1,,<2\"}\n", 3,
+     "empty term"},
+    {"self dependency", "package: {name: a, version: 1}\ndependencies:\n  - {name: a}\n", 3,
+     "depends on itself"},
+    {"dependency twice",
+     "package: {name: a, version: 1}\ndependencies:\n  - {name: b}\n  - {name: b}\n", 4,
+     "listed twice"},
     {"missing exe", "package: {name: a, version: 1}\napp:\n  args: []\n", 3, "no exe"},
-    {"bad exe uri", "package: {name: a, version: 1}\napp:\n  exe: \"package:bin/x\"\n", 3, "bad URI"},
-    {"exe wrong scheme", "package: {name: a, version: 1}\napp:\n  exe: \"tcp:host:80\"\n", 3, "package: or file:"},
-    {"bad stdout uri", "package: {name: a, version: 1}\napp:\n  exe: package:/x\n  stdout: \"dev:printer\"\n", 4, "unknown device"},
-    {"bad stack size", "package: {name: a, version: 1}\napp:\n  exe: package:/x\n  stack: 256KB\n", 4, "bad size"},
-    {"stack not page multiple", "package: {name: a, version: 1}\napp:\n  exe: package:/x\n  stack: 1000\n", 4, "multiple of 4KiB"},
+    {"bad exe uri", "package: {name: a, version: 1}\napp:\n  exe: \"package:bin/x\"\n", 3,
+     "bad URI"},
+    {"exe wrong scheme", "package: {name: a, version: 1}\napp:\n  exe: \"tcp:host:80\"\n", 3,
+     "package: or file:"},
+    {"bad stdout uri",
+     "package: {name: a, version: 1}\napp:\n  exe: package:/x\n  stdout: \"dev:printer\"\n", 4,
+     "unknown device"},
+    {"bad stack size", "package: {name: a, version: 1}\napp:\n  exe: package:/x\n  stack: 256KB\n",
+     4, "bad size"},
+    {"stack not page multiple",
+     "package: {name: a, version: 1}\napp:\n  exe: package:/x\n  stack: 1000\n", 4,
+     "multiple of 4KiB"},
     {"bad memory size", "package: {name: a, version: 1}\nlimits:\n  memory: lots\n", 3, "bad size"},
-    {"size overflow", "package: {name: a, version: 1}\nlimits:\n  memory: 99999999999999999GiB\n", 3, "overflows"},
-    {"count with unit", "package: {name: a, version: 1}\nlimits:\n  threads: 4KiB\n", 3, "bad count"},
+    {"size overflow", "package: {name: a, version: 1}\nlimits:\n  memory: 99999999999999999GiB\n",
+     3, "overflows"},
+    {"count with unit", "package: {name: a, version: 1}\nlimits:\n  threads: 4KiB\n", 3,
+     "bad count"},
     {"negative count", "package: {name: a, version: 1}\nlimits:\n  handles: -1\n", 3, "bad count"},
-    {"bad mapping uri", "namespace:\n  readonly:\n    \"file:/a\": \"file:/b\"\n    \"file:/../etc\": \"file:/etc\"\n", 4, "climbs above the root"},
-    {"unknown scheme", "namespace:\n  writable:\n    \"http://x:80\": \"http://x:80\"\n", 3, "unknown scheme"},
-    {"mapping kind mismatch", "namespace:\n  writable:\n    \"tcp.server:localhost:80\": \"udp.server:localhost:80\"\n", 3, "same kind"},
-    {"bare to specific", "namespace:\n  writable:\n    \"tcp.client:\": \"tcp:example.com:80\"\n", 3, "bare scheme"},
-    {"writable package", "namespace:\n  writable:\n    \"file:/lib\": \"package:/lib\"\n", 3, "cannot be mapped writable"},
-    {"mapped twice", "namespace:\n  readonly:\n    \"file:/a\": \"file:/b\"\n  writable:\n    \"file:/a/\": \"tmpfs:\"\n", 5, "already mapped on line 3"},
-    {"map self", "namespace:\n  readonly:\n    \"self:\": \"self:\"\n", 3, "self: is always granted"},
+    {"bad mapping uri",
+     "namespace:\n  readonly:\n    \"file:/a\": \"file:/b\"\n    \"file:/../etc\": \"file:/etc\"\n",
+     4, "climbs above the root"},
+    {"unknown scheme", "namespace:\n  writable:\n    \"http://x:80\": \"http://x:80\"\n", 3,
+     "unknown scheme"},
+    {"mapping kind mismatch",
+     "namespace:\n  writable:\n    \"tcp.server:localhost:80\": \"udp.server:localhost:80\"\n", 3,
+     "same kind"},
+    {"bare to specific", "namespace:\n  writable:\n    \"tcp.client:\": \"tcp:example.com:80\"\n",
+     3, "bare scheme"},
+    {"writable package", "namespace:\n  writable:\n    \"file:/lib\": \"package:/lib\"\n", 3,
+     "cannot be mapped writable"},
+    {"mapped twice",
+     "namespace:\n  readonly:\n    \"file:/a\": \"file:/b\"\n  writable:\n    \"file:/a/\": "
+     "\"tmpfs:\"\n",
+     5, "already mapped on line 3"},
+    {"map self", "namespace:\n  readonly:\n    \"self:\": \"self:\"\n", 3,
+     "self: is always granted"},
     {"virtual tmpfs", "namespace:\n  writable:\n    \"tmpfs:\": \"tmpfs:\"\n", 3, "virtual side"},
     {"syntax error", "package: {name: a, version: 1\n", 2, "YAML syntax"},
     {"empty", "", 0, "empty manifest"},
@@ -228,12 +263,16 @@ const Bad kBadIni[] = {
     {"no name", "\n[Identity]\nMajorVersion=1\n", 2, "has no Name"},
     {"no major", "[Identity]\nName=a\n", 1, "has no MajorVersion"},
     {"bad major", "[Identity]\nName=a\nMajorVersion=seven\n", 3, "bad count"},
-    {"build without minor", "[Identity]\nName=a\nMajorVersion=1\nBuildNumber=3\n", 4, "without MinorVersion"},
-    {"bad arch", "[Identity]\nName=a\nMajorVersion=1\nArchitecture=ia64\n", 4, "unknown architecture"},
+    {"build without minor", "[Identity]\nName=a\nMajorVersion=1\nBuildNumber=3\n", 4,
+     "without MinorVersion"},
+    {"bad arch", "[Identity]\nName=a\nMajorVersion=1\nArchitecture=ia64\n", 4,
+     "unknown architecture"},
     {"bad manifest version", "[Package]\nManifestVersion=2\n", 2, "not supported"},
     {"dependency without identity", "[Dependency.X]\nName=x\n", 1, "without an [Identity]"},
-    {"dependency bad constraint", "[Identity]\nName=a\nMajorVersion=1\n[Dependency.X]\nName=x\nVersion=~\n", 6, "bad version"},
-    {"bad exe", "[Identity]\nName=a\nMajorVersion=1\n[Windows.Application]\nExe=package:relative\n", 5, "bad URI"},
+    {"dependency bad constraint",
+     "[Identity]\nName=a\nMajorVersion=1\n[Dependency.X]\nName=x\nVersion=~\n", 6, "bad version"},
+    {"bad exe", "[Identity]\nName=a\nMajorVersion=1\n[Windows.Application]\nExe=package:relative\n",
+     5, "bad URI"},
     {"bad namespace uri", "[Namespace]\nfile:///a=file:///b\nfile:///x%00y=file:///z\n", 3, "NUL"},
     {"bad namespace line", "[Namespace.Writable]\njust-text\n", 2, "expected key=value"},
     {"empty virtual", "[Namespace]\n=file:///b\n", 2, "empty key"},
@@ -267,7 +306,8 @@ TEST(ManifestIni, CommentsAndCase) {
 }
 
 TEST(ManifestForm, ChosenByExtensionThenContent) {
-  EXPECT_EQ(parse_manifest("[Identity]\nName=a\nMajorVersion=1\n", "m").format, ManifestFormat::Ini);
+  EXPECT_EQ(parse_manifest("[Identity]\nName=a\nMajorVersion=1\n", "m").format,
+            ManifestFormat::Ini);
   EXPECT_EQ(parse_manifest("package: {name: a, version: 1}\n", "m").format, ManifestFormat::Yaml);
   EXPECT_THROW(load_manifest(kData + "does-not-exist.yaml"), ManifestError);
 }
@@ -276,7 +316,8 @@ TEST(Version, ParseAndOrder) {
   EXPECT_EQ(Version::parse("1").str(), "1.0.0");
   EXPECT_EQ(Version::parse("1.2").parts, 2);
   EXPECT_LT(Version::parse("1.2.3"), Version::parse("1.10"));
-  for (const char* bad : {"", "a", "1.", ".1", "1..2", "01", "1.2.3.4", "-1", "1.2.3-beta", "9999999999"})
+  for (const char* bad :
+       {"", "a", "1.", ".1", "1..2", "01", "1.2.3.4", "-1", "1.2.3-beta", "9999999999"})
     EXPECT_THROW(Version::parse(bad), std::invalid_argument) << bad;
 }
 
@@ -286,17 +327,18 @@ TEST(Version, Constraints) {
     const char* v;
     bool ok;
   } cases[] = {
-      {"*", "0.0.1", true},        {">=1.0", "1.0.0", true},     {">=1.0", "0.9.9", false},
-      {"<2", "1.99.99", true},     {"<2", "2.0.0", false},       {"=1.2.3", "1.2.3", true},
-      {"=1.2.3", "1.2.4", false},  {"=1.2", "1.2.9", true},      {"1.2.3", "1.2.3", true},
-      {"^1.2", "1.9.0", true},     {"^1.2", "2.0.0", false},     {"^1.2", "1.1.9", false},
-      {"^0.2", "0.2.5", true},     {"^0.2", "0.3.0", false},     {"^0.0.3", "0.0.4", false},
-      {"~1.2", "1.2.9", true},     {"~1.2", "1.3.0", false},     {"~1", "1.9.0", true},
-      {">=1, <2", "1.5.0", true},  {">=1, <2", "2.0.0", false},  {">1.0", "1.0.0", false},
-      {"<=1.2", "1.2.0", true},    {"<=1.2", "1.2.1", false},
+      {"*", "0.0.1", true},       {">=1.0", "1.0.0", true},    {">=1.0", "0.9.9", false},
+      {"<2", "1.99.99", true},    {"<2", "2.0.0", false},      {"=1.2.3", "1.2.3", true},
+      {"=1.2.3", "1.2.4", false}, {"=1.2", "1.2.9", true},     {"1.2.3", "1.2.3", true},
+      {"^1.2", "1.9.0", true},    {"^1.2", "2.0.0", false},    {"^1.2", "1.1.9", false},
+      {"^0.2", "0.2.5", true},    {"^0.2", "0.3.0", false},    {"^0.0.3", "0.0.4", false},
+      {"~1.2", "1.2.9", true},    {"~1.2", "1.3.0", false},    {"~1", "1.9.0", true},
+      {">=1, <2", "1.5.0", true}, {">=1, <2", "2.0.0", false}, {">1.0", "1.0.0", false},
+      {"<=1.2", "1.2.0", true},   {"<=1.2", "1.2.1", false},
   };
   for (const auto& c : cases)
-    EXPECT_EQ(VersionConstraint::parse(c.c).allows(Version::parse(c.v)), c.ok) << c.c << " vs " << c.v;
+    EXPECT_EQ(VersionConstraint::parse(c.c).allows(Version::parse(c.v)), c.ok)
+        << c.c << " vs " << c.v;
   for (const char* bad : {"", ">=", ">>1", "1,", "=>1", "!=1", "^", "~x"})
     EXPECT_THROW(VersionConstraint::parse(bad), std::invalid_argument) << bad;
 }

@@ -2,9 +2,8 @@
 // bytes, over-long names, scheme confusion, trailing and repeated slashes, case games, and
 // symlinks in a mapped host folder that point outside it.
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -43,15 +42,19 @@ class NamespaceTest : public ::testing::Test {
         "app: {exe: \"package:/bin/t\", stdin: \"dev:console\", stdout: \"dev:console\"}\n"
         "namespace:\n"
         "  readonly:\n"
-        "    \"file:/documents\": \"file:" + host_ + "/docs\"\n"
-        "  writable:\n"
-        "    \"file:/documents/drafts\": \"file:" + host_ + "/drafts\"\n"
-        "    \"file:/tmp\": \"tmpfs:\"\n"
-        "    \"file:/scratch\": \"tmpfs:/s\"\n"
-        "    \"tcp.server:localhost:3000\": \"tcp.server:localhost:3000\"\n"
-        "    \"tcp.server:localhost:8080\": \"tcp.server:localhost:18080\"\n"
-        "    \"tcp.client:\": \"tcp.client:\"\n"
-        "    \"pipe.server:RDP\": \"pipe.server:RDP_Drawbridge\"\n",
+        "    \"file:/documents\": \"file:" +
+            host_ +
+            "/docs\"\n"
+            "  writable:\n"
+            "    \"file:/documents/drafts\": \"file:" +
+            host_ +
+            "/drafts\"\n"
+            "    \"file:/tmp\": \"tmpfs:\"\n"
+            "    \"file:/scratch\": \"tmpfs:/s\"\n"
+            "    \"tcp.server:localhost:3000\": \"tcp.server:localhost:3000\"\n"
+            "    \"tcp.server:localhost:8080\": \"tcp.server:localhost:18080\"\n"
+            "    \"tcp.client:\": \"tcp.client:\"\n"
+            "    \"pipe.server:RDP\": \"pipe.server:RDP_Drawbridge\"\n",
         "ns.yaml");
     ns_ = Namespace::for_manifest(m);
   }
@@ -301,7 +304,8 @@ TEST_F(NamespaceTest, SymlinksCannotLeaveTheMappedFolder) {
     for (auto method : {BeneathMethod::Auto, BeneathMethod::Walk}) {
       int fd = -1;
       dk_status_t st = open_beneath(root, r.rel, O_RDONLY, 0, fd, method);
-      EXPECT_EQ(st, method == BeneathMethod::Auto ? c.auto_st : c.walk_st) << (method == BeneathMethod::Auto ? "auto" : "walk");
+      EXPECT_EQ(st, method == BeneathMethod::Auto ? c.auto_st : c.walk_st)
+          << (method == BeneathMethod::Auto ? "auto" : "walk");
       if (st == 0) {
         char buf[16] = {};
         EXPECT_EQ(::read(fd, buf, sizeof buf), 6);
@@ -314,7 +318,8 @@ TEST_F(NamespaceTest, SymlinksCannotLeaveTheMappedFolder) {
   }
   // Creating through a symlinked folder that points outside is refused too.
   int fd = -1;
-  EXPECT_EQ(open_beneath(root, "out/dk-should-not-exist", O_WRONLY | O_CREAT, 0600, fd), -DK_E_ACCESS);
+  EXPECT_EQ(open_beneath(root, "out/dk-should-not-exist", O_WRONLY | O_CREAT, 0600, fd),
+            -DK_E_ACCESS);
   EXPECT_EQ(open_beneath(root, "../secret.txt", O_RDONLY, 0, fd), -DK_E_ACCESS);
   EXPECT_EQ(open_beneath(root, "/etc/passwd", O_RDONLY, 0, fd), -DK_E_ACCESS);
   EXPECT_EQ(open_beneath(root, "", O_RDONLY | O_DIRECTORY, 0, fd), 0);

@@ -1,8 +1,7 @@
 // Packages: dependency resolution (diamond, conflict, cycle, missing, backtracking), the
 // union view with its conflicts, .dkpkg pack/unpack round trips and corrupt archives.
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -30,7 +29,8 @@ class PackageTest : public ::testing::Test {
   // Writes store/NAME-VERSION with a manifest and files.
   fs::path make(const std::string& name, const std::string& version,
                 const std::vector<std::pair<std::string, std::string>>& deps,
-                const std::map<std::string, std::string>& files = {}, const std::string& arch = "x86_64") {
+                const std::map<std::string, std::string>& files = {},
+                const std::string& arch = "x86_64") {
     fs::path dir = root_ / "store" / (name + "-" + version);
     fs::create_directories(dir);
     std::ofstream m(dir / "manifest.yaml");
@@ -91,7 +91,8 @@ TEST_F(PackageTest, BacktracksToAnOlderVersion) {
   make("b", "1.0.0", {{"c", ">=1"}});
   make("b", "2.0.0", {{"c", ">=2"}});
   fs::path app = make("app", "1.0.0", {{"a", "*"}, {"b", "*"}});
-  EXPECT_EQ(labels(resolve(app)), (std::vector<std::string>{"app 1.0.0", "a 1.0.0", "b 1.0.0", "c 1.0.0"}));
+  EXPECT_EQ(labels(resolve(app)),
+            (std::vector<std::string>{"app 1.0.0", "a 1.0.0", "b 1.0.0", "c 1.0.0"}));
 }
 
 TEST_F(PackageTest, ConflictNamesBothChains) {
@@ -120,19 +121,22 @@ TEST_F(PackageTest, CycleNamed) {
   make("c", "1.0.0", {{"a", "*"}});
   fs::path app = make("app", "1.0.0", {{"a", "*"}});
   std::string e = resolve_error(app);
-  EXPECT_NE(e.find("dependency cycle: a 1.0.0 -> b 1.0.0 -> c 1.0.0 -> a 1.0.0"), std::string::npos) << e;
+  EXPECT_NE(e.find("dependency cycle: a 1.0.0 -> b 1.0.0 -> c 1.0.0 -> a 1.0.0"), std::string::npos)
+      << e;
   // A cycle back to the app itself.
   fs::path app2 = make("loop", "1.0.0", {{"back", "*"}});
   make("back", "1.0.0", {{"loop", "*"}});
   e = resolve_error(app2);
-  EXPECT_NE(e.find("dependency cycle: loop 1.0.0 -> back 1.0.0 -> loop 1.0.0"), std::string::npos) << e;
+  EXPECT_NE(e.find("dependency cycle: loop 1.0.0 -> back 1.0.0 -> loop 1.0.0"), std::string::npos)
+      << e;
 }
 
 TEST_F(PackageTest, MissingNamesTheChain) {
   make("a", "1.0.0", {{"ghost", ">=1.0"}});
   fs::path app = make("app", "1.0.0", {{"a", "*"}});
   std::string e = resolve_error(app);
-  EXPECT_NE(e.find("missing dependency: app 1.0.0 -> a 1.0.0 needs ghost >=1.0"), std::string::npos) << e;
+  EXPECT_NE(e.find("missing dependency: app 1.0.0 -> a 1.0.0 needs ghost >=1.0"), std::string::npos)
+      << e;
 }
 
 TEST_F(PackageTest, ArchitectureMustFit) {
@@ -146,7 +150,8 @@ TEST_F(PackageTest, StoreSkipsBrokenAndShadowed) {
   fs::create_directories(root_ / "store" / "broken");
   std::ofstream(root_ / "store" / "broken" / "manifest.yaml") << "package: {name: x}\n";
   fs::create_directories(root_ / "other" / "a-copy");
-  std::ofstream(root_ / "other" / "a-copy" / "manifest.yaml") << "package: {name: a, version: 1.0.0}\n";
+  std::ofstream(root_ / "other" / "a-copy" / "manifest.yaml")
+      << "package: {name: a, version: 1.0.0}\n";
   PackageStore store({root_ / "store", root_ / "other", root_ / "nowhere"});
   EXPECT_EQ(store.available().size(), 1u);
   ASSERT_EQ(store.warnings().size(), 2u);
@@ -155,8 +160,10 @@ TEST_F(PackageTest, StoreSkipsBrokenAndShadowed) {
 }
 
 TEST_F(PackageTest, UnionAppWinsEarlierDependencyBeatsLater) {
-  make("libc", "1.0.0", {}, {{"/lib/libc.so", "libc"}, {"/etc/conf", "from libc"}, {"/share", "a file"}});
-  make("libx", "1.0.0", {}, {{"/lib/libx.so", "libx"}, {"/etc/conf", "from libx"}, {"/share/x", "x"}});
+  make("libc", "1.0.0", {},
+       {{"/lib/libc.so", "libc"}, {"/etc/conf", "from libc"}, {"/share", "a file"}});
+  make("libx", "1.0.0", {},
+       {{"/lib/libx.so", "libx"}, {"/etc/conf", "from libx"}, {"/share/x", "x"}});
   fs::path app = make("app", "1.0.0", {{"libx", "*"}, {"libc", "*"}},
                       {{"/bin/app", "app"}, {"/lib/libc.so", "patched"}});
   PackageUnion u(resolve(app));
@@ -198,7 +205,12 @@ TEST_F(PackageTest, SymlinksInPackagesAreSkipped) {
 }
 
 TEST_F(PackageTest, PackUnpackRoundTrip) {
-  fs::path app = make("app", "1.2.3", {}, {{"/bin/app", std::string("\x7f" "ELF\0\1", 6)}, {"/etc/a b", "spaces"}, {"/empty", ""}});
+  fs::path app = make("app", "1.2.3", {},
+                      {{"/bin/app", std::string("\x7f"
+                                                "ELF\0\1",
+                                                6)},
+                       {"/etc/a b", "spaces"},
+                       {"/empty", ""}});
   fs::permissions(app / "bin/app", fs::perms::owner_all);
   auto pkg = Package::open(app);
   fs::path file = root_ / "app.dkpkg";
@@ -245,10 +257,12 @@ std::string archive_error(std::string bytes) {
 }
 
 void put64(std::string& s, size_t at, uint64_t v) {
-  for (int i = 0; i < 8; ++i) s[at + static_cast<size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i)
+    s[at + static_cast<size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
 void put32(std::string& s, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) s[at + static_cast<size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
+  for (int i = 0; i < 4; ++i)
+    s[at + static_cast<size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
 // Re-seals the header (and the table checksum) after a deliberate edit, so the reader's
 // deeper checks are the ones exercised.
@@ -259,7 +273,8 @@ void reseal(std::string& s, uint64_t msize, uint64_t tsize) {
 
 TEST(Archive, CorruptArchivesRefusedPrecisely) {
   const std::string manifest = "package: {name: a, version: 1}\n";
-  std::string good = Archive::build(manifest, false, {{"/a", 0644, "alpha"}, {"/b/c", 0755, "charlie"}});
+  std::string good =
+      Archive::build(manifest, false, {{"/a", 0644, "alpha"}, {"/b/c", 0755, "charlie"}});
   ASSERT_EQ(archive_error(good), "(accepted)");
   Archive a = Archive::parse(good, "x");
   EXPECT_EQ(a.manifest_text(), manifest);
@@ -353,7 +368,8 @@ TEST(Archive, CorruptArchivesRefusedPrecisely) {
   }
   // Order, duplicates and file-versus-folder clashes, through a crafted but sealed table.
   EXPECT_THROW(Archive::build(manifest, false, {{"/a", 0644, ""}, {"/a", 0644, ""}}), ArchiveError);
-  EXPECT_THROW(Archive::build(manifest, false, {{"/a", 0644, ""}, {"/a/b", 0644, ""}}), ArchiveError);
+  EXPECT_THROW(Archive::build(manifest, false, {{"/a", 0644, ""}, {"/a/b", 0644, ""}}),
+               ArchiveError);
   EXPECT_THROW(Archive::build(manifest, false, {{"/a/../b", 0644, ""}}), ArchiveError);
   {
     std::string s = Archive::build(manifest, false, {{"/a", 0644, ""}, {"/b", 0644, ""}});
@@ -380,7 +396,8 @@ TEST_F(PackageTest, PrepareLaunchReadsTheExeThroughTheUnion) {
   fs::path app = make("hello", "1.0.0", {{"libos-posix", ">=1.0"}}, {{"/bin/hello", "ELF-bytes"}});
   std::ofstream(app / "manifest.yaml", std::ios::app)
       << "app: {exe: \"package:/bin/hello\", stdout: \"dev:console\"}\nlimits: {threads: 2}\n";
-  Manifest policy = parse_manifest_ini("[Namespace.Writable]\ntcp.client:=tcp.client:\n", "policy.ini");
+  Manifest policy =
+      parse_manifest_ini("[Namespace.Writable]\ntcp.client:=tcp.client:\n", "policy.ini");
   PackageLaunch l = prepare_launch(app, {root_ / "store"}, &policy);
   EXPECT_EQ(std::string(l.image.begin(), l.image.end()), "ELF-bytes");
   EXPECT_EQ(l.app.args, (std::vector<std::string>{"hello"}));

@@ -24,12 +24,14 @@ void put64(std::string& s, uint64_t v) {
 }
 uint32_t get32(std::string_view s, size_t at) {
   uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(s[at + static_cast<size_t>(i)]);
+  for (int i = 3; i >= 0; --i)
+    v = (v << 8) | static_cast<unsigned char>(s[at + static_cast<size_t>(i)]);
   return v;
 }
 uint64_t get64(std::string_view s, size_t at) {
   uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(s[at + static_cast<size_t>(i)]);
+  for (int i = 7; i >= 0; --i)
+    v = (v << 8) | static_cast<unsigned char>(s[at + static_cast<size_t>(i)]);
   return v;
 }
 
@@ -53,8 +55,10 @@ const char* path_problem(std::string_view p) {
 
 // Entries are strictly sorted (so unique), and no entry lies beneath another entry, which
 // would make one path both a file and a directory. `seen` holds the paths before `cur`.
-const char* order_problem(const std::set<std::string>& seen, const std::string& prev, const std::string& cur) {
-  if (!seen.empty() && !(prev < cur)) return prev == cur ? "duplicate path" : "entries out of order";
+const char* order_problem(const std::set<std::string>& seen, const std::string& prev,
+                          const std::string& cur) {
+  if (!seen.empty() && !(prev < cur))
+    return prev == cur ? "duplicate path" : "entries out of order";
   for (size_t i = cur.find('/', 1); i != std::string::npos; i = cur.find('/', i + 1))
     if (seen.count(cur.substr(0, i))) return "path is beneath another entry that is a file";
   return nullptr;
@@ -62,15 +66,20 @@ const char* order_problem(const std::set<std::string>& seen, const std::string& 
 
 }  // namespace
 
-uint64_t content_hash(std::string_view bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
+uint64_t content_hash(std::string_view bytes) {
+  return XXH3_64bits(bytes.data(), bytes.size());
+}
 
-std::string Archive::build(std::string_view manifest_text, bool manifest_is_ini, std::vector<ArchiveInput> files) {
-  std::sort(files.begin(), files.end(), [](const ArchiveInput& a, const ArchiveInput& b) { return a.path < b.path; });
+std::string Archive::build(std::string_view manifest_text, bool manifest_is_ini,
+                           std::vector<ArchiveInput> files) {
+  std::sort(files.begin(), files.end(),
+            [](const ArchiveInput& a, const ArchiveInput& b) { return a.path < b.path; });
   std::string table, data;
   std::set<std::string> seen;
   for (size_t i = 0; i < files.size(); ++i) {
     const ArchiveInput& f = files[i];
-    if (const char* why = path_problem(f.path)) throw ArchiveError("cannot pack '" + f.path + "': " + why);
+    if (const char* why = path_problem(f.path))
+      throw ArchiveError("cannot pack '" + f.path + "': " + why);
     if (const char* why = order_problem(seen, i ? files[i - 1].path : "", f.path))
       throw ArchiveError("cannot pack '" + f.path + "': " + why);
     seen.insert(f.path);
@@ -117,10 +126,13 @@ Archive Archive::parse(std::string bytes, std::string name) {
   };
   std::string_view b = bytes;
   if (b.size() < kHeaderSize) {
-    if (b.size() >= 8 && std::memcmp(b.data(), kMagic, 8) != 0) throw fail("header", "not a .dkpkg archive (bad magic)");
-    throw fail("header", "truncated (" + std::to_string(b.size()) + " bytes, the header alone is 72)");
+    if (b.size() >= 8 && std::memcmp(b.data(), kMagic, 8) != 0)
+      throw fail("header", "not a .dkpkg archive (bad magic)");
+    throw fail("header",
+               "truncated (" + std::to_string(b.size()) + " bytes, the header alone is 72)");
   }
-  if (std::memcmp(b.data(), kMagic, 8) != 0) throw fail("header", "not a .dkpkg archive (bad magic)");
+  if (std::memcmp(b.data(), kMagic, 8) != 0)
+    throw fail("header", "not a .dkpkg archive (bad magic)");
   if (get64(b, 64) != content_hash(b.substr(0, 64))) throw fail("header", "checksum mismatch");
   uint32_t version = get32(b, 8);
   if (version != kFormatVersion)
@@ -130,13 +142,16 @@ Archive Archive::parse(std::string bytes, std::string name) {
   if (kind > 1) throw fail("header", "unknown manifest kind " + std::to_string(kind));
   uint32_t count = get32(b, 20);
   uint64_t msize = get64(b, 24), tsize = get64(b, 32), dsize = get64(b, 40);
-  if (msize > kMaxSize || tsize > kMaxSize || dsize > kMaxSize) throw fail("header", "part sizes out of range");
+  if (msize > kMaxSize || tsize > kMaxSize || dsize > kMaxSize)
+    throw fail("header", "part sizes out of range");
   uint64_t want = kHeaderSize + msize + tsize + dsize;
   if (b.size() < want)
-    throw fail("header", "truncated (" + std::to_string(b.size()) + " bytes, the header says " + std::to_string(want) + ")");
+    throw fail("header", "truncated (" + std::to_string(b.size()) + " bytes, the header says " +
+                             std::to_string(want) + ")");
   if (b.size() > want)
     throw fail("header", std::to_string(b.size() - want) + " trailing bytes after the data");
-  if (uint64_t{count} * kEntryFixed > tsize) throw fail("file table", "too small for " + std::to_string(count) + " entries");
+  if (uint64_t{count} * kEntryFixed > tsize)
+    throw fail("file table", "too small for " + std::to_string(count) + " entries");
 
   Archive a;
   a.name_ = std::move(name);
@@ -169,17 +184,22 @@ Archive Archive::parse(std::string bytes, std::string name) {
     if (const char* why = path_problem(e.path)) throw fail(where, why);
     where += " (" + e.path + ")";
     if (e.mode > 07777) throw fail(where, "bad mode");
-    if (const char* why = order_problem(seen, a.entries_.empty() ? "" : a.entries_.back().path, e.path))
+    if (const char* why =
+            order_problem(seen, a.entries_.empty() ? "" : a.entries_.back().path, e.path))
       throw fail(where, why);
     seen.insert(e.path);
     if (e.offset != next_offset) throw fail(where, "contents do not follow the previous entry's");
     if (e.size > dsize - e.offset) throw fail(where, "contents run past the data");
     next_offset = e.offset + e.size;
-    if (content_hash(data.substr(e.offset, e.size)) != e.hash) throw fail(where, "content checksum mismatch");
+    if (content_hash(data.substr(e.offset, e.size)) != e.hash)
+      throw fail(where, "content checksum mismatch");
     a.entries_.push_back(std::move(e));
   }
-  if (at != table.size()) throw fail("file table", std::to_string(table.size() - at) + " bytes left after the last entry");
-  if (next_offset != dsize) throw fail("data", std::to_string(dsize - next_offset) + " bytes belong to no entry");
+  if (at != table.size())
+    throw fail("file table",
+               std::to_string(table.size() - at) + " bytes left after the last entry");
+  if (next_offset != dsize)
+    throw fail("data", std::to_string(dsize - next_offset) + " bytes belong to no entry");
   a.bytes_ = std::move(bytes);
   return a;
 }

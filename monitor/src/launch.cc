@@ -7,7 +7,8 @@
 
 namespace dk {
 
-PackageLaunch prepare_launch(const std::filesystem::path& location, const std::vector<std::filesystem::path>& search_path,
+PackageLaunch prepare_launch(const std::filesystem::path& location,
+                             const std::vector<std::filesystem::path>& search_path,
                              const Manifest* policy) {
   PackageLaunch l;
   l.package = Package::open(location);
@@ -32,7 +33,8 @@ PackageLaunch prepare_launch(const std::filesystem::path& location, const std::v
   std::string bytes;
   if (r.target == Resolved::Target::Package) {
     if (l.files->read(r.rel, bytes) != 0)
-      throw PackageError(l.package->label() + ": app.exe " + l.exe_uri + " is not in the package closure");
+      throw PackageError(l.package->label() + ": app.exe " + l.exe_uri +
+                         " is not in the package closure");
   } else if (r.target == Resolved::Target::HostFolder) {
     int root = ::open(r.base.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     int fd = -1;
@@ -45,9 +47,11 @@ PackageLaunch prepare_launch(const std::filesystem::path& location, const std::v
     ssize_t n;
     while ((n = ::read(fd, buf, sizeof buf)) > 0) bytes.append(buf, static_cast<size_t>(n));
     ::close(fd);
-    if (n < 0) throw PackageError(l.package->label() + ": app.exe " + l.exe_uri + " cannot be read");
+    if (n < 0)
+      throw PackageError(l.package->label() + ": app.exe " + l.exe_uri + " cannot be read");
   } else {
-    throw PackageError(l.package->label() + ": app.exe " + l.exe_uri + " is not a file in the package or a mapped folder");
+    throw PackageError(l.package->label() + ": app.exe " + l.exe_uri +
+                       " is not a file in the package or a mapped folder");
   }
   l.image.assign(bytes.begin(), bytes.end());
   return l;

@@ -8,8 +8,11 @@
 namespace dk {
 
 ManifestError::ManifestError(std::string file, int line, std::string reason)
-    : std::runtime_error(line > 0 ? file + ":" + std::to_string(line) + ": " + reason : file + ": " + reason),
-      file_(std::move(file)), line_(line), reason_(std::move(reason)) {}
+    : std::runtime_error(line > 0 ? file + ":" + std::to_string(line) + ": " + reason
+                                  : file + ": " + reason),
+      file_(std::move(file)),
+      line_(line),
+      reason_(std::move(reason)) {}
 
 void check_package_name(const std::string& name, const std::string& file, int line) {
   auto ok = [](char c) {
@@ -20,9 +23,12 @@ void check_package_name(const std::string& name, const std::string& file, int li
   if (name.size() > 64) throw ManifestError(file, line, "package name longer than 64 characters");
   if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z') ||
         (name[0] >= '0' && name[0] <= '9')))
-    throw ManifestError(file, line, "bad package name '" + name + "': must start with a letter or digit");
+    throw ManifestError(file, line,
+                        "bad package name '" + name + "': must start with a letter or digit");
   for (char c : name)
-    if (!ok(c)) throw ManifestError(file, line, "bad package name '" + name + "': letters, digits, '.', '_', '-', '+' only");
+    if (!ok(c))
+      throw ManifestError(
+          file, line, "bad package name '" + name + "': letters, digits, '.', '_', '-', '+' only");
 }
 
 std::string check_arch(const std::string& arch, const std::string& file, int line) {
@@ -30,7 +36,8 @@ std::string check_arch(const std::string& arch, const std::string& file, int lin
   for (char c : arch) l += static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
   if (l == "x86_64" || l == "x64" || l == "amd64") return "x86_64";
   if (l == "any") return "any";
-  throw ManifestError(file, line, "unknown architecture '" + arch + "' (x86_64, x64, amd64 or any)");
+  throw ManifestError(file, line,
+                      "unknown architecture '" + arch + "' (x86_64, x64, amd64 or any)");
 }
 
 std::string check_uri(const std::string& text, bool policy, const std::string& file, int line) {
@@ -41,7 +48,8 @@ std::string check_uri(const std::string& text, bool policy, const std::string& f
   return u.str();
 }
 
-Mapping check_mapping(Manifest& m, const std::string& virt, const std::string& phys, bool writable, int line) {
+Mapping check_mapping(Manifest& m, const std::string& virt, const std::string& phys, bool writable,
+                      int line) {
   Uri v, p;
   std::string why;
   if (parse_uri(virt, UriRole::Policy, v, &why) != 0)
@@ -53,7 +61,8 @@ Mapping check_mapping(Manifest& m, const std::string& virt, const std::string& p
     case UriKind::Path:
       if (v.scheme == UriScheme::Dir) v.scheme = UriScheme::File;
       if (v.scheme != UriScheme::File)
-        throw ManifestError(m.file, line, where + ": the virtual side must be a file: or dir: path");
+        throw ManifestError(m.file, line,
+                            where + ": the virtual side must be a file: or dir: path");
       if (p.kind() != UriKind::Path)
         throw ManifestError(m.file, line, where + ": a path maps to file:, tmpfs: or package:");
       if (p.scheme == UriScheme::Dir) p.scheme = UriScheme::File;
@@ -67,12 +76,17 @@ Mapping check_mapping(Manifest& m, const std::string& virt, const std::string& p
       if (p.scheme != v.scheme)
         throw ManifestError(m.file, line, where + ": both sides must be of the same kind");
       if (v.bare != p.bare)
-        throw ManifestError(m.file, line, where + ": a bare scheme maps only to the same bare scheme");
+        throw ManifestError(m.file, line,
+                            where + ": a bare scheme maps only to the same bare scheme");
       if (!writable)
-        m.warnings.push_back({line, where + ": streams open for writing; a read-only stream mapping grants nothing useful"});
+        m.warnings.push_back(
+            {line,
+             where +
+                 ": streams open for writing; a read-only stream mapping grants nothing useful"});
       break;
     case UriKind::Device:
-      if (p.kind() != UriKind::Device) throw ManifestError(m.file, line, where + ": a device maps to a device");
+      if (p.kind() != UriKind::Device)
+        throw ManifestError(m.file, line, where + ": a device maps to a device");
       break;
     case UriKind::Self:
       throw ManifestError(m.file, line, where + ": self: is always granted and cannot be mapped");
@@ -80,13 +94,16 @@ Mapping check_mapping(Manifest& m, const std::string& virt, const std::string& p
   Mapping out{v.str(), p.str(), writable, line};
   for (const Mapping& other : m.mappings)
     if (other.virtual_uri == out.virtual_uri)
-      throw ManifestError(m.file, line, "'" + out.virtual_uri + "' is already mapped on line " + std::to_string(other.line));
+      throw ManifestError(
+          m.file, line,
+          "'" + out.virtual_uri + "' is already mapped on line " + std::to_string(other.line));
   return out;
 }
 
 Manifest parse_manifest(std::string_view text, const std::string& file) {
   auto ends = [&](std::string_view suf) {
-    return file.size() >= suf.size() && file.compare(file.size() - suf.size(), suf.size(), suf) == 0;
+    return file.size() >= suf.size() &&
+           file.compare(file.size() - suf.size(), suf.size(), suf) == 0;
   };
   if (ends(".yaml") || ends(".yml")) return parse_manifest_yaml(text, file);
   if (ends(".ini")) return parse_manifest_ini(text, file);
@@ -96,7 +113,8 @@ Manifest parse_manifest(std::string_view text, const std::string& file) {
   while (std::getline(in, line)) {
     size_t i = line.find_first_not_of(" \t\r");
     if (i == std::string::npos || line[i] == ';' || line[i] == '#') continue;
-    if (line[i] == '[' && line.find(']') != std::string::npos && line.find(':') == std::string::npos)
+    if (line[i] == '[' && line.find(']') != std::string::npos &&
+        line.find(':') == std::string::npos)
       return parse_manifest_ini(text, file);
     break;
   }

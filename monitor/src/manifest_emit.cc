@@ -1,7 +1,7 @@
 #include <yaml-cpp/yaml.h>
 
-#include "dk/monitor/manifest.h"
 #include "dk/monitor/json_writer.h"
+#include "dk/monitor/manifest.h"
 #include "dk/monitor/size.h"
 
 namespace dk {
@@ -122,7 +122,14 @@ void write_manifest_json(JsonWriter& j, const Manifest& m) {
   }
   j.key("dependencies").begin_array();
   for (const Dependency& d : m.dependencies)
-    j.begin_object().key("name").value(d.name).key("version").value(d.constraint.str()).key("line").value(d.line).end_object();
+    j.begin_object()
+        .key("name")
+        .value(d.name)
+        .key("version")
+        .value(d.constraint.str())
+        .key("line")
+        .value(d.line)
+        .end_object();
   j.end_array();
   j.key("app");
   if (m.app) {
@@ -132,7 +139,12 @@ void write_manifest_json(JsonWriter& j, const Manifest& m) {
     j.end_array().key("env").begin_object();
     for (const auto& [k, v] : a.env) j.key(k).value(v);
     j.end_object();
-    j.key("stdin").value(a.stdin_uri).key("stdout").value(a.stdout_uri).key("stderr").value(a.stderr_uri);
+    j.key("stdin")
+        .value(a.stdin_uri)
+        .key("stdout")
+        .value(a.stdout_uri)
+        .key("stderr")
+        .value(a.stderr_uri);
     j.key("stack").value(a.stack).end_object();
   } else {
     j.null();
@@ -140,16 +152,25 @@ void write_manifest_json(JsonWriter& j, const Manifest& m) {
   j.key("namespace").begin_array();
   for (const Mapping& mp : m.mappings)
     j.begin_object()
-        .key("virtual").value(mp.virtual_uri)
-        .key("physical").value(mp.physical_uri)
-        .key("writable").value(mp.writable)
-        .key("line").value(mp.line)
+        .key("virtual")
+        .value(mp.virtual_uri)
+        .key("physical")
+        .value(mp.physical_uri)
+        .key("writable")
+        .value(mp.writable)
+        .key("line")
+        .value(mp.line)
         .end_object();
   j.end_array();
   const Limits& l = m.limits;
   j.key("limits").begin_object();
   j.key("memory").value(l.memory).key("threads").value(l.threads).key("handles").value(l.handles);
-  j.key("streams").value(l.streams).key("cpu_ticks").value(l.cpu_ticks).key("output_bytes").value(l.output_bytes);
+  j.key("streams")
+      .value(l.streams)
+      .key("cpu_ticks")
+      .value(l.cpu_ticks)
+      .key("output_bytes")
+      .value(l.output_bytes);
   j.end_object();
   j.key("data").begin_array();
   for (const DataSection& d : m.data) {
@@ -159,7 +180,8 @@ void write_manifest_json(JsonWriter& j, const Manifest& m) {
   }
   j.end_array();
   j.key("warnings").begin_array();
-  for (const Warning& w : m.warnings) j.begin_object().key("line").value(w.line).key("text").value(w.text).end_object();
+  for (const Warning& w : m.warnings)
+    j.begin_object().key("line").value(w.line).key("text").value(w.text).end_object();
   j.end_array();
   j.end_object();
 }

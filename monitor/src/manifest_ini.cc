@@ -20,7 +20,8 @@ std::string lower(std::string_view s) {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -31,7 +32,7 @@ std::string_view strip_comment(std::string_view s) {
 }
 
 struct Entry {
-  std::string key;    // as written
+  std::string key;  // as written
   std::string value;
   int line;
 };
@@ -47,7 +48,9 @@ class IniReader {
  public:
   explicit IniReader(Manifest& m) : m_(m) {}
 
-  [[noreturn]] void fail(int line, const std::string& why) const { throw ManifestError(m_.file, line, why); }
+  [[noreturn]] void fail(int line, const std::string& why) const {
+    throw ManifestError(m_.file, line, why);
+  }
 
   void read(std::string_view text) {
     std::vector<Section> sections;
@@ -87,15 +90,22 @@ class IniReader {
 
     for (Section& s : sections) {
       std::string l = lower(s.name);
-      if (l == "package") read_package(s);
-      else if (l == "identity") read_identity(s);
-      else if (l.rfind("dependency.", 0) == 0) read_dependency(s);
-      else if (l == "windows.application") read_application(s);
-      else if (l == "namespace" || l == "namespace.writable") read_namespace(s, l == "namespace.writable");
-      else if (l == "limits") read_limits(s);
+      if (l == "package")
+        read_package(s);
+      else if (l == "identity")
+        read_identity(s);
+      else if (l.rfind("dependency.", 0) == 0)
+        read_dependency(s);
+      else if (l == "windows.application")
+        read_application(s);
+      else if (l == "namespace" || l == "namespace.writable")
+        read_namespace(s, l == "namespace.writable");
+      else if (l == "limits")
+        read_limits(s);
       else {
         m_.data.push_back({s.name, s.raw, s.line});
-        m_.warnings.push_back({s.line, "section [" + s.name + "] is not used by the harness; kept as package data"});
+        m_.warnings.push_back(
+            {s.line, "section [" + s.name + "] is not used by the harness; kept as package data"});
       }
     }
     if (!m_.package) {
@@ -108,7 +118,8 @@ class IniReader {
     for (size_t i = 0; i < m_.dependencies.size(); ++i) {
       for (size_t j = 0; j < i; ++j)
         if (m_.dependencies[j].name == m_.dependencies[i].name)
-          fail(m_.dependencies[i].line, "dependency '" + m_.dependencies[i].name + "' listed twice");
+          fail(m_.dependencies[i].line,
+               "dependency '" + m_.dependencies[i].name + "' listed twice");
       if (m_.package && m_.dependencies[i].name == m_.package->name)
         fail(m_.dependencies[i].line, "package '" + m_.package->name + "' depends on itself");
     }
@@ -116,12 +127,14 @@ class IniReader {
 
  private:
   static bool is_known(const std::string& l) {
-    return l == "package" || l == "identity" || l.rfind("dependency.", 0) == 0 || l == "windows.application" ||
-           l == "namespace" || l == "namespace.writable" || l == "limits";
+    return l == "package" || l == "identity" || l.rfind("dependency.", 0) == 0 ||
+           l == "windows.application" || l == "namespace" || l == "namespace.writable" ||
+           l == "limits";
   }
 
   // Keys of a section, checked against `allowed` (lower case), duplicates refused.
-  std::map<std::string, const Entry*> keys(const Section& s, std::initializer_list<std::string_view> allowed) {
+  std::map<std::string, const Entry*> keys(const Section& s,
+                                           std::initializer_list<std::string_view> allowed) {
     std::map<std::string, const Entry*> out;
     for (const Entry& e : s.entries) {
       std::string k = lower(e.key);
@@ -132,7 +145,8 @@ class IniReader {
         for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
         fail(e.line, "unknown key '" + e.key + "' in [" + s.name + "] (known: " + list + ")");
       }
-      if (!out.emplace(k, &e).second) fail(e.line, "duplicate key '" + e.key + "' in [" + s.name + "]");
+      if (!out.emplace(k, &e).second)
+        fail(e.line, "duplicate key '" + e.key + "' in [" + s.name + "]");
     }
     return out;
   }
@@ -175,9 +189,11 @@ class IniReader {
     if (k.count("manifestversion")) {
       m_.manifest_version = static_cast<int>(number(*k["manifestversion"], 1000));
       if (m_.manifest_version != 1)
-        fail(k["manifestversion"]->line, "ManifestVersion " + k["manifestversion"]->value + " is not supported (1 is)");
+        fail(k["manifestversion"]->line,
+             "ManifestVersion " + k["manifestversion"]->value + " is not supported (1 is)");
     }
-    if (k.count("packagerevision")) m_.package_revision = static_cast<int>(number(*k["packagerevision"], 1u << 30));
+    if (k.count("packagerevision"))
+      m_.package_revision = static_cast<int>(number(*k["packagerevision"], 1u << 30));
   }
 
   void read_identity(const Section& s) {
@@ -187,7 +203,8 @@ class IniReader {
     id.name = k["name"]->value;
     check_package_name(id.name, m_.file, k["name"]->line);
     id.version = version_of(s, k, true);
-    if (k.count("architecture")) id.arch = check_arch(k["architecture"]->value, m_.file, k["architecture"]->line);
+    if (k.count("architecture"))
+      id.arch = check_arch(k["architecture"]->value, m_.file, k["architecture"]->line);
     m_.package = id;
   }
 

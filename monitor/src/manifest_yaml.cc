@@ -23,15 +23,22 @@ class YamlReader {
   [[noreturn]] void fail(const YAML::Node& n, const std::string& why) const {
     throw ManifestError(m_.file, line(n), why);
   }
-  [[noreturn]] void fail(int l, const std::string& why) const { throw ManifestError(m_.file, l, why); }
+  [[noreturn]] void fail(int l, const std::string& why) const {
+    throw ManifestError(m_.file, l, why);
+  }
 
   static const char* type_name(const YAML::Node& n) {
     switch (n.Type()) {
-      case YAML::NodeType::Map: return "a map";
-      case YAML::NodeType::Sequence: return "a list";
-      case YAML::NodeType::Scalar: return "a scalar";
-      case YAML::NodeType::Null: return "nothing";
-      default: return "undefined";
+      case YAML::NodeType::Map:
+        return "a map";
+      case YAML::NodeType::Sequence:
+        return "a list";
+      case YAML::NodeType::Scalar:
+        return "a scalar";
+      case YAML::NodeType::Null:
+        return "nothing";
+      default:
+        return "undefined";
     }
   }
 
@@ -41,7 +48,8 @@ class YamlReader {
   }
 
   // Checks a map's keys against `allowed` and rejects duplicates (yaml-cpp keeps them).
-  void check_map(const YAML::Node& n, const std::string& what, std::initializer_list<std::string_view> allowed) const {
+  void check_map(const YAML::Node& n, const std::string& what,
+                 std::initializer_list<std::string_view> allowed) const {
     if (!n.IsMap()) fail(n, what + " must be a map, not " + type_name(n));
     std::set<std::string> seen;
     for (const auto& it : n) {
@@ -66,13 +74,19 @@ class YamlReader {
       const std::string& k = it.first.Scalar();
       key_line[k] = line(it.first);
       const YAML::Node& v = it.second;
-      if (k == "package") read_package(v);
-      else if (k == "dependencies") read_dependencies(v);
-      else if (k == "app") read_app(v);
-      else if (k == "namespace") read_namespace(v);
-      else if (k == "limits") read_limits(v);
+      if (k == "package")
+        read_package(v);
+      else if (k == "dependencies")
+        read_dependencies(v);
+      else if (k == "app")
+        read_app(v);
+      else if (k == "namespace")
+        read_namespace(v);
+      else if (k == "limits")
+        read_limits(v);
     }
-    if (!m_.package && !m_.dependencies.empty()) fail(key_line["dependencies"], "dependencies without a package identity");
+    if (!m_.package && !m_.dependencies.empty())
+      fail(key_line["dependencies"], "dependencies without a package identity");
     if (!m_.package && m_.app) fail(key_line["app"], "an app without a package identity");
   }
 
@@ -89,7 +103,8 @@ class YamlReader {
     } catch (const std::invalid_argument& e) {
       fail(n["version"], e.what());
     }
-    if (n["arch"]) id.arch = check_arch(scalar(n["arch"], "package.arch"), m_.file, line(n["arch"]));
+    if (n["arch"])
+      id.arch = check_arch(scalar(n["arch"], "package.arch"), m_.file, line(n["arch"]));
     m_.package = id;
   }
 
@@ -112,7 +127,8 @@ class YamlReader {
         }
       }
       if (!names.insert(dep.name).second) fail(d, "dependency '" + dep.name + "' listed twice");
-      if (m_.package && dep.name == m_.package->name) fail(d, "package '" + dep.name + "' depends on itself");
+      if (m_.package && dep.name == m_.package->name)
+        fail(d, "package '" + dep.name + "' depends on itself");
       m_.dependencies.push_back(std::move(dep));
     }
   }
@@ -156,7 +172,8 @@ class YamlReader {
       } catch (const std::invalid_argument& e) {
         fail(s, e.what());
       }
-      if (app.stack < 4096 || app.stack % 4096 != 0) fail(s, "app.stack must be a multiple of 4KiB");
+      if (app.stack < 4096 || app.stack % 4096 != 0)
+        fail(s, "app.stack must be a multiple of 4KiB");
     }
     m_.app = std::move(app);
   }
@@ -178,7 +195,8 @@ class YamlReader {
   }
 
   void read_limits(const YAML::Node& n) {
-    check_map(n, "limits", {"memory", "threads", "handles", "streams", "cpu_ticks", "output_bytes"});
+    check_map(n, "limits",
+              {"memory", "threads", "handles", "streams", "cpu_ticks", "output_bytes"});
     for (const auto& it : n) {
       const std::string& k = it.first.Scalar();
       std::string v = scalar(it.second, "limits." + k);
@@ -189,12 +207,18 @@ class YamlReader {
       } catch (const std::invalid_argument& e) {
         fail(it.second, "limits." + k + ": " + e.what());
       }
-      if (k == "memory") m_.limits.memory = x;
-      else if (k == "threads") m_.limits.threads = x;
-      else if (k == "handles") m_.limits.handles = x;
-      else if (k == "streams") m_.limits.streams = x;
-      else if (k == "cpu_ticks") m_.limits.cpu_ticks = x;
-      else m_.limits.output_bytes = x;
+      if (k == "memory")
+        m_.limits.memory = x;
+      else if (k == "threads")
+        m_.limits.threads = x;
+      else if (k == "handles")
+        m_.limits.handles = x;
+      else if (k == "streams")
+        m_.limits.streams = x;
+      else if (k == "cpu_ticks")
+        m_.limits.cpu_ticks = x;
+      else
+        m_.limits.output_bytes = x;
     }
   }
 

@@ -37,7 +37,8 @@ Namespace Namespace::for_manifest(const Manifest& m) {
     for (int i = 0; i < 3; ++i) {
       const std::string& u = *stdio[i];
       if (u.rfind("dev:", 0) != 0) continue;
-      if (have.insert(u).second) ns.add(Mapping{u, u, i != 0, 0});
+      if (have.insert(u).second)
+        ns.add(Mapping{u, u, i != 0, 0});
       else if (i != 0) {
         for (Rule& r : ns.rules_)
           if (r.virt.str() == u) r.writable = true;
@@ -51,18 +52,22 @@ void Namespace::add(const Mapping& m) {
   Rule r{parse_policy(m.virtual_uri), parse_policy(m.physical_uri), m.writable};
   switch (r.virt.kind()) {
     case UriKind::Path:
-      if (r.virt.scheme != UriScheme::File) throw std::invalid_argument("mapping key must be a file: path");
-      if (r.phys.kind() != UriKind::Path) throw std::invalid_argument("a path maps to file:, tmpfs: or package:");
+      if (r.virt.scheme != UriScheme::File)
+        throw std::invalid_argument("mapping key must be a file: path");
+      if (r.phys.kind() != UriKind::Path)
+        throw std::invalid_argument("a path maps to file:, tmpfs: or package:");
       if (r.phys.scheme == UriScheme::Package && r.writable)
         throw std::invalid_argument("package files cannot be mapped writable");
       break;
     case UriKind::Name:
     case UriKind::Net:
       if (r.phys.scheme != r.virt.scheme || r.phys.bare != r.virt.bare)
-        throw std::invalid_argument("mapping " + m.virtual_uri + " -> " + m.physical_uri + ": kinds differ");
+        throw std::invalid_argument("mapping " + m.virtual_uri + " -> " + m.physical_uri +
+                                    ": kinds differ");
       break;
     case UriKind::Device:
-      if (r.phys.kind() != UriKind::Device) throw std::invalid_argument("a device maps to a device");
+      if (r.phys.kind() != UriKind::Device)
+        throw std::invalid_argument("a device maps to a device");
       break;
     case UriKind::Self:
       throw std::invalid_argument("self: cannot be mapped");
@@ -78,7 +83,8 @@ dk_status_t Namespace::resolve(std::string_view virtual_uri, Access access, Reso
   out = Resolved{};
   std::string why;
   Uri u;
-  if (dk_status_t st = parse_uri(virtual_uri, UriRole::Guest, u, &why); st != 0) return refuse(out, st, why);
+  if (dk_status_t st = parse_uri(virtual_uri, UriRole::Guest, u, &why); st != 0)
+    return refuse(out, st, why);
   out.uri = u;
   const bool write = access == Access::Write;
   const std::string v = u.str();
@@ -120,9 +126,15 @@ dk_status_t Namespace::resolve(std::string_view virtual_uri, Access access, Reso
                     : u.path.substr(best->virt.path == "/" ? 1 : best->virt.path.size() + 1);
       out.base = best->phys.path;
       switch (best->phys.scheme) {
-        case UriScheme::Tmpfs: out.target = Resolved::Target::Tmpfs; break;
-        case UriScheme::Package: out.target = Resolved::Target::Package; break;
-        default: out.target = Resolved::Target::HostFolder; break;
+        case UriScheme::Tmpfs:
+          out.target = Resolved::Target::Tmpfs;
+          break;
+        case UriScheme::Package:
+          out.target = Resolved::Target::Package;
+          break;
+        default:
+          out.target = Resolved::Target::HostFolder;
+          break;
       }
       if (out.target == Resolved::Target::Package) {
         std::string p = join(out.base, out.rel);
@@ -130,7 +142,8 @@ dk_status_t Namespace::resolve(std::string_view virtual_uri, Access access, Reso
         out.rel = p.substr(1);
       }
       out.physical = std::string(scheme_name(best->phys.scheme)) + ":" + join(out.base, out.rel);
-      if (write && !best->writable) return refuse(out, -DK_E_ACCESS, v + ": mapping " + out.mount + " is read-only");
+      if (write && !best->writable)
+        return refuse(out, -DK_E_ACCESS, v + ": mapping " + out.mount + " is read-only");
       return 0;
     }
 
@@ -160,8 +173,10 @@ dk_status_t Namespace::resolve(std::string_view virtual_uri, Access access, Reso
       const Rule* bare = nullptr;
       for (const Rule& r : rules_) {
         if (r.virt.scheme != u.scheme) continue;
-        if (r.virt.bare) bare = &r;
-        else if (r.virt.path == u.path && r.virt.host == u.host && r.virt.port == u.port) exact = &r;
+        if (r.virt.bare)
+          bare = &r;
+        else if (r.virt.path == u.path && r.virt.host == u.host && r.virt.port == u.port)
+          exact = &r;
       }
       const Rule* use = exact ? exact : bare;
       if (!use) return refuse(out, -DK_E_ACCESS, v + " is not granted");
@@ -181,7 +196,9 @@ std::vector<std::string> Namespace::mounts_beneath(std::string_view virtual_dir)
   if (parse_uri(virtual_dir, UriRole::Guest, d) != 0 || d.kind() != UriKind::Path) return names;
   std::set<std::string> seen;
   for (const Rule& r : rules_) {
-    if (r.virt.kind() != UriKind::Path || r.virt.path == d.path || !path_within(r.virt.path, d.path)) continue;
+    if (r.virt.kind() != UriKind::Path || r.virt.path == d.path ||
+        !path_within(r.virt.path, d.path))
+      continue;
     std::string rest = r.virt.path.substr(d.path == "/" ? 1 : d.path.size() + 1);
     std::string first = rest.substr(0, rest.find('/'));
     if (seen.insert(first).second) names.push_back(first);

@@ -21,7 +21,8 @@ dk_status_t walk(int root_fd, std::string_view rel, int flags, mode_t mode, int&
   size_t i = 0;
   while (true) {
     size_t slash = rel.find('/', i);
-    std::string comp(rel.substr(i, slash == std::string_view::npos ? std::string_view::npos : slash - i));
+    std::string comp(
+        rel.substr(i, slash == std::string_view::npos ? std::string_view::npos : slash - i));
     if (comp.empty() || comp == "." || comp == "..") {
       close_dir();
       return -DK_E_ACCESS;
@@ -42,7 +43,8 @@ dk_status_t walk(int root_fd, std::string_view rel, int flags, mode_t mode, int&
       if (err == ELOOP) return -DK_E_ACCESS;
       if (err == ENOTDIR) {
         struct stat st;
-        if (::fstatat(root_fd, std::string(rel.substr(0, slash)).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        if (::fstatat(root_fd, std::string(rel.substr(0, slash)).c_str(), &st,
+                      AT_SYMLINK_NOFOLLOW) == 0 &&
             S_ISLNK(st.st_mode))
           return -DK_E_ACCESS;
       }
@@ -58,33 +60,48 @@ dk_status_t walk(int root_fd, std::string_view rel, int flags, mode_t mode, int&
 
 dk_status_t status_from_errno(int err) {
   switch (err) {
-    case 0: return 0;
-    case ENOENT: return -DK_E_NOENT;
-    case EEXIST: return -DK_E_EXIST;
+    case 0:
+      return 0;
+    case ENOENT:
+      return -DK_E_NOENT;
+    case EEXIST:
+      return -DK_E_EXIST;
     case EACCES:
     case EPERM:
     case EXDEV:
     case ELOOP:
-    case EROFS: return -DK_E_ACCESS;
-    case ENOTDIR: return -DK_E_NOTDIR;
-    case EISDIR: return -DK_E_ISDIR;
-    case ENAMETOOLONG: return -DK_E_NAMETOOLONG;
-    case ENOMEM: return -DK_E_NOMEM;
+    case EROFS:
+      return -DK_E_ACCESS;
+    case ENOTDIR:
+      return -DK_E_NOTDIR;
+    case EISDIR:
+      return -DK_E_ISDIR;
+    case ENAMETOOLONG:
+      return -DK_E_NAMETOOLONG;
+    case ENOMEM:
+      return -DK_E_NOMEM;
     case EMFILE:
     case ENFILE:
     case ENOSPC:
-    case EDQUOT: return -DK_E_QUOTA;
-    case EAGAIN: return -DK_E_AGAIN;
-    case EINTR: return -DK_E_INTERRUPTED;
+    case EDQUOT:
+      return -DK_E_QUOTA;
+    case EAGAIN:
+      return -DK_E_AGAIN;
+    case EINTR:
+      return -DK_E_INTERRUPTED;
     case EBUSY:
-    case ETXTBSY: return -DK_E_BUSY;
+    case ETXTBSY:
+      return -DK_E_BUSY;
     case EFBIG:
-    case EOVERFLOW: return -DK_E_OVERFLOW;
-    default: return -DK_E_INVAL;
+    case EOVERFLOW:
+      return -DK_E_OVERFLOW;
+    default:
+      return -DK_E_INVAL;
   }
 }
 
-dk_status_t open_beneath(int root_fd, std::string_view rel, int flags, mode_t mode, int& fd, BeneathMethod method) {
+dk_status_t open_beneath(int root_fd, std::string_view rel, int flags, mode_t mode, int& fd,
+                         BeneathMethod method) {
   fd = -1;
   if (rel.find('\0') != std::string_view::npos) return -DK_E_INVAL;
   if (!rel.empty() && rel.front() == '/') return -DK_E_ACCESS;
@@ -106,7 +123,8 @@ dk_status_t open_beneath(int root_fd, std::string_view rel, int flags, mode_t mo
       return 0;
     }
     int err = errno;
-    if (err != ENOSYS && err != EPERM) return err == EXDEV || err == ELOOP ? -DK_E_ACCESS : status_from_errno(err);
+    if (err != ENOSYS && err != EPERM)
+      return err == EXDEV || err == ELOOP ? -DK_E_ACCESS : status_from_errno(err);
     // No openat2 here (old kernel, or a seccomp filter that forbids it): walk instead.
   }
   return walk(root_fd, rel, flags, mode, fd);

@@ -31,15 +31,19 @@ std::shared_ptr<const Package> Package::open(const fs::path& location) {
     auto a = std::make_shared<Archive>(Archive::open(location));
     pkg->archive_ = a;
     pkg->manifest_text_ = std::string(a->manifest_text());
-    std::string name = location.string() + (a->manifest_is_ini() ? ":manifest.ini" : ":manifest.yaml");
+    std::string name =
+        location.string() + (a->manifest_is_ini() ? ":manifest.ini" : ":manifest.yaml");
     pkg->manifest_ = a->manifest_is_ini() ? parse_manifest_ini(pkg->manifest_text_, name)
                                           : parse_manifest_yaml(pkg->manifest_text_, name);
-    for (const ArchiveEntry& e : a->entries()) pkg->files_.push_back({e.path, e.size, (e.mode & 0111) != 0});
+    for (const ArchiveEntry& e : a->entries())
+      pkg->files_.push_back({e.path, e.size, (e.mode & 0111) != 0});
   } else if (fs::is_directory(st)) {
     fs::path yaml = location / "manifest.yaml", ini = location / "manifest.ini";
     bool has_yaml = fs::exists(yaml), has_ini = fs::exists(ini);
-    if (has_yaml && has_ini) throw PackageError(location.string() + ": both manifest.yaml and manifest.ini");
-    if (!has_yaml && !has_ini) throw PackageError(location.string() + ": no manifest.yaml or manifest.ini");
+    if (has_yaml && has_ini)
+      throw PackageError(location.string() + ": both manifest.yaml and manifest.ini");
+    if (!has_yaml && !has_ini)
+      throw PackageError(location.string() + ": no manifest.yaml or manifest.ini");
     fs::path mp = has_yaml ? yaml : ini;
     pkg->manifest_text_ = read_file(mp);
     pkg->manifest_ = has_yaml ? parse_manifest_yaml(pkg->manifest_text_, mp.string())
@@ -59,8 +63,8 @@ std::shared_ptr<const Package> Package::open(const fs::path& location) {
         continue;
       }
       if (it.depth() == 0 && (rel == "manifest.yaml" || rel == "manifest.ini")) continue;
-      bool exec = (s.permissions() & (fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec)) !=
-                  fs::perms::none;
+      bool exec = (s.permissions() & (fs::perms::owner_exec | fs::perms::group_exec |
+                                      fs::perms::others_exec)) != fs::perms::none;
       pkg->files_.push_back({vpath, static_cast<uint64_t>(it->file_size()), exec});
     }
     if (ec) throw PackageError(location.string() + ": cannot list: " + ec.message());
@@ -93,8 +97,10 @@ std::optional<fs::path> Package::host_file(std::string_view path) const {
 
 void pack_package(const Package& pkg, const fs::path& out) {
   std::vector<ArchiveInput> files;
-  for (const PackageFile& f : pkg.files()) files.push_back({f.path, f.executable ? 0755u : 0644u, pkg.read(f.path)});
-  std::string bytes = Archive::build(pkg.manifest_text(), pkg.manifest().format == ManifestFormat::Ini, std::move(files));
+  for (const PackageFile& f : pkg.files())
+    files.push_back({f.path, f.executable ? 0755u : 0644u, pkg.read(f.path)});
+  std::string bytes = Archive::build(
+      pkg.manifest_text(), pkg.manifest().format == ManifestFormat::Ini, std::move(files));
   fs::path tmp = out;
   tmp += ".tmp";
   {

@@ -23,13 +23,15 @@ struct Need {
 
 class Solver {
  public:
-  Solver(const PackageStore& store, std::shared_ptr<const Package> root) : store_(store), root_(std::move(root)) {}
+  Solver(const PackageStore& store, std::shared_ptr<const Package> root)
+      : store_(store), root_(std::move(root)) {}
 
   Closure solve() {
     chosen_[root_->id().name] = {root_, root_->label()};
     order_.push_back(root_->id().name);
     add_needs(*root_, root_->label());
-    if (!search(0)) throw PackageError(failure_.empty() ? "dependency resolution failed" : failure_);
+    if (!search(0))
+      throw PackageError(failure_.empty() ? "dependency resolution failed" : failure_);
     return build();
   }
 
@@ -40,7 +42,8 @@ class Solver {
   };
 
   void add_needs(const Package& p, const std::string& chain) {
-    for (const Dependency& d : p.manifest().dependencies) needs_.push_back({d.name, d.constraint, chain});
+    for (const Dependency& d : p.manifest().dependencies)
+      needs_.push_back({d.name, d.constraint, chain});
   }
 
   void note_failure(size_t depth, std::string why) {
@@ -53,7 +56,8 @@ class Solver {
   std::string needs_on(const std::string& name, size_t upto) const {
     std::string s;
     for (size_t i = 0; i <= upto && i < needs_.size(); ++i)
-      if (needs_[i].name == name) s += "\n  " + needs_[i].by + " needs " + name + " " + needs_[i].constraint.str();
+      if (needs_[i].name == name)
+        s += "\n  " + needs_[i].by + " needs " + name + " " + needs_[i].constraint.str();
     return s;
   }
 
@@ -67,13 +71,14 @@ class Solver {
     if (auto it = chosen_.find(need.name); it != chosen_.end()) {
       const Package& have = *it->second.pkg;
       if (need.constraint.allows(have.id().version)) return search(i + 1);
-      note_failure(i, "conflicting requirements on '" + need.name + "': " + it->second.chain + " is chosen, but" +
-                          needs_on(need.name, i));
+      note_failure(i, "conflicting requirements on '" + need.name + "': " + it->second.chain +
+                          " is chosen, but" + needs_on(need.name, i));
       return false;
     }
     auto all = store_.versions(need.name);
     if (all.empty()) {
-      note_failure(i, "missing dependency: " + need.by + " needs " + need.name + " " + need.constraint.str() +
+      note_failure(i, "missing dependency: " + need.by + " needs " + need.name + " " +
+                          need.constraint.str() +
                           ", and no package of that name is in the search path");
       return false;
     }
@@ -86,9 +91,10 @@ class Solver {
     }
     if (fit.empty()) {
       std::string avail;
-      for (const auto& p : all) avail += (avail.empty() ? "" : ", ") + p->id().version.str() + " (" + p->id().arch + ")";
-      note_failure(i, "no version of '" + need.name + "' satisfies every requirement:" + needs_on(need.name, i) +
-                          "\n  available: " + avail);
+      for (const auto& p : all)
+        avail += (avail.empty() ? "" : ", ") + p->id().version.str() + " (" + p->id().arch + ")";
+      note_failure(i, "no version of '" + need.name + "' satisfies every requirement:" +
+                          needs_on(need.name, i) + "\n  available: " + avail);
       return false;
     }
     for (const auto& p : fit) {
@@ -113,7 +119,8 @@ class Solver {
       c.nodes.push_back({chosen_.at(name).pkg, chosen_.at(name).chain, {}});
     }
     for (ClosureNode& n : c.nodes)
-      for (const Dependency& d : n.package->manifest().dependencies) n.depends_on.push_back(index.at(d.name));
+      for (const Dependency& d : n.package->manifest().dependencies)
+        n.depends_on.push_back(index.at(d.name));
     // A cycle among the chosen packages is refused, naming it.
     std::vector<int> state(c.nodes.size(), 0);
     std::vector<size_t> stack;
@@ -148,7 +155,8 @@ class Solver {
 
 }  // namespace
 
-PackageStore::PackageStore(std::vector<fs::path> search_path) : search_path_(std::move(search_path)) {
+PackageStore::PackageStore(std::vector<fs::path> search_path)
+    : search_path_(std::move(search_path)) {
   std::set<std::pair<std::string, std::string>> seen;
   auto consider = [&](const fs::path& p) {
     std::shared_ptr<const Package> pkg;
@@ -160,7 +168,8 @@ PackageStore::PackageStore(std::vector<fs::path> search_path) : search_path_(std
     }
     auto key = std::make_pair(pkg->id().name, pkg->id().version.str());
     if (!seen.insert(key).second) {
-      warnings_.push_back(p.string() + ": " + pkg->label() + " is shadowed by an earlier entry of the search path");
+      warnings_.push_back(p.string() + ": " + pkg->label() +
+                          " is shadowed by an earlier entry of the search path");
       return;
     }
     available_.push_back(pkg);
@@ -177,9 +186,11 @@ PackageStore::PackageStore(std::vector<fs::path> search_path) : search_path_(std
       continue;
     }
     std::vector<fs::path> entries;
-    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
       const fs::path& p = it->path();
-      if (it->is_directory(ec) && (fs::exists(p / "manifest.yaml", ec) || fs::exists(p / "manifest.ini", ec)))
+      if (it->is_directory(ec) &&
+          (fs::exists(p / "manifest.yaml", ec) || fs::exists(p / "manifest.ini", ec)))
         entries.push_back(p);
       else if (it->is_regular_file(ec) && p.extension() == ".dkpkg")
         entries.push_back(p);
@@ -188,7 +199,9 @@ PackageStore::PackageStore(std::vector<fs::path> search_path) : search_path_(std
     for (const fs::path& p : entries) consider(p);
   }
   for (auto& [name, list] : by_name_)
-    std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a->id().version > b->id().version; });
+    std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+      return a->id().version > b->id().version;
+    });
 }
 
 std::vector<fs::path> PackageStore::default_search_path() {
@@ -204,7 +217,8 @@ std::vector<fs::path> PackageStore::default_search_path() {
     }
   }
   out.emplace_back("examples");
-  if (const char* home = std::getenv("HOME"); home && *home) out.push_back(fs::path(home) / ".local/share/dk/packages");
+  if (const char* home = std::getenv("HOME"); home && *home)
+    out.push_back(fs::path(home) / ".local/share/dk/packages");
   return out;
 }
 

@@ -17,7 +17,8 @@ PackageUnion::PackageUnion(Closure closure) : closure_(std::move(closure)) {
     for (const PackageFile& f : pkg.files()) {
       const std::string& p = f.path;
       auto conflict = [&](size_t winner, std::string why) {
-        conflicts_.push_back({p, closure_.nodes[winner].package->label(), pkg.label(), std::move(why)});
+        conflicts_.push_back(
+            {p, closure_.nodes[winner].package->label(), pkg.label(), std::move(why)});
       };
       if (auto it = files_.find(p); it != files_.end()) {
         conflict(it->second.package, "both have the file");
@@ -26,7 +27,8 @@ PackageUnion::PackageUnion(Closure closure) : closure_(std::move(closure)) {
       if (dirs_.count(p)) {
         // Some earlier package has a folder here; find which, for the report.
         auto it = files_.lower_bound(p + "/");
-        conflict(it != files_.end() ? it->second.package : 0, "a file where a higher package has a folder");
+        conflict(it != files_.end() ? it->second.package : 0,
+                 "a file where a higher package has a folder");
         continue;
       }
       bool shadowed = false;
@@ -39,7 +41,8 @@ PackageUnion::PackageUnion(Closure closure) : closure_(std::move(closure)) {
       }
       if (shadowed) continue;
       files_[p] = UnionEntry{p, i, &f};
-      for (size_t s = p.find('/', 1); s != std::string::npos; s = p.find('/', s + 1)) dirs_.insert(p.substr(0, s));
+      for (size_t s = p.find('/', 1); s != std::string::npos; s = p.find('/', s + 1))
+        dirs_.insert(p.substr(0, s));
     }
   }
 }
@@ -49,7 +52,9 @@ const UnionEntry* PackageUnion::find(std::string_view path) const {
   return it == files_.end() ? nullptr : &it->second;
 }
 
-bool PackageUnion::is_dir(std::string_view path) const { return dirs_.count(key(path)) != 0; }
+bool PackageUnion::is_dir(std::string_view path) const {
+  return dirs_.count(key(path)) != 0;
+}
 
 dk_status_t PackageUnion::list(std::string_view dir, std::vector<std::string>& names) const {
   names.clear();
@@ -58,7 +63,8 @@ dk_status_t PackageUnion::list(std::string_view dir, std::vector<std::string>& n
   if (!dirs_.count(d)) return -DK_E_NOENT;
   std::string prefix = d == "/" ? "/" : d + "/";
   std::set<std::string> out;
-  for (auto it = files_.lower_bound(prefix); it != files_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+  for (auto it = files_.lower_bound(prefix);
+       it != files_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
     std::string rest = it->first.substr(prefix.size());
     out.insert(rest.substr(0, rest.find('/')));
   }

@@ -10,6 +10,8 @@ dk_status_t QuotaCounter::charge(uint64_t n) {
   return 0;
 }
 
-void QuotaCounter::release(uint64_t n) { used_ = n > used_ ? 0 : used_ - n; }
+void QuotaCounter::release(uint64_t n) {
+  used_ = n > used_ ? 0 : used_ - n;
+}
 
 }  // namespace dk

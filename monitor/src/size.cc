@@ -17,7 +17,8 @@ size_t read_number(std::string_view s, uint64_t& out, std::string_view whole) {
   out = 0;
   while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
     uint64_t d = static_cast<uint64_t>(s[i] - '0');
-    if (out > (UINT64_MAX - d) / 10) throw std::invalid_argument("size '" + std::string(whole) + "' overflows");
+    if (out > (UINT64_MAX - d) / 10)
+      throw std::invalid_argument("size '" + std::string(whole) + "' overflows");
     out = out * 10 + d;
     ++i;
   }
@@ -31,7 +32,8 @@ uint64_t parse_count(std::string_view text) {
   uint64_t v = 0;
   size_t n = read_number(s, v, text);
   if (n == 0 || n != s.size())
-    throw std::invalid_argument("bad count '" + std::string(text) + "': expected a non-negative integer");
+    throw std::invalid_argument("bad count '" + std::string(text) +
+                                "': expected a non-negative integer");
   return v;
 }
 
@@ -39,16 +41,26 @@ uint64_t parse_size(std::string_view text) {
   std::string_view s = trim(text);
   uint64_t v = 0;
   size_t n = read_number(s, v, text);
-  if (n == 0) throw std::invalid_argument("bad size '" + std::string(text) + "': expected a number with B, KiB, MiB or GiB");
+  if (n == 0)
+    throw std::invalid_argument("bad size '" + std::string(text) +
+                                "': expected a number with B, KiB, MiB or GiB");
   std::string_view unit = trim(s.substr(n));
   int shift = 0;
-  if (unit.empty() || unit == "B") shift = 0;
-  else if (unit == "KiB") shift = 10;
-  else if (unit == "MiB") shift = 20;
-  else if (unit == "GiB") shift = 30;
-  else if (unit == "TiB") shift = 40;
-  else throw std::invalid_argument("bad size '" + std::string(text) + "': unit must be B, KiB, MiB, GiB or TiB");
-  if (shift && v > (UINT64_MAX >> shift)) throw std::invalid_argument("size '" + std::string(text) + "' overflows");
+  if (unit.empty() || unit == "B")
+    shift = 0;
+  else if (unit == "KiB")
+    shift = 10;
+  else if (unit == "MiB")
+    shift = 20;
+  else if (unit == "GiB")
+    shift = 30;
+  else if (unit == "TiB")
+    shift = 40;
+  else
+    throw std::invalid_argument("bad size '" + std::string(text) +
+                                "': unit must be B, KiB, MiB, GiB or TiB");
+  if (shift && v > (UINT64_MAX >> shift))
+    throw std::invalid_argument("size '" + std::string(text) + "' overflows");
   return v << shift;
 }
 

@@ -14,13 +14,20 @@ struct SchemeInfo {
 
 // tcp.client and udp.client are the policy spellings of tcp and udp.
 constexpr std::array<SchemeInfo, 14> kSchemes = {{
-    {"file", UriScheme::File, false},        {"dir", UriScheme::Dir, false},
-    {"package", UriScheme::Package, false},  {"tmpfs", UriScheme::Tmpfs, true},
-    {"pipe", UriScheme::Pipe, false},        {"pipe.server", UriScheme::PipeServer, false},
-    {"tcp", UriScheme::Tcp, false},          {"tcp.server", UriScheme::TcpServer, false},
-    {"tcp.client", UriScheme::Tcp, true},    {"udp", UriScheme::Udp, false},
-    {"udp.server", UriScheme::UdpServer, false}, {"udp.client", UriScheme::Udp, true},
-    {"dev", UriScheme::Dev, false},          {"self", UriScheme::Self, false},
+    {"file", UriScheme::File, false},
+    {"dir", UriScheme::Dir, false},
+    {"package", UriScheme::Package, false},
+    {"tmpfs", UriScheme::Tmpfs, true},
+    {"pipe", UriScheme::Pipe, false},
+    {"pipe.server", UriScheme::PipeServer, false},
+    {"tcp", UriScheme::Tcp, false},
+    {"tcp.server", UriScheme::TcpServer, false},
+    {"tcp.client", UriScheme::Tcp, true},
+    {"udp", UriScheme::Udp, false},
+    {"udp.server", UriScheme::UdpServer, false},
+    {"udp.client", UriScheme::Udp, true},
+    {"dev", UriScheme::Dev, false},
+    {"self", UriScheme::Self, false},
 }};
 
 dk_status_t fail(std::string* reason, dk_status_t code, std::string why) {
@@ -44,8 +51,7 @@ dk_status_t percent_decode(std::string_view in, std::string& out, std::string* r
       out += c;
       continue;
     }
-    if (i + 2 >= in.size())
-      return fail(reason, -DK_E_INVAL, "truncated percent-escape");
+    if (i + 2 >= in.size()) return fail(reason, -DK_E_INVAL, "truncated percent-escape");
     int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
     if (hi < 0 || lo < 0) return fail(reason, -DK_E_INVAL, "malformed percent-escape");
     char d = static_cast<char>(hi * 16 + lo);
@@ -70,7 +76,8 @@ dk_status_t normalise_path(std::string_view decoded, std::string& out, std::stri
       parts.pop_back();
       continue;
     }
-    if (comp.size() > 255) return fail(reason, -DK_E_NAMETOOLONG, "path component longer than 255 bytes");
+    if (comp.size() > 255)
+      return fail(reason, -DK_E_NAMETOOLONG, "path component longer than 255 bytes");
     parts.push_back(comp);
   }
   out.clear();
@@ -97,12 +104,14 @@ dk_status_t parse_net(std::string_view rest, Uri& out, std::string* reason) {
     std::string_view v6 = rest.substr(1, close - 1);
     if (v6.empty() || v6.size() > 45) return fail(reason, -DK_E_INVAL, "bad IPv6 address");
     for (char c : v6)
-      if (!(hex(c) >= 0 || c == ':' || c == '.')) return fail(reason, -DK_E_INVAL, "bad IPv6 address");
+      if (!(hex(c) >= 0 || c == ':' || c == '.'))
+        return fail(reason, -DK_E_INVAL, "bad IPv6 address");
     host = "[";
     for (char c : v6) host += static_cast<char>((c >= 'A' && c <= 'F') ? c - 'A' + 'a' : c);
     host += "]";
     colon = close + 1;
-    if (colon >= rest.size() || rest[colon] != ':') return fail(reason, -DK_E_INVAL, "missing ':port'");
+    if (colon >= rest.size() || rest[colon] != ':')
+      return fail(reason, -DK_E_INVAL, "missing ':port'");
   } else {
     colon = rest.rfind(':');
     if (colon == std::string_view::npos) return fail(reason, -DK_E_INVAL, "missing ':port'");
@@ -131,18 +140,30 @@ dk_status_t parse_net(std::string_view rest, Uri& out, std::string* reason) {
 
 std::string_view scheme_name(UriScheme s) {
   switch (s) {
-    case UriScheme::File: return "file";
-    case UriScheme::Dir: return "dir";
-    case UriScheme::Package: return "package";
-    case UriScheme::Tmpfs: return "tmpfs";
-    case UriScheme::Pipe: return "pipe";
-    case UriScheme::PipeServer: return "pipe.server";
-    case UriScheme::Tcp: return "tcp";
-    case UriScheme::TcpServer: return "tcp.server";
-    case UriScheme::Udp: return "udp";
-    case UriScheme::UdpServer: return "udp.server";
-    case UriScheme::Dev: return "dev";
-    case UriScheme::Self: return "self";
+    case UriScheme::File:
+      return "file";
+    case UriScheme::Dir:
+      return "dir";
+    case UriScheme::Package:
+      return "package";
+    case UriScheme::Tmpfs:
+      return "tmpfs";
+    case UriScheme::Pipe:
+      return "pipe";
+    case UriScheme::PipeServer:
+      return "pipe.server";
+    case UriScheme::Tcp:
+      return "tcp";
+    case UriScheme::TcpServer:
+      return "tcp.server";
+    case UriScheme::Udp:
+      return "udp";
+    case UriScheme::UdpServer:
+      return "udp.server";
+    case UriScheme::Dev:
+      return "dev";
+    case UriScheme::Self:
+      return "self";
   }
   return "?";
 }
@@ -152,20 +173,27 @@ UriKind scheme_kind(UriScheme s) {
     case UriScheme::File:
     case UriScheme::Dir:
     case UriScheme::Package:
-    case UriScheme::Tmpfs: return UriKind::Path;
+    case UriScheme::Tmpfs:
+      return UriKind::Path;
     case UriScheme::Pipe:
-    case UriScheme::PipeServer: return UriKind::Name;
+    case UriScheme::PipeServer:
+      return UriKind::Name;
     case UriScheme::Tcp:
     case UriScheme::TcpServer:
     case UriScheme::Udp:
-    case UriScheme::UdpServer: return UriKind::Net;
-    case UriScheme::Dev: return UriKind::Device;
-    case UriScheme::Self: return UriKind::Self;
+    case UriScheme::UdpServer:
+      return UriKind::Net;
+    case UriScheme::Dev:
+      return UriKind::Device;
+    case UriScheme::Self:
+      return UriKind::Self;
   }
   return UriKind::Self;
 }
 
-UriKind Uri::kind() const { return scheme_kind(scheme); }
+UriKind Uri::kind() const {
+  return scheme_kind(scheme);
+}
 
 std::string Uri::str() const {
   std::string s(scheme_name(scheme));
@@ -174,9 +202,14 @@ std::string Uri::str() const {
   switch (kind()) {
     case UriKind::Path:
     case UriKind::Name:
-    case UriKind::Device: s += path; break;
-    case UriKind::Net: s += host + ":" + std::to_string(port); break;
-    case UriKind::Self: break;
+    case UriKind::Device:
+      s += path;
+      break;
+    case UriKind::Net:
+      s += host + ":" + std::to_string(port);
+      break;
+    case UriKind::Self:
+      break;
   }
   return s;
 }
@@ -188,10 +221,13 @@ bool path_within(std::string_view path, std::string_view prefix) {
 }
 
 dk_status_t parse_uri(std::string_view text, UriRole role, Uri& out, std::string* reason) {
-  if (text.size() > DK_URI_MAX) return fail(reason, -DK_E_NAMETOOLONG, "URI longer than 4095 bytes");
-  if (text.find('\0') != std::string_view::npos) return fail(reason, -DK_E_INVAL, "NUL byte in URI");
+  if (text.size() > DK_URI_MAX)
+    return fail(reason, -DK_E_NAMETOOLONG, "URI longer than 4095 bytes");
+  if (text.find('\0') != std::string_view::npos)
+    return fail(reason, -DK_E_INVAL, "NUL byte in URI");
   size_t colon = text.find(':');
-  if (colon == std::string_view::npos || colon == 0) return fail(reason, -DK_E_INVAL, "missing scheme");
+  if (colon == std::string_view::npos || colon == 0)
+    return fail(reason, -DK_E_INVAL, "missing scheme");
   std::string scheme;
   for (char c : text.substr(0, colon)) {
     char l = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
@@ -232,7 +268,8 @@ dk_status_t parse_uri(std::string_view text, UriRole role, Uri& out, std::string
     case UriKind::Path: {
       if (rest.substr(0, 2) == "//") {
         if (rest.size() == 2 || rest[2] != '/')
-          return fail(reason, -DK_E_INVAL, "a " + scheme + ": URI takes no host; write " + scheme + ":/path");
+          return fail(reason, -DK_E_INVAL,
+                      "a " + scheme + ": URI takes no host; write " + scheme + ":/path");
         rest.remove_prefix(2);
       }
       if (rest[0] != '/') return fail(reason, -DK_E_INVAL, "path must be absolute");
@@ -243,14 +280,18 @@ dk_status_t parse_uri(std::string_view text, UriRole role, Uri& out, std::string
     }
     case UriKind::Name:
     case UriKind::Device: {
-      if (rest.substr(0, 3) == "///") rest.remove_prefix(3);
-      else if (rest[0] == '/') return fail(reason, -DK_E_INVAL, "write " + scheme + ":NAME or " + scheme + ":///NAME");
+      if (rest.substr(0, 3) == "///")
+        rest.remove_prefix(3);
+      else if (rest[0] == '/')
+        return fail(reason, -DK_E_INVAL, "write " + scheme + ":NAME or " + scheme + ":///NAME");
       std::string decoded;
       if (dk_status_t st = percent_decode(rest, decoded, reason); st != 0) return st;
       if (decoded.empty()) return fail(reason, -DK_E_INVAL, "empty name");
-      if (decoded.size() > 255) return fail(reason, -DK_E_NAMETOOLONG, "name longer than 255 bytes");
+      if (decoded.size() > 255)
+        return fail(reason, -DK_E_NAMETOOLONG, "name longer than 255 bytes");
       if (decoded.find('/') != std::string::npos) return fail(reason, -DK_E_INVAL, "'/' in a name");
-      if (u.kind() == UriKind::Device && decoded != "console" && decoded != "null" && decoded != "zero")
+      if (u.kind() == UriKind::Device && decoded != "console" && decoded != "null" &&
+          decoded != "zero")
         return fail(reason, -DK_E_INVAL, "unknown device '" + decoded + "'");
       u.path = std::move(decoded);
       break;

@@ -38,7 +38,8 @@ Version Version::parse(std::string_view text) {
   while (true) {
     size_t dot = text.find('.');
     std::string_view part = text.substr(0, dot);
-    if (n == 3) throw std::invalid_argument("bad version '" + std::string(whole) + "': more than 3 parts");
+    if (n == 3)
+      throw std::invalid_argument("bad version '" + std::string(whole) + "': more than 3 parts");
     *fields[n++] = parse_part(part, whole);
     if (dot == std::string_view::npos) break;
     text.remove_prefix(dot + 1);
@@ -88,7 +89,8 @@ VersionConstraint VersionConstraint::parse(std::string_view text) {
         try {
           return Version::parse(trim(rest));
         } catch (const std::invalid_argument& e) {
-          throw std::invalid_argument("bad version constraint '" + std::string(text) + "': " + e.what());
+          throw std::invalid_argument("bad version constraint '" + std::string(text) +
+                                      "': " + e.what());
         }
       };
       if (take(">=")) {
@@ -102,14 +104,18 @@ VersionConstraint VersionConstraint::parse(std::string_view text) {
       } else if (take("^")) {
         v = ver();
         Version hi;
-        if (v.major != 0 || v.parts == 1) hi = {v.major + 1, 0, 0, 3};
-        else if (v.minor != 0 || v.parts == 2) hi = {0, v.minor + 1, 0, 3};
-        else hi = {0, 0, v.patch + 1, 3};
+        if (v.major != 0 || v.parts == 1)
+          hi = {v.major + 1, 0, 0, 3};
+        else if (v.minor != 0 || v.parts == 2)
+          hi = {0, v.minor + 1, 0, 3};
+        else
+          hi = {0, 0, v.patch + 1, 3};
         c.terms_.push_back({Op::Ge, v});
         c.terms_.push_back({Op::Lt, hi});
       } else if (take("~")) {
         v = ver();
-        Version hi = v.parts == 1 ? Version{v.major + 1, 0, 0, 3} : Version{v.major, v.minor + 1, 0, 3};
+        Version hi =
+            v.parts == 1 ? Version{v.major + 1, 0, 0, 3} : Version{v.major, v.minor + 1, 0, 3};
         c.terms_.push_back({Op::Ge, v});
         c.terms_.push_back({Op::Lt, hi});
       } else {
@@ -130,10 +136,18 @@ bool VersionConstraint::allows(const Version& v) const {
   for (const Term& t : terms_) {
     bool ok = true;
     switch (t.op) {
-      case Op::Ge: ok = v >= t.v; break;
-      case Op::Gt: ok = v > t.v; break;
-      case Op::Le: ok = v <= t.v; break;
-      case Op::Lt: ok = v < t.v; break;
+      case Op::Ge:
+        ok = v >= t.v;
+        break;
+      case Op::Gt:
+        ok = v > t.v;
+        break;
+      case Op::Le:
+        ok = v <= t.v;
+        break;
+      case Op::Lt:
+        ok = v < t.v;
+        break;
       case Op::Eq:
         ok = v.major == t.v.major && (t.v.parts < 2 || v.minor == t.v.minor) &&
              (t.v.parts < 3 || v.patch == t.v.patch);

@@ -44,7 +44,8 @@ class Archive {
   static Archive parse(std::string bytes, std::string name);
   // Builds archive bytes. Entries are sorted here; throws ArchiveError on a bad or
   // duplicate path.
-  static std::string build(std::string_view manifest_text, bool manifest_is_ini, std::vector<ArchiveInput> files);
+  static std::string build(std::string_view manifest_text, bool manifest_is_ini,
+                           std::vector<ArchiveInput> files);
 
   const std::string& name() const { return name_; }
   std::string_view manifest_text() const;

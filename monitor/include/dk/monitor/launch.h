@@ -30,7 +30,8 @@ struct PackageLaunch {
 // `location`: a package folder or .dkpkg. `policy`: an extra manifest whose namespace is
 // added (an administrator's policy, as the seed's sample policy); its mappings may not
 // repeat the package's. Refuses a package without an app.
-PackageLaunch prepare_launch(const std::filesystem::path& location, const std::vector<std::filesystem::path>& search_path,
+PackageLaunch prepare_launch(const std::filesystem::path& location,
+                             const std::vector<std::filesystem::path>& search_path,
                              const Manifest* policy = nullptr);
 
 }  // namespace dk

@@ -108,6 +108,7 @@ void check_package_name(const std::string& name, const std::string& file, int li
 std::string check_arch(const std::string& arch, const std::string& file, int line);
 std::string check_uri(const std::string& text, bool policy, const std::string& file, int line);
 // Validates a namespace line and returns it canonical; warns into m.warnings where useful.
-Mapping check_mapping(Manifest& m, const std::string& virt, const std::string& phys, bool writable, int line);
+Mapping check_mapping(Manifest& m, const std::string& virt, const std::string& phys, bool writable,
+                      int line);
 
 }  // namespace dk

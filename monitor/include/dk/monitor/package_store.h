@@ -18,8 +18,8 @@ namespace dk {
 // in declaration order (direct dependencies before theirs; an earlier one before a later).
 struct ClosureNode {
   std::shared_ptr<const Package> package;
-  std::string chain;              // "app 1.0.0 -> a 1.2.0": how it was reached
-  std::vector<size_t> depends_on; // indices into Closure::nodes, in declaration order
+  std::string chain;               // "app 1.0.0 -> a 1.2.0": how it was reached
+  std::vector<size_t> depends_on;  // indices into Closure::nodes, in declaration order
 };
 
 struct Closure {

@@ -17,16 +17,16 @@
 namespace dk {
 
 struct UnionEntry {
-  std::string path;      // "/bin/hello"
-  size_t package = 0;    // index into the closure
+  std::string path;    // "/bin/hello"
+  size_t package = 0;  // index into the closure
   const PackageFile* file = nullptr;
 };
 
 struct UnionConflict {
-  std::string path;      // the shadowed path
-  std::string winner;    // "app 1.0.0"
-  std::string loser;     // "libos-posix 1.0.0"
-  std::string why;       // "both have the file", "a file where the other has a folder"
+  std::string path;    // the shadowed path
+  std::string winner;  // "app 1.0.0"
+  std::string loser;   // "libos-posix 1.0.0"
+  std::string why;     // "both have the file", "a file where the other has a folder"
 };
 
 class PackageUnion {

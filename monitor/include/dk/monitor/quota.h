@@ -42,8 +42,12 @@ class QuotaCounter {
 // The counters of one picoprocess, one per Limits field.
 struct Quotas {
   explicit Quotas(const Limits& l)
-      : memory(l.memory), threads(l.threads), handles(l.handles), streams(l.streams),
-        cpu_ticks(l.cpu_ticks), output_bytes(l.output_bytes) {}
+      : memory(l.memory),
+        threads(l.threads),
+        handles(l.handles),
+        streams(l.streams),
+        cpu_ticks(l.cpu_ticks),
+        output_bytes(l.output_bytes) {}
   QuotaCounter memory, threads, handles, streams, cpu_ticks, output_bytes;
 };
 

@@ -13,10 +13,17 @@
 namespace dk {
 
 enum class UriScheme {
-  File, Dir, Package, Tmpfs,                    // paths: "/a/b"
-  Pipe, PipeServer,                             // names
-  Tcp, TcpServer, Udp, UdpServer,               // host:port (tcp.client:/udp.client: read as tcp:/udp:)
-  Dev,                                          // console, null, zero
+  File,
+  Dir,
+  Package,
+  Tmpfs,  // paths: "/a/b"
+  Pipe,
+  PipeServer,  // names
+  Tcp,
+  TcpServer,
+  Udp,
+  UdpServer,  // host:port (tcp.client:/udp.client: read as tcp:/udp:)
+  Dev,        // console, null, zero
   Self,
 };
 
@@ -27,11 +34,11 @@ enum class UriRole { Guest, Policy };
 
 struct Uri {
   UriScheme scheme = UriScheme::File;
-  bool bare = false;   // "tcp.client:" in a policy: every URI of that kind
-  std::string path;    // Path: normalised absolute path ("/" for the root); Name: the name;
-                       // Device: the device name
-  std::string host;    // Net: lower-case host name or [IPv6]
-  uint16_t port = 0;   // Net
+  bool bare = false;  // "tcp.client:" in a policy: every URI of that kind
+  std::string path;   // Path: normalised absolute path ("/" for the root); Name: the name;
+                      // Device: the device name
+  std::string host;   // Net: lower-case host name or [IPv6]
+  uint16_t port = 0;  // Net
 
   UriKind kind() const;
   std::string str() const;  // canonical spelling: "file:/a/b", "tcp:localhost:80", "tcp:"

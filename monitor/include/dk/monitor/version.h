@@ -33,7 +33,7 @@ struct Version {
 // matches every version that starts with them ("=1.2" takes 1.2.0 and 1.2.9).
 class VersionConstraint {
  public:
-  VersionConstraint() = default;  // "*"
+  VersionConstraint() = default;                          // "*"
   static VersionConstraint parse(std::string_view text);  // throws std::invalid_argument
   static VersionConstraint at_least(const Version& v);
 
