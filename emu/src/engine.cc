@@ -399,7 +399,14 @@ uint64_t Engine::scan_block(uint64_t addr, uint32_t size) {
   uint32_t n = size == 0 || size > sizeof code ? static_cast<uint32_t>(sizeof code) : size;
   // A block may end at a mapping boundary: shrink until the bytes are readable.
   while (n > 0 && !peek(addr, code, n)) n = n > 16 ? n / 2 : n - 1;
-  uint64_t io = Disassembler::for_this_thread().scan_block(code, n, addr).io_at;
+  // Port I/O opcodes are 6c-6f (ins/outs) and e4-e7, ec-ef (in/out); a block holding none
+  // of these bytes anywhere cannot contain them, which spares Capstone for almost every block.
+  bool maybe_io = false;
+  for (uint32_t i = 0; i < n && !maybe_io; ++i) {
+    const uint8_t b = code[i];
+    maybe_io = (b & 0xfc) == 0x6c || (b & 0xfc) == 0xe4 || (b & 0xfc) == 0xec;
+  }
+  uint64_t io = maybe_io ? Disassembler::for_this_thread().scan_block(code, n, addr).io_at : 0;
   if (io >= addr + (size ? size : n)) io = 0;
   int64_t prot = as_ ? as_->prot_at(addr) : -1;
   bool stable = prot >= 0 && (prot & DK_PROT_WRITE) == 0 && size != 0 &&
