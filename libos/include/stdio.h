@@ -1,6 +1,7 @@
-/* Standard I/O of the libos C library. stdin, stdout and stderr are the boot info's stream
- * handles (handle 0 discards output and reads as end of file); stdout is line-buffered,
- * stderr unbuffered. Writes go to DkStreamWrite at offset 0. */
+/* Standard I/O of the libos C library, on descriptors (unistd.h). stdin, stdout and stderr
+ * are descriptors 0, 1 and 2, the boot info's stream handles (a missing one discards output
+ * and reads as end of file); stdout is line-buffered, stderr unbuffered, fopen'ed files fully
+ * buffered. Every FILE has a lock: calls from several threads do not interleave. */
 #ifndef DK_LIBC_STDIO_H
 #define DK_LIBC_STDIO_H
 
@@ -22,6 +23,11 @@ extern FILE* stderr;
 #define _IOFBF 0
 #define _IOLBF 1
 #define _IONBF 2
+#ifndef SEEK_SET
+#define SEEK_SET 0
+#define SEEK_CUR 1
+#define SEEK_END 2
+#endif
 
 #define DK_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
@@ -47,6 +53,20 @@ int getc(FILE* f);
 int getchar(void);
 char* fgets(char* restrict buf, int size, FILE* restrict f);
 size_t fread(void* restrict ptr, size_t size, size_t count, FILE* restrict f);
+
+int ungetc(int c, FILE* f); /* one character back into the read buffer */
+
+/* Modes "r", "w", "a", each with "+", "b" ignored, "x" for O_EXCL. */
+FILE* fopen(const char* restrict path, const char* restrict mode);
+FILE* fdopen(int fd, const char* mode);
+int fclose(FILE* f);
+int fileno(FILE* f);
+int fseek(FILE* f, long offset, int whence);
+long ftell(FILE* f);
+void rewind(FILE* f);
+void perror(const char* prefix);
+/* stdio.h's rename: a file or directory, within one writable mapping (DkStreamChangeName). */
+int rename(const char* from, const char* to);
 
 int fflush(FILE* f); /* NULL flushes every stream */
 int setvbuf(FILE* restrict f, char* restrict buf, int mode, size_t size);

@@ -30,6 +30,7 @@ char* strcat(char* restrict dst, const char* restrict src);
 char* strncat(char* restrict dst, const char* restrict src, size_t n);
 char* strdup(const char* s);
 char* strndup(const char* s, size_t n);
+char* strerror(int code);
 
 #ifdef __cplusplus
 }

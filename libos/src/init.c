@@ -40,7 +40,7 @@ static const dk_boot_info* libos_boot;
 
 const dk_boot_info* dk_boot_info_get(void) { return libos_boot; }
 
-static __attribute__((noreturn)) void libos_fail(const char* msg) {
+static __attribute__((noreturn)) void boot_fail(const char* msg) {
   DkDebugOutput(msg, strlen(msg));
   DkProcessExit(127);
   LIBOS_UNREACHABLE();
@@ -52,7 +52,7 @@ static __attribute__((noreturn)) void libos_fail(const char* msg) {
 static char** split_block(uint64_t addr, uint64_t len, int* count) {
   const char* src = (const char*)(uintptr_t)addr;
   char* copy = malloc(len + 1);
-  if (!copy) libos_fail("libos: out of memory copying the boot arguments\n");
+  if (!copy) boot_fail("libos: out of memory copying the boot arguments\n");
   if (len) memcpy(copy, src, len);
   copy[len] = '\0';
 
@@ -60,7 +60,7 @@ static char** split_block(uint64_t addr, uint64_t len, int* count) {
   for (uint64_t i = 0; i < len; i++)
     if (copy[i] == '\0' || i + 1 == len) n++;
   char** vec = malloc(((size_t)n + 1) * sizeof *vec);
-  if (!vec) libos_fail("libos: out of memory building argv\n");
+  if (!vec) boot_fail("libos: out of memory building argv\n");
   int k = 0;
   for (uint64_t i = 0; i < len; i += strlen(copy + i) + 1) vec[k++] = copy + i;
   vec[k] = NULL;
@@ -71,8 +71,11 @@ static char** split_block(uint64_t addr, uint64_t len, int* count) {
 void libos_main(const dk_boot_info* boot) {
   libos_boot = boot;
   if (boot->abi_major != DK_ABI_MAJOR)
-    libos_fail("libos: the host speaks another major version of the Dk ABI\n");
-  libos_stdio_init(boot->stdin_h, boot->stdout_h, boot->stderr_h);
+    boot_fail("libos: the host speaks another major version of the Dk ABI\n");
+  /* errno and the thread's own block must work before any other libos code runs. */
+  libos_tls_init();
+  libos_fd_init(boot);
+  libos_stdio_init();
 
   int argc = 0;
   char** argv = split_block(boot->args, boot->args_len, &argc);

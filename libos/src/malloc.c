@@ -1,12 +1,14 @@
 /* The heap. Small blocks come from power-of-two size classes (32 bytes .. 4 KiB including a
  * 16-byte header) carved out of 64 KiB chunks and kept on one free list per class; larger
  * blocks are their own DkVirtualMemoryAllocate and go straight back to the host when freed.
- * Every entry point goes through heap_lock/heap_unlock, the one place to add a lock once the
- * libos runs more than one thread at a time. */
+ * Every entry point goes through heap_lock/heap_unlock: one libos lock, whose uncontended
+ * path is a single atomic instruction. */
 #include <dk/dkcalls.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "libos_internal.h"
 
 #define HEAP_MIN_SHIFT 5  /* 32-byte blocks */
 #define HEAP_MAX_SHIFT 12 /* 4096-byte blocks */
@@ -35,8 +37,9 @@ static struct heap_free* free_lists[HEAP_CLASSES];
 static char* chunk_next; /* uncarved rest of the current chunk */
 static char* chunk_end;
 
-static void heap_lock(void) {}
-static void heap_unlock(void) {}
+static libos_lock_t heap_mutex = LIBOS_LOCK_INIT;
+static void heap_lock(void) { libos_lock(&heap_mutex); }
+static void heap_unlock(void) { libos_unlock(&heap_mutex); }
 
 static __attribute__((noreturn)) void heap_corrupt(const char* what) {
   static const char prefix[] = "libos: heap: ";

@@ -1,8 +1,5 @@
-/* The small parts of stdlib.h: errno, abs, qsort. */
-#include <errno.h>
+/* The small parts of stdlib.h: abs, qsort. */
 #include <stdlib.h>
-
-int errno;
 
 int abs(int v) { return v < 0 ? -v : v; }
 long labs(long v) { return v < 0 ? -v : v; }
