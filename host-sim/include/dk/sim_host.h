@@ -1,20 +1,54 @@
 // The simulated host: deterministic and in-process, the embedded default. Time is virtual
 // (driven by ticks), random bits come from a seeded generator, handles and addresses from
-// deterministic allocators, so a run is a pure function of its inputs.
+// deterministic allocators, files live in an in-memory overlay over a host folder that is
+// never written, and pipes and sockets are in-memory channels between the picoprocesses of
+// one world (one SimHost serves the whole world). A run is a pure function of its inputs.
+// Errors are dk_status_t values; nothing here throws across the Host interface.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "dk/console.h"
 #include "dk/host.h"
+#include "dk/monitor/namespace.h"
+#include "dk/monitor/uri.h"
 
 namespace dk {
 
+// The seam where the namespace policy decides. The host asks once per open, attribute
+// query, rename (for the old and the new URI), delete, connect, listen and process image,
+// with the parsed virtual URI. 0 lets it happen; any -DK_E_* refuses with that status.
+enum class NamespaceOp { Open, Query, Rename, Delete, Connect, Listen, Spawn };
+
+struct NamespaceRequest {
+  uint32_t pid = 0;
+  NamespaceOp op = NamespaceOp::Open;
+  const Uri* uri = nullptr;
+  Access access = Access::Read;
+};
+
+using NamespacePolicy = std::function<dk_status_t(const NamespaceRequest&)>;
+
+// The policy a SimHost uses without one: file:/dir: anywhere beneath the root, package:
+// and self: for reading, dev: devices, named pipes and loopback sockets.
+dk_status_t default_namespace_policy(const NamespaceRequest& r);
+
 struct SimConfig {
   uint64_t seed = 0;
-  Console* console = nullptr;      // nullptr: output is dropped, input is empty
+  Console* console = nullptr;        // nullptr: output is dropped, input is empty
   std::string* debug_log = nullptr;  // DkDebugOutput lands here when set
+  // Host folder seen as file:/, dir:/ and package:/ (read lazily, never written). "" gives
+  // an empty file system.
+  std::string root;
+  // The first picoprocess's image and package name, for self: (children are recorded when
+  // they are created; SimHost::set_image covers any other launcher).
+  std::vector<uint8_t> image;
+  std::string name;
+  NamespacePolicy policy;  // empty: default_namespace_policy
 };
 
 // The virtual clock. One tick (a basic block executed) is kNsPerTick nanoseconds; the
@@ -38,36 +72,31 @@ class SeededRandom {
   uint64_t s_[4];
 };
 
+struct SimWorld;  // the world's shared state: file system, pipes, network, waits, images
+
 class SimHost : public Host {
  public:
   explicit SimHost(SimConfig config);
+  ~SimHost() override;
   std::string_view name() const override { return "sim"; }
   uint64_t cycle_counter(const CallContext& cx) override { return VirtualClock::tsc_at(cx.tick); }
   void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;
 
-  dk_status_t DkVirtualMemoryAllocate(CallContext& cx, Call& call) override;
-  dk_status_t DkVirtualMemoryFree(CallContext& cx, Call& call) override;
-  dk_status_t DkVirtualMemoryProtect(CallContext& cx, Call& call) override;
-  dk_status_t DkSemaphoreCreate(CallContext& cx, Call& call) override;
-  dk_status_t DkSemaphoreRelease(CallContext& cx, Call& call) override;
-  dk_status_t DkSemaphorePeek(CallContext& cx, Call& call) override;
-  dk_status_t DkProcessExit(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamOpen(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamRead(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamWrite(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamAttributesQueryByHandle(CallContext& cx, Call& call) override;
-  dk_status_t DkObjectClose(CallContext& cx, Call& call) override;
-  dk_status_t DkSystemTimeQuery(CallContext& cx, Call& call) override;
-  dk_status_t DkRandomBitsRead(CallContext& cx, Call& call) override;
-  dk_status_t DkInstructionCacheFlush(CallContext& cx, Call& call) override;
-  dk_status_t DkSegmentRegisterSet(CallContext& cx, Call& call) override;
-  dk_status_t DkExceptionReturn(CallContext& cx, Call& call) override;
-  dk_status_t DkSystemInfoQuery(CallContext& cx, Call& call) override;
-  dk_status_t DkDebugOutput(CallContext& cx, Call& call) override;
+  // The image (and package name) of picoprocess `pid`, for its DkProcessCreate("self:").
+  void set_image(uint32_t pid, std::vector<uint8_t> image, std::string name);
+
+#define DK_X_SIM_METHOD(idx, name, kinds, names) \
+  dk_status_t name(CallContext& cx, Call& call) override;
+  DK_CALL_LIST(DK_X_SIM_METHOD)
+#undef DK_X_SIM_METHOD
 
  private:
+  dk_status_t check_policy(const CallContext& cx, NamespaceOp op, const Uri& uri,
+                           Access access) const;
+
   SimConfig config_;
   SeededRandom random_;
+  std::unique_ptr<SimWorld> world_;
 };
 
 }  // namespace dk

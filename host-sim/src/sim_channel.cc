@@ -1,0 +1,155 @@
+// Pipe and socket ends over in-memory channels. Reads never cross a queued handle, so a
+// reader that has read up to a DkSendHandle can receive that handle next; writes go in as
+// far as the buffer has room (a short count) and block only when it is full.
+#include "sim_channel.h"
+
+#include <algorithm>
+
+namespace dk {
+namespace {
+
+constexpr size_t kMaxCargo = 1024;  // handles queued on one direction of a pipe
+
+// Drops what nobody will read. The deques are moved out first: destroying queued cargo may
+// close other ends, which must never touch a container being cleared.
+void discard(Channel& c) {
+  auto bytes = std::move(c.bytes);
+  auto cargo = std::move(c.cargo);
+  c.bytes.clear();
+  c.cargo.clear();
+  c.read_total += bytes.size();
+}
+
+}  // namespace
+
+void ConnEnd::make_pair(uint32_t type, const std::string& name0, const std::string& name1,
+                        std::shared_ptr<ConnEnd>& e0, std::shared_ptr<ConnEnd>& e1) {
+  auto c = std::make_shared<Connection>();
+  e0 = std::make_shared<ConnEnd>(type, name0, c, 0, false);
+  e1 = std::make_shared<ConnEnd>(type, name1, c, 1, false);
+}
+
+ConnEnd::~ConnEnd() {
+  out().write_closed = true;
+  in().read_closed = true;
+  discard(in());
+}
+
+dk_status_t ConnEnd::read(StreamIo& io) {
+  Channel& c = in();
+  if (c.read_closed || io.room == 0) return 0;
+  if (c.bytes.empty()) {
+    if (c.write_closed) return 0;
+    return block_or_again(io.cx, nonblocking);
+  }
+  uint64_t n = std::min<uint64_t>(io.room, c.bytes.size());
+  for (const auto& k : c.cargo)
+    if (k.at > c.read_total) {
+      n = std::min(n, k.at - c.read_total);
+      break;
+    }
+  io.out->assign(c.bytes.begin(), c.bytes.begin() + static_cast<ptrdiff_t>(n));
+  c.bytes.erase(c.bytes.begin(), c.bytes.begin() + static_cast<ptrdiff_t>(n));
+  c.read_total += n;
+  io.done = n;
+  return 0;
+}
+
+dk_status_t ConnEnd::write(StreamIo& io) {
+  Channel& c = out();
+  if (c.write_closed || c.read_closed) return -DK_E_PIPE;
+  if (io.in->empty()) return 0;
+  const size_t space = Channel::kCapacity - std::min(Channel::kCapacity, c.bytes.size());
+  if (space == 0) return block_or_again(io.cx, nonblocking);
+  const size_t n = std::min(space, io.in->size());
+  c.bytes.insert(c.bytes.end(), io.in->begin(), io.in->begin() + static_cast<ptrdiff_t>(n));
+  c.write_total += n;
+  io.done = n;
+  return 0;
+}
+
+bool ConnEnd::wait_ready() const {
+  const Channel& c = in();
+  return !c.bytes.empty() || !c.cargo.empty() || c.write_closed || c.read_closed;
+}
+
+dk_status_t ConnEnd::shutdown(uint32_t which) {
+  if (which == DK_DELETE_ALL || which == DK_DELETE_READ) {
+    in().read_closed = true;
+    discard(in());
+  }
+  if (which == DK_DELETE_ALL || which == DK_DELETE_WRITE) out().write_closed = true;
+  return 0;
+}
+
+dk_status_t ConnEnd::send(std::shared_ptr<HostObject> cargo) {
+  Channel& c = out();
+  if (c.write_closed || c.read_closed) return -DK_E_PIPE;
+  if (c.cargo.size() >= kMaxCargo) return -DK_E_QUOTA;
+  c.cargo.push_back({c.write_total, std::move(cargo)});
+  return 0;
+}
+
+dk_status_t ConnEnd::receive(CallContext& cx, std::shared_ptr<HostObject>& cargo) {
+  Channel& c = in();
+  if (!c.cargo.empty()) {
+    cargo = std::move(c.cargo.front().object);
+    c.cargo.pop_front();
+    return 0;
+  }
+  // Nothing queued and nothing ever will be: waiting would never end.
+  if (c.write_closed || c.read_closed) return -DK_E_PIPE;
+  return block_or_again(cx, nonblocking);
+}
+
+dk_status_t Listener::shutdown(uint32_t) {
+  closed = true;
+  auto doomed = std::move(backlog);
+  backlog.clear();
+  return 0;
+}
+
+dk_status_t DatagramSocket::read(StreamIo& io) {
+  DatagramQueue& q = *inbox;
+  if (q.queue.empty()) {
+    if (q.closed) return 0;
+    return block_or_again(io.cx, nonblocking);
+  }
+  DatagramQueue::Datagram d = std::move(q.queue.front());
+  q.queue.pop_front();
+  q.bytes -= d.data.size();
+  const uint64_t n = std::min<uint64_t>(io.room, d.data.size());
+  io.out->assign(d.data.begin(), d.data.begin() + static_cast<ptrdiff_t>(n));
+  io.done = n;
+  if (server) {
+    peer = d.reply_to;
+    has_peer = true;
+  }
+  return 0;
+}
+
+dk_status_t DatagramSocket::write(StreamIo& io) {
+  if (write_shut) return -DK_E_PIPE;
+  if (!has_peer) return -DK_E_NOTCONN;
+  auto target = peer.lock();
+  if (!target || target->closed) return -DK_E_PIPE;
+  const size_t n = io.in->size();
+  if (n > DatagramQueue::kCapacity) return -DK_E_INVAL;
+  if (target->bytes + n > DatagramQueue::kCapacity) return block_or_again(io.cx, nonblocking);
+  target->queue.push_back({*io.in, inbox});
+  target->bytes += n;
+  io.done = n;
+  return 0;
+}
+
+dk_status_t DatagramSocket::shutdown(uint32_t which) {
+  if (which == DK_DELETE_ALL || which == DK_DELETE_READ) {
+    inbox->closed = true;
+    inbox->queue.clear();
+    inbox->bytes = 0;
+  }
+  if (which == DK_DELETE_ALL || which == DK_DELETE_WRITE) write_shut = true;
+  return 0;
+}
+
+}  // namespace dk

@@ -1,0 +1,103 @@
+// The simulated file system: an in-memory copy-on-write overlay over a host folder. Host
+// entries are listed when a directory is first walked and a file's bytes are read when it
+// is first opened or written; every change (writes, creates, deletes, renames) lives only
+// in memory. Symbolic links under the host folder are not shown. Paths are the normalised
+// absolute virtual paths the URI parser produces.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dk/monitor/uri.h"
+#include "sim_stream.h"
+
+namespace dk {
+
+struct FsNode {
+  bool dir = false;
+  uint32_t mode = 0644;
+  // Files: the bytes, once loaded; host_size until then.
+  std::vector<uint8_t> data;
+  bool loaded = true;
+  uint64_t host_size = 0;
+  // Directories: entries by name (byte order), once listed.
+  std::map<std::string, std::shared_ptr<FsNode>> children;
+  bool listed = true;
+  // Where the node's original content lives, relative to the host folder; "" when the node
+  // was made in the overlay or there is no host folder.
+  std::string host_rel;
+  bool host_backed = false;
+
+  uint64_t size() const { return loaded ? data.size() : host_size; }
+};
+
+class FsTree {
+ public:
+  // Files never grow past this (a write or set-length beyond it gives NOMEM).
+  static constexpr uint64_t kMaxFileSize = 1ull << 30;
+
+  explicit FsTree(const std::string& host_root);
+  ~FsTree();
+  FsTree(const FsTree&) = delete;
+  FsTree& operator=(const FsTree&) = delete;
+
+  // The node at `path`: NOENT, or NOTDIR when a component is a file.
+  dk_status_t lookup(std::string_view path, std::shared_ptr<FsNode>& out);
+  // The directory holding `path` and the last component: NOENT / NOTDIR as above; INVAL
+  // for the root itself.
+  dk_status_t lookup_parent(std::string_view path, std::shared_ptr<FsNode>& dir,
+                            std::string& leaf);
+  // Makes sure a directory's host entries, or a file's host bytes, are in memory.
+  dk_status_t list(FsNode& dir);
+  dk_status_t load(FsNode& file);
+
+ private:
+  std::shared_ptr<FsNode> root_;
+  int root_fd_ = -1;
+};
+
+// A stream on a node of a tree: a file or a directory.
+class PathStream : public SimStream {
+ public:
+  PathStream(uint32_t type, std::shared_ptr<FsNode> node, std::shared_ptr<FsTree> tree, Uri uri,
+             bool r, bool w, bool nb)
+      : SimStream(type, uri.str(), r, w, nb), node(std::move(node)), tree(std::move(tree)),
+        uri(std::move(uri)) {}
+  std::shared_ptr<FsNode> node;
+  std::shared_ptr<FsTree> tree;  // kept alive: handles may outlive the host
+  Uri uri;                       // where this handle last saw the node (renames update it)
+
+  bool positioned() const override { return true; }
+  uint32_t mode() const override { return node->mode; }
+  void set_mode(uint32_t m) override { node->mode = m; }
+};
+
+class FileStream : public PathStream {
+ public:
+  FileStream(std::shared_ptr<FsNode> node, std::shared_ptr<FsTree> tree, Uri uri, bool r, bool w,
+             bool append, bool nb)
+      : PathStream(DK_STREAM_FILE, std::move(node), std::move(tree), std::move(uri), r, w, nb),
+        append(append) {}
+  bool append;
+
+  dk_status_t read(StreamIo& io) override;
+  dk_status_t write(StreamIo& io) override;
+  uint64_t size() const override { return node->size(); }
+  dk_status_t set_length(uint64_t length);
+};
+
+class DirStream : public PathStream {
+ public:
+  DirStream(std::shared_ptr<FsNode> node, std::shared_ptr<FsTree> tree, Uri uri, bool nb)
+      : PathStream(DK_STREAM_DIR, std::move(node), std::move(tree), std::move(uri), true, false,
+                   nb) {}
+  // Entries from index `offset`, each NUL-terminated, as many whole ones as fit.
+  dk_status_t read(StreamIo& io) override;
+  dk_status_t write(StreamIo&) override { return -DK_E_ACCESS; }
+};
+
+}  // namespace dk

@@ -1,0 +1,59 @@
+// The simulated host's streams: the common base every stream object derives from (files,
+// directories, devices, pipe and socket ends, servers), and the request one read or write
+// carries. Stream kinds override what they support; the rest answers as the ABI says for a
+// stream of the wrong kind.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dk/host.h"
+
+namespace dk {
+
+struct StreamIo {
+  CallContext& cx;
+  uint64_t offset = 0;
+  uint64_t room = 0;                         // read: bytes the guest offered
+  const std::vector<uint8_t>* in = nullptr;  // write: the bytes
+  std::vector<uint8_t>* out = nullptr;       // read: the bytes produced
+  uint64_t done = 0;                         // bytes read or written
+};
+
+class SimStream : public HostObject {
+ public:
+  SimStream(uint32_t type, std::string name, bool readable, bool writable, bool nonblocking)
+      : HostObject(ObjectKind::Stream), type(type), name(std::move(name)), readable(readable),
+        writable(writable), nonblocking(nonblocking) {}
+
+  uint32_t type;     // DK_STREAM_*
+  std::string name;  // the virtual URI, canonical spelling
+  bool readable, writable, nonblocking;
+
+  // Files and directories take offsets; every other stream needs offset 0.
+  virtual bool positioned() const { return false; }
+  virtual dk_status_t read(StreamIo& io) = 0;
+  virtual dk_status_t write(StreamIo& io) = 0;
+  // DkObjectsWaitAny: data or end of stream readable, a client waiting, the peer closed.
+  virtual bool wait_ready() const { return true; }
+  // dk_stream_attr.size: a file's length, or the bytes ready to read.
+  virtual uint64_t size() const { return 0; }
+  virtual uint32_t mode() const { return share_; }
+  virtual void set_mode(uint32_t m) { share_ = m; }
+  // DkStreamDelete on pipes and sockets (READ, WRITE, ALL); files override elsewhere.
+  virtual dk_status_t shutdown(uint32_t /*which*/) { return -DK_E_WRONGTYPE; }
+
+ private:
+  uint32_t share_ = 0666;
+};
+
+// A call that cannot go on yet: AGAIN for a nonblocking stream, else park the thread until
+// the world changes (see kBlocked).
+inline dk_status_t block_or_again(CallContext& cx, bool nonblocking) {
+  if (nonblocking) return -DK_E_AGAIN;
+  cx.ctl.block(kNoDeadline);
+  return kBlocked;
+}
+
+}  // namespace dk

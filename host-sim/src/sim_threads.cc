@@ -1,0 +1,53 @@
+// Threads (calls 4-8): creation, exit, yield and resume go to GuestControl; a delay is a
+// block until its deadline on the world clock, retried by the emulator (see kBlocked), so
+// the host keeps no state for it.
+#include "dk/sim_host.h"
+
+namespace dk {
+
+dk_status_t SimHost::DkThreadCreate(CallContext& cx, Call& call) {
+  std::shared_ptr<ThreadObject> t;
+  if (dk_status_t st = cx.ctl.thread_create(call.arg(0), call.arg(1), t)) return st;
+  dk_handle_t h = cx.handles.insert(std::move(t));
+  if (!h) return -DK_E_QUOTA;
+  call.set_out(2, h);
+  return 0;
+}
+
+dk_status_t SimHost::DkThreadExit(CallContext& cx, Call&) {
+  cx.ctl.thread_exit();
+  return 0;
+}
+
+dk_status_t SimHost::DkThreadDelayExecution(CallContext& cx, Call& call) {
+  const uint64_t retry_deadline = cx.ctl.wait_deadline();
+  const bool retry = retry_deadline != kNoDeadline;
+  // A deadline past the clock's range waits as long as one can; kNoDeadline itself would
+  // make the retry look like a fresh call.
+  const uint64_t ns = call.arg(0);
+  const uint64_t deadline =
+      retry ? retry_deadline : (ns >= kNoDeadline - 1 - cx.now_ns ? kNoDeadline - 1 : cx.now_ns + ns);
+  if (cx.ctl.take_interrupt()) {
+    call.set_out(0, deadline > cx.now_ns ? deadline - cx.now_ns : 0);
+    return -DK_E_INTERRUPTED;
+  }
+  if (cx.now_ns >= deadline) {
+    if (!retry) cx.ctl.yield();  // a zero delay still gives up the quantum
+    return 0;
+  }
+  cx.ctl.block(deadline);
+  return kBlocked;
+}
+
+dk_status_t SimHost::DkThreadYieldExecution(CallContext& cx, Call&) {
+  cx.ctl.yield();
+  return 0;
+}
+
+dk_status_t SimHost::DkThreadResume(CallContext& cx, Call& call) {
+  std::shared_ptr<ThreadObject> t;
+  if (dk_status_t st = cx.handles.get_as(call.arg(0), ObjectKind::Thread, t)) return st;
+  return cx.ctl.thread_resume(*t);
+}
+
+}  // namespace dk
