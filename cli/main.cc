@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "conform_command.h"
 #include "trace_command.h"
 
 int main(int argc, char** argv) {
@@ -12,6 +13,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "dk 0.1.0 (Dk ABI 1.0)");
   dk::cli::add_run_command(app);
   dk::cli::add_trace_command(app);
+  dk::cli::add_conform_command(app);
 #ifdef DK_HAVE_MONITOR_CLI
   dk::cli::add_manifest_command(app);
   dk::cli::add_pkg_command(app);

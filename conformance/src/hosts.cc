@@ -1,0 +1,98 @@
+// Host targets. Each make() runs inside a case's child process and wires the host's console
+// and debug log to the HostIo the runner reads back.
+#include "dk/conformance/hosts.h"
+
+#include <sys/stat.h>
+
+#include "dk/plugin_host.h"
+#include "dk/sim_host.h"
+
+namespace dk::conformance {
+namespace {
+
+// A console over HostIo for the simulated host.
+class IoConsole : public Console {
+ public:
+  explicit IoConsole(HostIo& io) : io_(io) {}
+  void write(int fd, const uint8_t* data, size_t n) override {
+    (fd == 2 ? io_.err : io_.out).append(reinterpret_cast<const char*>(data), n);
+  }
+  size_t read(uint8_t* data, size_t n) override {
+    const size_t take = std::min(n, io_.input.size() - pos_);
+    io_.input.copy(reinterpret_cast<char*>(data), take, pos_);
+    pos_ += take;
+    return take;
+  }
+
+ private:
+  HostIo& io_;
+  size_t pos_ = 0;
+};
+
+// The simulated host with its console; both live as long as the host.
+class SimUnderTest : public SimHost {
+ public:
+  SimUnderTest(std::unique_ptr<IoConsole> console, HostIo& io)
+      : SimHost(config(console.get(), io)), console_(std::move(console)) {}
+
+ private:
+  static SimConfig config(Console* console, HostIo& io) {
+    SimConfig c;
+    c.console = console;
+    c.debug_log = &io.debug;
+    c.image = io.image;  // for self:
+    c.name = io.image_name;
+    return c;
+  }
+  std::unique_ptr<IoConsole> console_;
+};
+
+}  // namespace
+
+bool make_host_target(const std::string& spec, HostTarget& out, std::string& error) {
+  if (spec == "sim") {
+    out.name = "sim";
+    out.kind = "sim";
+    out.make = [](HostIo& io, std::string&) -> std::unique_ptr<Host> {
+      return std::make_unique<SimUnderTest>(std::make_unique<IoConsole>(io), io);
+    };
+    return true;
+  }
+  if (spec == "native") {
+    error = "--host native: the native host is not available yet (it comes with its own work)";
+    return false;
+  }
+  if (spec.starts_with("plugin:")) {
+    const std::string rest = spec.substr(7);
+    const std::string path = rest.substr(0, rest.find(','));
+    struct stat st;
+    if (path.empty() || stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      error = "--host " + spec + ": no plug-in library at '" + path + "'";
+      return false;
+    }
+    out.name = spec;
+    out.kind = "plugin";
+    out.make = [rest](HostIo& io, std::string& err) -> std::unique_ptr<Host> {
+      PluginIo pio;
+      auto pos = std::make_shared<size_t>(0);
+      pio.console_write = [&io](int fd, const uint8_t* d, size_t n) {
+        (fd == 2 ? io.err : io.out).append(reinterpret_cast<const char*>(d), n);
+      };
+      pio.console_read = [&io, pos](uint8_t* d, size_t n) {
+        const size_t take = std::min(n, io.input.size() - *pos);
+        io.input.copy(reinterpret_cast<char*>(d), take, *pos);
+        *pos += take;
+        return take;
+      };
+      pio.debug_write = [&io](const uint8_t* d, size_t n) {
+        io.debug.append(reinterpret_cast<const char*>(d), n);
+      };
+      return PluginHost::load(rest, std::move(pio), err);
+    };
+    return true;
+  }
+  error = "--host " + spec + ": unknown host (sim, native, plugin:PATH.so)";
+  return false;
+}
+
+}  // namespace dk::conformance
