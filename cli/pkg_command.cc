@@ -28,18 +28,7 @@ struct PkgArgs {
 };
 
 std::vector<fs::path> search_path(const PkgArgs& a) {
-  if (a.pkg_path.empty()) return PackageStore::default_search_path();
-  std::vector<fs::path> out;
-  for (const std::string& entry : a.pkg_path) {
-    size_t i = 0;
-    while (i <= entry.size()) {
-      size_t j = entry.find(':', i);
-      if (j == std::string::npos) j = entry.size();
-      if (j > i) out.emplace_back(entry.substr(i, j - i));
-      i = j + 1;
-    }
-  }
-  return out;
+  return PackageStore::search_path_for(a.target, a.pkg_path);
 }
 
 std::shared_ptr<const Package> open_or_fail(const std::string& verb, const std::string& target) {
@@ -224,8 +213,9 @@ void add_pkg_command(CLI::App& app) {
   auto path_opt = [&](CLI::App* sub) {
     sub->add_option(
         "--pkg-path", a->pkg_path,
-        "Folders of packages to resolve dependencies from (repeatable, or ':'-separated; default: "
-        "$DK_PKG_PATH, examples/ and ~/.local/share/dk/packages)");
+        "Folders of packages to resolve dependencies from, after the package's own folder "
+        "(repeatable, or ':'-separated; default: $DK_PKG_PATH, examples/ and "
+        "~/.local/share/dk/packages)");
     sub->add_flag("-v,--verbose", a->verbose,
                   "Also report unreadable or shadowed packages in the search path");
   };

@@ -5,12 +5,19 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <iterator>
 #include <memory>
 
 #include "commands.h"
 #include "dk/elf_image.h"
+#include "dk/monitor/launch.h"
+#include "dk/monitor/manifest.h"
+#include "dk/monitor/package.h"
+#include "dk/monitor/package_store.h"
 #include "dk/run.h"
 #include "dk/sim_host.h"
 #include "json.h"
@@ -26,6 +33,8 @@ struct RunArgs {
   bool json = false;
   uint64_t max_ticks = 0;
   std::string debug_log;
+  std::vector<std::string> pkg_path;
+  std::string policy;
 };
 
 std::string_view end_name(RunResult::End e) {
@@ -35,6 +44,7 @@ std::string_view end_name(RunResult::End e) {
     case RunResult::End::LoadError: return "load-error";
     case RunResult::End::TickLimit: return "tick-limit";
     case RunResult::End::HostError: return "host-error";
+    case RunResult::End::Deadlock: return "deadlock";
   }
   return "?";
 }
@@ -45,21 +55,49 @@ std::string_view end_name(RunResult::End e) {
 }
 
 std::vector<uint8_t> read_image(const std::string& path) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) fail("run: " + path + ": no such file");
-  if (S_ISDIR(st.st_mode)) fail("run: " + path + ": is a folder; package folders need a manifest.yaml");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("run: " + path + ": cannot be read");
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+bool is_package(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) fail("run: " + path + ": no such file or folder");
+  return S_ISDIR(st.st_mode) || path.ends_with(".dkpkg");
+}
+
+// Fills the launch from a package: the monitor resolves the closure, the namespace and the
+// app's image before anything runs.
+void launch_from_package(const RunArgs& a, LaunchSpec& spec) {
+  try {
+    std::optional<Manifest> policy;
+    if (!a.policy.empty()) policy = load_manifest(a.policy);
+    PackageLaunch l = prepare_launch(a.target, PackageStore::search_path_for(a.target, a.pkg_path), policy ? &*policy : nullptr);
+    spec.image = std::move(l.image);
+    spec.name = l.package->id().name;
+    spec.args = l.app.args;
+    for (const auto& [k, v] : l.app.env) spec.env.push_back(k + "=" + v);
+    spec.stack_size = l.app.stack;
+    spec.stdin_uri = l.app.stdin_uri;
+    spec.stdout_uri = l.app.stdout_uri;
+    spec.stderr_uri = l.app.stderr_uri;
+  } catch (const std::exception& e) {
+    fail("run: " + a.target + ": " + e.what());
+  }
+}
+
 void run(const RunArgs& a) {
   if (a.host != "sim") fail("run: --host " + a.host + ": only 'sim' is available in this build");
   LaunchSpec spec;
-  spec.image = read_image(a.target);
-  std::string base = a.target.substr(a.target.find_last_of('/') + 1);
-  spec.name = base;
-  spec.args.push_back(base);
+  if (is_package(a.target)) {
+    launch_from_package(a, spec);
+  } else {
+    // A bare image runs under the default policy: console streams, nothing else granted.
+    spec.image = read_image(a.target);
+    std::string base = a.target.substr(a.target.find_last_of('/') + 1);
+    spec.name = base;
+    spec.args.push_back(base);
+  }
   spec.args.insert(spec.args.end(), a.guest_args.begin(), a.guest_args.end());
 
   StdioConsole stdio;
@@ -106,12 +144,15 @@ void run(const RunArgs& a) {
 void add_run_command(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
   CLI::App* cmd = app.add_subcommand("run", "Run an image as a picoprocess");
-  cmd->add_option("image", a->target, "Guest ELF image")->required();
+  cmd->add_option("target", a->target, "Guest ELF image, package folder or .dkpkg archive")
+      ->required();
   cmd->add_option("args", a->guest_args, "Arguments after --, passed to the picoprocess");
   cmd->add_option("--seed", a->seed, "Seed of the simulated host's random bits")->default_val(0);
   cmd->add_option("--host", a->host, "Host: sim")->default_val("sim");
   cmd->add_option("--max-ticks", a->max_ticks, "End the picoprocess after this many ticks (0: none)");
   cmd->add_option("--debug-log", a->debug_log, "Write the picoprocess's DkDebugOutput to FILE");
+  cmd->add_option("--pkg-path", a->pkg_path, "Folders to find dependencies in (repeatable, ':'-separated)");
+  cmd->add_option("--policy", a->policy, "An administrator policy manifest added to the package's namespace");
   cmd->add_flag("--json", a->json, "Print the result (and the captured console) as JSON");
   cmd->callback([a] { run(*a); });
 }

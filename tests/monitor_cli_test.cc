@@ -112,6 +112,11 @@ TEST_F(CliTest, ManifestConvert) {
       << o.out;
 }
 
+TEST_F(CliTest, SiblingPackagesResolveWithoutASearchPath) {
+  Out o = dk("pkg check store/app --pkg-path nowhere");
+  EXPECT_EQ(o.rc, 0) << o.err;
+}
+
 TEST_F(CliTest, PkgCheckTreePackUnpack) {
   Out o = dk("pkg check store/app --pkg-path store");
   EXPECT_EQ(o.rc, 0) << o.err;
@@ -146,7 +151,10 @@ TEST_F(CliTest, PkgCheckTreePackUnpack) {
 }
 
 TEST_F(CliTest, PkgErrors) {
-  Out o = dk("pkg check store/app --pkg-path nowhere");
+  // The package's own folder is searched first, so a package alone in its folder with an
+  // empty search path misses its dependency.
+  write("alone/app/manifest.yaml", slurp(dir_ / "store/app/manifest.yaml"));
+  Out o = dk("pkg check alone/app --pkg-path nowhere");
   EXPECT_EQ(o.rc, 1);
   EXPECT_EQ(lines(o.err), 1u) << o.err;
   EXPECT_NE(o.err.find("missing dependency: app 1.0.0 needs libx"), std::string::npos) << o.err;

@@ -204,18 +204,35 @@ PackageStore::PackageStore(std::vector<fs::path> search_path)
     });
 }
 
+namespace {
+
+void append_colon_list(std::string_view s, std::vector<fs::path>& out) {
+  size_t i = 0;
+  while (i <= s.size()) {
+    size_t j = s.find(':', i);
+    if (j == std::string_view::npos) j = s.size();
+    if (j > i) out.emplace_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+}
+
+}  // namespace
+
+std::vector<fs::path> PackageStore::search_path_for(const fs::path& target,
+                                                    const std::vector<std::string>& entries) {
+  std::vector<fs::path> out;
+  out.push_back(fs::absolute(target).parent_path());
+  if (entries.empty()) {
+    for (auto& p : default_search_path()) out.push_back(std::move(p));
+  } else {
+    for (const auto& e : entries) append_colon_list(e, out);
+  }
+  return out;
+}
+
 std::vector<fs::path> PackageStore::default_search_path() {
   std::vector<fs::path> out;
-  if (const char* env = std::getenv("DK_PKG_PATH"); env && *env) {
-    std::string s = env;
-    size_t i = 0;
-    while (i <= s.size()) {
-      size_t j = s.find(':', i);
-      if (j == std::string::npos) j = s.size();
-      if (j > i) out.emplace_back(s.substr(i, j - i));
-      i = j + 1;
-    }
-  }
+  if (const char* env = std::getenv("DK_PKG_PATH"); env && *env) append_colon_list(env, out);
   out.emplace_back("examples");
   if (const char* home = std::getenv("HOME"); home && *home)
     out.push_back(fs::path(home) / ".local/share/dk/packages");

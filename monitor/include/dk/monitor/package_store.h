@@ -37,6 +37,12 @@ class PackageStore {
   // entries of $DK_PKG_PATH (colon-separated) when it is set.
   static std::vector<std::filesystem::path> default_search_path();
 
+  // The search path for a command about `target` (a package folder or archive): the
+  // --pkg-path entries (each may hold ':'-separated folders) when given, else the default
+  // path; in both cases the target's own parent folder first, so sibling packages resolve.
+  static std::vector<std::filesystem::path> search_path_for(
+      const std::filesystem::path& target, const std::vector<std::string>& entries);
+
   // Every usable package in the search path; a name+version seen twice keeps the first.
   const std::vector<std::shared_ptr<const Package>>& available() const { return available_; }
   // Versions of one name, highest first.
