@@ -29,6 +29,35 @@ class IoConsole : public Console {
   size_t pos_ = 0;
 };
 
+// The namespace every case runs in (docs/conformance.md): file:/tmp and dir:/tmp, named
+// pipes whose names start with "conf", loopback TCP and UDP on ports 40000-40999, the
+// devices, and self: and package: for reading. Everything else is refused with ACCESS.
+dk_status_t conformance_policy(const NamespaceRequest& r) {
+  const Uri& u = *r.uri;
+  switch (u.scheme) {
+    case UriScheme::File:
+    case UriScheme::Dir:
+      return u.path == "/tmp" || u.path.starts_with("/tmp/") ? 0 : -DK_E_ACCESS;
+    case UriScheme::Pipe:
+    case UriScheme::PipeServer:
+      return u.path.starts_with("conf") ? 0 : -DK_E_ACCESS;
+    case UriScheme::Tcp:
+    case UriScheme::TcpServer:
+    case UriScheme::Udp:
+    case UriScheme::UdpServer:
+      return (u.host == "localhost" || u.host == "127.0.0.1") && u.port >= 40000 && u.port < 41000
+                 ? 0
+                 : -DK_E_ACCESS;
+    case UriScheme::Dev:
+      return 0;
+    case UriScheme::Package:
+    case UriScheme::Self:
+      return r.access == Access::Read ? 0 : -DK_E_ACCESS;
+    default:
+      return -DK_E_ACCESS;
+  }
+}
+
 // The simulated host with its console; both live as long as the host.
 class SimUnderTest : public SimHost {
  public:
@@ -42,6 +71,7 @@ class SimUnderTest : public SimHost {
     c.debug_log = &io.debug;
     c.image = io.image;  // for self:
     c.name = io.image_name;
+    c.policy = conformance_policy;
     return c;
   }
   std::unique_ptr<IoConsole> console_;

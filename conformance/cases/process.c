@@ -1,0 +1,107 @@
+/* Child picoprocesses (ABI.md section 3 #17-#19): each child is this same image (self:),
+ * started with a case name of its own as its first argument. */
+#include "case.h"
+
+static dk_handle_t child(const char* args, uint64_t len, dk_handle_t* stream) {
+  dk_handle_t p = 0, s = 0;
+  CHECK_OK(DkProcessCreate("self:", args, len, &p, &s));
+  CHECK(p != 0 && s != 0);
+  if (stream) *stream = s;
+  return p;
+}
+
+static void wait_for(dk_handle_t h) {
+  uint32_t i;
+  CHECK_OK(DkObjectsWaitAny(1, &h, DK_TIMEOUT_INFINITE, &i));
+}
+
+CASE(child_exit_7) { return 7; }
+
+CASE(child_writes_parent) {
+  uint64_t n = 5;
+  CHECK(conf_boot->parent != 0);
+  CHECK_OK(DkStreamWrite(conf_boot->parent, 0, "hello", &n));
+  return 0;
+}
+
+CASE(child_sleeps) {
+  uint64_t ns = 1000000000ull;
+  DkThreadDelayExecution(&ns);
+  return 0;
+}
+
+CASE(child_inherits_nothing) {
+  /* The parent's handles (0x10 onwards) mean nothing here. */
+  uint32_t c;
+  CHECK_ST(DkSemaphorePeek(0x10 + 3, &c), DK_E_BADHANDLE);
+  CHECK_EQ(conf_argc, 2);
+  return 0;
+}
+
+CASE(exit_code) {
+  dk_handle_t p = child("conf_process\0child_exit_7", 26, 0);
+  wait_for(p);
+  int64_t code = 0;
+  CHECK_OK(DkProcessExitCodeQuery(p, &code));
+  CHECK_EQ(code, 7);
+  return 0;
+}
+
+CASE(exit_code_busy) {
+  dk_handle_t p = child("conf_process\0child_sleeps", 26, 0);
+  int64_t code = 55;
+  CHECK_ST(DkProcessExitCodeQuery(p, &code), DK_E_BUSY);
+  CHECK_EQ(code, 55);
+  return 0;
+}
+
+CASE(pipe_to_child) {
+  dk_handle_t s = 0;
+  dk_handle_t p = child("conf_process\0child_writes_parent", 33, &s);
+  char b[16];
+  uint64_t got = 0;
+  while (got < 5) {
+    uint64_t n = sizeof b - got;
+    CHECK_OK(DkStreamRead(s, 0, b + got, &n));
+    if (n == 0) break;
+    got += n;
+  }
+  CHECK_EQ(got, 5);
+  CHECK_EQ(conf_memcmp(b, "hello", 5), 0);
+  wait_for(p);
+  return 0;
+}
+
+CASE(inherits_nothing) {
+  conf_semaphore(1, 1);
+  conf_semaphore(1, 1);
+  conf_semaphore(1, 1);
+  conf_semaphore(1, 1);
+  dk_handle_t p = child("conf_process\0child_inherits_nothing", 36, 0);
+  wait_for(p);
+  int64_t code = 1;
+  CHECK_OK(DkProcessExitCodeQuery(p, &code));
+  CHECK_EQ(code, 0);
+  return 0;
+}
+
+CASE(create_fault) {
+  dk_handle_t p, s;
+  CHECK_ST(DkProcessCreate((const char*)0, "x", 1, &p, &s), DK_E_FAULT);
+  CHECK_ST(DkProcessCreate("self:", (const char*)0, 0, &p, &s), DK_E_FAULT);
+  CHECK_ST(DkProcessCreate("self:", "x", 1, (dk_handle_t*)0, &s), DK_E_FAULT);
+  CHECK_ST(DkProcessCreate("self:", "x", 1, &p, (dk_handle_t*)0), DK_E_FAULT);
+  return 0;
+}
+
+CASE(create_noent) {
+  dk_handle_t p, s;
+  CHECK_ST(DkProcessCreate("file:/tmp/no-such-image", "x", 2, &p, &s), DK_E_NOENT);
+  return 0;
+}
+
+CASE(exit_code_fault) {
+  dk_handle_t p = child("conf_process\0child_exit_7", 26, 0);
+  CHECK_ST(DkProcessExitCodeQuery(p, (int64_t*)0), DK_E_FAULT);
+  return 0;
+}
