@@ -1,8 +1,8 @@
 /* POSIX threads of the libos. A thread is a Dk thread (DkThreadCreate) with its own stack and
  * control block, the block at its FS base (errno and keys live there). pthread_join waits on
  * the thread handle. Mutexes take an atomic fast path and sleep on a Dk synchronization event
- * only under contention; condition variables sleep on a Dk semaphore. Every object works when
- * zero-filled, so the static initializers are all zeros. */
+ * only under contention; a condition variable queues its waiters, each asleep on its own
+ * thread's Dk event. Every object works when zero-filled: the static initializers are zeros. */
 #ifndef DK_LIBC_PTHREAD_H
 #define DK_LIBC_PTHREAD_H
 
@@ -35,9 +35,9 @@ typedef struct {
 } pthread_mutexattr_t;
 
 typedef struct {
-  pthread_mutex_t guard; /* protects waiters and sem */
-  unsigned waiters;      /* waiting threads not yet given a wake-up */
-  dk_handle_t sem;       /* made on first wait */
+  pthread_mutex_t guard; /* protects the queue */
+  void* head;            /* waiting threads, first come first woken */
+  void* tail;
 } pthread_cond_t;
 
 typedef struct {

@@ -40,6 +40,9 @@ int vfprintf(FILE* restrict f, const char* restrict fmt, va_list ap) DK_PRINTF(2
 int vsprintf(char* restrict buf, const char* restrict fmt, va_list ap) DK_PRINTF(2, 0);
 int vsnprintf(char* restrict buf, size_t size, const char* restrict fmt, va_list ap)
     DK_PRINTF(3, 0);
+/* Straight to a descriptor, unbuffered. */
+int dprintf(int fd, const char* restrict fmt, ...) DK_PRINTF(2, 3);
+int vdprintf(int fd, const char* restrict fmt, va_list ap) DK_PRINTF(2, 0);
 
 int fputc(int c, FILE* f);
 int putc(int c, FILE* f);

@@ -35,6 +35,7 @@ struct libos_tcb {
   void* region; /* guard page + stack + this block */
   uint64_t region_size;
   struct libos_tcb* next_zombie;
+  dk_handle_t cond_event; /* what this thread sleeps on in pthread_cond_wait */
   void* keys[32];
 };
 

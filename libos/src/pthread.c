@@ -69,7 +69,10 @@ dk_status_t libos_tcb_start(struct libos_tcb* t, dk_handle_t* handle) {
   return DkThreadCreate((uint64_t)(uintptr_t)t, t, handle);
 }
 
-void libos_tcb_free(struct libos_tcb* t) { DkVirtualMemoryFree(t->region, t->region_size); }
+void libos_tcb_free(struct libos_tcb* t) {
+  if (t->cond_event) DkObjectClose(t->cond_event);
+  DkVirtualMemoryFree(t->region, t->region_size);
+}
 
 void libos_thread_main(uint64_t arg) {
   struct libos_tcb* t = (struct libos_tcb*)(uintptr_t)arg;

@@ -81,9 +81,11 @@ static int flush_locked(FILE* f) {
   return n ? fd_write_all(f, f->wbuf, n) : 0;
 }
 
-/* Before writing: give back read-ahead so the descriptor's offset is where the program is. */
+/* Before writing to a file: give back read-ahead so the descriptor's offset is where the
+ * program is. On a stream (a pipe, a socket) the two directions are independent and what
+ * was read ahead stays readable. */
 static void drop_readahead(FILE* f) {
-  if (f->rpos < f->rlen) lseek(f->fd, -(off_t)(f->rlen - f->rpos), SEEK_CUR);
+  if (f->rpos < f->rlen && lseek(f->fd, -(off_t)(f->rlen - f->rpos), SEEK_CUR) < 0) return;
   f->rpos = f->rlen = 0;
 }
 
@@ -139,6 +141,52 @@ int fprintf(FILE* restrict f, const char* restrict fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   int n = vfprintf(f, fmt, ap);
+  va_end(ap);
+  return n;
+}
+
+struct fd_sink {
+  int fd;
+  int failed;
+};
+
+static void emit_fd(void* sink, const char* s, size_t n) {
+  struct fd_sink* fs = sink;
+  while (n > 0 && !fs->failed) {
+    ssize_t k = write(fs->fd, s, n);
+    if (k < 0 && errno == EAGAIN) {
+      sched_yield();
+      continue;
+    }
+    if (k <= 0) {
+      fs->failed = 1;
+      return;
+    }
+    s += k;
+    n -= (size_t)k;
+  }
+}
+
+int vdprintf(int fd, const char* restrict fmt, va_list ap) {
+  /* Unbuffered: a line goes out in as many writes as the format has pieces, so format into
+   * a buffer first when it fits, to keep one message one write. */
+  char buf[512];
+  va_list copy;
+  va_copy(copy, ap);
+  int n = vsnprintf(buf, sizeof buf, fmt, copy);
+  va_end(copy);
+  struct fd_sink fs = {fd, 0};
+  if (n >= 0 && (size_t)n < sizeof buf)
+    emit_fd(&fs, buf, (size_t)n);
+  else
+    n = libos_vformat(emit_fd, &fs, fmt, ap);
+  return fs.failed ? -1 : n;
+}
+
+int dprintf(int fd, const char* restrict fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vdprintf(fd, fmt, ap);
   va_end(ap);
   return n;
 }

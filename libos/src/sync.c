@@ -6,10 +6,8 @@
  * the event, waking one sleeper, which marks the word 2 again when it takes the lock so the
  * next unlock wakes the next one. A set event with nobody asleep only costs a spare loop.
  *
- * A condition variable counts the waiters that have not been given a wake-up and hands out
- * wake-ups as units of a Dk semaphore; the count and the semaphore change together under the
- * variable's own mutex, which is what keeps a timed-out waiter from losing or keeping a
- * wake-up that was meant for it. */
+ * A condition variable is a queue of waiting threads, each asleep on its own Dk
+ * synchronization event (one per thread, made on its first wait); signal wakes the first. */
 #include <dk/dkcalls.h>
 #include <dk/posix.h>
 #include <errno.h>
@@ -140,6 +138,15 @@ int pthread_mutex_unlock(pthread_mutex_t* m) {
 
 /* ---- Condition variables ---- */
 
+/* A waiter, on its own stack while it waits: it sleeps on its thread's own event, and a
+ * wake-up takes it off the queue before setting that event. Waking by name, first come
+ * first served, means a thread that starts waiting after a signal can never take the wake-up
+ * meant for one that was already waiting. */
+struct cond_waiter {
+  struct cond_waiter* next;
+  dk_handle_t event;
+};
+
 int pthread_cond_init(pthread_cond_t* c, const pthread_condattr_t* attr) {
   (void)attr;
   *c = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
@@ -147,9 +154,7 @@ int pthread_cond_init(pthread_cond_t* c, const pthread_condattr_t* attr) {
 }
 
 int pthread_cond_destroy(pthread_cond_t* c) {
-  if (c->waiters) return EBUSY;
-  if (c->sem) DkObjectClose(c->sem);
-  c->sem = 0;
+  if (c->head) return EBUSY;
   pthread_mutex_destroy(&c->guard);
   return 0;
 }
@@ -168,15 +173,33 @@ static uint64_t until(const struct timespec* abstime) {
   return deadline > now ? deadline - now : 0;
 }
 
+/* Takes w off c's queue if it is still there; 1 if it was. Called with the guard held. */
+static int unqueue(pthread_cond_t* c, struct cond_waiter* w) {
+  struct cond_waiter* prev = NULL;
+  for (struct cond_waiter* p = c->head; p; prev = p, p = p->next) {
+    if (p != w) continue;
+    if (prev)
+      prev->next = p->next;
+    else
+      c->head = p->next;
+    if (c->tail == p) c->tail = prev;
+    return 1;
+  }
+  return 0;
+}
+
 static int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* abstime) {
   if (abstime && (abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000l)) return EINVAL;
+  struct libos_tcb* self = libos_tcb_self();
+  struct cond_waiter w = {NULL, lazy_handle(&self->cond_event, 0)};
+  if (!w.event) return EAGAIN;
+
   lock_word(&c->guard);
-  dk_handle_t sem = lazy_handle(&c->sem, 1);
-  if (!sem) {
-    unlock_word(&c->guard);
-    return EAGAIN;
-  }
-  c->waiters++;
+  if (c->tail)
+    ((struct cond_waiter*)c->tail)->next = &w;
+  else
+    c->head = &w;
+  c->tail = &w;
   unlock_word(&c->guard);
 
   /* A recursive mutex is released and taken back whole, as POSIX requires. */
@@ -188,16 +211,21 @@ static int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespe
   }
   unlock_word(m);
 
-  dk_status_t st = libos_wait_one(sem, abstime ? until(abstime) : DK_TIMEOUT_INFINITE);
+  dk_status_t st = libos_wait_one(w.event, abstime ? until(abstime) : DK_TIMEOUT_INFINITE);
   int rc = 0;
   if (st < 0) {
-    /* Timed out or interrupted: leave, unless a wake-up was posted for us meanwhile. */
+    /* Timed out or interrupted. Still queued: nobody woke us, leave the queue. Not queued:
+     * a wake-up came in meanwhile and set the event, which must not stay set for the
+     * thread's next wait. */
     lock_word(&c->guard);
-    if (libos_wait_one(sem, 0) != 0) {
-      c->waiters--;
-      if (st == -DK_E_TIMEOUT) rc = ETIMEDOUT;
-    }
+    int still = unqueue(c, &w);
     unlock_word(&c->guard);
+    if (still) {
+      if (st == -DK_E_TIMEOUT) rc = ETIMEDOUT;
+    } else {
+      while (libos_wait_one(w.event, DK_TIMEOUT_INFINITE) == -DK_E_INTERRUPTED) {
+      }
+    }
   }
 
   lock_word(m);
@@ -219,11 +247,16 @@ int pthread_cond_timedwait(pthread_cond_t* restrict c, pthread_mutex_t* restrict
 
 static int cond_wake(pthread_cond_t* c, int all) {
   lock_word(&c->guard);
-  if (c->waiters) {
-    uint32_t n = all ? c->waiters : 1;
-    c->waiters -= n;
-    DkSemaphoreRelease(c->sem, n, NULL);
-  }
+  do {
+    struct cond_waiter* w = c->head;
+    if (!w) break;
+    c->head = w->next;
+    if (!c->head) c->tail = NULL;
+    /* Read before the set: once the event is set the waiter may return and its stack
+     * frame, w included, is gone. */
+    dk_handle_t ev = w->event;
+    DkEventSet(ev);
+  } while (all);
   unlock_word(&c->guard);
   return 0;
 }
