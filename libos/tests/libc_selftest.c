@@ -1,5 +1,6 @@
 /* The libos's C library checked from inside a picoprocess: formatting, strings, number
- * parsing, the heap and a thread, on whatever host runs it. Prints one line per failure and
+ * parsing, the heap and a thread, on whatever host runs it; posix_selftest.c adds the POSIX
+ * layer. Prints one line per failure and
  * a summary; exits 0 only if every check passed. */
 /* The build type may define NDEBUG; this test's asserts must stay on. */
 #undef NDEBUG
@@ -14,16 +15,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "selftest.h"
+
 static int checks, failures;
 
-static void check(int ok, const char* what, int line) {
+void check(int ok, const char* what, const char* file, int line) {
   checks++;
   if (!ok) {
     failures++;
-    printf("FAIL line %d: %s\n", line, what);
+    const char* base = strrchr(file, '/');
+    printf("FAIL %s:%d: %s\n", base ? base + 1 : file, line, what);
   }
 }
-#define CHECK(e) check(!!(e), #e, __LINE__)
 
 static void check_format(const char* want, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 static void check_format(const char* want, const char* fmt, ...) {
@@ -142,6 +145,7 @@ int main(void) {
   test_numbers();
   test_heap();
   test_thread();
+  test_posix();
   assert(checks > 0);
   printf("libos selftest: %d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;
