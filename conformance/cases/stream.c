@@ -377,3 +377,11 @@ CASE(change_name_too_long) {
   CHECK_ST(DkStreamChangeName(h, p), DK_E_NAMETOOLONG);
   return 0;
 }
+
+/* ---- #25 DkStreamUnmap: no status but success (docs/abi.md section 4) ---- */
+CASE(unmap_not_mapped) {
+  uint8_t* p = conf_pages(2, DK_PROT_READ | DK_PROT_WRITE);
+  CHECK_OK(DkVirtualMemoryFree(p, 2 * DK_PAGE_SIZE));
+  CHECK_OK(DkStreamUnmap(p, 2 * DK_PAGE_SIZE));
+  return 0;
+}
