@@ -2,7 +2,6 @@
 // run_picoprocess: their real output and exit codes, and determinism of the threaded and the
 // client/server examples (byte-identical output and tick counts over 10 runs, one seed).
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -72,10 +71,11 @@ bool has(const std::string& text, const std::string& piece) {
   return text.find(piece) != std::string::npos;
 }
 
-#define EXPECT_EXITED_WITH(o, code)                                                          \
-  do {                                                                                       \
-    EXPECT_EQ((o).result.end, RunResult::End::Exited)                                        \
-        << (o).result.reason << "\nstdout:\n" << (o).out << "stderr:\n" << (o).err;          \
+#define EXPECT_EXITED_WITH(o, code)                                                            \
+  do {                                                                                         \
+    EXPECT_EQ((o).result.end, RunResult::End::Exited) << (o).result.reason << "\nstdout:\n"    \
+                                                      << (o).out << "stderr:\n"                \
+                                                      << (o).err;                              \
     EXPECT_EQ((o).result.exit_code, code) << "stdout:\n" << (o).out << "stderr:\n" << (o).err; \
   } while (0)
 
@@ -103,7 +103,8 @@ TEST(PosixExamples, PipelineTalksToItsChild) {
   EXPECT_EXITED_WITH(o, 0);
   EXPECT_TRUE(has(o.out, "parent: started child 2\n")) << o.out;
   EXPECT_TRUE(has(o.out, "parent: sent \"alpha\", got \"ALPHA\" via parent stream\n")) << o.out;
-  EXPECT_TRUE(has(o.out, "parent: sent \"bravo charlie\", got \"BRAVO CHARLIE\" via parent stream\n"))
+  EXPECT_TRUE(
+      has(o.out, "parent: sent \"bravo charlie\", got \"BRAVO CHARLIE\" via parent stream\n"))
       << o.out;
   EXPECT_TRUE(has(o.out, "parent: sent \"delta\", got \"DELTA\" via named pipe\n")) << o.out;
   EXPECT_TRUE(has(o.out, "parent: child exited with 6\n")) << o.out;
@@ -192,9 +193,13 @@ void expect_deterministic(const std::string& name, const std::vector<std::string
   }
 }
 
-TEST(PosixDeterminism, CounterTenRunsOneSeed) { expect_deterministic("counter", {}); }
+TEST(PosixDeterminism, CounterTenRunsOneSeed) {
+  expect_deterministic("counter", {});
+}
 
-TEST(PosixDeterminism, EchoTenRunsOneSeed) { expect_deterministic("echo", {"both", "7002"}); }
+TEST(PosixDeterminism, EchoTenRunsOneSeed) {
+  expect_deterministic("echo", {"both", "7002"});
+}
 
 }  // namespace
 }  // namespace dk

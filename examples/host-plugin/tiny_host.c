@@ -39,7 +39,9 @@ static void* tiny_open(const char* config, char* error, uint64_t error_size) {
   return h;
 }
 
-static void tiny_close(void* host) { free(host); }
+static void tiny_close(void* host) {
+  free(host);
+}
 
 static void tiny_bind_std(void* host, int which, dk_handle_t h, const dk_plugin_services* svc) {
   (void)svc;
@@ -50,7 +52,8 @@ static void tiny_bind_std(void* host, int which, dk_handle_t h, const dk_plugin_
 static dk_status_t vm_allocate(void* host, dk_plugin_call* c, const dk_plugin_services* s) {
   (void)host;
   uint64_t addr = c->arg[0];
-  dk_status_t st = s->vm_allocate(s->self, &addr, c->arg[1], (uint32_t)c->arg[2], (uint32_t)c->arg[3]);
+  dk_status_t st =
+      s->vm_allocate(s->self, &addr, c->arg[1], (uint32_t)c->arg[2], (uint32_t)c->arg[3]);
   if (st == 0) dk_plugin_set_out(c, 0, addr);
   return st;
 }
@@ -137,9 +140,12 @@ static dk_status_t stream_open(void* host, dk_plugin_call* c, const dk_plugin_se
       c->arg[2] > 0777)
     return -DK_E_INVAL;
   int device;
-  if (strcmp(c->uri, "dev:console") == 0 || strcmp(c->uri, "dev:///console") == 0) device = DEV_CONSOLE;
-  else if (strcmp(c->uri, "dev:null") == 0 || strcmp(c->uri, "dev:///null") == 0) device = DEV_NULL;
-  else return -DK_E_ACCESS; /* nothing else is granted here */
+  if (strcmp(c->uri, "dev:console") == 0 || strcmp(c->uri, "dev:///console") == 0)
+    device = DEV_CONSOLE;
+  else if (strcmp(c->uri, "dev:null") == 0 || strcmp(c->uri, "dev:///null") == 0)
+    device = DEV_NULL;
+  else
+    return -DK_E_ACCESS; /* nothing else is granted here */
   if (create & DK_CREATE_ALWAYS) return -DK_E_EXIST;
   tiny_stream* st = calloc(1, sizeof *st);
   if (!st) return -DK_E_NOMEM;

@@ -96,8 +96,8 @@ int main(int argc, char** argv) {
 
   /* The server exists before the child runs, so its connect finds it. */
   dk_handle_t server = 0;
-  dk_status_t st = DkStreamOpen("pipe.server:" PIPE_NAME, DK_ACCESS_RDWR, 0, DK_CREATE_NEVER, 0,
-                                &server);
+  dk_status_t st =
+      DkStreamOpen("pipe.server:" PIPE_NAME, DK_ACCESS_RDWR, 0, DK_CREATE_NEVER, 0, &server);
   if (st < 0) {
     fprintf(stderr, "parent: open pipe.server:" PIPE_NAME ": %s\n",
             strerror(dk_errno_from_status(st)));

@@ -58,14 +58,17 @@ typedef unsigned pthread_key_t;
 #define PTHREAD_CREATE_DETACHED 1
 #define PTHREAD_KEYS_MAX 32
 
-#define PTHREAD_MUTEX_INITIALIZER {0}
-#define PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP {0, PTHREAD_MUTEX_RECURSIVE, 0, 0, 0}
-#define PTHREAD_COND_INITIALIZER {{0}, 0, 0}
-#define PTHREAD_ONCE_INIT {0}
+#define PTHREAD_MUTEX_INITIALIZER \
+  { 0 }
+#define PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP \
+  { 0, PTHREAD_MUTEX_RECURSIVE, 0, 0, 0 }
+#define PTHREAD_COND_INITIALIZER \
+  { {0}, 0, 0 }
+#define PTHREAD_ONCE_INIT \
+  { 0 }
 
 /* All return 0 or an errno value, as POSIX says. */
-int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)(void*),
-                   void* arg);
+int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)(void*), void* arg);
 int pthread_join(pthread_t thread, void** result);
 int pthread_detach(pthread_t thread);
 __attribute__((noreturn)) void pthread_exit(void* result);

@@ -10,7 +10,7 @@ enum {
 #define DK_X_ENUM(index, name, kinds, names) DK_CHECK_##name,
   DK_CALL_LIST(DK_X_ENUM)
 #undef DK_X_ENUM
-  DK_CHECK_COUNT
+      DK_CHECK_COUNT
 };
 _Static_assert(DK_CHECK_COUNT == DK_CALL_COUNT, "DK_CALL_LIST and DK_CALL_COUNT disagree");
 

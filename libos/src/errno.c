@@ -46,7 +46,9 @@ int libos_fail(dk_status_t st) {
   return -1;
 }
 
-int dk_fail(dk_status_t st) { return libos_fail(st); }
+int dk_fail(dk_status_t st) {
+  return libos_fail(st);
+}
 
 static const struct {
   int code;

@@ -30,7 +30,9 @@ void _Exit(int status) {
   LIBOS_UNREACHABLE();
 }
 
-static void debug_print(const char* s) { DkDebugOutput(s, strlen(s)); }
+static void debug_print(const char* s) {
+  DkDebugOutput(s, strlen(s));
+}
 
 void abort(void) {
   debug_print("libos: abort() called\n");

@@ -150,7 +150,8 @@ static ssize_t do_io(struct libos_ofd* o, void* buf, size_t count, int writing, 
         errno = EINVAL;
         return -1;
       }
-      st = writing ? DkStreamWrite(h, (uint64_t)at, buf, &n) : DkStreamRead(h, (uint64_t)at, buf, &n);
+      st = writing ? DkStreamWrite(h, (uint64_t)at, buf, &n)
+                   : DkStreamRead(h, (uint64_t)at, buf, &n);
     } else {
       libos_lock(&o->lock);
       st = 0;

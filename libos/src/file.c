@@ -30,7 +30,7 @@ int open(const char* path, int flags, ...) {
   char uri[DK_URI_MAX + 1];
   if (libos_path_uri(want_dir ? "dir:" : "file:", path, uri, sizeof uri) < 0) return -1;
 
-  uint32_t access = acc == O_RDONLY ? DK_ACCESS_RDONLY
+  uint32_t access = acc == O_RDONLY   ? DK_ACCESS_RDONLY
                     : acc == O_WRONLY ? DK_ACCESS_WRONLY
                                       : DK_ACCESS_RDWR;
   if (flags & O_APPEND) access |= DK_ACCESS_APPEND;
@@ -61,13 +61,14 @@ int open(const char* path, int flags, ...) {
   return fd;
 }
 
-int creat(const char* path, mode_t mode) { return open(path, O_WRONLY | O_CREAT | O_TRUNC, mode); }
+int creat(const char* path, mode_t mode) {
+  return open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+}
 
 /* Opens path's file, or its directory when it is one, for a delete or rename. */
 static dk_status_t open_entry(const char* path, int dir_only, char* uri, size_t size,
                               dk_handle_t* h) {
-  if (libos_path_uri(dir_only ? "dir:" : "file:", path, uri, size) < 0)
-    return -DK_E_NAMETOOLONG;
+  if (libos_path_uri(dir_only ? "dir:" : "file:", path, uri, size) < 0) return -DK_E_NAMETOOLONG;
   dk_status_t st = DkStreamOpen(uri, DK_ACCESS_RDONLY, 0, DK_CREATE_NEVER, 0, h);
   if (st == -DK_E_ISDIR && !dir_only && !libos_has_scheme(path)) {
     if (libos_path_uri("dir:", path, uri, size) < 0) return -DK_E_NAMETOOLONG;
@@ -140,11 +141,19 @@ static void fill_stat(const dk_stream_attr* a, struct stat* st) {
   memset(st, 0, sizeof *st);
   mode_t type = S_IFREG;
   switch (a->type) {
-    case DK_STREAM_DIR: type = S_IFDIR; break;
-    case DK_STREAM_PIPE: type = S_IFIFO; break;
+    case DK_STREAM_DIR:
+      type = S_IFDIR;
+      break;
+    case DK_STREAM_PIPE:
+      type = S_IFIFO;
+      break;
     case DK_STREAM_SOCKET:
-    case DK_STREAM_SERVER: type = S_IFSOCK; break;
-    case DK_STREAM_DEVICE: type = S_IFCHR; break;
+    case DK_STREAM_SERVER:
+      type = S_IFSOCK;
+      break;
+    case DK_STREAM_DEVICE:
+      type = S_IFCHR;
+      break;
   }
   st->st_mode = type | (a->share & 0777);
   st->st_nlink = 1;
@@ -163,7 +172,9 @@ int stat(const char* path, struct stat* st) {
   return 0;
 }
 
-int lstat(const char* path, struct stat* st) { return stat(path, st); } /* no links in Dk */
+int lstat(const char* path, struct stat* st) {
+  return stat(path, st);
+} /* no links in Dk */
 
 int fstat(int fd, struct stat* st) {
   struct libos_ofd* o = libos_fd_get(fd);

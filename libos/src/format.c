@@ -1,11 +1,11 @@
 /* printf formatting: %d %i %u %x %X %o %c %s %p %% with the flags - 0 + space #, width and
  * precision (numbers or *), and the hh h l ll z j t length modifiers. No floating point: the
  * libos does not use it, and an unknown conversion is copied out as written. */
+#include "format.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-#include "format.h"
 
 struct spec {
   int left, zero, plus, space, alt;
@@ -59,9 +59,12 @@ static void format_int(struct out* o, struct spec sp, uintmax_t v, int negative,
   if (orig == 0 && sp.prec != 0) buf[sizeof buf - 1 - n++] = '0';
 
   const char* prefix = "";
-  if (negative) prefix = "-";
-  else if (sp.plus) prefix = "+";
-  else if (sp.space) prefix = " ";
+  if (negative)
+    prefix = "-";
+  else if (sp.plus)
+    prefix = "+";
+  else if (sp.space)
+    prefix = " ";
   if (base == 16 && (is_pointer || (sp.alt && orig != 0))) prefix = upper ? "0X" : "0x";
 
   int zeros = sp.prec > n ? sp.prec - n : 0;
@@ -84,12 +87,18 @@ int libos_vformat(libos_emit_fn emit, void* sink, const char* fmt, va_list ap) {
     const char* start = fmt++;
     struct spec sp = {0, 0, 0, 0, 0, 0, -1};
     for (;; fmt++) {
-      if (*fmt == '-') sp.left = 1;
-      else if (*fmt == '0') sp.zero = 1;
-      else if (*fmt == '+') sp.plus = 1;
-      else if (*fmt == ' ') sp.space = 1;
-      else if (*fmt == '#') sp.alt = 1;
-      else break;
+      if (*fmt == '-')
+        sp.left = 1;
+      else if (*fmt == '0')
+        sp.zero = 1;
+      else if (*fmt == '+')
+        sp.plus = 1;
+      else if (*fmt == ' ')
+        sp.space = 1;
+      else if (*fmt == '#')
+        sp.alt = 1;
+      else
+        break;
     }
     if (*fmt == '*') {
       sp.width = va_arg(args, int);
@@ -114,15 +123,30 @@ int libos_vformat(libos_emit_fn emit, void* sink, const char* fmt, va_list ap) {
     }
     if (sp.left) sp.zero = 0;
 
-    enum { LEN_INT, LEN_CHAR, LEN_SHORT, LEN_LONG, LEN_LLONG, LEN_SIZE, LEN_MAX, LEN_PTRDIFF }
-    len = LEN_INT;
-    if (fmt[0] == 'h' && fmt[1] == 'h') len = LEN_CHAR, fmt += 2;
-    else if (fmt[0] == 'h') len = LEN_SHORT, fmt++;
-    else if (fmt[0] == 'l' && fmt[1] == 'l') len = LEN_LLONG, fmt += 2;
-    else if (fmt[0] == 'l') len = LEN_LONG, fmt++;
-    else if (fmt[0] == 'z') len = LEN_SIZE, fmt++;
-    else if (fmt[0] == 'j') len = LEN_MAX, fmt++;
-    else if (fmt[0] == 't') len = LEN_PTRDIFF, fmt++;
+    enum {
+      LEN_INT,
+      LEN_CHAR,
+      LEN_SHORT,
+      LEN_LONG,
+      LEN_LLONG,
+      LEN_SIZE,
+      LEN_MAX,
+      LEN_PTRDIFF
+    } len = LEN_INT;
+    if (fmt[0] == 'h' && fmt[1] == 'h')
+      len = LEN_CHAR, fmt += 2;
+    else if (fmt[0] == 'h')
+      len = LEN_SHORT, fmt++;
+    else if (fmt[0] == 'l' && fmt[1] == 'l')
+      len = LEN_LLONG, fmt += 2;
+    else if (fmt[0] == 'l')
+      len = LEN_LONG, fmt++;
+    else if (fmt[0] == 'z')
+      len = LEN_SIZE, fmt++;
+    else if (fmt[0] == 'j')
+      len = LEN_MAX, fmt++;
+    else if (fmt[0] == 't')
+      len = LEN_PTRDIFF, fmt++;
 
     char conv = *fmt;
     if (conv) fmt++;
@@ -131,14 +155,30 @@ int libos_vformat(libos_emit_fn emit, void* sink, const char* fmt, va_list ap) {
       case 'i': {
         intmax_t v;
         switch (len) {
-          case LEN_CHAR: v = (signed char)va_arg(args, int); break;
-          case LEN_SHORT: v = (short)va_arg(args, int); break;
-          case LEN_LONG: v = va_arg(args, long); break;
-          case LEN_LLONG: v = va_arg(args, long long); break;
-          case LEN_SIZE: v = va_arg(args, intptr_t); break; /* signed size_t */
-          case LEN_MAX: v = va_arg(args, intmax_t); break;
-          case LEN_PTRDIFF: v = va_arg(args, ptrdiff_t); break;
-          default: v = va_arg(args, int); break;
+          case LEN_CHAR:
+            v = (signed char)va_arg(args, int);
+            break;
+          case LEN_SHORT:
+            v = (short)va_arg(args, int);
+            break;
+          case LEN_LONG:
+            v = va_arg(args, long);
+            break;
+          case LEN_LLONG:
+            v = va_arg(args, long long);
+            break;
+          case LEN_SIZE:
+            v = va_arg(args, intptr_t);
+            break; /* signed size_t */
+          case LEN_MAX:
+            v = va_arg(args, intmax_t);
+            break;
+          case LEN_PTRDIFF:
+            v = va_arg(args, ptrdiff_t);
+            break;
+          default:
+            v = va_arg(args, int);
+            break;
         }
         uintmax_t mag = v < 0 ? 0 - (uintmax_t)v : (uintmax_t)v;
         format_int(&o, sp, mag, v < 0, 10, 0, 0);
@@ -150,14 +190,30 @@ int libos_vformat(libos_emit_fn emit, void* sink, const char* fmt, va_list ap) {
       case 'o': {
         uintmax_t v;
         switch (len) {
-          case LEN_CHAR: v = (unsigned char)va_arg(args, unsigned); break;
-          case LEN_SHORT: v = (unsigned short)va_arg(args, unsigned); break;
-          case LEN_LONG: v = va_arg(args, unsigned long); break;
-          case LEN_LLONG: v = va_arg(args, unsigned long long); break;
-          case LEN_SIZE: v = va_arg(args, size_t); break;
-          case LEN_MAX: v = va_arg(args, uintmax_t); break;
-          case LEN_PTRDIFF: v = (uintmax_t)va_arg(args, ptrdiff_t); break;
-          default: v = va_arg(args, unsigned); break;
+          case LEN_CHAR:
+            v = (unsigned char)va_arg(args, unsigned);
+            break;
+          case LEN_SHORT:
+            v = (unsigned short)va_arg(args, unsigned);
+            break;
+          case LEN_LONG:
+            v = va_arg(args, unsigned long);
+            break;
+          case LEN_LLONG:
+            v = va_arg(args, unsigned long long);
+            break;
+          case LEN_SIZE:
+            v = va_arg(args, size_t);
+            break;
+          case LEN_MAX:
+            v = va_arg(args, uintmax_t);
+            break;
+          case LEN_PTRDIFF:
+            v = (uintmax_t)va_arg(args, ptrdiff_t);
+            break;
+          default:
+            v = va_arg(args, unsigned);
+            break;
         }
         int base = conv == 'u' ? 10 : conv == 'o' ? 8 : 16;
         sp.plus = sp.space = 0; /* signs belong to signed conversions only */
@@ -184,8 +240,12 @@ int libos_vformat(libos_emit_fn emit, void* sink, const char* fmt, va_list ap) {
         field(&o, &sp, "", 0, s, (int)n);
         break;
       }
-      case '%': put(&o, "%", 1); break;
-      default: put(&o, start, (size_t)(fmt - start)); break;
+      case '%':
+        put(&o, "%", 1);
+        break;
+      default:
+        put(&o, start, (size_t)(fmt - start));
+        break;
     }
   }
   va_end(args);

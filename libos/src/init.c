@@ -38,7 +38,9 @@ extern int main(int argc, char** argv, char** envp);
 char** environ;
 static const dk_boot_info* libos_boot;
 
-const dk_boot_info* dk_boot_info_get(void) { return libos_boot; }
+const dk_boot_info* dk_boot_info_get(void) {
+  return libos_boot;
+}
 
 static __attribute__((noreturn)) void boot_fail(const char* msg) {
   DkDebugOutput(msg, strlen(msg));

@@ -38,8 +38,12 @@ static char* chunk_next; /* uncarved rest of the current chunk */
 static char* chunk_end;
 
 static libos_lock_t heap_mutex = LIBOS_LOCK_INIT;
-static void heap_lock(void) { libos_lock(&heap_mutex); }
-static void heap_unlock(void) { libos_unlock(&heap_mutex); }
+static void heap_lock(void) {
+  libos_lock(&heap_mutex);
+}
+static void heap_unlock(void) {
+  libos_unlock(&heap_mutex);
+}
 
 static __attribute__((noreturn)) void heap_corrupt(const char* what) {
   static const char prefix[] = "libos: heap: ";

@@ -11,9 +11,7 @@
 #define LIBOS_FILE_MAPS 64
 
 static libos_lock_t maps_lock = LIBOS_LOCK_INIT;
-static struct {
-  uint64_t start, end;
-} file_maps[LIBOS_FILE_MAPS];
+static struct { uint64_t start, end; } file_maps[LIBOS_FILE_MAPS];
 
 static uint32_t dk_prot(int prot) {
   uint32_t p = 0;
@@ -23,7 +21,9 @@ static uint32_t dk_prot(int prot) {
   return p;
 }
 
-static uint64_t page_up(uint64_t n) { return (n + DK_PAGE_SIZE - 1) & ~(DK_PAGE_SIZE - 1); }
+static uint64_t page_up(uint64_t n) {
+  return (n + DK_PAGE_SIZE - 1) & ~(DK_PAGE_SIZE - 1);
+}
 
 void* mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset) {
   int share = flags & (MAP_SHARED | MAP_PRIVATE);

@@ -6,8 +6,8 @@
  * segment, which the Dk loader refuses. */
 #include <dk/dkcalls.h>
 #include <dk/libos.h>
-#include <errno.h>
 #include <dk/posix.h>
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -36,7 +36,9 @@ struct libos_tcb* libos_tcb_self(void) {
   return t;
 }
 
-int* __errno_location(void) { return &libos_tcb_self()->errno_value; }
+int* __errno_location(void) {
+  return &libos_tcb_self()->errno_value;
+}
 
 dk_status_t libos_tcb_alloc(size_t stack_size, struct libos_tcb** out) {
   if (stack_size == 0) stack_size = LIBOS_THREAD_STACK;
@@ -198,8 +200,12 @@ int pthread_detach(pthread_t t) {
   return was ? EINVAL : 0;
 }
 
-pthread_t pthread_self(void) { return libos_tcb_self(); }
-int pthread_equal(pthread_t a, pthread_t b) { return a == b; }
+pthread_t pthread_self(void) {
+  return libos_tcb_self();
+}
+int pthread_equal(pthread_t a, pthread_t b) {
+  return a == b;
+}
 
 int pthread_attr_init(pthread_attr_t* attr) {
   memset(attr, 0, sizeof *attr);

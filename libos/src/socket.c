@@ -124,8 +124,8 @@ int bind(int fd, const struct sockaddr* addr, socklen_t len) {
     /* A UDP socket receives from the moment it is bound. */
     char uri[64];
     socket_uri("udp.server", &a, uri, sizeof uri);
-    dk_status_t st = DkStreamOpen(uri, DK_ACCESS_RDWR, 0, DK_CREATE_NEVER, open_options(o),
-                                  &o->handle);
+    dk_status_t st =
+        DkStreamOpen(uri, DK_ACCESS_RDWR, 0, DK_CREATE_NEVER, open_options(o), &o->handle);
     if (st < 0) r = libos_fail(st == -DK_E_EXIST ? -DK_E_BUSY : st);
   }
   if (r == 0) {
@@ -153,8 +153,8 @@ int listen(int fd, int backlog) {
     } else {
       char uri[64];
       socket_uri("tcp.server", &s->local, uri, sizeof uri);
-      dk_status_t st = DkStreamOpen(uri, DK_ACCESS_RDWR, 0, DK_CREATE_NEVER, open_options(o),
-                                    &o->handle);
+      dk_status_t st =
+          DkStreamOpen(uri, DK_ACCESS_RDWR, 0, DK_CREATE_NEVER, open_options(o), &o->handle);
       if (st < 0) {
         r = libos_fail(st);
         if (st == -DK_E_EXIST || st == -DK_E_BUSY) errno = EADDRINUSE;
@@ -337,7 +337,9 @@ int shutdown(int fd, int how) {
   struct libos_ofd* o = get_socket(fd);
   if (!o) return -1;
   int r = 0;
-  uint32_t which = how == SHUT_RD ? DK_DELETE_READ : how == SHUT_WR ? DK_DELETE_WRITE : DK_DELETE_ALL;
+  uint32_t which = how == SHUT_RD   ? DK_DELETE_READ
+                   : how == SHUT_WR ? DK_DELETE_WRITE
+                                    : DK_DELETE_ALL;
   if (how < SHUT_RD || how > SHUT_RDWR) {
     errno = EINVAL;
     r = -1;

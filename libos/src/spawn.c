@@ -66,8 +66,10 @@ int dk_spawn(const char* image, char* const argv[], pid_t* pid, int* stream_fd) 
     struct libos_ofd* o = libos_ofd_new(LIBOS_FD_STREAM, stream, O_RDWR);
     fd = o ? libos_fd_install(o, 0) : -1;
     if (fd < 0) {
-      if (o) libos_ofd_put(o); /* closes the stream */
-      else DkObjectClose(stream);
+      if (o)
+        libos_ofd_put(o); /* closes the stream */
+      else
+        DkObjectClose(stream);
       /* The child runs on; it stays in the table so it can still be waited for. */
     }
     *stream_fd = fd;
@@ -134,8 +136,8 @@ pid_t waitpid(pid_t pid, int* status, int options) {
     return -1;
   }
   uint32_t index = 0;
-  dk_status_t st = DkObjectsWaitAny(n, handles, (options & WNOHANG) ? 0 : DK_TIMEOUT_INFINITE,
-                                    &index);
+  dk_status_t st =
+      DkObjectsWaitAny(n, handles, (options & WNOHANG) ? 0 : DK_TIMEOUT_INFINITE, &index);
   if (st == -DK_E_TIMEOUT) return 0;
   if (st < 0) return libos_fail(st);
   if (index >= n) {
@@ -161,7 +163,9 @@ pid_t waitpid(pid_t pid, int* status, int options) {
   return done;
 }
 
-pid_t wait(int* status) { return waitpid(-1, status, 0); }
+pid_t wait(int* status) {
+  return waitpid(-1, status, 0);
+}
 
 int dk_parent_fd(void) {
   static libos_lock_t lock = LIBOS_LOCK_INIT;

@@ -53,7 +53,9 @@ void libos_stdio_init(void) {
   for (int i = 2; i >= 0; i--) list_add(&files[i]);
 }
 
-void libos_stdio_flush_all(void) { fflush(NULL); }
+void libos_stdio_flush_all(void) {
+  fflush(NULL);
+}
 
 /* Writes all of buf or fails. A descriptor may take less than asked (a full pipe); EAGAIN on
  * a nonblocking one is waited out by yielding, since stdio has no way to report it. */
@@ -124,7 +126,9 @@ int fflush(FILE* f) {
   return r;
 }
 
-static void emit_file(void* sink, const char* s, size_t n) { file_put(sink, s, n); }
+static void emit_file(void* sink, const char* s, size_t n) {
+  file_put(sink, s, n);
+}
 
 int vfprintf(FILE* restrict f, const char* restrict fmt, va_list ap) {
   pthread_mutex_lock(&f->lock);
@@ -191,7 +195,9 @@ int dprintf(int fd, const char* restrict fmt, ...) {
   return n;
 }
 
-int vprintf(const char* restrict fmt, va_list ap) { return vfprintf(stdout, fmt, ap); }
+int vprintf(const char* restrict fmt, va_list ap) {
+  return vfprintf(stdout, fmt, ap);
+}
 
 int printf(const char* restrict fmt, ...) {
   va_list ap;
@@ -255,8 +261,12 @@ int fputc(int c, FILE* f) {
   return put_locked(f, &ch, 1) == EOF ? EOF : (unsigned char)ch;
 }
 
-int putc(int c, FILE* f) { return fputc(c, f); }
-int putchar(int c) { return fputc(c, stdout); }
+int putc(int c, FILE* f) {
+  return fputc(c, f);
+}
+int putchar(int c) {
+  return fputc(c, stdout);
+}
 
 int fputs(const char* restrict s, FILE* restrict f) {
   return put_locked(f, s, strlen(s)) == EOF ? EOF : 0;
@@ -315,8 +325,12 @@ int fgetc(FILE* f) {
   return c;
 }
 
-int getc(FILE* f) { return fgetc(f); }
-int getchar(void) { return fgetc(stdin); }
+int getc(FILE* f) {
+  return fgetc(f);
+}
+int getchar(void) {
+  return fgetc(stdin);
+}
 
 int ungetc(int c, FILE* f) {
   if (c == EOF) return EOF;
@@ -379,19 +393,34 @@ int setvbuf(FILE* restrict f, char* restrict buf, int mode, size_t size) {
   return r;
 }
 
-int ferror(FILE* f) { return f->error; }
-int feof(FILE* f) { return f->eof; }
-void clearerr(FILE* f) { f->error = f->eof = 0; }
-int fileno(FILE* f) { return f->fd; }
+int ferror(FILE* f) {
+  return f->error;
+}
+int feof(FILE* f) {
+  return f->eof;
+}
+void clearerr(FILE* f) {
+  f->error = f->eof = 0;
+}
+int fileno(FILE* f) {
+  return f->fd;
+}
 
 /* "r", "w", "a", each with an optional "+", and "b" / "x" anywhere after the first letter. */
 static int parse_mode(const char* mode, int* flags) {
   int plus = strchr(mode, '+') != NULL;
   switch (mode[0]) {
-    case 'r': *flags = plus ? O_RDWR : O_RDONLY; break;
-    case 'w': *flags = (plus ? O_RDWR : O_WRONLY) | O_CREAT | O_TRUNC; break;
-    case 'a': *flags = (plus ? O_RDWR : O_WRONLY) | O_CREAT | O_APPEND; break;
-    default: return -1;
+    case 'r':
+      *flags = plus ? O_RDWR : O_RDONLY;
+      break;
+    case 'w':
+      *flags = (plus ? O_RDWR : O_WRONLY) | O_CREAT | O_TRUNC;
+      break;
+    case 'a':
+      *flags = (plus ? O_RDWR : O_WRONLY) | O_CREAT | O_APPEND;
+      break;
+    default:
+      return -1;
   }
   if (strchr(mode, 'x') && mode[0] != 'r') *flags |= O_EXCL;
   return 0;
@@ -458,8 +487,10 @@ int fseek(FILE* f, long offset, int whence) {
   if (r == 0) {
     if (whence == SEEK_CUR) offset -= (long)(f->rlen - f->rpos); /* the program is behind */
     f->rpos = f->rlen = 0;
-    if (lseek(f->fd, offset, whence) < 0) r = -1;
-    else f->eof = 0;
+    if (lseek(f->fd, offset, whence) < 0)
+      r = -1;
+    else
+      f->eof = 0;
   }
   pthread_mutex_unlock(&f->lock);
   return r;

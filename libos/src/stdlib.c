@@ -1,9 +1,15 @@
 /* The small parts of stdlib.h: abs, qsort. */
 #include <stdlib.h>
 
-int abs(int v) { return v < 0 ? -v : v; }
-long labs(long v) { return v < 0 ? -v : v; }
-long long llabs(long long v) { return v < 0 ? -v : v; }
+int abs(int v) {
+  return v < 0 ? -v : v;
+}
+long labs(long v) {
+  return v < 0 ? -v : v;
+}
+long long llabs(long long v) {
+  return v < 0 ? -v : v;
+}
 
 static void swap_bytes(char* a, char* b, size_t size) {
   while (size--) {

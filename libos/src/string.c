@@ -136,7 +136,9 @@ char* strncat(char* restrict dst, const char* restrict src, size_t n) {
   return dst;
 }
 
-char* strdup(const char* s) { return strndup(s, (size_t)-1); }
+char* strdup(const char* s) {
+  return strndup(s, (size_t)-1);
+}
 
 char* strndup(const char* s, size_t n) {
   size_t len = strnlen(s, n);

@@ -71,6 +71,12 @@ long strtol(const char* restrict s, char** restrict end, int base) {
   return strtoll(s, end, base);
 }
 
-int atoi(const char* s) { return (int)strtol(s, NULL, 10); }
-long atol(const char* s) { return strtol(s, NULL, 10); }
-long long atoll(const char* s) { return strtoll(s, NULL, 10); }
+int atoi(const char* s) {
+  return (int)strtol(s, NULL, 10);
+}
+long atol(const char* s) {
+  return strtol(s, NULL, 10);
+}
+long long atoll(const char* s) {
+  return strtoll(s, NULL, 10);
+}

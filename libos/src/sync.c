@@ -27,8 +27,8 @@ dk_status_t libos_wait_one(dk_handle_t h, uint64_t timeout_ns) {
 static dk_handle_t lazy_handle(dk_handle_t* slot, int semaphore) {
   dk_handle_t h = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
   if (h) return h;
-  dk_status_t st = semaphore ? DkSemaphoreCreate(0, SEM_VALUE_MAX, &h)
-                             : DkSynchronizationEventCreate(0, &h);
+  dk_status_t st =
+      semaphore ? DkSemaphoreCreate(0, SEM_VALUE_MAX, &h) : DkSynchronizationEventCreate(0, &h);
   if (st < 0) return 0;
   dk_handle_t expected = 0;
   if (!__atomic_compare_exchange_n(slot, &expected, h, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -40,8 +40,7 @@ static dk_handle_t lazy_handle(dk_handle_t* slot, int semaphore) {
 
 static void lock_word(pthread_mutex_t* m) {
   int c = 0;
-  if (__atomic_compare_exchange_n(&m->state, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-    return;
+  if (__atomic_compare_exchange_n(&m->state, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
   while (__atomic_exchange_n(&m->state, 2, __ATOMIC_ACQUIRE) != 0) {
     dk_handle_t ev = lazy_handle(&m->event, 0);
     if (ev)
@@ -63,8 +62,12 @@ static void unlock_word(pthread_mutex_t* m) {
   }
 }
 
-void libos_lock(libos_lock_t* l) { lock_word(l); }
-void libos_unlock(libos_lock_t* l) { unlock_word(l); }
+void libos_lock(libos_lock_t* l) {
+  lock_word(l);
+}
+void libos_unlock(libos_lock_t* l) {
+  unlock_word(l);
+}
 
 int pthread_mutexattr_init(pthread_mutexattr_t* attr) {
   attr->type = PTHREAD_MUTEX_DEFAULT;
@@ -261,8 +264,12 @@ static int cond_wake(pthread_cond_t* c, int all) {
   return 0;
 }
 
-int pthread_cond_signal(pthread_cond_t* c) { return cond_wake(c, 0); }
-int pthread_cond_broadcast(pthread_cond_t* c) { return cond_wake(c, 1); }
+int pthread_cond_signal(pthread_cond_t* c) {
+  return cond_wake(c, 0);
+}
+int pthread_cond_broadcast(pthread_cond_t* c) {
+  return cond_wake(c, 1);
+}
 
 /* ---- Once ---- */
 
@@ -311,8 +318,12 @@ static int sem_take(sem_t* sem, uint64_t timeout, int polling) {
   return st < 0 ? libos_fail(st) : 0;
 }
 
-int sem_wait(sem_t* sem) { return sem_take(sem, DK_TIMEOUT_INFINITE, 0); }
-int sem_trywait(sem_t* sem) { return sem_take(sem, 0, 1); }
+int sem_wait(sem_t* sem) {
+  return sem_take(sem, DK_TIMEOUT_INFINITE, 0);
+}
+int sem_trywait(sem_t* sem) {
+  return sem_take(sem, 0, 1);
+}
 int sem_timedwait(sem_t* restrict sem, const struct timespec* restrict abstime) {
   return sem_take(sem, until(abstime), 0);
 }

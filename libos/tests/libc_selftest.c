@@ -28,7 +28,8 @@ void check(int ok, const char* what, const char* file, int line) {
   }
 }
 
-static void check_format(const char* want, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check_format(const char* want, const char* fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void check_format(const char* want, const char* fmt, ...) {
   char got[128];
   va_list ap;
@@ -82,7 +83,8 @@ static void test_strings(void) {
 static void test_numbers(void) {
   char* end;
   CHECK(strtol("  -123xyz", &end, 10) == -123 && *end == 'x');
-  CHECK(strtol("0x1F", NULL, 0) == 31 && strtol("017", NULL, 0) == 15 && strtol("z", NULL, 36) == 35);
+  CHECK(strtol("0x1F", NULL, 0) == 31 && strtol("017", NULL, 0) == 15 &&
+        strtol("z", NULL, 36) == 35);
   errno = 0;
   CHECK(strtol("99999999999999999999", NULL, 10) == LONG_MAX && errno == ERANGE);
   CHECK(strtoull("18446744073709551615", NULL, 10) == ULLONG_MAX);
@@ -121,7 +123,9 @@ static void test_heap(void) {
 }
 
 static volatile int thread_ran;
-static void thread_body(void* arg) { thread_ran = *(int*)arg; }
+static void thread_body(void* arg) {
+  thread_ran = *(int*)arg;
+}
 
 static void test_thread(void) {
   int value = 7;

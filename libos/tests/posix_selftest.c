@@ -173,7 +173,9 @@ static int once_runs;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_key_t key;
 
-static void once_fn(void) { once_runs++; }
+static void once_fn(void) {
+  once_runs++;
+}
 
 static void* worker(void* arg) {
   errno = 1000 + (int)(long)arg; /* this thread's own errno */
@@ -266,6 +268,26 @@ static void test_pipe(void) {
   CHECK(close(p[1]) == 0);
   CHECK(read(p[0], buf, sizeof buf) == 0); /* end of stream once the writer is gone */
   CHECK(close(p[0]) == 0);
+}
+
+static void test_udp(void) {
+  int rx = socket(AF_INET, SOCK_DGRAM, 0), tx = socket(AF_INET, SOCK_DGRAM, 0);
+  CHECK(rx >= 0 && tx >= 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(9999)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(rx, (struct sockaddr*)&a, sizeof a) < 0) {
+    printf("udp: bind: %s, skipped\n", strerror(errno));
+  } else {
+    CHECK(send(tx, "d", 1, 0) == -1 && errno == EDESTADDRREQ);
+    CHECK(sendto(tx, "datagram", 8, 0, (struct sockaddr*)&a, sizeof a) == 8);
+    char buf[16] = {0};
+    struct sockaddr_in from;
+    socklen_t len = sizeof from;
+    CHECK(recvfrom(rx, buf, sizeof buf, 0, (struct sockaddr*)&from, &len) == 8 &&
+          memcmp(buf, "datagram", 8) == 0 && len == sizeof from && from.sin_family == AF_INET);
+  }
+  close(rx);
+  close(tx);
 }
 
 static void test_files(void) {
@@ -362,5 +384,6 @@ void test_posix(void) {
   test_memory();
   test_threads();
   test_pipe();
+  test_udp();
   test_files();
 }

@@ -32,10 +32,18 @@ struct sockaddr_in {
 #define INADDR_NONE ((in_addr_t)0xffffffff)
 #define INET_ADDRSTRLEN 16
 
-static inline uint16_t htons(uint16_t v) { return __builtin_bswap16(v); }
-static inline uint16_t ntohs(uint16_t v) { return __builtin_bswap16(v); }
-static inline uint32_t htonl(uint32_t v) { return __builtin_bswap32(v); }
-static inline uint32_t ntohl(uint32_t v) { return __builtin_bswap32(v); }
+static inline uint16_t htons(uint16_t v) {
+  return __builtin_bswap16(v);
+}
+static inline uint16_t ntohs(uint16_t v) {
+  return __builtin_bswap16(v);
+}
+static inline uint32_t htonl(uint32_t v) {
+  return __builtin_bswap32(v);
+}
+static inline uint32_t ntohl(uint32_t v) {
+  return __builtin_bswap32(v);
+}
 
 #ifdef __cplusplus
 }
