@@ -115,8 +115,10 @@ int fflush(FILE* f) {
   if (!f) {
     int r = 0;
     libos_lock(&list_lock);
+    /* A FILE with nothing to write is not locked: a thread blocked reading it (stdin) holds
+     * its lock, and exit() must not wait for that read. */
     for (FILE* g = open_files; g; g = g->next)
-      if (fflush(g) == EOF) r = EOF;
+      if (__atomic_load_n(&g->wlen, __ATOMIC_RELAXED) && fflush(g) == EOF) r = EOF;
     libos_unlock(&list_lock);
     return r;
   }
