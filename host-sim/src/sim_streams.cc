@@ -82,6 +82,7 @@ dk_status_t SimHost::DkStreamRead(CallContext& cx, Call& call) {
   std::shared_ptr<SimStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   if (!s->positioned() && call.arg(1) != 0) return -DK_E_INVAL;
+  if (s->type == DK_STREAM_SERVER) return -DK_E_NOTCONN;  // servers carry no data
   if (!s->readable) return -DK_E_ACCESS;
   StreamIo io{cx, call.arg(1), call.room, nullptr, &call.out_bytes};
   dk_status_t st = s->read(io);
@@ -93,6 +94,7 @@ dk_status_t SimHost::DkStreamWrite(CallContext& cx, Call& call) {
   std::shared_ptr<SimStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   if (!s->positioned() && call.arg(1) != 0) return -DK_E_INVAL;
+  if (s->type == DK_STREAM_SERVER) return -DK_E_NOTCONN;
   if (!s->writable) return -DK_E_ACCESS;
   StreamIo io{cx, call.arg(1), 0, &call.in_bytes, nullptr};
   dk_status_t st = s->write(io);
