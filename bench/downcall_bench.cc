@@ -29,7 +29,7 @@ double cpu_now() {
 }
 
 double run_seconds(const std::vector<uint8_t>& image) {
-  dk::SimHost host({});
+  dk::SimHost host(dk::SimConfig{});
   dk::LaunchSpec spec;
   spec.image = image;
   spec.name = "null_loop";

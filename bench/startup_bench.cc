@@ -16,7 +16,10 @@ void BM_ColdStartHello(benchmark::State& state) {
   std::vector<uint8_t> image{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   for (auto _ : state) {
     dk::CapturedConsole console;
-    dk::SimHost host({.seed = 1, .console = &console});
+    dk::SimConfig cfg;
+    cfg.seed = 1;
+    cfg.console = &console;
+    dk::SimHost host(cfg);
     dk::LaunchSpec spec;
     spec.image = image;
     spec.name = "hello";

@@ -30,7 +30,11 @@ struct Outcome {
 Outcome run(const std::string& name, std::vector<std::string> args = {}, uint64_t seed = 0) {
   CapturedConsole console;
   Outcome o;
-  SimHost host({.seed = seed, .console = &console, .debug_log = &o.debug});
+  SimConfig cfg;
+  cfg.seed = seed;
+  cfg.console = &console;
+  cfg.debug_log = &o.debug;
+  SimHost host(cfg);
   LaunchSpec spec;
   spec.image = guest(name);
   spec.name = name;
