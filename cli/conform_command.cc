@@ -3,9 +3,9 @@
 // Exit status: 0 when no case failed or was broken, 1 otherwise, 2 on bad input.
 #include "conform_command.h"
 
-#include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -43,8 +43,9 @@ void write_file(const std::string& path, const std::string& text) {
 void progress(size_t done, size_t total, const std::string& host, size_t failing) {
   const int width = 30;
   const int filled = total ? static_cast<int>(width * done / total) : width;
-  fprintf(stderr, "\r%s [%s%s] %zu/%zu  %zu failing ", host.c_str(), std::string(filled, '#').c_str(),
-          std::string(width - filled, '.').c_str(), done, total, failing);
+  fprintf(stderr, "\r%s [%s%s] %zu/%zu  %zu failing ", host.c_str(),
+          std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), done, total,
+          failing);
   if (done == total) fprintf(stderr, "\r\033[K");
   fflush(stderr);
 }
@@ -65,7 +66,8 @@ void conform(const ConformArgs& a) {
   }
   if (cases.empty()) fail("no case matches the filter");
   if (a.list) {
-    for (const auto& c : cases) printf("%s\t%s\t%s\n", c.id.c_str(), c.clause.c_str(), c.image.c_str());
+    for (const auto& c : cases)
+      printf("%s\t%s\t%s\n", c.id.c_str(), c.clause.c_str(), c.image.c_str());
     throw Exit{0};
   }
 
@@ -101,10 +103,14 @@ void conform(const ConformArgs& a) {
   if (!a.junit.empty()) write_file(a.junit, junit_report(results));
   if (!a.tap.empty()) write_file(a.tap, tap_report(results));
   if (!a.json.empty()) write_file(a.json, json_report(results));
-  if (a.tap_stdout) fputs(tap_report(results).c_str(), stdout);
-  else if (a.json_stdout) fputs(json_report(results).c_str(), stdout);
-  else if (a.matrix || a.matrix_json) fputs(matrix_report(results, a.matrix_json).c_str(), stdout);
-  else if (!machine_stdout) fputs(table_report(results, isatty(1)).c_str(), stdout);
+  if (a.tap_stdout)
+    fputs(tap_report(results).c_str(), stdout);
+  else if (a.json_stdout)
+    fputs(json_report(results).c_str(), stdout);
+  else if (a.matrix || a.matrix_json)
+    fputs(matrix_report(results, a.matrix_json).c_str(), stdout);
+  else if (!machine_stdout)
+    fputs(table_report(results, isatty(1)).c_str(), stdout);
   if (a.matrix && machine_stdout) fputs(matrix_report(results, false).c_str(), stderr);
   fflush(stdout);
 
@@ -117,11 +123,14 @@ void conform(const ConformArgs& a) {
 void add_conform_command(CLI::App& app) {
   auto a = std::make_shared<ConformArgs>();
   CLI::App* cmd = app.add_subcommand("conform", "Run the conformance suite against a host");
-  cmd->add_option("--host", a->hosts, "Host under test: sim, native, plugin:PATH.so[,CONFIG] (repeatable; default sim)");
+  cmd->add_option(
+      "--host", a->hosts,
+      "Host under test: sim, native, plugin:PATH.so[,CONFIG] (repeatable; default sim)");
   cmd->add_option("--filter", a->filters, "Run only cases whose id matches GLOB (repeatable)");
   cmd->add_option("--jobs,-j", a->jobs, "Cases run at once (default: the CPU count)");
   cmd->add_option("--timeout", a->timeout, "Wall-clock limit per case, seconds")->default_val(10);
-  cmd->add_option("--max-ticks", a->max_ticks, "Tick limit per case (0: none)")->default_val(500000000);
+  cmd->add_option("--max-ticks", a->max_ticks, "Tick limit per case (0: none)")
+      ->default_val(500000000);
   cmd->add_option("--suite", a->suite, "Folder of case YAML files (default: the build's)");
   cmd->add_option("--images", a->images, "Folder of case images (default: the build's)");
   cmd->add_option("--junit", a->junit, "Write a JUnit XML report to FILE");

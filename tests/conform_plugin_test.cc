@@ -3,7 +3,6 @@
 // check that the example passes exactly its expected subset and that its deliberately broken
 // variant fails exactly the cases its bugs should break.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,8 +18,9 @@ namespace {
 namespace fs = std::filesystem;
 
 int sh(const std::string& cmd) {
-  int st = std::system((cmd + " > " + (fs::temp_directory_path() / "dk_conform_plugin_cmd.log").string() +
-                        " 2>&1").c_str());
+  int st = std::system(
+      (cmd + " > " + (fs::temp_directory_path() / "dk_conform_plugin_cmd.log").string() + " 2>&1")
+          .c_str());
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -72,8 +72,8 @@ class ConformPlugin : public ::testing::Test {
 
   static std::string build(const std::string& name, const std::string& extra) {
     const fs::path b = work_ / name;
-    const int c = sh("cmake -S " + std::string(DK_SOURCE_DIR) + "/examples/host-plugin -B " + b.string() +
-                     " -DCMAKE_BUILD_TYPE=Release " + extra);
+    const int c = sh("cmake -S " + std::string(DK_SOURCE_DIR) + "/examples/host-plugin -B " +
+                     b.string() + " -DCMAKE_BUILD_TYPE=Release " + extra);
     EXPECT_EQ(c, 0) << last_log();
     EXPECT_EQ(sh("cmake --build " + b.string()), 0) << last_log();
     return b.string();
@@ -81,8 +81,9 @@ class ConformPlugin : public ::testing::Test {
 
   static std::set<std::string> conform(const std::string& so, size_t* total) {
     const fs::path tap = work_ / (fs::path(so).stem().string() + ".tap");
-    const int st = sh(std::string(DK_BINARY_DIR) + "/cli/dk conform --no-progress --timeout 5 --host plugin:" +
-                      so + " --tap-file " + tap.string());
+    const int st = sh(std::string(DK_BINARY_DIR) +
+                      "/cli/dk conform --no-progress --timeout 5 --host plugin:" + so +
+                      " --tap-file " + tap.string());
     EXPECT_EQ(st, 1) << "some cases fail on a partial host: " << last_log();
     return tap_passes(tap.string(), total);
   }
@@ -110,17 +111,22 @@ TEST_F(ConformPlugin, ExamplePassesExactlyItsSubsetAndBrokenVariantFailsItsBugs)
   size_t total = 0, total_broken = 0;
   const auto good = conform(b + "/tiny_host.so", &total);
   EXPECT_GE(total, 150u);
-  const auto expected = read_ids(std::string(DK_SOURCE_DIR) + "/conformance/expected/plugin-tiny.txt");
+  const auto expected =
+      read_ids(std::string(DK_SOURCE_DIR) + "/conformance/expected/plugin-tiny.txt");
   for (const auto& id : expected) EXPECT_TRUE(good.count(id)) << id << " should pass on tiny_host";
-  for (const auto& id : good) EXPECT_TRUE(expected.count(id)) << id << " passes on tiny_host unexpectedly";
+  for (const auto& id : good)
+    EXPECT_TRUE(expected.count(id)) << id << " passes on tiny_host unexpectedly";
 
   const auto broken = conform(b + "/tiny_host_broken.so", &total_broken);
   EXPECT_EQ(total_broken, total);
-  const auto must_fail = read_ids(std::string(DK_SOURCE_DIR) + "/conformance/expected/plugin-tiny-broken.txt");
+  const auto must_fail =
+      read_ids(std::string(DK_SOURCE_DIR) + "/conformance/expected/plugin-tiny-broken.txt");
   EXPECT_FALSE(must_fail.empty());
   for (const auto& id : good) {
-    if (must_fail.count(id)) EXPECT_FALSE(broken.count(id)) << id << " should fail on the broken variant";
-    else EXPECT_TRUE(broken.count(id)) << id << " should still pass on the broken variant";
+    if (must_fail.count(id))
+      EXPECT_FALSE(broken.count(id)) << id << " should fail on the broken variant";
+    else
+      EXPECT_TRUE(broken.count(id)) << id << " should still pass on the broken variant";
   }
   for (const auto& id : broken) EXPECT_TRUE(good.count(id)) << id;
 }
@@ -146,7 +152,8 @@ TEST_F(ConformPlugin, BadPluginsAreRefusedWithOneLine) {
   EXPECT_EQ(sh(std::string(DK_BINARY_DIR) + "/cli/dk conform --host native"), 2);
   EXPECT_NE(last_log().find("not available yet"), std::string::npos) << last_log();
   // A file that is not a plug-in: every case is broken, the runner still reports.
-  const int st = sh(std::string(DK_BINARY_DIR) + "/cli/dk conform --no-progress --filter 'boot.*' --host plugin:" +
+  const int st = sh(std::string(DK_BINARY_DIR) +
+                    "/cli/dk conform --no-progress --filter 'boot.*' --host plugin:" +
                     std::string(DK_BINARY_DIR) + "/cli/dk");
   EXPECT_EQ(st, 1);
   EXPECT_NE(last_log().find("broken"), std::string::npos) << last_log();

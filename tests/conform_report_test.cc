@@ -47,12 +47,15 @@ class XmlReader {
     while (p_ < s_.size() && isspace(static_cast<unsigned char>(s_[p_]))) ++p_;
   }
   void expect(char c) {
-    if (p_ >= s_.size() || s_[p_] != c) throw std::runtime_error(std::string("expected ") + c + " at " + std::to_string(p_));
+    if (p_ >= s_.size() || s_[p_] != c)
+      throw std::runtime_error(std::string("expected ") + c + " at " + std::to_string(p_));
     ++p_;
   }
   std::string name() {
     size_t b = p_;
-    while (p_ < s_.size() && (isalnum(static_cast<unsigned char>(s_[p_])) || s_[p_] == '_' || s_[p_] == '-' || s_[p_] == ':' || s_[p_] == '.')) ++p_;
+    while (p_ < s_.size() && (isalnum(static_cast<unsigned char>(s_[p_])) || s_[p_] == '_' ||
+                              s_[p_] == '-' || s_[p_] == ':' || s_[p_] == '.'))
+      ++p_;
     if (b == p_) throw std::runtime_error("expected a name at " + std::to_string(p_));
     return s_.substr(b, p_ - b);
   }
@@ -70,13 +73,20 @@ class XmlReader {
       size_t semi = raw.find(';', i);
       if (semi == std::string::npos) throw std::runtime_error("bad entity");
       std::string ent = raw.substr(i + 1, semi - i - 1);
-      if (ent == "amp") out += '&';
-      else if (ent == "lt") out += '<';
-      else if (ent == "gt") out += '>';
-      else if (ent == "quot") out += '"';
-      else if (ent == "apos") out += '\'';
-      else if (!ent.empty() && ent[0] == '#') out += static_cast<char>(std::stoi(ent.substr(1)));
-      else throw std::runtime_error("unknown entity &" + ent + ";");
+      if (ent == "amp")
+        out += '&';
+      else if (ent == "lt")
+        out += '<';
+      else if (ent == "gt")
+        out += '>';
+      else if (ent == "quot")
+        out += '"';
+      else if (ent == "apos")
+        out += '\'';
+      else if (!ent.empty() && ent[0] == '#')
+        out += static_cast<char>(std::stoi(ent.substr(1)));
+      else
+        throw std::runtime_error("unknown entity &" + ent + ";");
       i = semi;
     }
     return out;
@@ -216,8 +226,10 @@ TEST(ConformReports, TapFollowsVersion13) {
   bool in_yaml = false;
   while (std::getline(in, line)) {
     if (in_yaml) {
-      if (line == "  ...") in_yaml = false;
-      else EXPECT_EQ(line.rfind("  ", 0), 0u) << line;
+      if (line == "  ...")
+        in_yaml = false;
+      else
+        EXPECT_EQ(line.rfind("  ", 0), 0u) << line;
       continue;
     }
     if (line == "  ---") {
@@ -244,28 +256,36 @@ TEST(ConformReports, JsonAndTableAndMatrix) {
   for (size_t i = 0; i < json.size(); ++i) {
     char c = json[i];
     if (in_str) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_str = false;
-      else EXPECT_GE(static_cast<unsigned char>(c), 0x20);
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_str = false;
+      else
+        EXPECT_GE(static_cast<unsigned char>(c), 0x20);
       continue;
     }
-    if (c == '"') in_str = true;
-    else if (c == '{' || c == '[') ++depth;
-    else if (c == '}' || c == ']') --depth;
+    if (c == '"')
+      in_str = true;
+    else if (c == '{' || c == '[')
+      ++depth;
+    else if (c == '}' || c == ']')
+      --depth;
     EXPECT_GE(depth, 0);
   }
   EXPECT_EQ(depth, 0);
   EXPECT_NE(json.find("\"verdict\": \"broken\""), std::string::npos);
 
   const std::string table = table_report(results, false);
-  EXPECT_NE(table.find("sim: 5 cases, 1 pass, 2 fail, 1 broken, 1 not applicable"), std::string::npos)
+  EXPECT_NE(table.find("sim: 5 cases, 1 pass, 2 fail, 1 broken, 1 not applicable"),
+            std::string::npos)
       << table;
 
   const std::string matrix = matrix_report(results, false);
   EXPECT_EQ(std::count(matrix.begin(), matrix.end(), '\n'), 46);  // header + 45 calls
   EXPECT_NE(matrix.find("DkSemaphoreCreate"), std::string::npos);
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(matrix, m, std::regex(R"(DkSemaphoreCreate\s+(\d+)\s+(\d+)/(\d+) pass)")));
+  ASSERT_TRUE(
+      std::regex_search(matrix, m, std::regex(R"(DkSemaphoreCreate\s+(\d+)\s+(\d+)/(\d+) pass)")));
   EXPECT_EQ(m[1], "2");
   EXPECT_EQ(m[2], "1");
   EXPECT_EQ(m[3], "2");
@@ -280,13 +300,17 @@ std::string write_yaml(const std::string& name, const std::string& text) {
 }
 
 TEST(ConformSuite, DeclarationsAreChecked) {
-  EXPECT_THROW(load_case_file(write_yaml("a.yaml", "image: x\nclause: c\ncases:\n  - {arg: a, colour: red}\n")),
+  EXPECT_THROW(load_case_file(write_yaml(
+                   "a.yaml", "image: x\nclause: c\ncases:\n  - {arg: a, colour: red}\n")),
                SuiteError);
-  EXPECT_THROW(load_case_file(write_yaml("b.yaml", "image: x\nclause: c\ncases:\n  - {arg: a, calls: [DkNope]}\n")),
+  EXPECT_THROW(load_case_file(write_yaml(
+                   "b.yaml", "image: x\nclause: c\ncases:\n  - {arg: a, calls: [DkNope]}\n")),
                SuiteError);
-  EXPECT_THROW(load_case_file(write_yaml("c.yaml", "image: x\ncases:\n  - {arg: a}\n")), SuiteError);
-  auto ok = load_case_file(write_yaml(
-      "d.yaml", "image: x\nprefix: p\nclause: c\nexit: 3\ncases:\n  - {arg: a}\n  - {arg: b, exit: 0, hosts: [sim], optional: true}\n"));
+  EXPECT_THROW(load_case_file(write_yaml("c.yaml", "image: x\ncases:\n  - {arg: a}\n")),
+               SuiteError);
+  auto ok = load_case_file(write_yaml("d.yaml",
+                                      "image: x\nprefix: p\nclause: c\nexit: 3\ncases:\n  - {arg: "
+                                      "a}\n  - {arg: b, exit: 0, hosts: [sim], optional: true}\n"));
   ASSERT_EQ(ok.size(), 2u);
   EXPECT_EQ(ok[0].id, "p.a");
   EXPECT_EQ(ok[0].exit_code, 3);

@@ -2,7 +2,6 @@
 // least 150 cases covering every call (but #20), everything the checked-in expectation
 // lists passes, nothing is broken; and a host that hangs or crashes fails that case only.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <csignal>

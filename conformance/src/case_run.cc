@@ -238,7 +238,8 @@ CaseOutcome run_case_isolated(const CaseSpec& spec, const HostTarget& host,
     fd_set rs;
     FD_ZERO(&rs);
     FD_SET(p.fd(), &rs);
-    timeval tv{static_cast<time_t>(left), static_cast<suseconds_t>((left - static_cast<long>(left)) * 1e6)};
+    timeval tv{static_cast<time_t>(left),
+               static_cast<suseconds_t>((left - static_cast<long>(left)) * 1e6)};
     int r = select(p.fd() + 1, &rs, nullptr, nullptr, &tv);
     if (r > 0 && p.on_readable()) break;
   }

@@ -2,11 +2,11 @@
 // exit, hosts, optional, timeout) that each case may override.
 #include "dk/conformance/case_spec.h"
 
+#include <fnmatch.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fnmatch.h>
 #include <set>
 
 #include "dk/calls.h"
@@ -66,10 +66,9 @@ void apply(CaseSpec& c, const YAML::Node& n, const std::string& where) {
   if (n["input"]) c.input = n["input"].as<std::string>();
 }
 
-const std::set<std::string> kKeys = {"id",     "arg",          "image",           "clause",
-                                     "calls",  "exit",         "output",          "output_match",
-                                     "hosts",  "optional",     "output_excludes", "timeout",
-                                     "input",  "prefix",       "cases"};
+const std::set<std::string> kKeys = {
+    "id",    "arg",      "image",           "clause",  "calls", "exit",   "output", "output_match",
+    "hosts", "optional", "output_excludes", "timeout", "input", "prefix", "cases"};
 
 void check_keys(const YAML::Node& n, const std::string& where) {
   for (const auto& kv : n) {
@@ -110,8 +109,10 @@ std::vector<CaseSpec> load_case_file(const std::string& path) {
       CaseSpec c = defaults;
       apply(c, n, where);
       if (n["arg"]) c.arg = n["arg"].as<std::string>();
-      if (n["id"]) c.id = n["id"].as<std::string>();
-      else if (!c.arg.empty()) c.id = prefix.empty() ? c.arg : prefix + "." + c.arg;
+      if (n["id"])
+        c.id = n["id"].as<std::string>();
+      else if (!c.arg.empty())
+        c.id = prefix.empty() ? c.arg : prefix + "." + c.arg;
       if (c.id.empty()) fail(where, "a case needs an id or an arg");
       if (c.image.empty()) fail(where, c.id + ": no image");
       if (c.clause.empty()) fail(where, c.id + ": no ABI.md clause");

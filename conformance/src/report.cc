@@ -15,15 +15,27 @@ std::string xml_escape(const std::string& s) {
   std::string o;
   for (unsigned char c : s) {
     switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&apos;"; break;
+      case '&':
+        o += "&amp;";
+        break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      case '\'':
+        o += "&apos;";
+        break;
       default:
         // XML 1.0 allows no control characters but tab, newline and carriage return.
-        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') o += '?';
-        else o += static_cast<char>(c);
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+          o += '?';
+        else
+          o += static_cast<char>(c);
     }
   }
   return o;
@@ -33,11 +45,21 @@ std::string json_escape(const std::string& s) {
   std::string o = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': o += "\\\""; break;
-      case '\\': o += "\\\\"; break;
-      case '\n': o += "\\n"; break;
-      case '\t': o += "\\t"; break;
-      case '\r': o += "\\r"; break;
+      case '"':
+        o += "\\\"";
+        break;
+      case '\\':
+        o += "\\\\";
+        break;
+      case '\n':
+        o += "\\n";
+        break;
+      case '\t':
+        o += "\\t";
+        break;
+      case '\r':
+        o += "\\r";
+        break;
       default:
         if (c < 0x20) {
           char b[8];
@@ -98,10 +120,18 @@ Summary summarize(const std::vector<CaseResult>& results) {
   Summary s;
   for (const auto& r : results) {
     switch (r.verdict) {
-      case Verdict::Pass: ++s.pass; break;
-      case Verdict::Fail: ++s.fail; break;
-      case Verdict::Broken: ++s.broken; break;
-      case Verdict::NotApplicable: ++s.not_applicable; break;
+      case Verdict::Pass:
+        ++s.pass;
+        break;
+      case Verdict::Fail:
+        ++s.fail;
+        break;
+      case Verdict::Broken:
+        ++s.broken;
+        break;
+      case Verdict::NotApplicable:
+        ++s.not_applicable;
+        break;
     }
   }
   return s;
@@ -170,7 +200,8 @@ std::string junit_report(const std::vector<CaseResult>& results) {
     for (const CaseResult* r : mine) {
       o += "    <testcase classname=\"" + xml_escape(classname(*r)) + "\" name=\"" +
            xml_escape(r->spec->id) + "\" time=\"" + seconds(r->seconds) + "\"";
-      const std::string detail = "clause: " + r->spec->clause + "\ncalls: " + join(r->spec->calls, ", ") +
+      const std::string detail = "clause: " + r->spec->clause +
+                                 "\ncalls: " + join(r->spec->calls, ", ") +
                                  (r->output.empty() ? "" : "\noutput:\n" + r->output);
       switch (r->verdict) {
         case Verdict::Pass:
@@ -239,9 +270,9 @@ std::string json_report(const std::vector<CaseResult>& results) {
     for (const auto& r : results)
       if (r.host == h) mine.push_back(r);
     const Summary s = summarize(mine);
-    o += std::string(first_host ? "" : ", ") + json_escape(h) + ": {\"total\": " +
-         std::to_string(s.total()) + ", \"pass\": " + std::to_string(s.pass) + ", \"fail\": " +
-         std::to_string(s.fail) + ", \"broken\": " + std::to_string(s.broken) +
+    o += std::string(first_host ? "" : ", ") + json_escape(h) +
+         ": {\"total\": " + std::to_string(s.total()) + ", \"pass\": " + std::to_string(s.pass) +
+         ", \"fail\": " + std::to_string(s.fail) + ", \"broken\": " + std::to_string(s.broken) +
          ", \"not_applicable\": " + std::to_string(s.not_applicable) + "}";
     first_host = false;
   }
@@ -281,12 +312,12 @@ std::string matrix_report(const std::vector<CaseResult>& results, bool json) {
     for (const auto& d : all_calls()) {
       const std::string name(d.name);
       o += std::string(first ? "" : ",\n") + "    {\"index\": " + std::to_string(d.index) +
-           ", \"call\": " + json_escape(name) + ", \"cases\": " +
-           std::to_string(touching[name].size()) + ", \"hosts\": {";
+           ", \"call\": " + json_escape(name) +
+           ", \"cases\": " + std::to_string(touching[name].size()) + ", \"hosts\": {";
       for (size_t i = 0; i < hosts.size(); ++i)
-        o += (i ? ", " : "") + json_escape(hosts[i]) + ": {\"pass\": " +
-             std::to_string(passing[{name, hosts[i]}]) + ", \"applicable\": " +
-             std::to_string(applicable[{name, hosts[i]}]) + "}";
+        o += (i ? ", " : "") + json_escape(hosts[i]) +
+             ": {\"pass\": " + std::to_string(passing[{name, hosts[i]}]) +
+             ", \"applicable\": " + std::to_string(applicable[{name, hosts[i]}]) + "}";
       o += "}}";
       first = false;
     }
@@ -294,7 +325,8 @@ std::string matrix_report(const std::vector<CaseResult>& results, bool json) {
     return o;
   }
   o = fit("#", 3) + " " + fit("call", 32) + " " + fit("cases", 5);
-  for (const auto& h : hosts) o += "  " + fit(h.size() > 18 ? "..." + h.substr(h.size() - 15) : h, 18);
+  for (const auto& h : hosts)
+    o += "  " + fit(h.size() > 18 ? "..." + h.substr(h.size() - 15) : h, 18);
   o += "\n";
   for (const auto& d : all_calls()) {
     const std::string name(d.name);

@@ -23,9 +23,12 @@ std::string first_fail_line(const std::string& out) {
 std::string quote(const std::string& s, size_t max = 60) {
   std::string q;
   for (char c : s.substr(0, max)) {
-    if (c == '\n') q += "\\n";
-    else if (static_cast<unsigned char>(c) < 0x20) q += '?';
-    else q += c;
+    if (c == '\n')
+      q += "\\n";
+    else if (static_cast<unsigned char>(c) < 0x20)
+      q += '?';
+    else
+      q += c;
   }
   return "\"" + q + (s.size() > max ? "...\"" : "\"");
 }
@@ -34,10 +37,14 @@ std::string quote(const std::string& s, size_t max = 60) {
 
 std::string_view verdict_name(Verdict v) {
   switch (v) {
-    case Verdict::Pass: return "pass";
-    case Verdict::Fail: return "fail";
-    case Verdict::Broken: return "broken";
-    case Verdict::NotApplicable: return "n/a";
+    case Verdict::Pass:
+      return "pass";
+    case Verdict::Fail:
+      return "fail";
+    case Verdict::Broken:
+      return "broken";
+    case Verdict::NotApplicable:
+      return "n/a";
   }
   return "?";
 }
@@ -74,7 +81,8 @@ CaseResult judge(const CaseSpec& spec, const HostTarget& host, const CaseOutcome
       all_out.find("NOT APPLICABLE") != std::string::npos) {
     const size_t at = all_out.find("NOT APPLICABLE");
     const size_t end = all_out.find('\n', at);
-    const std::string why = all_out.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    const std::string why =
+        all_out.substr(at, end == std::string::npos ? std::string::npos : end - at);
     if (spec.optional && spec.exit_code != 77) {
       r.verdict = Verdict::NotApplicable;
       r.reason = why;
@@ -100,7 +108,8 @@ CaseResult judge(const CaseSpec& spec, const HostTarget& host, const CaseOutcome
     r.reason = "output " + quote(o.out) + ", want exactly " + quote(spec.output);
     return r;
   }
-  if (spec.output_match == CaseSpec::Match::Contains && o.out.find(spec.output) == std::string::npos) {
+  if (spec.output_match == CaseSpec::Match::Contains &&
+      o.out.find(spec.output) == std::string::npos) {
     r.reason = "output " + quote(o.out) + " lacks " + quote(spec.output);
     return r;
   }

@@ -26,7 +26,9 @@ struct CallScope {
   const PluginIo& io;
 };
 
-CallScope& scope(void* self) { return *static_cast<CallScope*>(self); }
+CallScope& scope(void* self) {
+  return *static_cast<CallScope*>(self);
+}
 
 bool valid_kind(uint32_t kind) {
   return kind >= DK_PLUGIN_OBJ_SEMAPHORE && kind <= DK_PLUGIN_OBJ_STREAM;
@@ -38,7 +40,8 @@ dk_status_t svc_mem_read(void* self, uint64_t addr, void* dst, uint64_t len) {
 dk_status_t svc_mem_write(void* self, uint64_t addr, const void* src, uint64_t len) {
   return scope(self).cx.mem.write(addr, src, len) ? 0 : -DK_E_FAULT;
 }
-dk_status_t svc_vm_allocate(void* self, uint64_t* addr, uint64_t size, uint32_t alloc, uint32_t prot) {
+dk_status_t svc_vm_allocate(void* self, uint64_t* addr, uint64_t size, uint32_t alloc,
+                            uint32_t prot) {
   if (!addr) return -DK_E_INVAL;
   return scope(self).cx.ctl.vm_allocate(*addr, size, alloc, prot);
 }
@@ -55,8 +58,12 @@ dk_status_t svc_exception_return(void* self, const dk_context* ctx) {
   if (!ctx) return -DK_E_FAULT;
   return scope(self).cx.ctl.exception_return(*ctx);
 }
-void svc_thread_exit(void* self) { scope(self).cx.ctl.thread_exit(); }
-void svc_process_exit(void* self, int64_t code) { scope(self).cx.ctl.process_exit(code); }
+void svc_thread_exit(void* self) {
+  scope(self).cx.ctl.thread_exit();
+}
+void svc_process_exit(void* self, int64_t code) {
+  scope(self).cx.ctl.process_exit(code);
+}
 dk_status_t svc_thread_create(void* self, uint64_t arg, uint64_t stack_top, dk_handle_t* out) {
   if (!out) return -DK_E_INVAL;
   std::shared_ptr<ThreadObject> t;
@@ -67,7 +74,9 @@ dk_status_t svc_thread_create(void* self, uint64_t arg, uint64_t stack_top, dk_h
   *out = h;
   return 0;
 }
-void svc_yield(void* self) { scope(self).cx.ctl.yield(); }
+void svc_yield(void* self) {
+  scope(self).cx.ctl.yield();
+}
 dk_status_t svc_thread_resume(void* self, dk_handle_t h) {
   std::shared_ptr<ThreadObject> t;
   if (dk_status_t st = scope(self).cx.handles.get_as(h, ObjectKind::Thread, t)) return st;
@@ -112,10 +121,18 @@ dk_status_t svc_object_exited(void* self, dk_handle_t h, int* exited, int64_t* c
   }
   return -DK_E_WRONGTYPE;
 }
-void svc_block(void* self, uint64_t deadline) { scope(self).cx.ctl.block(deadline); }
-uint64_t svc_wait_deadline(void* self) { return scope(self).cx.ctl.wait_deadline(); }
-int svc_take_interrupt(void* self) { return scope(self).cx.ctl.take_interrupt() ? 1 : 0; }
-uint64_t svc_now_ns(void* self) { return scope(self).cx.now_ns; }
+void svc_block(void* self, uint64_t deadline) {
+  scope(self).cx.ctl.block(deadline);
+}
+uint64_t svc_wait_deadline(void* self) {
+  return scope(self).cx.ctl.wait_deadline();
+}
+int svc_take_interrupt(void* self) {
+  return scope(self).cx.ctl.take_interrupt() ? 1 : 0;
+}
+uint64_t svc_now_ns(void* self) {
+  return scope(self).cx.now_ns;
+}
 void svc_console_write(void* self, int fd, const void* data, uint64_t len) {
   if (scope(self).io.console_write && data)
     scope(self).io.console_write(fd == 2 ? 2 : 1, static_cast<const uint8_t*>(data), len);
@@ -249,14 +266,27 @@ dk_status_t PluginHost::serve(CallContext& cx, Call& call) {
        has_sysinfo = false, has_buf_out = false;
   for (uint32_t i = 0; i < pc.nargs; ++i) {
     switch (call.desc->kinds[i]) {
-      case DK_ARG_URI: has_uri = true; break;
-      case DK_ARG_ATTR_IN: has_attr_in = true; break;
-      case DK_ARG_CONTEXT_IN: has_ctx = true; break;
-      case DK_ARG_ATTR_OUT: has_attr_out = true; break;
-      case DK_ARG_SYSINFO_OUT: has_sysinfo = true; break;
+      case DK_ARG_URI:
+        has_uri = true;
+        break;
+      case DK_ARG_ATTR_IN:
+        has_attr_in = true;
+        break;
+      case DK_ARG_CONTEXT_IN:
+        has_ctx = true;
+        break;
+      case DK_ARG_ATTR_OUT:
+        has_attr_out = true;
+        break;
+      case DK_ARG_SYSINFO_OUT:
+        has_sysinfo = true;
+        break;
       case DK_ARG_BUF_OUT_LEN_NEXT:
-      case DK_ARG_BUF_OUT_COUNT_NEXT: has_buf_out = true; break;
-      default: break;
+      case DK_ARG_BUF_OUT_COUNT_NEXT:
+        has_buf_out = true;
+        break;
+      default:
+        break;
     }
   }
   if (has_uri) {

@@ -25,8 +25,7 @@ class PluginHost : public Host {
  public:
   // spec: "PATH" or "PATH,CONFIG". nullptr with `error` set when the library cannot be
   // loaded, lacks the entry points, has another ABI version, or its open() fails.
-  static std::unique_ptr<PluginHost> load(const std::string& spec, PluginIo io,
-                                          std::string& error);
+  static std::unique_ptr<PluginHost> load(const std::string& spec, PluginIo io, std::string& error);
   ~PluginHost() override;
 
   std::string_view name() const override { return name_; }

@@ -19,9 +19,9 @@ namespace dk::conformance {
 
 // What a host under test writes where the runner can see it.
 struct HostIo {
-  std::string input;             // console input
-  std::string out, err, debug;   // console stdout, stderr, debug log
-  std::vector<uint8_t> image;    // the case image and its name (what self: names)
+  std::string input;            // console input
+  std::string out, err, debug;  // console stdout, stderr, debug log
+  std::vector<uint8_t> image;   // the case image and its name (what self: names)
   std::string image_name;
 };
 
@@ -47,8 +47,8 @@ struct CaseOutcome {
 };
 
 struct CaseLimits {
-  double timeout_s = 10;        // wall clock, per case
-  uint64_t max_ticks = 0;       // 0: none
+  double timeout_s = 10;   // wall clock, per case
+  uint64_t max_ticks = 0;  // 0: none
   std::string images_dir;
 };
 

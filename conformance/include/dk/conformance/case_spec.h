@@ -18,20 +18,21 @@ class SuiteError : public std::runtime_error {
 struct CaseSpec {
   enum class Match { None, Contains, Exact };
 
-  std::string id;      // unique: "<prefix>.<arg>" unless given
-  std::string file;    // the YAML it came from (base name)
-  std::string image;   // guest image name, found in the images folder
-  std::string arg;     // first argument: which case of the image runs
-  std::string clause;  // e.g. "ABI.md §3 #9"
+  std::string id;                  // unique: "<prefix>.<arg>" unless given
+  std::string file;                // the YAML it came from (base name)
+  std::string image;               // guest image name, found in the images folder
+  std::string arg;                 // first argument: which case of the image runs
+  std::string clause;              // e.g. "ABI.md §3 #9"
   std::vector<std::string> calls;  // call names, each one of the 45
   int64_t exit_code = 0;
-  std::string output;              // expected console output (stdout)
+  std::string output;  // expected console output (stdout)
   Match output_match = Match::None;
   std::vector<std::string> output_excludes;  // must not appear on stdout or stderr
-  std::vector<std::string> hosts;  // host kinds it applies to ("sim", "plugin", "native"); empty: all
-  bool optional = false;           // ABI.md makes the behaviour optional: NOT APPLICABLE allowed
-  double timeout_s = 0;            // 0: the runner's default
-  std::string input;               // console input
+  std::vector<std::string>
+      hosts;              // host kinds it applies to ("sim", "plugin", "native"); empty: all
+  bool optional = false;  // ABI.md makes the behaviour optional: NOT APPLICABLE allowed
+  double timeout_s = 0;   // 0: the runner's default
+  std::string input;      // console input
 
   bool applies_to(const std::string& host_kind) const;
 };
