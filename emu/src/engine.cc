@@ -185,7 +185,12 @@ void Engine::clear_old_exception() {
 void Engine::bind(AddressSpace* as, EngineClient* client) {
   as_ = as;
   client_ = client;
-  for (auto& e : scan_) e = ScanEntry{};
+  // Scan results describe the previous picoprocess's code; a new generation drops them all
+  // without touching the table.
+  if (++scan_generation_ == 0) {
+    for (auto& e : scan_) e = ScanEntry{};
+    scan_generation_ = 1;
+  }
 }
 
 uint64_t Engine::reg(int r) {
@@ -242,7 +247,14 @@ void Engine::hook_syscall(uc_struct* uc, void* p) {
     void* arg_ptrs[6] = {&a[0], &a[1], &a[2], &a[3], &a[4], &a[5]};
     if (desc->nargs) uc_reg_read_batch(uc, arg_ids, arg_ptrs, desc->nargs);
     TrapRegs regs{head[0], a[0], a[1], a[2], a[3], a[4], a[5]};
-    uint64_t rax = static_cast<uint64_t>(self->client_->on_downcall(regs, rip));
+    const dk_status_t st = self->client_->on_downcall(regs, rip);
+    if (st == kBlocked) {
+      // Parked: execution resumes at rip + 2 after the hook, so rewind to the syscall itself.
+      uint64_t again = rip - 2;
+      uc_reg_write(uc, UC_X86_REG_RIP, &again);
+      return;
+    }
+    uint64_t rax = static_cast<uint64_t>(st);
     static int out_ids[] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_R11};
     void* out[3] = {&rax, &after, &rflags};
     uc_reg_write_batch(uc, out_ids, out, 3);
@@ -366,10 +378,12 @@ void Engine::hook_never(uc_struct*, int, uint64_t, int, int64_t, void*) {}
 
 void Engine::hook_block(uc_struct* uc, uint64_t addr, uint32_t size, void* p) {
   auto* self = static_cast<Engine*>(p);
-  if (self->max_ticks_ != 0 && self->ticks_ >= self->max_ticks_) {
+  if (self->ticks_ >= self->stop_at_) {
     self->stopped_ = true;
     self->stop_ = {};
-    self->stop_.kind = EngineStop::Kind::TickLimit;
+    self->stop_.kind = self->max_ticks_ != 0 && self->ticks_ >= self->max_ticks_
+                           ? EngineStop::Kind::TickLimit
+                           : EngineStop::Kind::Quantum;
     self->stop_.rip = addr;
     uc_emu_stop(uc);
     return;
@@ -394,7 +408,7 @@ void Engine::hook_block(uc_struct* uc, uint64_t addr, uint32_t size, void* p) {
 // Blocks on writable pages may change under us and are scanned every time.
 uint64_t Engine::scan_block(uint64_t addr, uint32_t size) {
   ScanEntry& e = scan_[(addr ^ (addr >> 12)) & (kScanSlots - 1)];
-  if (e.addr == addr && e.size == size) return e.io_at;
+  if (e.addr == addr && e.size == size && e.generation == scan_generation_) return e.io_at;
   uint8_t code[4096];
   uint32_t n = size == 0 || size > sizeof code ? static_cast<uint32_t>(sizeof code) : size;
   // A block may end at a mapping boundary: shrink until the bytes are readable.
@@ -411,7 +425,7 @@ uint64_t Engine::scan_block(uint64_t addr, uint32_t size) {
   int64_t prot = as_ ? as_->prot_at(addr) : -1;
   bool stable = prot >= 0 && (prot & DK_PROT_WRITE) == 0 && size != 0 &&
                 (as_->prot_at(addr + size - 1) & DK_PROT_WRITE) == 0;
-  if (stable) e = ScanEntry{addr, size, io};
+  if (stable) e = ScanEntry{addr, size, scan_generation_, io};
   return io;
 }
 

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dk/world.h"
+
 namespace dk {
 namespace {
 
@@ -33,9 +35,21 @@ void set_fpu_defaults(dk_context& c) {
 
 }  // namespace
 
-Picoprocess::Picoprocess(Host& host, uint32_t pid)
-    : host_(host), dispatcher_(host), cx_{mem_, *this, handles_, pid} {
-  threads_.emplace_back();
+Picoprocess::Picoprocess(World& world, Host& host, uint32_t pid)
+    : world_(world), host_(host), dispatcher_(host), cx_{mem_, *this, handles_, pid} {
+  object_ = std::make_shared<ProcessObject>();
+  object_->pid = pid;
+  current_ = &new_thread();
+}
+
+Picoprocess::Thread& Picoprocess::new_thread() {
+  auto t = std::make_unique<Thread>();
+  t->id = next_tid_++;
+  t->object = std::make_shared<ThreadObject>();
+  t->object->pid = pid();
+  t->object->tid = t->id;
+  threads_.push_back(std::move(t));
+  return *threads_.back();
 }
 
 Picoprocess::~Picoprocess() {
@@ -44,7 +58,8 @@ Picoprocess::~Picoprocess() {
 
 // ---- boot ----
 
-void Picoprocess::boot(const ElfImage& img, const LaunchSpec& spec) {
+void Picoprocess::boot(const ElfImage& img, const LaunchSpec& spec,
+                       std::shared_ptr<HostObject> parent_end) {
   if (img.pie) {
     if (img.min_vaddr > kPieBase) throw BootError("PIE image linked above the load base");
     bias_ = kPieBase - img.min_vaddr;
@@ -101,12 +116,16 @@ void Picoprocess::boot(const ElfImage& img, const LaunchSpec& spec) {
   const dk_handle_t std_handles[3] = {boot_.stdin_h, boot_.stdout_h, boot_.stderr_h};
   for (int which = 0; which < 3; ++which)
     if (std_handles[which]) host_.bind_std_handle(cx_, which, std_handles[which]);
+  if (parent_end) {
+    boot_.parent = handles_.insert(std::move(parent_end));
+    if (boot_.parent == 0) throw BootError("no handle for the parent stream");
+  }
   mem_.poke(at, &boot_, sizeof boot_);
   mem_.poke(boot_.args, args.data(), args.size());
   mem_.poke(boot_.env, env.data(), env.size());
 
   // LibOsInitialize(boot info), as if called: rsp % 16 == 8 and [rsp] == 0.
-  Thread& t = threads_[current_];
+  Thread& t = *current_;
   t.ctx = {};
   t.ctx.rip = img.entry + bias_;
   t.ctx.rsp = kStackTop - 8;
@@ -137,11 +156,12 @@ void Picoprocess::attach(Engine& engine) {
   mem_.set_code_listener([&engine](uint64_t a, uint64_t n) { engine.invalidate_code(a, n); });
   engine.bind(&mem_, this);
   engine.set_ticks(saved_ticks_);
-  engine.write_context(threads_[current_].ctx);
+  engine.write_context(current_->ctx);
+  stop_wanted_ = false;
 }
 
 void Picoprocess::detach() {
-  engine_->read_context(threads_[current_].ctx);
+  engine_->read_context(current_->ctx);  // an exited thread's too: reports read its rip
   saved_ticks_ = engine_->ticks();
   engine_->bind(nullptr, nullptr);
   mem_.set_code_listener(nullptr);
@@ -151,22 +171,70 @@ void Picoprocess::detach() {
 
 uint64_t Picoprocess::ticks() const { return engine_ ? engine_->ticks() : saved_ticks_; }
 
+void Picoprocess::switch_to(Thread& t) {
+  if (&t != current_) {
+    if (engine_) {
+      if (current_->state != Thread::State::Exited) engine_->read_context(current_->ctx);
+      engine_->write_context(t.ctx);
+    }
+    current_ = &t;
+  }
+  stop_wanted_ = false;
+  // Exited threads are gone for good once off the engine; their ThreadObjects live on in
+  // whatever handles name them.
+  std::erase_if(threads_, [&](const std::unique_ptr<Thread>& p) {
+    return p.get() != current_ && p->state == Thread::State::Exited;
+  });
+}
+
+size_t Picoprocess::live_threads() const {
+  size_t n = 0;
+  for (const auto& t : threads_) n += t->state != Thread::State::Exited;
+  return n;
+}
+
 // ---- downcalls ----
 
+// The hot path: no allocation, a few stores, one dispatch.
 dk_status_t Picoprocess::on_downcall(const TrapRegs& regs, uint64_t rip) {
   ++downcalls_;
+  Thread& t = *current_;
   cx_.tick = engine_->ticks();
   cx_.rip = rip;
-  cx_.thread = threads_[current_].id;
-  dk_status_t st = dispatcher_.dispatch(cx_, regs, call_);
-  if (exit_requested_ || threads_[current_].pending) engine_->request_stop();
+  cx_.thread = t.id;
+  cx_.now_ns = world_.now_ns();
+  // Only the parked call itself is a retry (an exception handler may run in between).
+  if (t.retrying && rip != t.call_rip) t.retrying = false;
+  block_deadline_ = kNoDeadline;
+  const dk_status_t st = dispatcher_.dispatch(cx_, regs, call_);
+  if (st == kBlocked) {
+    park(t, rip);
+    return st;
+  }
+  t.retrying = false;
+  world_.changed();
+  if (stop_wanted_) engine_->request_stop();
   return st;
 }
 
 uint64_t Picoprocess::on_rdtsc() {
   cx_.tick = engine_->ticks();
-  cx_.thread = threads_[current_].id;
+  cx_.thread = current_->id;
+  cx_.now_ns = world_.now_ns();
   return host_.cycle_counter(cx_);
+}
+
+// The call could not complete: the thread waits with rip on the syscall (the engine rewinds
+// it) and its registers untouched, so waking it runs the same call again.
+void Picoprocess::park(Thread& t, uint64_t rip) {
+  t.state = Thread::State::Parked;
+  t.deadline = block_deadline_;
+  t.parked_version = world_.version();
+  t.call_rip = rip;
+  t.call_index = call_.index;
+  t.retrying = true;
+  stop_wanted_ = true;
+  engine_->request_stop();
 }
 
 dk_status_t Picoprocess::vm_allocate(uint64_t& addr, uint64_t size, uint32_t alloc,
@@ -186,40 +254,90 @@ dk_status_t Picoprocess::set_segment(uint32_t reg, uint64_t base) {
   if (engine_) {
     engine_->set_reg(reg == DK_SEGMENT_FS ? UC_X86_REG_FS_BASE : UC_X86_REG_GS_BASE, base);
   } else {
-    (reg == DK_SEGMENT_FS ? threads_[current_].ctx.fs_base : threads_[current_].ctx.gs_base) = base;
+    (reg == DK_SEGMENT_FS ? current_->ctx.fs_base : current_->ctx.gs_base) = base;
   }
   return 0;
 }
 
 dk_status_t Picoprocess::exception_return(const dk_context& ctx) {
-  threads_[current_].pending = ctx;
+  current_->pending = ctx;
+  stop_wanted_ = true;
   return 0;
 }
 
+// ---- threads ----
+
+dk_status_t Picoprocess::thread_create(uint64_t arg, uint64_t stack_top,
+                                       std::shared_ptr<ThreadObject>& out) {
+  if (!note_ || note_->thread_start == 0) return -DK_E_NOTSUP;
+  // As if called: rsp % 16 == 8 and [rsp] == 0, the return address that means DkThreadExit.
+  const uint64_t rsp = (stack_top & ~15ull) - 8;
+  const uint64_t zero = 0;
+  if (stack_top < 16 || !mem_.check(rsp, 8, DK_PROT_WRITE) || !mem_.write(rsp, &zero, 8))
+    return -DK_E_FAULT;
+  Thread& t = new_thread();
+  t.ctx.rip = note_->thread_start;
+  t.ctx.rsp = rsp;
+  t.ctx.rdi = arg;
+  t.ctx.rflags = kRflagsUser;
+  set_fpu_defaults(t.ctx);
+  t.frames = {Frame{Upcall::ThreadStart, rsp, 0, 0, 0}};
+  out = t.object;
+  return 0;
+}
+
+void Picoprocess::yield() {
+  yield_ = true;
+  stop_wanted_ = true;
+}
+
+dk_status_t Picoprocess::thread_resume(ThreadObject& t) { return world_.resume(t.pid, t.tid); }
+
+bool Picoprocess::take_interrupt() {
+  if (!current_->wake_pending) return false;
+  current_->wake_pending = false;
+  return true;
+}
+
+void Picoprocess::exit_thread(Thread& t) {
+  if (t.state == Thread::State::Exited) return;
+  t.state = Thread::State::Exited;
+  t.object->exited = true;
+  t.frames.clear();
+  t.frames.shrink_to_fit();
+  world_.changed();
+}
+
 void Picoprocess::thread_exit() {
-  // One thread for now: the last thread's exit ends the picoprocess with code 0.
-  process_exit(0);
+  exit_thread(*current_);
+  stop_wanted_ = true;
+  if (live_threads() == 0) process_exit(0);
 }
 
 void Picoprocess::process_exit(int64_t code) {
-  if (!ending_) {
-    Ending e;
-    e.end = RunResult::End::Exited;
-    e.exit_code = code;
-    e.reason = "exited with code " + std::to_string(code);
-    ending_ = e;
-  }
-  exit_requested_ = true;
+  Ending e;
+  e.end = RunResult::End::Exited;
+  e.exit_code = code;
+  e.reason = "exited with code " + std::to_string(code);
+  end_with(std::move(e));
 }
 
 void Picoprocess::end_with(Ending e) {
-  if (!ending_) ending_ = std::move(e);
+  stop_wanted_ = true;
+  if (ending_) return;
+  ending_ = std::move(e);
+  for (auto& t : threads_) exit_thread(*t);
+}
+
+dk_status_t Picoprocess::process_create(ChildSpec spec, std::shared_ptr<ProcessObject>& out) {
+  return world_.create_child(*this, std::move(spec), out);
 }
 
 // ---- upcalls and exceptions ----
 
 void Picoprocess::after_request() {
-  Thread& t = threads_[current_];
+  stop_wanted_ = false;
+  Thread& t = *current_;
   if (ending_ || !t.pending) return;
   dk_context c = *t.pending;
   t.pending.reset();
@@ -256,7 +374,7 @@ void Picoprocess::enter_upcall(Thread& t, uint64_t rip, uint64_t rsp, uint64_t r
 }
 
 void Picoprocess::raise(uint32_t type, uint32_t detail, uint64_t address, uint64_t rip) {
-  Thread& t = threads_[current_];
+  Thread& t = *current_;
   Ending end;
   end.end = RunResult::End::UnhandledException;
   end.exit_code = -(128 + static_cast<int64_t>(type));
@@ -306,7 +424,7 @@ void Picoprocess::raise(uint32_t type, uint32_t detail, uint64_t address, uint64
 }
 
 void Picoprocess::fetch_at_zero() {
-  Thread& t = threads_[current_];
+  Thread& t = *current_;
   const uint64_t rsp = engine_->reg(UC_X86_REG_RSP);
   for (size_t i = t.frames.size(); i-- > 0;) {
     const Frame f = t.frames[i];

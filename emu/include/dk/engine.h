@@ -30,6 +30,8 @@ class EngineClient {
  public:
   virtual ~EngineClient() = default;
   // A Dk downcall (rax is a Dk number); returns rax. May call Engine::request_stop().
+  // kBlocked (dk/host.h) leaves every register as it was and rip on the syscall, so the
+  // same call runs again when the thread next runs.
   virtual dk_status_t on_downcall(const TrapRegs& regs, uint64_t rip) = 0;
   // rdtsc/rdtscp at CPL 3 (CR4.TSD): the virtual cycle counter.
   virtual uint64_t on_rdtsc() = 0;
@@ -39,7 +41,8 @@ struct EngineStop {
   enum class Kind {
     Exception,  // type/detail/address/rip as for dk_exception_info (rip = context rip)
     FetchZero,  // instruction fetch at address 0 (upcall return or NULL call)
-    Requested,  // the client asked (exit, context replaced, ...)
+    Requested,  // the client asked (exit, context replaced, thread parked or yielded, ...)
+    Quantum,    // the tick set by set_slice_end reached at a block boundary (preemption)
     TickLimit,  // max_ticks reached at a block boundary
     Error,      // an engine error; reason says which
   };
@@ -70,6 +73,7 @@ class Engine {
 
   uc_struct* uc() { return uc_; }
   // Binds the picoprocess whose memory is attached and whose calls the hooks serve.
+  // Engines are borrowed: one engine serves the picoprocesses of a world in turn.
   void bind(AddressSpace* as, EngineClient* client);
 
   // Runs from the current rip until something stops it.
@@ -88,9 +92,21 @@ class Engine {
   // Code in [addr, addr+len) may have changed: drop translations and scan results.
   void invalidate_code(uint64_t addr, uint64_t len);
 
+  // Ticks (basic blocks entered) of the bound picoprocess; the engine counts, the
+  // picoprocess keeps the count while it holds no engine.
   uint64_t ticks() const { return ticks_; }
   void set_ticks(uint64_t t) { ticks_ = t; }
-  void set_max_ticks(uint64_t t) { max_ticks_ = t; }
+  // Stops with TickLimit when ticks() reaches t (0: no limit), and with Quantum when it
+  // reaches the end of the running thread's time slice (~0: none). The block hook tests one
+  // precomputed bound, so preemption costs one compare per block.
+  void set_max_ticks(uint64_t t) {
+    max_ticks_ = t;
+    update_stop_at();
+  }
+  void set_slice_end(uint64_t t) {
+    slice_end_ = t;
+    update_stop_at();
+  }
 
   // Offset of the CPU's old_exception field in a saved uc_context (found at start-up).
   static size_t old_exception_offset();
@@ -99,6 +115,7 @@ class Engine {
   struct ScanEntry {
     uint64_t addr = ~0ull;
     uint32_t size = 0;
+    uint32_t generation = 0;  // valid only in the generation it was made in
     uint64_t io_at = 0;
   };
   static constexpr size_t kScanSlots = 4096;
@@ -114,6 +131,10 @@ class Engine {
 
   void set_up();
   void release();
+  void update_stop_at() {
+    const uint64_t limit = max_ticks_ ? max_ticks_ : ~0ull;
+    stop_at_ = limit < slice_end_ ? limit : slice_end_;
+  }
   void enter_user_mode();
   void clear_old_exception();
   void stop_exception(uint32_t type, uint32_t detail, uint64_t address, uint64_t rip);
@@ -137,8 +158,11 @@ class Engine {
 
   uint64_t ticks_ = 0;
   uint64_t max_ticks_ = 0;
+  uint64_t slice_end_ = ~0ull;
+  uint64_t stop_at_ = ~0ull;  // min(max_ticks_ or never, slice_end_)
   uint64_t block_start_ = 0, block_end_ = 0;
   std::array<ScanEntry, kScanSlots> scan_{};
+  uint32_t scan_generation_ = 1;  // bumped on bind: another picoprocess's code
 };
 
 // rflags as DkExceptionReturn allows them: arithmetic flags, DF and AC from the guest; IF set,

@@ -26,10 +26,15 @@ struct LaunchSpec {
 
 struct RunOptions {
   uint64_t max_ticks = 0;  // 0: no limit; a picoprocess past it ends with reason "tick limit"
+  // Preemption: a thread runs at most this many ticks before the next ready thread (in
+  // (pid, tid) order) gets the engine. Ticks, never wall-clock time: the interleaving is a
+  // function of the program and this number only.
+  uint64_t quantum = 10000;
 };
 
 struct RunResult {
-  enum class End { Exited, UnhandledException, LoadError, TickLimit, HostError };
+  // Deadlock: every thread of the world waited with no deadline; nothing could ever wake one.
+  enum class End { Exited, UnhandledException, LoadError, TickLimit, HostError, Deadlock };
   End end = End::Exited;
   int64_t exit_code = 0;       // DkProcessExit code, or -(128 + type) for an exception
   uint32_t exception_type = 0; // DK_EXCEPTION_* when the end was an exception
@@ -38,15 +43,19 @@ struct RunResult {
   uint64_t rip = 0;            // where the thread was
   std::string instruction;     // Capstone disassembly at rip ("" if unreadable)
   std::string reason;          // one line, for `dk run`'s stderr
-  uint64_t ticks = 0;          // basic blocks executed
+  uint64_t ticks = 0;          // basic blocks executed by this picoprocess
   uint64_t downcalls = 0;
+  uint32_t pid = 0;            // within its world
+  uint64_t clock_ns = 0;       // the world clock when the picoprocess ended
 
-  // The status `dk run` exits with: exit code mod 256, or 128 + type.
+  // The status `dk run` exits with: exit code mod 256, or 128 + type; 124 tick limit,
+  // 125 host error, 126 deadlock, 127 load error.
   int shell_status() const;
 };
 
 // Audit record of a foreign trap (the --audit output comes with the escape issue).
 struct TrapRecord {
+  uint32_t pid = 1;
   uint64_t tick = 0;
   uint64_t rip = 0;          // address of the trapping instruction
   uint32_t detail = 0;       // DK_TRAP_* | vector << 8
@@ -55,7 +64,9 @@ struct TrapRecord {
   std::string disasm;
 };
 
-// Loads and runs one picoprocess to its end on `host`. Throws ElfError for a bad image.
+// Loads and runs one picoprocess to its end on `host`, in a world of its own (with any
+// children it creates; the world runs until they all end). Returns the first picoprocess's
+// result. Throws ElfError for a bad image. dk/world.h has the many-picoprocess API.
 RunResult run_picoprocess(Host& host, const LaunchSpec& spec, const RunOptions& opts = {},
                           std::vector<TrapRecord>* audit = nullptr);
 

@@ -1,0 +1,110 @@
+// A world: the picoprocesses of one dk process (pid 1, 2, ...) sharing one engine, a
+// deterministic scheduler and one clock. Tools and tests add picoprocesses, run the world,
+// and read each picoprocess's result; picoprocesses add their children through
+// DkProcessCreate. Nothing here reads wall-clock time to decide anything.
+//
+// Scheduling: round-robin over ready threads in (pid, tid) order. A thread keeps the engine
+// until it parks (a downcall returned kBlocked), yields, exits, or has run RunOptions::quantum
+// ticks. The clock: now_ns = kNsPerTick x (ticks executed by every picoprocess of the world)
+// + jumps; when every thread is parked the clock jumps to the earliest deadline, and with no
+// deadline the world is deadlocked: every picoprocess ends with End::Deadlock and a report.
+//
+// Children (DkProcessCreate) run on their parent's host, with the ChildSpec's args, no env,
+// the default stack, and no std handles (stdin_h, stdout_h, stderr_h are 0): ABI.md says a
+// child inherits nothing, so it talks through its `parent` stream or opens what its policy
+// allows. A picoprocess that ends (exit, fault, tick limit) never ends another; its handles
+// are released then (so peers see the streams close) and its ProcessObject becomes exited.
+//
+// Errors: add() throws ElfError for a bad image; everything after is a RunResult.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dk/engine.h"
+#include "dk/host.h"
+#include "dk/picoprocess.h"
+#include "dk/run.h"
+
+namespace dk {
+
+class World {
+ public:
+  static constexpr uint64_t kNsPerTick = 10;  // the world clock's rate
+
+  explicit World(const RunOptions& opts = {}, std::vector<TrapRecord>* audit = nullptr);
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  // Loads and boots a picoprocess that runs on `host`; returns its pid. A boot failure gives
+  // a picoprocess that has already ended with End::LoadError. Throws ElfError.
+  uint32_t add(Host& host, const LaunchSpec& spec);
+  // Runs until every picoprocess has ended (or the world is deadlocked).
+  void run();
+
+  // Picoprocesses ever added (children included): pids 1..size().
+  uint32_t size() const { return static_cast<uint32_t>(procs_.size()); }
+  bool ended(uint32_t pid) const;
+  // The result of an ended picoprocess (throws std::out_of_range for an unknown pid).
+  const RunResult& result(uint32_t pid) const;
+
+  // The world clock, in virtual ns since the world started.
+  uint64_t now_ns() const { return kNsPerTick * ticks() + jump_ns_; }
+  // Ticks executed by every picoprocess of the world.
+  uint64_t ticks() const { return ticks_done_ + (on_engine_ ? engine_->ticks() - slice_base_ : 0); }
+  // Bumped after every completed downcall and every exit: parked threads retry when it moves.
+  uint64_t version() const { return version_; }
+  void changed() { ++version_; }
+
+  struct Stats {
+    uint64_t slices = 0;             // engine runs started for a (possibly) new slice
+    uint64_t thread_switches = 0;    // another thread of the same picoprocess
+    uint64_t process_switches = 0;   // another picoprocess: memory remapped on the engine
+    uint64_t process_switch_ns = 0;  // wall time spent in those (measurement only)
+    uint64_t clock_jumps = 0;
+  };
+  const Stats& stats() const { return stats_; }
+
+  // Called by picoprocesses (their GuestControl). `resume` finds the thread by pid and tid.
+  dk_status_t resume(uint32_t pid, uint32_t tid);
+  dk_status_t create_child(Picoprocess& parent, ChildSpec spec,
+                           std::shared_ptr<ProcessObject>& out);
+
+ private:
+  struct Slot {
+    std::unique_ptr<Picoprocess> proc;  // null once ended and released
+    RunResult result;
+    bool ended = false;
+  };
+  bool start_engine();
+  bool schedule();
+  bool pick(bool include_current);
+  void give_engine(Picoprocess& p);
+  void take_engine();
+  void begin_slice();
+  void handle(const EngineStop& stop);
+  void finish_ended();
+  void finish(Slot& s);
+  void deadlock();
+  bool may_run(Picoprocess::Thread& t) const;
+  uint64_t earliest_deadline() const;
+  Picoprocess* running() const { return running_; }
+
+  RunOptions opts_;
+  std::vector<TrapRecord>* audit_;
+  std::unique_ptr<Engine> engine_;  // declared first: outlives every picoprocess
+  std::vector<Slot> procs_;         // index pid - 1
+  Picoprocess* running_ = nullptr;  // holds the engine
+  bool on_engine_ = false;
+  bool slice_over_ = true;
+  uint64_t slice_base_ = 0;  // engine ticks when the running picoprocess got the engine
+  uint64_t ticks_done_ = 0;  // ticks of every picoprocess, but the running one's slice
+  uint64_t jump_ns_ = 0;
+  uint64_t version_ = 0;
+  Stats stats_;
+};
+
+}  // namespace dk

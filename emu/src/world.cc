@@ -1,0 +1,400 @@
+// The world's run loop, in the manner of QEMU's cpu_loop: pick a thread, run the vCPU,
+// switch on why it stopped, act, run again. Scheduling decisions read only ticks, the
+// world version and deadlines, so a run is a function of its inputs.
+#include "dk/world.h"
+
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+
+#include "dk/calls.h"
+#include "dk/disassembler.h"
+#include "dk/elf_image.h"
+
+namespace dk {
+namespace {
+
+using Thread = Picoprocess::Thread;
+
+const char* type_name(uint32_t type) {
+  switch (type) {
+    case DK_EXCEPTION_MEMFAULT: return "MEMFAULT";
+    case DK_EXCEPTION_ILLEGAL: return "ILLEGAL";
+    case DK_EXCEPTION_ARITHMETIC: return "ARITHMETIC";
+    case DK_EXCEPTION_BREAKPOINT: return "BREAKPOINT";
+    case DK_EXCEPTION_FOREIGN_TRAP: return "FOREIGN_TRAP";
+    case DK_EXCEPTION_INTERRUPT: return "INTERRUPT";
+    default: return "exception";
+  }
+}
+
+std::string hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Instruction bytes at addr (up to 15) and their disassembly.
+std::string disassemble(const AddressSpace& mem, uint64_t addr, std::vector<uint8_t>* bytes) {
+  uint8_t code[15];
+  size_t n = sizeof code;
+  while (n > 0 && !mem.peek(addr, code, n)) --n;
+  if (n == 0) return "";
+  Disassembler& d = Disassembler::for_this_thread();
+  if (bytes) {
+    size_t len = d.length(code, n, addr);
+    bytes->assign(code, code + (len ? len : 1));
+  }
+  return d.text(code, n, addr);
+}
+
+uint64_t wall_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+}  // namespace
+
+World::World(const RunOptions& opts, std::vector<TrapRecord>* audit) : opts_(opts), audit_(audit) {
+  if (opts_.quantum == 0) opts_.quantum = 1;
+}
+
+World::~World() {
+  if (running_) take_engine();
+}
+
+uint32_t World::add(Host& host, const LaunchSpec& spec) {
+  const ElfImage image = ElfImage::parse(spec.image);
+  const uint32_t pid = size() + 1;
+  procs_.push_back(Slot{std::make_unique<Picoprocess>(*this, host, pid), {}, false});
+  try {
+    procs_.back().proc->boot(image, spec);
+  } catch (const BootError& e) {
+    Picoprocess::Ending end;
+    end.end = RunResult::End::LoadError;
+    end.reason = e.what();
+    procs_.back().proc->end_with(end);
+    finish(procs_.back());
+  }
+  return pid;
+}
+
+bool World::ended(uint32_t pid) const { return pid >= 1 && pid <= size() && procs_[pid - 1].ended; }
+
+const RunResult& World::result(uint32_t pid) const {
+  if (!ended(pid)) throw std::out_of_range("no result for pid " + std::to_string(pid));
+  return procs_[pid - 1].result;
+}
+
+// ---- the run loop ----
+
+void World::run() {
+  if (!start_engine()) return;
+  for (;;) {
+    if (slice_over_ && !schedule()) break;
+    handle(engine_->run());
+    finish_ended();
+  }
+  if (running_) take_engine();
+}
+
+bool World::start_engine() {
+  if (engine_) return true;
+  try {
+    engine_ = std::make_unique<Engine>();
+    return true;
+  } catch (const EngineError& e) {
+    for (Slot& s : procs_) {
+      if (s.ended) continue;
+      Picoprocess::Ending end;
+      end.end = RunResult::End::HostError;
+      end.reason = e.what();
+      s.proc->end_with(end);
+      finish(s);
+    }
+    return false;
+  }
+}
+
+// Why the engine stopped, and what the picoprocess makes of it.
+void World::handle(const EngineStop& stop) {
+  Picoprocess& p = *running_;
+  switch (stop.kind) {
+    case EngineStop::Kind::Exception:
+      if (stop.type == DK_EXCEPTION_FOREIGN_TRAP && audit_) {
+        TrapRecord r;
+        r.pid = p.pid();
+        r.tick = p.ticks();
+        r.rip = stop.address;
+        r.detail = stop.detail;
+        r.number = stop.number;
+        r.disasm = disassemble(p.memory(), stop.address, &r.bytes);
+        audit_->push_back(std::move(r));
+      }
+      // A guest touch of a guard page: the page keeps its other bits from now on.
+      // An access straddling into a guard page may report the address of its first byte.
+      if (stop.type == DK_EXCEPTION_MEMFAULT && !p.memory().take_guard(stop.address) &&
+          stop.size > 1)
+        p.memory().take_guard(stop.address + stop.size - 1);
+      p.raise(stop.type, stop.detail, stop.address, stop.rip);
+      break;
+    case EngineStop::Kind::FetchZero:
+      p.fetch_at_zero();
+      break;
+    case EngineStop::Kind::Requested:
+      p.after_request();
+      if (p.take_yield()) slice_over_ = true;
+      break;
+    case EngineStop::Kind::Quantum:
+      slice_over_ = true;
+      break;
+    case EngineStop::Kind::TickLimit: {
+      Picoprocess::Ending e;
+      e.end = RunResult::End::TickLimit;
+      e.rip = stop.rip;
+      e.reason = "tick limit (" + std::to_string(opts_.max_ticks) + ") reached";
+      p.end_with(e);
+      break;
+    }
+    case EngineStop::Kind::Error: {
+      Picoprocess::Ending e;
+      e.end = RunResult::End::HostError;
+      e.rip = stop.rip;
+      e.reason = stop.reason;
+      p.end_with(e);
+      break;
+    }
+  }
+  if (p.current().state != Thread::State::Ready) slice_over_ = true;
+}
+
+// A parked thread may run (retry its call) once the world changed since it parked, its
+// deadline passed, or DkThreadResume woke it.
+bool World::may_run(Thread& t) const {
+  switch (t.state) {
+    case Thread::State::Ready: return true;
+    case Thread::State::Exited: return false;
+    case Thread::State::Parked:
+      return t.parked_version != version_ || now_ns() >= t.deadline || t.wake_pending;
+  }
+  return false;
+}
+
+uint64_t World::earliest_deadline() const {
+  uint64_t d = kNoDeadline;
+  for (const Slot& s : procs_)
+    if (s.proc)
+      for (const auto& t : s.proc->threads())
+        if (t->state == Thread::State::Parked && t->deadline < d) d = t->deadline;
+  return d;
+}
+
+// The next thread that may run after the running one in (pid, tid) order, wrapping around;
+// the running thread itself comes last (it keeps the engine only when no one else may run).
+bool World::pick(bool include_current) {
+  uint32_t cur_pid = 0, cur_tid = 0;
+  if (running_) cur_pid = running_->pid(), cur_tid = running_->current().id;
+  Picoprocess* first_p = nullptr;
+  Thread* first_t = nullptr;  // smallest (pid, tid) that may run
+  Picoprocess* next_p = nullptr;
+  Thread* next_t = nullptr;  // smallest after the current one
+  for (Slot& s : procs_) {
+    if (!s.proc || s.ended) continue;
+    for (const auto& t : s.proc->threads()) {
+      if (!may_run(*t)) continue;
+      const bool is_current = s.proc.get() == running_ && t->id == cur_tid;
+      if (is_current && !include_current) continue;
+      if (!first_t) first_p = s.proc.get(), first_t = t.get();
+      const bool after = s.proc->pid() > cur_pid || (s.proc->pid() == cur_pid && t->id > cur_tid);
+      if (after && !next_t) next_p = s.proc.get(), next_t = t.get();
+    }
+  }
+  if (!next_t) next_p = first_p, next_t = first_t;
+  if (!next_t) return false;
+
+  next_t->state = Thread::State::Ready;  // a parked thread retries its call
+  if (next_p != running_) {
+    const uint64_t t0 = wall_ns();
+    if (running_) take_engine();
+    next_p->switch_to(*next_t);
+    give_engine(*next_p);
+    stats_.process_switch_ns += wall_ns() - t0;
+    ++stats_.process_switches;
+  } else if (next_t != &running_->current()) {
+    running_->switch_to(*next_t);
+    ++stats_.thread_switches;
+  } else {
+    running_->switch_to(*next_t);  // drops exited threads
+  }
+  return true;
+}
+
+// Picks what runs next. Jumps the clock when every thread sleeps; ends the world when
+// nothing is left or nothing can ever run again.
+bool World::schedule() {
+  for (;;) {
+    if (pick(true)) {
+      begin_slice();
+      return true;
+    }
+    bool any_live = false;
+    for (const Slot& s : procs_) any_live |= s.proc && !s.ended && s.proc->live_threads() > 0;
+    if (!any_live) return false;
+    const uint64_t d = earliest_deadline();
+    if (d == kNoDeadline) {
+      deadlock();
+      return false;
+    }
+    // Every thread is parked: nothing runs until the earliest deadline, so time goes there.
+    const uint64_t now = now_ns();
+    if (d > now) jump_ns_ += d - now;
+    ++stats_.clock_jumps;
+  }
+}
+
+// A slice ends after `quantum` ticks, or earlier when the clock reaches a parked thread's
+// deadline (so timeouts fire on time while others compute).
+void World::begin_slice() {
+  slice_over_ = false;
+  ++stats_.slices;
+  uint64_t len = opts_.quantum;
+  const uint64_t d = earliest_deadline();
+  if (d != kNoDeadline) {
+    const uint64_t now = now_ns();
+    const uint64_t until = d > now ? (d - now + kNsPerTick - 1) / kNsPerTick : 1;
+    if (until < len) len = until;
+  }
+  engine_->set_slice_end(engine_->ticks() + len);
+}
+
+void World::give_engine(Picoprocess& p) {
+  running_ = &p;
+  p.attach(*engine_);
+  engine_->set_max_ticks(opts_.max_ticks);
+  slice_base_ = engine_->ticks();
+  on_engine_ = true;
+}
+
+void World::take_engine() {
+  ticks_done_ += engine_->ticks() - slice_base_;
+  on_engine_ = false;
+  running_->detach();
+  running_ = nullptr;
+}
+
+// ---- endings ----
+
+void World::finish_ended() {
+  if (running_ && running_->ending()) {
+    Slot& s = procs_[running_->pid() - 1];
+    take_engine();
+    finish(s);
+    slice_over_ = true;
+  }
+}
+
+// Records the result, signals the ProcessObject and releases the picoprocess (memory,
+// handles: peers see its streams close).
+void World::finish(Slot& s) {
+  Picoprocess& p = *s.proc;
+  const Picoprocess::Ending& e = *p.ending();
+  RunResult& res = s.result;
+  res.end = e.end;
+  res.exit_code = e.exit_code;
+  res.reason = e.reason;
+  res.ticks = p.ticks();
+  res.downcalls = p.downcalls();
+  res.pid = p.pid();
+  res.clock_ns = now_ns();
+  if (e.end == RunResult::End::UnhandledException) {
+    res.exception_type = e.type;
+    res.exception_detail = e.detail;
+    res.address = e.address;
+    res.rip = e.rip;
+    // Traps leave rip after the instruction; report the instruction itself.
+    const uint64_t at = e.type == DK_EXCEPTION_MEMFAULT ? e.rip : e.address;
+    res.instruction = disassemble(p.memory(), at, nullptr);
+    // MEMFAULT: the data address and the instruction at rip; traps: the instruction's address.
+    res.reason = std::string("unhandled ") + type_name(e.type) + " at " + hex(e.address) +
+                 (e.type == DK_EXCEPTION_MEMFAULT ? " by the instruction at " + hex(e.rip) : "") +
+                 (res.instruction.empty() ? "" : ": " + res.instruction) + " (" + e.reason + ")";
+  } else {
+    res.rip = e.rip ? e.rip : p.current().ctx.rip;
+    res.instruction = disassemble(p.memory(), res.rip, nullptr);
+  }
+  p.object()->exit_code = e.exit_code;
+  p.object()->exited = true;
+  s.ended = true;
+  changed();
+  s.proc.reset();
+}
+
+// Every thread waits and none has a deadline: nothing can ever wake one. Each picoprocess
+// ends with a report naming every waiting thread and its call.
+void World::deadlock() {
+  size_t threads = 0, procs = 0;
+  std::string where;
+  for (const Slot& s : procs_) {
+    if (!s.proc || s.ended) continue;
+    ++procs;
+    for (const auto& t : s.proc->threads()) {
+      if (t->state != Thread::State::Parked) continue;
+      ++threads;
+      const CallDesc* d = call_desc(t->call_index);
+      where += "; pid " + std::to_string(s.proc->pid()) + " tid " + std::to_string(t->id) + " in " +
+               (d ? std::string(d->name) : "call " + std::to_string(t->call_index)) + " at " +
+               hex(t->call_rip);
+    }
+  }
+  const std::string reason = "deadlock: all " + std::to_string(threads) + " thread" +
+                             (threads == 1 ? "" : "s") + " of " + std::to_string(procs) +
+                             " picoprocess" + (procs == 1 ? "" : "es") + " wait" + where;
+  if (running_) take_engine();
+  for (Slot& s : procs_) {
+    if (!s.proc || s.ended) continue;
+    Picoprocess::Ending e;
+    e.end = RunResult::End::Deadlock;
+    e.exit_code = -1;
+    e.rip = s.proc->current().call_rip;
+    e.reason = reason;
+    s.proc->end_with(e);
+    finish(s);
+  }
+}
+
+// ---- what picoprocesses ask of the world ----
+
+dk_status_t World::resume(uint32_t pid, uint32_t tid) {
+  if (pid < 1 || pid > size() || !procs_[pid - 1].proc) return 0;  // ended: nothing to wake
+  for (const auto& t : procs_[pid - 1].proc->threads())
+    if (t->id == tid && t->state != Thread::State::Exited) t->wake_pending = true;
+  return 0;
+}
+
+dk_status_t World::create_child(Picoprocess& parent, ChildSpec spec,
+                                std::shared_ptr<ProcessObject>& out) {
+  ElfImage image;
+  try {
+    image = ElfImage::parse(std::move(spec.image));
+  } catch (const ElfError&) {
+    return -DK_E_INVAL;
+  }
+  LaunchSpec launch;
+  launch.name = std::move(spec.name);
+  launch.args = std::move(spec.args);
+  launch.stdin_uri.clear();
+  launch.stdout_uri.clear();
+  launch.stderr_uri.clear();
+  auto child = std::make_unique<Picoprocess>(*this, parent.host(), size() + 1);
+  try {
+    child->boot(image, launch, std::move(spec.parent_end));
+  } catch (const BootError&) {
+    return -DK_E_NOMEM;
+  }
+  out = child->object();
+  procs_.push_back(Slot{std::move(child), {}, false});
+  return 0;
+}
+
+}  // namespace dk
