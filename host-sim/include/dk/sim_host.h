@@ -43,12 +43,12 @@ struct SimConfig {
   std::string* debug_log = nullptr;  // DkDebugOutput lands here when set
   // Host folder seen as file:/, dir:/ and package:/ (read lazily, never written). "" gives
   // an empty file system.
-  std::string root;
+  std::string root{};
   // The first picoprocess's image and package name, for self: (children are recorded when
   // they are created; SimHost::set_image covers any other launcher).
-  std::vector<uint8_t> image;
-  std::string name;
-  NamespacePolicy policy;  // empty: default_namespace_policy
+  std::vector<uint8_t> image{};
+  std::string name{};
+  NamespacePolicy policy{};  // empty: default_namespace_policy
 };
 
 // The virtual clock. One tick (a basic block executed) is kNsPerTick nanoseconds; the
