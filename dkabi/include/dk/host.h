@@ -121,6 +121,16 @@ class Host {
 
   // Value of rdtsc for a picoprocess that has executed `tick` ticks.
   virtual uint64_t cycle_counter(const CallContext& cx) = 0;
+  // The clock that block() deadlines are measured in, in ns. The simulated host answers the
+  // world clock (virtual, cx.now_ns); a real host answers CLOCK_MONOTONIC. The emulator
+  // compares parked threads' deadlines against it.
+  virtual uint64_t clock_ns(const CallContext& cx) { return cx.now_ns; }
+  // Every thread of the world is parked; the earliest deadline is `deadline` (host clock,
+  // kNoDeadline for none). A real host waits here, in the kernel, for I/O or the deadline,
+  // and returns true: parked threads then retry. The default returns false: nothing outside
+  // the world can happen, so the emulator jumps the virtual clock to the deadline, or reports
+  // a deadlock when there is none.
+  virtual bool idle(uint64_t /*deadline*/) { return false; }
   // The launcher opened boot-info handle `h` as the picoprocess's stdin (0), stdout (1) or
   // stderr (2) through DkStreamOpen; a host may route console output by it.
   virtual void bind_std_handle(CallContext& /*cx*/, int /*which*/, dk_handle_t /*h*/) {}
