@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build demo test test-fast test-asan bench clean
+.PHONY: setup build demo test test-fast test-asan bench fuzz-smoke fuzz clean
 
 setup:
 	@scripts/setup
@@ -29,6 +29,17 @@ test-asan: setup
 
 bench: build
 	@scripts/bench
+
+# libFuzzer targets (clang): a few seconds each from the seed corpora, as CI runs them.
+fuzz-smoke: setup
+	@scripts/fuzz smoke
+
+fuzz:
+	@echo "Fuzzing (docs/fuzzing.md):"
+	@echo "  scripts/fuzz smoke [SECONDS]          every target briefly, from its seed corpus"
+	@echo "  scripts/fuzz run TARGET [SECONDS]     a campaign; corpus in \$$FUZZ_WORK (/tmp/dk-fuzz),"
+	@echo "                                        crashes in tests/fuzz/crashes/TARGET/"
+	@echo "  scripts/fuzz list                     the targets"
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
