@@ -452,5 +452,27 @@ TEST(WorldApi, ManyPicoprocessesAddedByATool) {
   EXPECT_THROW(world.result(4), std::out_of_range);
 }
 
+TEST(WorldApi, WorldTickLimitEndsEveryPicoprocess) {
+  RunOptions opts;
+  opts.max_world_ticks = 15'000;
+  opts.quantum = 1000;
+  World world(opts);
+  WorldHost host;
+  LaunchSpec spec;
+  spec.image = image("world_guest");
+  spec.name = "world";
+  spec.args = {"world_guest", "spawn_busy"};
+  world.add(host, spec);
+  spec.args[1] = "sleep";  // its second passes only if every thread sleeps: never here
+  world.add(host, spec);
+  world.run();
+  EXPECT_EQ(world.result(1).end, RunResult::End::TickLimit) << world.result(1).reason;
+  EXPECT_NE(world.result(1).reason.find("world tick limit (15000)"), std::string::npos);
+  EXPECT_EQ(world.result(2).end, RunResult::End::TickLimit);
+  ASSERT_EQ(world.size(), 3u);  // and the child of pid 1
+  EXPECT_EQ(world.result(3).end, RunResult::End::TickLimit);
+  EXPECT_EQ(world.ticks(), 15'000u);
+}
+
 }  // namespace
 }  // namespace dk

@@ -139,6 +139,7 @@ void Picoprocess::boot(const ElfImage& img, const LaunchSpec& spec,
 // The std handles come from the host like any DkStreamOpen, so decorators see them.
 dk_handle_t Picoprocess::open_std(const std::string& uri, uint32_t access) {
   if (uri.empty()) return 0;
+  cx_.now_ns = world_.now_ns();
   Call call;
   call.desc = call_desc(DK_CALL_DkStreamOpen - DK_CALL_BASE);
   call.index = DK_CALL_DkStreamOpen - DK_CALL_BASE;

@@ -148,6 +148,7 @@ void World::handle(const EngineStop& stop) {
       break;
     case EngineStop::Kind::Quantum:
       slice_over_ = true;
+      if (opts_.max_world_ticks && ticks() >= opts_.max_world_ticks) end_all_at_tick_limit();
       break;
     case EngineStop::Kind::TickLimit: {
       Picoprocess::Ending e;
@@ -259,6 +260,10 @@ void World::begin_slice() {
   slice_over_ = false;
   ++stats_.slices;
   uint64_t len = opts_.quantum;
+  if (opts_.max_world_ticks) {
+    const uint64_t left = opts_.max_world_ticks > ticks() ? opts_.max_world_ticks - ticks() : 1;
+    if (left < len) len = left;
+  }
   const uint64_t d = earliest_deadline();
   if (d != kNoDeadline) {
     const uint64_t now = now_ns();
@@ -357,6 +362,20 @@ void World::deadlock() {
     e.end = RunResult::End::Deadlock;
     e.exit_code = -1;
     e.rip = s.proc->current().call_rip;
+    e.reason = reason;
+    s.proc->end_with(e);
+    finish(s);
+  }
+}
+
+void World::end_all_at_tick_limit() {
+  const std::string reason = "world tick limit (" + std::to_string(opts_.max_world_ticks) + ") reached";
+  if (running_) take_engine();
+  for (Slot& s : procs_) {
+    if (!s.proc || s.ended) continue;
+    Picoprocess::Ending e;
+    e.end = RunResult::End::TickLimit;
+    e.rip = s.proc->current().ctx.rip;
     e.reason = reason;
     s.proc->end_with(e);
     finish(s);

@@ -30,6 +30,9 @@ struct RunOptions {
   // (pid, tid) order) gets the engine. Ticks, never wall-clock time: the interleaving is a
   // function of the program and this number only.
   uint64_t quantum = 10000;
+  // 0: no limit; when the ticks of every picoprocess together reach it, every picoprocess
+  // still running ends with End::TickLimit (a world that keeps creating children ends too).
+  uint64_t max_world_ticks = 0;
 };
 
 struct RunResult {

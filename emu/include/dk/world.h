@@ -89,6 +89,7 @@ class World {
   void finish_ended();
   void finish(Slot& s);
   void deadlock();
+  void end_all_at_tick_limit();
   bool may_run(Picoprocess::Thread& t) const;
   uint64_t earliest_deadline() const;
   Picoprocess* running() const { return running_; }
