@@ -32,6 +32,7 @@ struct RunArgs {
   std::string host = "sim";
   bool json = false;
   uint64_t max_ticks = 0;
+  uint64_t quantum = RunOptions{}.quantum;
   std::string debug_log;
   std::vector<std::string> pkg_path;
   std::string policy;
@@ -110,6 +111,7 @@ void run(const RunArgs& a) {
   SimHost host(cfg);
   RunOptions opts;
   opts.max_ticks = a.max_ticks;
+  opts.quantum = a.quantum;
 
   RunResult r;
   try {
@@ -150,6 +152,9 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--seed", a->seed, "Seed of the simulated host's random bits")->default_val(0);
   cmd->add_option("--host", a->host, "Host: sim")->default_val("sim");
   cmd->add_option("--max-ticks", a->max_ticks, "End the picoprocess after this many ticks (0: none)");
+  cmd->add_option("--quantum", a->quantum, "Ticks a thread runs before the next ready thread")
+      ->default_val(RunOptions{}.quantum)
+      ->check(CLI::Range(uint64_t{1}, ~uint64_t{0}));
   cmd->add_option("--debug-log", a->debug_log, "Write the picoprocess's DkDebugOutput to FILE");
   cmd->add_option("--pkg-path", a->pkg_path, "Folders to find dependencies in (repeatable, ':'-separated)");
   cmd->add_option("--policy", a->policy, "An administrator policy manifest added to the package's namespace");
