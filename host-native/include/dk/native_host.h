@@ -1,0 +1,89 @@
+// The native host: the Dk ABI served by the real machine. Files live beneath the host folders
+// the namespace maps (opened with open_beneath, so nothing leaves a mapping), package files
+// come from the package union as read-only in-memory copies, sockets are real TCP and UDP,
+// time comes from CLOCK_REALTIME/CLOCK_MONOTONIC and random bits from getrandom(2). Pipes,
+// threads, sync objects and processes behave as on the simulated host. Every descriptor is
+// nonblocking: a call that would wait parks its thread (kBlocked) and registers interest in
+// an epoll set that idle() waits on. One NativeHost serves one world.
+// Errors are dk_status_t values (docs/abi.md, "Host status mapping"); nothing throws across
+// the Host interface.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dk/host.h"
+#include "dk/monitor/namespace.h"
+#include "dk/monitor/package_union.h"
+
+namespace dk {
+
+// Host operations the error-injection seam can fail.
+enum class HostOp {
+  Open,      // openat2 beneath a mapping, mkdirat
+  Read,      // pread/read of files and devices
+  Write,     // pwrite/write of files and devices
+  Sync,      // fsync (DkStreamFlush)
+  Truncate,  // ftruncate (DkStreamSetLength)
+  Rename,    // renameat
+  Unlink,    // unlinkat
+  Stat,      // fstat/fstatat
+  List,      // reading a directory
+  Listen,    // socket + bind + listen
+  Connect,   // socket + connect
+  Accept,    // accept4
+  Send,      // send/sendto on sockets
+  Recv,      // recv/recvfrom on sockets
+};
+
+// Decides whether a host operation fails: an errno value to fail it with, or 0 to carry it out.
+using FaultInjector = std::function<int(HostOp op)>;
+
+struct NativeConfig {
+  // The policy: every open, query, rename, delete, connect, listen and process image asks it.
+  Namespace ns{};
+  // package: and unmapped file: paths (read-only); null gives an empty package view.
+  std::shared_ptr<const PackageUnion> packages{};
+  // The first picoprocess's image and name, for self:.
+  std::vector<uint8_t> image{};
+  std::string name{};
+  // dev:console. Empty functions: dk's own stdin (fd 0) and stdout/stderr (fd 1, 2).
+  std::function<void(int fd, const uint8_t* data, size_t n)> console_write{};
+  std::function<size_t(uint8_t* data, size_t n)> console_read{};
+  std::string* debug_log = nullptr;  // DkDebugOutput lands here when set (else dropped)
+  FaultInjector inject{};            // tests: fail chosen host operations
+};
+
+struct NativeWorld;
+
+class NativeHost : public Host {
+ public:
+  explicit NativeHost(NativeConfig config);
+  ~NativeHost() override;
+  std::string_view name() const override { return "native"; }
+  uint64_t cycle_counter(const CallContext& cx) override;
+  uint64_t clock_ns(const CallContext& cx) override;
+  bool idle(uint64_t deadline) override;
+  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;
+
+  // The image (and package name) of picoprocess `pid`, for its DkProcessCreate("self:").
+  void set_image(uint32_t pid, std::vector<uint8_t> image, std::string name);
+  // CLOCK_MONOTONIC in ns: the clock of every deadline this host gives block().
+  static uint64_t monotonic_ns();
+
+#define DK_X_NATIVE_METHOD(idx, name, kinds, names) \
+  dk_status_t name(CallContext& cx, Call& call) override;
+  DK_CALL_LIST(DK_X_NATIVE_METHOD)
+#undef DK_X_NATIVE_METHOD
+
+ private:
+  NativeConfig config_;
+  std::unique_ptr<NativeWorld> world_;
+};
+
+std::unique_ptr<NativeHost> make_native_host(NativeConfig config);
+
+}  // namespace dk

@@ -1,0 +1,52 @@
+// Handles (calls 35-38): references, close, and passing handles over in-process pipes.
+#include "dk/native_host.h"
+#include "native_world.h"
+
+namespace dk {
+namespace {
+
+dk_status_t get_pipe(CallContext& cx, dk_handle_t h, std::shared_ptr<PipeEnd>& out) {
+  auto o = cx.handles.get(h);
+  if (!o) return -DK_E_BADHANDLE;
+  out = std::dynamic_pointer_cast<PipeEnd>(o);
+  return out ? 0 : -DK_E_WRONGTYPE;
+}
+
+}  // namespace
+
+dk_status_t NativeHost::DkObjectReference(CallContext& cx, Call& call) {
+  auto o = cx.handles.get(call.arg(0));
+  if (!o) return -DK_E_BADHANDLE;
+  dk_handle_t h = cx.handles.insert(std::move(o));
+  if (!h) return -DK_E_QUOTA;
+  call.set_out(1, h);
+  return 0;
+}
+
+dk_status_t NativeHost::DkObjectClose(CallContext& cx, Call& call) {
+  return cx.handles.erase(call.arg(0)) ? 0 : -DK_E_BADHANDLE;
+}
+
+dk_status_t NativeHost::DkSendHandle(CallContext& cx, Call& call) {
+  std::shared_ptr<PipeEnd> pipe;
+  if (dk_status_t st = get_pipe(cx, call.arg(0), pipe)) return st;
+  auto cargo = cx.handles.get(call.arg(1));
+  if (!cargo) return -DK_E_BADHANDLE;
+  return pipe->send(std::move(cargo));
+}
+
+dk_status_t NativeHost::DkReceiveHandle(CallContext& cx, Call& call) {
+  std::shared_ptr<PipeEnd> pipe;
+  if (dk_status_t st = get_pipe(cx, call.arg(0), pipe)) return st;
+  std::shared_ptr<HostObject> cargo;
+  if (dk_status_t st = pipe->receive(cx, cargo)) return st;
+  dk_handle_t h = cx.handles.insert(cargo);
+  if (!h) {
+    pipe->in().cargo.push_front({pipe->in().read_total, std::move(cargo)});
+    return -DK_E_QUOTA;
+  }
+  call.set_out(1, h);
+  return 0;
+}
+
+}  // namespace dk

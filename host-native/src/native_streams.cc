@@ -1,0 +1,240 @@
+// Streams (calls 21-23, 26-33): opening by URI scheme after the namespace has resolved the
+// URI, and the calls every stream kind shares. Namespace::resolve decides every open,
+// attribute query, rename and delete; nothing here grants anything on its own.
+#include "dk/native_host.h"
+#include "native_device.h"
+#include "native_socket.h"
+#include "native_world.h"
+
+namespace dk {
+namespace {
+
+dk_status_t get_stream(CallContext& cx, dk_handle_t h, std::shared_ptr<NativeStream>& s) {
+  auto o = cx.handles.get(h);
+  if (!o) return -DK_E_BADHANDLE;
+  s = std::dynamic_pointer_cast<NativeStream>(o);
+  return s ? 0 : -DK_E_WRONGTYPE;
+}
+
+template <class T>
+dk_status_t get_stream_as(CallContext& cx, dk_handle_t h, std::shared_ptr<T>& out) {
+  std::shared_ptr<NativeStream> s;
+  if (dk_status_t st = get_stream(cx, h, s)) return st;
+  out = std::dynamic_pointer_cast<T>(s);
+  return out ? 0 : -DK_E_WRONGTYPE;
+}
+
+}  // namespace
+
+dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
+  const uint64_t access = call.arg(1), share = call.arg(2), create = call.arg(3),
+                 options = call.arg(4);
+  const uint64_t mode = access & ~uint64_t{DK_ACCESS_APPEND};
+  if (mode > DK_ACCESS_RDWR || create > (DK_CREATE_ALWAYS | DK_CREATE_TRUNCATE) ||
+      (create & DK_CREATE_TRY && create & DK_CREATE_ALWAYS) || options > DK_OPTION_NONBLOCK ||
+      share > 0777)
+    return -DK_E_INVAL;
+  Uri uri;
+  if (dk_status_t st = parse_uri(call.uri, UriRole::Guest, uri)) return st;
+  OpenFlags f;
+  f.mode = static_cast<uint32_t>(mode);
+  f.append = access & DK_ACCESS_APPEND;
+  f.share = static_cast<uint32_t>(share);
+  f.create = static_cast<uint32_t>(create);
+  f.nonblocking = options & DK_OPTION_NONBLOCK;
+
+  NativeWorld& w = *world_;
+  Resolved r;
+  std::shared_ptr<NativeStream> s;
+  switch (uri.kind()) {
+    case UriKind::Device: {
+      const Access a = f.writable() ? Access::Write : Access::Read;
+      if (dk_status_t st = config_.ns.resolve(call.uri, a, r)) return st;
+      if (create & DK_CREATE_ALWAYS) return -DK_E_EXIST;
+      Uri phys;
+      if (parse_uri(r.physical, UriRole::Policy, phys) != 0) return -DK_E_ACCESS;
+      auto d = phys.path == "console" ? DeviceStream::Device::Console
+               : phys.path == "null"  ? DeviceStream::Device::Null
+                                      : DeviceStream::Device::Zero;
+      s = std::make_shared<DeviceStream>(d, uri.str(), w.env, config_.console_write,
+                                         config_.console_read, f.readable(), f.writable(),
+                                         f.nonblocking);
+      break;
+    }
+    case UriKind::Path: {
+      const Access a = f.changes() ? Access::Write : Access::Read;
+      if (dk_status_t st = config_.ns.resolve(call.uri, a, r)) return st;
+      if (dk_status_t st = open_path(w, r, f, s)) return st;
+      break;
+    }
+    case UriKind::Name:
+    case UriKind::Net: {
+      if (dk_status_t st = config_.ns.resolve(call.uri, Access::Write, r)) return st;
+      if (dk_status_t st = open_net(w, cx, r, f, s)) return st;
+      break;
+    }
+    case UriKind::Self:
+      return -DK_E_INVAL;
+  }
+  dk_handle_t h = cx.handles.insert(std::move(s));
+  if (!h) return -DK_E_QUOTA;
+  call.set_out(5, h);
+  return 0;
+}
+
+dk_status_t NativeHost::DkStreamRead(CallContext& cx, Call& call) {
+  std::shared_ptr<NativeStream> s;
+  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
+  if (!s->positioned() && call.arg(1) != 0) return -DK_E_INVAL;
+  if (s->type == DK_STREAM_SERVER) return -DK_E_NOTCONN;
+  if (!s->readable) return -DK_E_ACCESS;
+  StreamIo io{cx, call.arg(1), call.room, nullptr, &call.out_bytes};
+  dk_status_t st = s->read(io);
+  if (st == 0 || st == -DK_E_OVERFLOW) call.set_out(3, io.done);
+  return st;
+}
+
+dk_status_t NativeHost::DkStreamWrite(CallContext& cx, Call& call) {
+  std::shared_ptr<NativeStream> s;
+  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
+  if (!s->positioned() && call.arg(1) != 0) return -DK_E_INVAL;
+  if (s->type == DK_STREAM_SERVER) return -DK_E_NOTCONN;
+  if (!s->writable) return -DK_E_ACCESS;
+  StreamIo io{cx, call.arg(1), 0, &call.in_bytes, nullptr};
+  dk_status_t st = s->write(io);
+  if (st == 0) call.set_out(3, io.done);
+  return st;
+}
+
+dk_status_t NativeHost::DkStreamSetLength(CallContext& cx, Call& call) {
+  std::shared_ptr<NativeStream> s;
+  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
+  if (s->type != DK_STREAM_FILE) return -DK_E_WRONGTYPE;
+  if (!s->writable) return -DK_E_ACCESS;
+  auto f = std::dynamic_pointer_cast<HostFileStream>(s);
+  if (!f) return -DK_E_ACCESS;
+  return f->set_length(call.arg(1));
+}
+
+dk_status_t NativeHost::DkStreamFlush(CallContext& cx, Call& call) {
+  std::shared_ptr<NativeStream> s;
+  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
+  if (s->type == DK_STREAM_FILE) flush_mappings(*world_, cx, s.get());
+  return s->flush();
+}
+
+dk_status_t NativeHost::DkStreamDelete(CallContext& cx, Call& call) {
+  std::shared_ptr<NativeStream> s;
+  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
+  const uint64_t which = call.arg(1);
+  if (which > DK_DELETE_WRITE) return -DK_E_INVAL;
+  const bool path = s->type == DK_STREAM_FILE || s->type == DK_STREAM_DIR;
+  if (!path) return s->shutdown(static_cast<uint32_t>(which));
+  if (which != DK_DELETE_ALL) return -DK_E_INVAL;
+  Resolved r;
+  if (dk_status_t st = config_.ns.resolve(s->name, Access::Write, r)) return st;
+  auto p = std::dynamic_pointer_cast<HostPathStream>(s);
+  if (!p) return -DK_E_ACCESS;  // package files are read-only
+  return delete_path(*p);
+}
+
+dk_status_t NativeHost::DkStreamWaitForClient(CallContext& cx, Call& call) {
+  std::shared_ptr<NativeStream> s;
+  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
+  std::shared_ptr<NativeStream> client;
+  if (auto l = std::dynamic_pointer_cast<PipeListener>(s)) {
+    if (l->backlog.empty()) {
+      if (l->closed) return -DK_E_NOTCONN;
+      return block_or_again(cx, l->nonblocking);
+    }
+    dk_handle_t h = cx.handles.insert(l->backlog.front());
+    if (!h) return -DK_E_QUOTA;
+    l->backlog.pop_front();
+    call.set_out(1, h);
+    return 0;
+  }
+  auto t = std::dynamic_pointer_cast<TcpListener>(s);
+  if (!t) return -DK_E_WRONGTYPE;
+  std::shared_ptr<TcpStream> c;
+  if (dk_status_t st = t->accept(cx, c)) return st;
+  dk_handle_t h = cx.handles.insert(std::move(c));
+  if (!h) return -DK_E_QUOTA;  // the connection is closed: its client sees end of stream
+  call.set_out(1, h);
+  return 0;
+}
+
+dk_status_t NativeHost::DkStreamAttributesQuery(CallContext& cx, Call& call) {
+  (void)cx;
+  Uri uri;
+  if (dk_status_t st = parse_uri(call.uri, UriRole::Guest, uri)) return st;
+  Resolved r;
+  if (dk_status_t st = config_.ns.resolve(call.uri, Access::Read, r)) return st;
+  dk_stream_attr& a = call.attr;
+  switch (uri.kind()) {
+    case UriKind::Path:
+      return query_path(*world_, r, a);
+    case UriKind::Name:
+    case UriKind::Net:
+      return query_net(*world_, r, a);
+    case UriKind::Device:
+      a.type = DK_STREAM_DEVICE;
+      a.share = 0666;
+      a.readable = a.writable = 1;
+      return 0;
+    case UriKind::Self:
+      break;
+  }
+  return -DK_E_NOENT;
+}
+
+dk_status_t NativeHost::DkStreamAttributesQueryByHandle(CallContext& cx, Call& call) {
+  std::shared_ptr<NativeStream> s;
+  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
+  dk_stream_attr& a = call.attr;
+  a.type = s->type;
+  a.share = s->mode();
+  a.size = s->size();
+  a.readable = s->readable;
+  a.writable = s->writable;
+  a.nonblocking = s->nonblocking;
+  return 0;
+}
+
+dk_status_t NativeHost::DkStreamAttributesSetByHandle(CallContext& cx, Call& call) {
+  std::shared_ptr<NativeStream> s;
+  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
+  if (call.attr.share > 0777 || call.attr.nonblocking > 1) return -DK_E_INVAL;
+  s->set_mode(call.attr.share);
+  s->nonblocking = call.attr.nonblocking != 0;
+  return 0;
+}
+
+dk_status_t NativeHost::DkStreamGetName(CallContext& cx, Call& call) {
+  std::shared_ptr<NativeStream> s;
+  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
+  const uint64_t need = s->name.size() + 1;
+  call.set_out(2, need);
+  if (need > call.room) return -DK_E_OVERFLOW;
+  call.out_bytes.assign(s->name.begin(), s->name.end());
+  call.out_bytes.push_back(0);
+  return 0;
+}
+
+dk_status_t NativeHost::DkStreamChangeName(CallContext& cx, Call& call) {
+  std::shared_ptr<NativeStream> s;
+  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
+  if (s->type != DK_STREAM_FILE && s->type != DK_STREAM_DIR) return -DK_E_WRONGTYPE;
+  Uri to;
+  if (dk_status_t st = parse_uri(call.uri, UriRole::Guest, to)) return st;
+  Uri from;
+  if (dk_status_t st = parse_uri(s->name, UriRole::Guest, from)) return st;
+  if (to.scheme != from.scheme) return -DK_E_ACCESS;
+  Resolved rf, rt;
+  if (dk_status_t st = config_.ns.resolve(s->name, Access::Write, rf)) return st;
+  if (dk_status_t st = config_.ns.resolve(call.uri, Access::Write, rt)) return st;
+  auto p = std::dynamic_pointer_cast<HostPathStream>(s);
+  if (!p) return -DK_E_ACCESS;
+  return rename_path(*p, rt);
+}
+
+}  // namespace dk

@@ -1,0 +1,51 @@
+// Threads (calls 4-8): as on the simulated host, through GuestControl; a delay blocks until
+// its deadline on CLOCK_MONOTONIC and is retried by the emulator.
+#include "dk/native_host.h"
+
+namespace dk {
+
+dk_status_t NativeHost::DkThreadCreate(CallContext& cx, Call& call) {
+  std::shared_ptr<ThreadObject> t;
+  if (dk_status_t st = cx.ctl.thread_create(call.arg(0), call.arg(1), t)) return st;
+  dk_handle_t h = cx.handles.insert(std::move(t));
+  if (!h) return -DK_E_QUOTA;
+  call.set_out(2, h);
+  return 0;
+}
+
+dk_status_t NativeHost::DkThreadExit(CallContext& cx, Call&) {
+  cx.ctl.thread_exit();
+  return 0;
+}
+
+dk_status_t NativeHost::DkThreadDelayExecution(CallContext& cx, Call& call) {
+  const uint64_t now = clock_ns(cx);
+  const uint64_t retry_deadline = cx.ctl.wait_deadline();
+  const bool retry = retry_deadline != kNoDeadline;
+  const uint64_t ns = call.arg(0);
+  const uint64_t deadline =
+      retry ? retry_deadline : (ns >= kNoDeadline - 1 - now ? kNoDeadline - 1 : now + ns);
+  if (cx.ctl.take_interrupt()) {
+    call.set_out(0, deadline > now ? deadline - now : 0);
+    return -DK_E_INTERRUPTED;
+  }
+  if (now >= deadline) {
+    if (!retry) cx.ctl.yield();
+    return 0;
+  }
+  cx.ctl.block(deadline);
+  return kBlocked;
+}
+
+dk_status_t NativeHost::DkThreadYieldExecution(CallContext& cx, Call&) {
+  cx.ctl.yield();
+  return 0;
+}
+
+dk_status_t NativeHost::DkThreadResume(CallContext& cx, Call& call) {
+  std::shared_ptr<ThreadObject> t;
+  if (dk_status_t st = cx.handles.get_as(call.arg(0), ObjectKind::Thread, t)) return st;
+  return cx.ctl.thread_resume(*t);
+}
+
+}  // namespace dk

@@ -1,0 +1,85 @@
+// The state one NativeHost keeps for its whole world: the policy, the mapped folders it has
+// opened, named pipes, each picoprocess's image and stream mappings, waits and connects in
+// progress, and the epoll set. Stream kinds open through the functions below, one file per
+// subsystem.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dk/native_host.h"
+#include "native_files.h"
+#include "native_pipe.h"
+
+namespace dk {
+
+struct OpenFlags {
+  uint32_t mode = DK_ACCESS_RDONLY;
+  bool append = false;
+  uint32_t share = 0644;
+  uint32_t create = DK_CREATE_NEVER;
+  bool nonblocking = false;
+  bool readable() const { return mode != DK_ACCESS_WRONLY; }
+  bool writable() const { return mode != DK_ACCESS_RDONLY; }
+  bool changes() const { return writable() || append || create != DK_CREATE_NEVER; }
+};
+
+// A DkStreamMap region of one picoprocess.
+struct StreamMapping {
+  uint64_t addr = 0, size = 0;
+  std::shared_ptr<NativeStream> file;  // HostFileStream or MemFileStream
+  uint64_t offset = 0;
+  uint32_t prot = 0;
+  bool shared = false;  // stores reach the file on DkStreamFlush and DkStreamUnmap
+};
+
+struct NativeWorld {
+  explicit NativeWorld(const NativeConfig& c)
+      : ns(c.ns), packages(c.packages), env(std::make_shared<StreamEnv>(c.inject)) {}
+
+  const Namespace& ns;
+  std::shared_ptr<const PackageUnion> packages;
+  std::shared_ptr<StreamEnv> env;
+  std::map<std::string, std::shared_ptr<MountDir>> mounts;  // by host folder
+
+  std::map<std::string, std::weak_ptr<PipeListener>> pipe_servers;
+
+  struct Image {
+    std::vector<uint8_t> bytes;
+    std::string name;
+  };
+  std::map<uint32_t, Image> images;
+  std::map<uint32_t, std::weak_ptr<ProcessObject>> processes;
+  std::map<uint32_t, std::vector<StreamMapping>> mappings;
+  std::map<std::pair<uint32_t, uint32_t>, std::vector<std::shared_ptr<HostObject>>> waits;
+  // TCP connects in progress, by (pid, thread): the socket and the URI it was opened with.
+  struct Connecting {
+    int fd = -1;
+    std::string uri;
+  };
+  std::map<std::pair<uint32_t, uint32_t>, Connecting> connecting;
+
+  // The mapped host folder `base`, opened on first use: 0 or -DK_E_NOENT.
+  dk_status_t mount(const std::string& base, std::shared_ptr<MountDir>& out);
+};
+
+// file:, dir:, package: (r is what the namespace resolved).
+dk_status_t open_path(NativeWorld& w, const Resolved& r, const OpenFlags& f,
+                      std::shared_ptr<NativeStream>& out);
+dk_status_t query_path(NativeWorld& w, const Resolved& r, dk_stream_attr& attr);
+// Whole contents of a file, for process images.
+dk_status_t read_whole(NativeWorld& w, const Resolved& r, std::vector<uint8_t>& out);
+dk_status_t delete_path(HostPathStream& s);
+dk_status_t rename_path(HostPathStream& s, const Resolved& to);
+// pipe:, pipe.server: (in-process) and tcp:, tcp.server:, udp:, udp.server: (real sockets).
+dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const OpenFlags& f,
+                     std::shared_ptr<NativeStream>& out);
+dk_status_t query_net(NativeWorld& w, const Resolved& r, dk_stream_attr& attr);
+// Writes the shared mappings of `file` made by the caller back to it.
+void flush_mappings(NativeWorld& w, CallContext& cx, const NativeStream* file);
+
+}  // namespace dk
