@@ -117,10 +117,17 @@ class WorldHost : public Host {
       if (!obj) return -DK_E_BADHANDLE;
       bool ready = false;
       switch (obj->kind()) {
-        case ObjectKind::NotificationEvent: ready = static_cast<TestEvent&>(*obj).set; break;
-        case ObjectKind::Thread: ready = static_cast<ThreadObject&>(*obj).exited; break;
-        case ObjectKind::Process: ready = static_cast<ProcessObject&>(*obj).exited; break;
-        default: return -DK_E_WRONGTYPE;
+        case ObjectKind::NotificationEvent:
+          ready = static_cast<TestEvent&>(*obj).set;
+          break;
+        case ObjectKind::Thread:
+          ready = static_cast<ThreadObject&>(*obj).exited;
+          break;
+        case ObjectKind::Process:
+          ready = static_cast<ProcessObject&>(*obj).exited;
+          break;
+        default:
+          return -DK_E_WRONGTYPE;
       }
       if (ready) {
         c.set_out(3, i);
@@ -245,11 +252,11 @@ TEST(WorldThreads, ThreadEntryState) {
   std::memcpy(regs, o[2].data(), sizeof regs);
   EXPECT_EQ(regs[0], (top & ~15ull) - 8);  // rsp
   EXPECT_EQ(regs[0] % 16, 8u);
-  EXPECT_EQ(regs[1], 0u);    // [rsp]: returning is DkThreadExit
-  EXPECT_EQ(regs[2], arg);   // rdi
-  EXPECT_EQ(regs[3], 0u);    // rbx
-  EXPECT_EQ(regs[4], 0u);    // rsi
-  EXPECT_EQ(regs[5], 0u);    // r15
+  EXPECT_EQ(regs[1], 0u);   // [rsp]: returning is DkThreadExit
+  EXPECT_EQ(regs[2], arg);  // rdi
+  EXPECT_EQ(regs[3], 0u);   // rbx
+  EXPECT_EQ(regs[4], 0u);   // rsi
+  EXPECT_EQ(regs[5], 0u);   // r15
   EXPECT_EQ(regs[6] & 0xffff, 0x037fu);
   EXPECT_EQ(regs[7] & 0xffffffff, 0x1f80u);
 }

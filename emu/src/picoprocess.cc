@@ -14,9 +14,15 @@ namespace {
 constexpr uint64_t kPage = DK_PAGE_SIZE;
 constexpr uint64_t kRflagsUser = 0x202;
 
-uint64_t page_down(uint64_t v) { return v & ~(kPage - 1); }
-uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
-bool canonical(uint64_t v) { return v < 0x0000800000000000ull || v >= 0xffff800000000000ull; }
+uint64_t page_down(uint64_t v) {
+  return v & ~(kPage - 1);
+}
+uint64_t page_up(uint64_t v) {
+  return (v + kPage - 1) & ~(kPage - 1);
+}
+bool canonical(uint64_t v) {
+  return v < 0x0000800000000000ull || v >= 0xffff800000000000ull;
+}
 
 std::string hex(uint64_t v) {
   char buf[24];
@@ -66,8 +72,8 @@ void Picoprocess::boot(const ElfImage& img, const LaunchSpec& spec,
   }
   if (img.note) {
     if (img.note->abi_major != DK_ABI_MAJOR)
-      throw BootError("image needs Dk ABI " + std::to_string(img.note->abi_major) + ".x; host has " +
-                      std::to_string(DK_ABI_MAJOR) + ".x");
+      throw BootError("image needs Dk ABI " + std::to_string(img.note->abi_major) +
+                      ".x; host has " + std::to_string(DK_ABI_MAJOR) + ".x");
     note_ = *img.note;
     if (note_->thread_start) note_->thread_start += bias_;
     if (note_->exception_dispatch) note_->exception_dispatch += bias_;
@@ -170,7 +176,9 @@ void Picoprocess::detach() {
   engine_ = nullptr;
 }
 
-uint64_t Picoprocess::ticks() const { return engine_ ? engine_->ticks() : saved_ticks_; }
+uint64_t Picoprocess::ticks() const {
+  return engine_ ? engine_->ticks() : saved_ticks_;
+}
 
 void Picoprocess::switch_to(Thread& t) {
   if (&t != current_) {
@@ -238,12 +246,13 @@ void Picoprocess::park(Thread& t, uint64_t rip) {
   engine_->request_stop();
 }
 
-dk_status_t Picoprocess::vm_allocate(uint64_t& addr, uint64_t size, uint32_t alloc,
-                                     uint32_t prot) {
+dk_status_t Picoprocess::vm_allocate(uint64_t& addr, uint64_t size, uint32_t alloc, uint32_t prot) {
   return mem_.allocate(addr, size, alloc, prot);
 }
 
-dk_status_t Picoprocess::vm_free(uint64_t addr, uint64_t size) { return mem_.free(addr, size); }
+dk_status_t Picoprocess::vm_free(uint64_t addr, uint64_t size) {
+  return mem_.free(addr, size);
+}
 
 dk_status_t Picoprocess::vm_protect(uint64_t addr, uint64_t size, uint32_t prot) {
   return mem_.protect(addr, size, prot);
@@ -292,7 +301,9 @@ void Picoprocess::yield() {
   stop_wanted_ = true;
 }
 
-dk_status_t Picoprocess::thread_resume(ThreadObject& t) { return world_.resume(t.pid, t.tid); }
+dk_status_t Picoprocess::thread_resume(ThreadObject& t) {
+  return world_.resume(t.pid, t.tid);
+}
 
 bool Picoprocess::take_interrupt() {
   if (!current_->wake_pending) return false;

@@ -18,13 +18,20 @@ using Thread = Picoprocess::Thread;
 
 const char* type_name(uint32_t type) {
   switch (type) {
-    case DK_EXCEPTION_MEMFAULT: return "MEMFAULT";
-    case DK_EXCEPTION_ILLEGAL: return "ILLEGAL";
-    case DK_EXCEPTION_ARITHMETIC: return "ARITHMETIC";
-    case DK_EXCEPTION_BREAKPOINT: return "BREAKPOINT";
-    case DK_EXCEPTION_FOREIGN_TRAP: return "FOREIGN_TRAP";
-    case DK_EXCEPTION_INTERRUPT: return "INTERRUPT";
-    default: return "exception";
+    case DK_EXCEPTION_MEMFAULT:
+      return "MEMFAULT";
+    case DK_EXCEPTION_ILLEGAL:
+      return "ILLEGAL";
+    case DK_EXCEPTION_ARITHMETIC:
+      return "ARITHMETIC";
+    case DK_EXCEPTION_BREAKPOINT:
+      return "BREAKPOINT";
+    case DK_EXCEPTION_FOREIGN_TRAP:
+      return "FOREIGN_TRAP";
+    case DK_EXCEPTION_INTERRUPT:
+      return "INTERRUPT";
+    default:
+      return "exception";
   }
 }
 
@@ -80,7 +87,9 @@ uint32_t World::add(Host& host, const LaunchSpec& spec) {
   return pid;
 }
 
-bool World::ended(uint32_t pid) const { return pid >= 1 && pid <= size() && procs_[pid - 1].ended; }
+bool World::ended(uint32_t pid) const {
+  return pid >= 1 && pid <= size() && procs_[pid - 1].ended;
+}
 
 const RunResult& World::result(uint32_t pid) const {
   if (!ended(pid)) throw std::out_of_range("no result for pid " + std::to_string(pid));
@@ -174,8 +183,10 @@ void World::handle(const EngineStop& stop) {
 // deadline passed, or DkThreadResume woke it.
 bool World::may_run(Thread& t) const {
   switch (t.state) {
-    case Thread::State::Ready: return true;
-    case Thread::State::Exited: return false;
+    case Thread::State::Ready:
+      return true;
+    case Thread::State::Exited:
+      return false;
     case Thread::State::Parked:
       return t.parked_version != version_ || now_ns() >= t.deadline || t.wake_pending;
   }
@@ -369,7 +380,8 @@ void World::deadlock() {
 }
 
 void World::end_all_at_tick_limit() {
-  const std::string reason = "world tick limit (" + std::to_string(opts_.max_world_ticks) + ") reached";
+  const std::string reason =
+      "world tick limit (" + std::to_string(opts_.max_world_ticks) + ") reached";
   if (running_) take_engine();
   for (Slot& s : procs_) {
     if (!s.proc || s.ended) continue;

@@ -45,7 +45,7 @@ class Picoprocess final : public GuestControl, public EngineClient {
     uint32_t type;       // exception type, detail and address, for an exception frame
     uint32_t detail;
     uint64_t address;
-    uint64_t rip = 0;    // where the thread was when it took the exception, for reports
+    uint64_t rip = 0;  // where the thread was when it took the exception, for reports
   };
 
   // One guest thread, as data. The scheduler (World) reads and sets `state`.
@@ -169,7 +169,7 @@ class Picoprocess final : public GuestControl, public EngineClient {
   AddressSpace mem_;
   HandleTable handles_;
   CallContext cx_;
-  Call call_;  // scratch, reused by every downcall
+  Call call_;                                     // scratch, reused by every downcall
   std::vector<std::unique_ptr<Thread>> threads_;  // in tid order
   Thread* current_ = nullptr;
   uint32_t next_tid_ = 1;

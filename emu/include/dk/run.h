@@ -13,10 +13,10 @@
 namespace dk {
 
 struct LaunchSpec {
-  std::vector<uint8_t> image;          // ELF bytes (checked by ElfImage::parse)
-  std::string name;                    // package name for boot info (<= 63 bytes kept)
-  std::vector<std::string> args;       // argv, args[0] first
-  std::vector<std::string> env;        // KEY=VALUE
+  std::vector<uint8_t> image;     // ELF bytes (checked by ElfImage::parse)
+  std::string name;               // package name for boot info (<= 63 bytes kept)
+  std::vector<std::string> args;  // argv, args[0] first
+  std::vector<std::string> env;   // KEY=VALUE
   uint64_t stack_size = DK_DEFAULT_STACK;
   // URIs opened through the host (DkStreamOpen) for boot info; empty: handle 0.
   std::string stdin_uri = "dev:console";
@@ -39,17 +39,17 @@ struct RunResult {
   // Deadlock: every thread of the world waited with no deadline; nothing could ever wake one.
   enum class End { Exited, UnhandledException, LoadError, TickLimit, HostError, Deadlock };
   End end = End::Exited;
-  int64_t exit_code = 0;       // DkProcessExit code, or -(128 + type) for an exception
-  uint32_t exception_type = 0; // DK_EXCEPTION_* when the end was an exception
+  int64_t exit_code = 0;        // DkProcessExit code, or -(128 + type) for an exception
+  uint32_t exception_type = 0;  // DK_EXCEPTION_* when the end was an exception
   uint32_t exception_detail = 0;
-  uint64_t address = 0;        // faulting address / trap rip
-  uint64_t rip = 0;            // where the thread was
-  std::string instruction;     // Capstone disassembly at rip ("" if unreadable)
-  std::string reason;          // one line, for `dk run`'s stderr
-  uint64_t ticks = 0;          // basic blocks executed by this picoprocess
+  uint64_t address = 0;     // faulting address / trap rip
+  uint64_t rip = 0;         // where the thread was
+  std::string instruction;  // Capstone disassembly at rip ("" if unreadable)
+  std::string reason;       // one line, for `dk run`'s stderr
+  uint64_t ticks = 0;       // basic blocks executed by this picoprocess
   uint64_t downcalls = 0;
-  uint32_t pid = 0;            // within its world
-  uint64_t clock_ns = 0;       // the world clock when the picoprocess ended
+  uint32_t pid = 0;       // within its world
+  uint64_t clock_ns = 0;  // the world clock when the picoprocess ended
 
   // The status `dk run` exits with: exit code mod 256, or 128 + type; 124 tick limit,
   // 125 host error, 126 deadlock, 127 load error.
@@ -60,9 +60,9 @@ struct RunResult {
 struct TrapRecord {
   uint32_t pid = 1;
   uint64_t tick = 0;
-  uint64_t rip = 0;          // address of the trapping instruction
-  uint32_t detail = 0;       // DK_TRAP_* | vector << 8
-  uint64_t number = 0;       // rax for a foreign syscall
+  uint64_t rip = 0;     // address of the trapping instruction
+  uint32_t detail = 0;  // DK_TRAP_* | vector << 8
+  uint64_t number = 0;  // rax for a foreign syscall
   std::vector<uint8_t> bytes;
   std::string disasm;
 };
