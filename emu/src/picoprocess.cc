@@ -176,6 +176,11 @@ void Picoprocess::detach() {
   engine_ = nullptr;
 }
 
+uint64_t Picoprocess::host_clock_ns() {
+  cx_.now_ns = world_.now_ns();
+  return host_.clock_ns(cx_);
+}
+
 uint64_t Picoprocess::ticks() const {
   return engine_ ? engine_->ticks() : saved_ticks_;
 }

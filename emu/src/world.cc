@@ -181,16 +181,22 @@ void World::handle(const EngineStop& stop) {
 
 // A parked thread may run (retry its call) once the world changed since it parked, its
 // deadline passed, or DkThreadResume woke it.
-bool World::may_run(Thread& t) const {
+bool World::may_run(Thread& t, uint64_t host_now) const {
   switch (t.state) {
     case Thread::State::Ready:
       return true;
     case Thread::State::Exited:
       return false;
     case Thread::State::Parked:
-      return t.parked_version != version_ || now_ns() >= t.deadline || t.wake_pending;
+      return t.parked_version != version_ || host_now >= t.deadline || t.wake_pending;
   }
   return false;
+}
+
+Picoprocess* World::host_proc() {
+  for (Slot& s : procs_)
+    if (s.proc && !s.ended) return s.proc.get();
+  return nullptr;
 }
 
 uint64_t World::earliest_deadline() const {
@@ -211,10 +217,12 @@ bool World::pick(bool include_current) {
   Thread* first_t = nullptr;  // smallest (pid, tid) that may run
   Picoprocess* next_p = nullptr;
   Thread* next_t = nullptr;  // smallest after the current one
+  Picoprocess* hp = host_proc();
+  const uint64_t host_now = hp ? hp->host_clock_ns() : now_ns();
   for (Slot& s : procs_) {
     if (!s.proc || s.ended) continue;
     for (const auto& t : s.proc->threads()) {
-      if (!may_run(*t)) continue;
+      if (!may_run(*t, host_now)) continue;
       const bool is_current = s.proc.get() == running_ && t->id == cur_tid;
       if (is_current && !include_current) continue;
       if (!first_t) first_p = s.proc.get(), first_t = t.get();
@@ -254,6 +262,12 @@ bool World::schedule() {
     for (const Slot& s : procs_) any_live |= s.proc && !s.ended && s.proc->live_threads() > 0;
     if (!any_live) return false;
     const uint64_t d = earliest_deadline();
+    // A real host waits in the kernel for I/O or the deadline; something outside the world
+    // may have happened, so every parked thread retries.
+    if (Picoprocess* hp = host_proc(); hp && hp->host().idle(d)) {
+      ++version_;
+      continue;
+    }
     if (d == kNoDeadline) {
       deadlock();
       return false;

@@ -90,6 +90,8 @@ class Picoprocess final : public GuestControl, public EngineClient {
 
   uint32_t pid() const { return cx_.pid; }
   Host& host() { return host_; }
+  // The host's clock (Host::clock_ns), the one block() deadlines are measured in.
+  uint64_t host_clock_ns();
   AddressSpace& memory() { return mem_; }
   HandleTable& handles() { return handles_; }
   const dk_boot_info& boot_info() const { return boot_; }

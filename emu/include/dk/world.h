@@ -90,7 +90,9 @@ class World {
   void finish(Slot& s);
   void deadlock();
   void end_all_at_tick_limit();
-  bool may_run(Picoprocess::Thread& t) const;
+  bool may_run(Picoprocess::Thread& t, uint64_t host_now) const;
+  // The world's host: the first live picoprocess's (children share their parent's host).
+  Picoprocess* host_proc();
   uint64_t earliest_deadline() const;
   Picoprocess* running() const { return running_; }
 
