@@ -36,6 +36,7 @@ struct RunArgs {
   std::string debug_log;
   std::vector<std::string> pkg_path;
   std::string policy;
+  std::string root;
 };
 
 std::string_view end_name(RunResult::End e) {
@@ -69,12 +70,12 @@ bool is_package(const std::string& path) {
 
 // Fills the launch from a package: the monitor resolves the closure, the namespace and the
 // app's image before anything runs.
-void launch_from_package(const RunArgs& a, LaunchSpec& spec) {
+void launch_from_package(const RunArgs& a, LaunchSpec& spec, std::optional<PackageLaunch>& out) {
   try {
     std::optional<Manifest> policy;
     if (!a.policy.empty()) policy = load_manifest(a.policy);
-    PackageLaunch l = prepare_launch(a.target, PackageStore::search_path_for(a.target, a.pkg_path), policy ? &*policy : nullptr);
-    spec.image = std::move(l.image);
+    PackageLaunch& l = out.emplace(prepare_launch(a.target, PackageStore::search_path_for(a.target, a.pkg_path), policy ? &*policy : nullptr));
+    spec.image = l.image;
     spec.name = l.package->id().name;
     spec.args = l.app.args;
     for (const auto& [k, v] : l.app.env) spec.env.push_back(k + "=" + v);
@@ -90,8 +91,10 @@ void launch_from_package(const RunArgs& a, LaunchSpec& spec) {
 void run(const RunArgs& a) {
   if (a.host != "sim") fail("run: --host " + a.host + ": only 'sim' is available in this build");
   LaunchSpec spec;
+  std::optional<PackageLaunch> launch;
   if (is_package(a.target)) {
-    launch_from_package(a, spec);
+    if (!a.root.empty()) fail("run: --root is for bare images; a package's files come from its manifest");
+    launch_from_package(a, spec, launch);
   } else {
     // A bare image runs under the default policy: console streams, nothing else granted.
     spec.image = read_image(a.target);
@@ -108,6 +111,22 @@ void run(const RunArgs& a) {
   cfg.seed = a.seed;
   cfg.console = a.json ? static_cast<Console*>(&captured) : &stdio;
   cfg.debug_log = &debug;
+  cfg.image = spec.image;  // for self:
+  cfg.name = spec.name;
+  if (launch) {
+    // The monitor decides every open, query, rename, delete, connect and listen: the one
+    // policy path. Files are read from the package folder (an archive's files are not
+    // visible as file:/ yet).
+    if (std::filesystem::is_directory(launch->package->location()))
+      cfg.root = launch->package->location().string();
+    const Namespace* ns = &launch->ns;
+    cfg.policy = [ns](const NamespaceRequest& r) -> dk_status_t {
+      Resolved res;
+      return ns->resolve(r.uri->str(), r.access, res);
+    };
+  } else {
+    cfg.root = a.root;  // "" : an empty file system
+  }
   SimHost host(cfg);
   RunOptions opts;
   opts.max_ticks = a.max_ticks;
@@ -157,6 +176,7 @@ void add_run_command(CLI::App& app) {
       ->check(CLI::Range(uint64_t{1}, ~uint64_t{0}));
   cmd->add_option("--debug-log", a->debug_log, "Write the picoprocess's DkDebugOutput to FILE");
   cmd->add_option("--pkg-path", a->pkg_path, "Folders to find dependencies in (repeatable, ':'-separated)");
+  cmd->add_option("--root", a->root, "For a bare image: a host folder seen as file:/ (read-only; writes stay in memory)");
   cmd->add_option("--policy", a->policy, "An administrator policy manifest added to the package's namespace");
   cmd->add_flag("--json", a->json, "Print the result (and the captured console) as JSON");
   cmd->callback([a] { run(*a); });
