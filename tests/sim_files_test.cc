@@ -18,8 +18,8 @@ namespace fs = std::filesystem;
 // A host folder with a few files, removed after the test.
 struct HostFolder {
   HostFolder() {
-    path = fs::temp_directory_path() / ("dk-sim-files-" + std::to_string(getpid()) + "-" +
-                                        std::to_string(counter++));
+    path = fs::temp_directory_path() /
+           ("dk-sim-files-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
     fs::remove_all(path);
     fs::create_directories(path / "docs" / "deep");
     put("hello.txt", "hello from the host\n");
@@ -284,10 +284,9 @@ TEST_F(SimFilesTest, PrivateMapIsACopy) {
   EXPECT_EQ(call(p1, 24, h, p1.u64(0), DK_PROT_READ, 100, 4096), -DK_E_INVAL);
   EXPECT_EQ(call(p1, 24, h, p1.u64(0), DK_PROT_READ, 0, 0), -DK_E_INVAL);
   EXPECT_EQ(call(p1, 24, h, p1.u64(0), 0x40, 0, 4096), -DK_E_INVAL);
-  EXPECT_EQ(call(p1, 24, open(p1, "dev:zero"), p1.u64(0), DK_PROT_READ, 0, 4096),
-            -DK_E_WRONGTYPE);
-  EXPECT_EQ(call(p1, 24, open(p1, "file:/docs/a.txt", DK_ACCESS_WRONLY), p1.u64(0), DK_PROT_READ,
-                 0, 4096),
+  EXPECT_EQ(call(p1, 24, open(p1, "dev:zero"), p1.u64(0), DK_PROT_READ, 0, 4096), -DK_E_WRONGTYPE);
+  EXPECT_EQ(call(p1, 24, open(p1, "file:/docs/a.txt", DK_ACCESS_WRONLY), p1.u64(0), DK_PROT_READ, 0,
+                 4096),
             -DK_E_ACCESS);
   EXPECT_EQ(call(p1, 24, 0x999, p1.u64(0), DK_PROT_READ, 0, 4096), -DK_E_BADHANDLE);
 }
@@ -306,13 +305,47 @@ TEST_F(SimFilesTest, SharedMapWritesBackOnFlushAndUnmap) {
   EXPECT_EQ(folder.get("docs/b.txt"), "BB");
   // SHARED on a read-only stream is a private copy.
   dk_handle_t ro = open(p1, "file:/docs/b.txt", DK_ACCESS_RDONLY);
-  ASSERT_EQ(call(p1, 24, ro, addr = p1.u64(0), DK_PROT_READ | DK_PROT_WRITE | DK_MAP_SHARED, 0,
-                 4096),
-            0);
+  ASSERT_EQ(
+      call(p1, 24, ro, addr = p1.u64(0), DK_PROT_READ | DK_PROT_WRITE | DK_MAP_SHARED, 0, 4096), 0);
   ASSERT_TRUE(p1.mem.write(p1.get64(addr), "ZZ", 2));
   EXPECT_EQ(call(p1, 25, p1.get64(addr), 4096), 0);
   EXPECT_EQ(read_all(p1, h), "Qy");
   EXPECT_EQ(call(p1, 27, 0x999), -DK_E_BADHANDLE);
+}
+
+TEST(SimDevices, ConsoleNullAndZero) {
+  CapturedConsole console("typed");
+  SimConfig cfg;
+  cfg.console = &console;
+  struct T : SimTest {
+    explicit T(SimConfig c) : SimTest(std::move(c)) {}
+    void TestBody() override {}
+  } t(cfg);
+  dk_handle_t con = t.open(t.p1, "dev:console");
+  ASSERT_NE(con, 0u);
+  EXPECT_EQ(t.write(t.p1, con, "out"), 0);
+  EXPECT_EQ(console.out, "out");
+  std::string in;
+  EXPECT_EQ(t.read(t.p1, con, 100, in), 0);
+  EXPECT_EQ(in, "typed");
+  dk_handle_t err = t.open(t.p1, "dev:console", DK_ACCESS_WRONLY);
+  CallContext cx{t.p1.mem, t.p1.ctl, t.p1.handles, t.p1.pid};
+  t.host.bind_std_handle(cx, 2, err);
+  EXPECT_EQ(t.write(t.p1, err, "oops"), 0);
+  EXPECT_EQ(console.err, "oops");
+  EXPECT_EQ(t.read(t.p1, err, 10, in), -DK_E_ACCESS);
+  dk_handle_t zero = t.open(t.p1, "dev:///zero");
+  EXPECT_EQ(t.read(t.p1, zero, 3, in), 0);
+  EXPECT_EQ(in, std::string(3, '\0'));
+  dk_handle_t null = t.open(t.p1, "dev:null");
+  EXPECT_EQ(t.read(t.p1, null, 3, in), 0);
+  EXPECT_EQ(in, "");
+  EXPECT_EQ(t.attr_of(t.p1, null).type, uint32_t{DK_STREAM_DEVICE});
+  EXPECT_EQ(t.read(t.p1, null, 3, in, 5), -DK_E_INVAL);
+  EXPECT_EQ(t.open_status(t.p1, "dev:null", DK_ACCESS_RDWR, DK_CREATE_ALWAYS), -DK_E_EXIST);
+  EXPECT_EQ(t.open_status(t.p1, "dev:tty"), -DK_E_INVAL);
+  EXPECT_EQ(t.open_status(t.p1, "self:"), -DK_E_INVAL);
+  EXPECT_EQ(t.open_status(t.p1, "tmpfs:/x"), -DK_E_INVAL);
 }
 
 TEST_F(SimFilesTest, NamespacePolicySeamDecidesEveryOperation) {

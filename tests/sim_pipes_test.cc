@@ -196,7 +196,8 @@ TEST_F(SimPipesTest, HandlesTravelInOrderWithTheData) {
 TEST_F(SimPipesTest, ProcessCreateStartsAChildWithAPipe) {
   const char args[] = "child\0--flag\0last";
   uint64_t ph = p1.u64(0), sh = p1.u64(0);
-  ASSERT_EQ(call(p1, 17, p1.str("self:"), p1.put(args, sizeof args - 1), sizeof args - 1, ph, sh), 0);
+  ASSERT_EQ(call(p1, 17, p1.str("self:"), p1.put(args, sizeof args - 1), sizeof args - 1, ph, sh),
+            0);
   ASSERT_EQ(p1.ctl.children.size(), 1u);
   ChildSpec& spec = p1.ctl.children[0];
   EXPECT_EQ(spec.image, (std::vector<uint8_t>{0x7f, 'E', 'L', 'F', 1, 2, 3}));
@@ -224,9 +225,26 @@ TEST_F(SimPipesTest, ProcessCreateStartsAChildWithAPipe) {
   EXPECT_EQ(call(p1, 19, stream, code), -DK_E_WRONGTYPE);
   EXPECT_EQ(call(p1, 19, 0x999, code), -DK_E_BADHANDLE);
   // The child's own self: is the image it was started from.
-  ASSERT_EQ(call(child, 17, child.str("self:"), child.put("", 1), 0, child.u64(0), child.u64(0)), 0);
+  ASSERT_EQ(call(child, 17, child.str("self:"), child.put("", 1), 0, child.u64(0), child.u64(0)),
+            0);
   EXPECT_EQ(child.ctl.children[0].image, spec.image);
   EXPECT_EQ(child.ctl.children[0].args, std::vector<std::string>{});
+}
+
+TEST_F(SimPipesTest, AWaitOfAnEndedChildLetsGoOfItsObjects) {
+  uint64_t ph = p1.u64(0), sh = p1.u64(0);
+  ASSERT_EQ(call(p1, 17, p1.str("self:"), p1.put("", 1), 0, ph, sh), 0);
+  Proc child(100);
+  dk_handle_t parent = child.handles.insert(p1.ctl.children[0].parent_end);
+  p1.ctl.children.clear();
+  EXPECT_EQ(wait1(child, parent, DK_TIMEOUT_INFINITE), kBlocked);
+  child.thread = 2;
+  EXPECT_EQ(call(child, 36, parent), 0);  // the parked wait still holds the end
+  dk_handle_t stream = p1.get64(sh);
+  EXPECT_EQ(wait1(p1, stream), -DK_E_TIMEOUT);
+  p1.ctl.processes[0]->exited = true;  // the child ends with its thread parked
+  EXPECT_EQ(wait1(p1, stream), 0);
+  EXPECT_EQ(read_all(p1, stream), "");
 }
 
 TEST_F(SimPipesTest, ProcessCreateFromFilesAndErrors) {

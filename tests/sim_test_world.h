@@ -58,11 +58,16 @@ class FakeMemory : public GuestMemory {
   }
   // Test access, ignoring protections.
   void set_prot(uint64_t addr, uint64_t size, int prot) {
-    for (uint64_t a = addr; a < addr + size; a += DK_PAGE_SIZE) prot_[(a - kBase) / DK_PAGE_SIZE] = prot;
+    for (uint64_t a = addr; a < addr + size; a += DK_PAGE_SIZE)
+      prot_[(a - kBase) / DK_PAGE_SIZE] = prot;
   }
   int prot_at(uint64_t addr) const { return prot_[(addr - kBase) / DK_PAGE_SIZE]; }
-  void poke(uint64_t addr, const void* src, size_t n) { memcpy(bytes_.data() + (addr - kBase), src, n); }
-  void peek(uint64_t addr, void* dst, size_t n) const { memcpy(dst, bytes_.data() + (addr - kBase), n); }
+  void poke(uint64_t addr, const void* src, size_t n) {
+    memcpy(bytes_.data() + (addr - kBase), src, n);
+  }
+  void peek(uint64_t addr, void* dst, size_t n) const {
+    memcpy(dst, bytes_.data() + (addr - kBase), n);
+  }
   void zero(uint64_t addr, uint64_t n) { memset(bytes_.data() + (addr - kBase), 0, n); }
 
  private:
@@ -202,7 +207,7 @@ struct Proc {
 };
 
 class SimTest : public ::testing::Test {
- protected:
+ public:
   explicit SimTest(SimConfig cfg = {}) : host(std::move(cfg)) {}
 
   dk_status_t call(Proc& p, uint32_t index, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0,
@@ -260,16 +265,6 @@ class SimTest : public ::testing::Test {
     std::string out;
     EXPECT_EQ(read(p, h, room, out), 0);
     return out;
-  }
-  dk_handle_t handle_out(Proc& p, uint32_t index, uint64_t a0, dk_status_t* st = nullptr,
-                         uint64_t a1 = 0, uint64_t a2 = 0) {
-    // For calls whose handle output is the argument after the inputs given.
-    (void)a1;
-    (void)a2;
-    uint64_t out = p.u64(0);
-    dk_status_t s = call(p, index, a0, out);
-    if (st) *st = s;
-    return s == 0 ? p.get64(out) : 0;
   }
   dk_stream_attr attr_of(Proc& p, dk_handle_t h, dk_status_t* st = nullptr) {
     uint64_t a = p.alloc(sizeof(dk_stream_attr));

@@ -64,8 +64,7 @@ class ConnEnd : public SimStream {
 class Listener : public SimStream {
  public:
   Listener(std::string name, uint32_t client_type, bool nb)
-      : SimStream(DK_STREAM_SERVER, std::move(name), false, false, nb),
-        client_type(client_type) {}
+      : SimStream(DK_STREAM_SERVER, std::move(name), false, false, nb), client_type(client_type) {}
   uint32_t client_type;  // DK_STREAM_PIPE or DK_STREAM_SOCKET
   std::deque<std::shared_ptr<ConnEnd>> backlog;
   bool closed = false;  // DkStreamDelete: no more clients
@@ -95,7 +94,8 @@ struct DatagramQueue {
 class DatagramSocket : public SimStream {
  public:
   DatagramSocket(std::string name, bool server, bool nb)
-      : SimStream(DK_STREAM_SOCKET, std::move(name), true, true, nb), server(server),
+      : SimStream(DK_STREAM_SOCKET, std::move(name), true, true, nb),
+        server(server),
         inbox(std::make_shared<DatagramQueue>()) {}
   ~DatagramSocket() override { inbox->closed = true; }
   bool server;

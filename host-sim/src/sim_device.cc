@@ -20,7 +20,8 @@ dk_status_t DeviceStream::read(StreamIo& io) {
 }
 
 dk_status_t DeviceStream::write(StreamIo& io) {
-  if (device == Device::Console && console) console->write(console_fd, io.in->data(), io.in->size());
+  if (device == Device::Console && console)
+    console->write(console_fd, io.in->data(), io.in->size());
   io.done = io.in->size();
   return 0;
 }

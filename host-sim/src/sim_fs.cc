@@ -76,8 +76,8 @@ dk_status_t FsTree::list(FsNode& dir) {
 dk_status_t FsTree::load(FsNode& file) {
   if (file.loaded) return 0;
   int fd = -1;
-  if (dk_status_t st = open_beneath(root_fd_, file.host_rel, O_RDONLY | O_CLOEXEC, 0, fd,
-                                    BeneathMethod::Walk))
+  if (dk_status_t st =
+          open_beneath(root_fd_, file.host_rel, O_RDONLY | O_CLOEXEC, 0, fd, BeneathMethod::Walk))
     return st == -DK_E_ACCESS ? st : -DK_E_NOENT;
   std::vector<uint8_t> bytes;
   uint8_t buf[65536];

@@ -49,8 +49,7 @@ class FsTree {
   dk_status_t lookup(std::string_view path, std::shared_ptr<FsNode>& out);
   // The directory holding `path` and the last component: NOENT / NOTDIR as above; INVAL
   // for the root itself.
-  dk_status_t lookup_parent(std::string_view path, std::shared_ptr<FsNode>& dir,
-                            std::string& leaf);
+  dk_status_t lookup_parent(std::string_view path, std::shared_ptr<FsNode>& dir, std::string& leaf);
   // Makes sure a directory's host entries, or a file's host bytes, are in memory.
   dk_status_t list(FsNode& dir);
   dk_status_t load(FsNode& file);
@@ -65,7 +64,9 @@ class PathStream : public SimStream {
  public:
   PathStream(uint32_t type, std::shared_ptr<FsNode> node, std::shared_ptr<FsTree> tree, Uri uri,
              bool r, bool w, bool nb)
-      : SimStream(type, uri.str(), r, w, nb), node(std::move(node)), tree(std::move(tree)),
+      : SimStream(type, uri.str(), r, w, nb),
+        node(std::move(node)),
+        tree(std::move(tree)),
         uri(std::move(uri)) {}
   std::shared_ptr<FsNode> node;
   std::shared_ptr<FsTree> tree;  // kept alive: handles may outlive the host

@@ -84,7 +84,8 @@ dk_status_t SimHost::DkStreamUnmap(CallContext& cx, Call& call) {
   // whole pages); memory that DkStreamMap did not map is left alone.
   const uint64_t addr = call.arg(0), size = call.arg(1);
   const uint64_t last = addr + size < addr ? ~0ull : addr + size;
-  const uint64_t end = last > ~0ull - DK_PAGE_SIZE ? ~0ull : (last + DK_PAGE_SIZE - 1) & ~(DK_PAGE_SIZE - 1);
+  const uint64_t end =
+      last > ~0ull - DK_PAGE_SIZE ? ~0ull : (last + DK_PAGE_SIZE - 1) & ~(DK_PAGE_SIZE - 1);
   auto it = world_->mappings.find(cx.pid);
   if (it == world_->mappings.end()) return 0;
   auto& list = it->second;

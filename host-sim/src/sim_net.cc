@@ -82,7 +82,8 @@ dk_status_t open_net(SimWorld& w, const Uri& uri, const OpenFlags& f,
     case UriScheme::Pipe:
     case UriScheme::Tcp: {
       const bool pipe = uri.scheme == UriScheme::Pipe;
-      auto l = pipe ? find_listener(w.pipe_servers, uri.path) : find_listener(w.tcp_servers, uri.port);
+      auto l =
+          pipe ? find_listener(w.pipe_servers, uri.path) : find_listener(w.tcp_servers, uri.port);
       if (!l) return -DK_E_CONNREFUSED;
       std::shared_ptr<ConnEnd> client, server_end;
       const std::string name = uri.str();
@@ -139,8 +140,9 @@ dk_status_t query_net(SimWorld& w, const Uri& uri, dk_stream_attr& a) {
   }
   if (!found) return -DK_E_NOENT;
   const bool server = uri.scheme == UriScheme::PipeServer || uri.scheme == UriScheme::TcpServer;
-  a.type = server ? DK_STREAM_SERVER : uri.scheme == UriScheme::Pipe ? DK_STREAM_PIPE
-                                                                     : DK_STREAM_SOCKET;
+  a.type = server                          ? DK_STREAM_SERVER
+           : uri.scheme == UriScheme::Pipe ? DK_STREAM_PIPE
+                                           : DK_STREAM_SOCKET;
   a.share = 0666;
   a.readable = a.writable = server ? 0 : 1;
   return 0;

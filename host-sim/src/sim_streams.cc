@@ -50,8 +50,8 @@ dk_status_t SimHost::DkStreamOpen(CallContext& cx, Call& call) {
       auto d = uri.path == "console" ? DeviceStream::Device::Console
                : uri.path == "null"  ? DeviceStream::Device::Null
                                      : DeviceStream::Device::Zero;
-      s = std::make_shared<DeviceStream>(d, uri.str(), config_.console, f.readable(),
-                                         f.writable(), f.nonblocking);
+      s = std::make_shared<DeviceStream>(d, uri.str(), config_.console, f.readable(), f.writable(),
+                                         f.nonblocking);
       break;
     }
     case UriKind::Path: {

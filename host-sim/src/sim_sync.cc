@@ -65,9 +65,9 @@ dk_status_t insert_out(CallContext& cx, Call& call, int slot, std::shared_ptr<Ho
 dk_status_t SimHost::DkSemaphoreCreate(CallContext& cx, Call& call) {
   const uint64_t initial = call.arg(0), max = call.arg(1);
   if (max < 1 || initial > max) return -DK_E_INVAL;
-  return insert_out(cx, call, 2,
-                    std::make_shared<SimSemaphore>(static_cast<uint32_t>(initial),
-                                                   static_cast<uint32_t>(max)));
+  return insert_out(
+      cx, call, 2,
+      std::make_shared<SimSemaphore>(static_cast<uint32_t>(initial), static_cast<uint32_t>(max)));
 }
 
 dk_status_t SimHost::DkSemaphoreRelease(CallContext& cx, Call& call) {
@@ -124,7 +124,22 @@ dk_status_t SimHost::DkEventClear(CallContext& cx, Call& call) {
   return 0;
 }
 
+namespace {
+
+// Wait records of threads that can never retry: their picoprocess has ended.
+void prune_waits(SimWorld& w) {
+  for (auto it = w.waits.begin(); it != w.waits.end();) {
+    auto p = w.processes.find(it->first.first);
+    auto proc = p == w.processes.end() ? nullptr : p->second.lock();
+    const bool ended = proc && proc->exited;
+    it = ended ? w.waits.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace
+
 dk_status_t SimHost::DkObjectsWaitAny(CallContext& cx, Call& call) {
+  prune_waits(*world_);
   const auto key = std::make_pair(cx.pid, cx.thread);
   auto parked = world_->waits.find(key);
   // A thread parked in a wait can only come back by retrying it: a record means a retry.

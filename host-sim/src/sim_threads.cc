@@ -26,7 +26,8 @@ dk_status_t SimHost::DkThreadDelayExecution(CallContext& cx, Call& call) {
   // make the retry look like a fresh call.
   const uint64_t ns = call.arg(0);
   const uint64_t deadline =
-      retry ? retry_deadline : (ns >= kNoDeadline - 1 - cx.now_ns ? kNoDeadline - 1 : cx.now_ns + ns);
+      retry ? retry_deadline
+            : (ns >= kNoDeadline - 1 - cx.now_ns ? kNoDeadline - 1 : cx.now_ns + ns);
   if (cx.ctl.take_interrupt()) {
     call.set_out(0, deadline > cx.now_ns ? deadline - cx.now_ns : 0);
     return -DK_E_INTERRUPTED;

@@ -49,9 +49,9 @@ struct SimWorld {
     std::vector<uint8_t> bytes;
     std::string name;
   };
-  std::map<uint32_t, Image> images;  // by pid
+  std::map<uint32_t, Image> images;                            // by pid
   std::map<uint32_t, std::weak_ptr<ProcessObject>> processes;  // children, by pid
-  std::map<uint32_t, std::vector<StreamMapping>> mappings;  // by pid
+  std::map<uint32_t, std::vector<StreamMapping>> mappings;     // by pid
   // DkObjectsWaitAny calls parked on a (pid, thread): the objects they wait on, kept alive
   // even when their handles are closed meanwhile.
   std::map<std::pair<uint32_t, uint32_t>, std::vector<std::shared_ptr<HostObject>>> waits;

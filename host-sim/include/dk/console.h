@@ -12,7 +12,7 @@ class Console {
  public:
   virtual ~Console() = default;
   virtual void write(int fd, const uint8_t* data, size_t n) = 0;  // fd 1 stdout, 2 stderr
-  virtual size_t read(uint8_t* data, size_t n) = 0;              // 0 at end of input
+  virtual size_t read(uint8_t* data, size_t n) = 0;               // 0 at end of input
 };
 
 class StdioConsole : public Console {
