@@ -274,6 +274,7 @@ Manifest parse_manifest_ini(std::string_view text, const std::string& file) {
   Manifest m;
   m.file = file;
   m.format = ManifestFormat::Ini;
+  check_utf8(text, file);
   IniReader(m).read(text);
   return m;
 }

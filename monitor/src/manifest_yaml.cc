@@ -232,6 +232,7 @@ Manifest parse_manifest_yaml(std::string_view text, const std::string& file) {
   Manifest m;
   m.file = file;
   m.format = ManifestFormat::Yaml;
+  check_utf8(text, file);
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));

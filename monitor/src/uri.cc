@@ -203,7 +203,12 @@ std::string Uri::str() const {
     case UriKind::Path:
     case UriKind::Name:
     case UriKind::Device:
-      s += path;
+      // Parsing decodes %XX once; a literal '%' goes back out as %25 so that the canonical
+      // spelling parses to itself and is never decoded a second time.
+      for (char c : path) {
+        if (c == '%') s += "%25";
+        else s += c;
+      }
       break;
     case UriKind::Net:
       s += host + ":" + std::to_string(port);

@@ -90,6 +90,9 @@ struct Manifest {
   std::vector<Warning> warnings;
 };
 
+// Manifests are UTF-8 text: any other byte sequence is refused with its line (a YAML writer
+// would otherwise turn it into U+FFFD and change names on conversion).
+void check_utf8(std::string_view text, const std::string& file);
 Manifest parse_manifest_yaml(std::string_view text, const std::string& file);
 Manifest parse_manifest_ini(std::string_view text, const std::string& file);
 // Picks the form by extension (.yaml/.yml, .ini), else by content (an INI starts with '[').
