@@ -18,6 +18,7 @@
 #include "dk/monitor/manifest.h"
 #include "dk/monitor/package.h"
 #include "dk/monitor/package_store.h"
+#include "dk/native_launch.h"
 #include "dk/run.h"
 #include "dk/sim_host.h"
 #include "json.h"
@@ -89,7 +90,7 @@ void launch_from_package(const RunArgs& a, LaunchSpec& spec, std::optional<Packa
 }
 
 void run(const RunArgs& a) {
-  if (a.host != "sim") fail("run: --host " + a.host + ": only 'sim' is available in this build");
+  if (a.host != "sim" && a.host != "native") fail("run: --host " + a.host + ": 'sim' or 'native'");
   LaunchSpec spec;
   std::optional<PackageLaunch> launch;
   if (is_package(a.target)) {
@@ -128,13 +129,24 @@ void run(const RunArgs& a) {
     cfg.root = a.root;  // "" : an empty file system
   }
   SimHost host(cfg);
+  std::unique_ptr<NativeHost> native;
+  if (a.host == "native") {
+    NativeConfig nc = launch ? native_config_for_package(*launch) : native_config_for_image(a.root);
+    nc.image = spec.image;
+    nc.name = spec.name;
+    nc.debug_log = &debug;
+    if (a.json)
+      nc.console_write = [&captured](int fd, const uint8_t* d, size_t n) { captured.write(fd, d, n); };
+    native = make_native_host(std::move(nc));
+  }
+  Host& chosen = native ? static_cast<Host&>(*native) : host;
   RunOptions opts;
   opts.max_ticks = a.max_ticks;
   opts.quantum = a.quantum;
 
   RunResult r;
   try {
-    r = run_picoprocess(host, spec, opts);
+    r = run_picoprocess(chosen, spec, opts);
   } catch (const ElfError& e) {
     fail("run: " + a.target + ": " + e.what());
   }
@@ -169,7 +181,7 @@ void add_run_command(CLI::App& app) {
       ->required();
   cmd->add_option("args", a->guest_args, "Arguments after --, passed to the picoprocess");
   cmd->add_option("--seed", a->seed, "Seed of the simulated host's random bits")->default_val(0);
-  cmd->add_option("--host", a->host, "Host: sim")->default_val("sim");
+  cmd->add_option("--host", a->host, "Host: sim or native")->default_val("sim");
   cmd->add_option("--max-ticks", a->max_ticks, "End the picoprocess after this many ticks (0: none)");
   cmd->add_option("--quantum", a->quantum, "Ticks a thread runs before the next ready thread")
       ->default_val(RunOptions{}.quantum)

@@ -12,7 +12,7 @@
 
 #include "dk/monitor/open_beneath.h"
 
-namespace dk {
+namespace dk::native {
 
 dk_status_t native_status(int err) {
   switch (err) {
@@ -131,4 +131,4 @@ ssize_t HostSys::recv(int fd, void* buf, size_t n, int flags) const {
 
 #undef DK_SYS_WRAP
 
-}  // namespace dk
+}  // namespace dk::native

@@ -11,7 +11,7 @@
 #include "dk/abi.h"
 #include "dk/native_host.h"
 
-namespace dk {
+namespace dk::native {
 
 // errno -> -DK_E_*. EAGAIN gives AGAIN; callers that block handle it before asking.
 dk_status_t native_status(int err);
@@ -41,4 +41,4 @@ class HostSys {
   FaultInjector inject_;
 };
 
-}  // namespace dk
+}  // namespace dk::native

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 
-namespace dk {
+namespace dk::native {
 
 dk_status_t DeviceStream::read(StreamIo& io) {
   switch (device) {
@@ -77,4 +77,4 @@ void DeviceStream::arm_wait(Poller& p) const {
   if (device == Device::Console && !read_fn) p.arm(0, EPOLLIN);
 }
 
-}  // namespace dk
+}  // namespace dk::native

@@ -6,7 +6,7 @@
 
 #include "native_stream.h"
 
-namespace dk {
+namespace dk::native {
 
 class DeviceStream : public NativeStream {
  public:
@@ -29,4 +29,4 @@ class DeviceStream : public NativeStream {
   void arm_wait(Poller& p) const override;
 };
 
-}  // namespace dk
+}  // namespace dk::native

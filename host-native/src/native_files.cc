@@ -14,7 +14,7 @@
 
 #include "native_world.h"
 
-namespace dk {
+namespace dk::native {
 namespace {
 
 dk_status_t errno_status() { return native_status(errno); }
@@ -415,4 +415,4 @@ dk_status_t rename_path(HostPathStream& s, const Resolved& to) {
   return 0;
 }
 
-}  // namespace dk
+}  // namespace dk::native

@@ -14,7 +14,7 @@
 #include "dk/monitor/namespace.h"
 #include "native_stream.h"
 
-namespace dk {
+namespace dk::native {
 
 // A mapped host folder, opened once (O_PATH) and shared by every stream beneath it.
 struct MountDir {
@@ -109,4 +109,4 @@ class MemDirStream : public NativeStream {
 dk_status_t list_host_dir(const HostSys& sys, int dir_fd, std::vector<std::string> extra,
                           std::vector<std::string>& names);
 
-}  // namespace dk
+}  // namespace dk::native

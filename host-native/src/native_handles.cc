@@ -3,6 +3,8 @@
 #include "native_world.h"
 
 namespace dk {
+
+using namespace native;
 namespace {
 
 dk_status_t get_pipe(CallContext& cx, dk_handle_t h, std::shared_ptr<PipeEnd>& out) {

@@ -16,6 +16,8 @@
 
 namespace dk {
 
+using namespace native;
+
 NativeHost::NativeHost(NativeConfig config)
     : config_(std::move(config)), world_(std::make_unique<NativeWorld>(config_)) {}
 

@@ -11,6 +11,8 @@
 #include "native_world.h"
 
 namespace dk {
+
+using namespace native;
 namespace {
 
 constexpr uint32_t kProtBits = DK_PROT_READ | DK_PROT_WRITE | DK_PROT_EXEC;
@@ -44,7 +46,7 @@ bool same_inode(int a, int b) {
 
 }  // namespace
 
-void flush_mappings(NativeWorld& w, CallContext& cx, const NativeStream* file) {
+void native::flush_mappings(NativeWorld& w, CallContext& cx, const NativeStream* file) {
   auto it = w.mappings.find(cx.pid);
   if (it == w.mappings.end()) return;
   auto* h = dynamic_cast<const HostFileStream*>(file);

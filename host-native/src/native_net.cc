@@ -15,7 +15,7 @@
 #include "native_socket.h"
 #include "native_world.h"
 
-namespace dk {
+namespace dk::native {
 namespace {
 
 std::shared_ptr<PipeListener> find_pipe(NativeWorld& w, const std::string& name) {
@@ -260,4 +260,4 @@ dk_status_t query_net(NativeWorld& w, const Resolved& r, dk_stream_attr& a) {
   return 0;
 }
 
-}  // namespace dk
+}  // namespace dk::native

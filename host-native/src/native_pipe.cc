@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-namespace dk {
+namespace dk::native {
 namespace {
 
 constexpr size_t kMaxCargo = 1024;
@@ -106,4 +106,4 @@ dk_status_t PipeListener::shutdown(uint32_t) {
   return 0;
 }
 
-}  // namespace dk
+}  // namespace dk::native

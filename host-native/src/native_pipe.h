@@ -12,7 +12,7 @@
 
 #include "native_stream.h"
 
-namespace dk {
+namespace dk::native {
 
 struct Channel {
   static constexpr size_t kCapacity = 64 * 1024;
@@ -68,4 +68,4 @@ class PipeListener : public NativeStream {
   dk_status_t shutdown(uint32_t which) override;
 };
 
-}  // namespace dk
+}  // namespace dk::native

@@ -4,6 +4,8 @@
 #include "native_world.h"
 
 namespace dk {
+
+using namespace native;
 namespace {
 
 std::vector<std::string> split_args(const std::vector<uint8_t>& block) {

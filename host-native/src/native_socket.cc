@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
-namespace dk {
+namespace dk::native {
 
 short poll_now(int fd, short events) {
   pollfd p{fd, events, 0};
@@ -194,4 +194,4 @@ dk_status_t UdpStream::shutdown(uint32_t which) {
   return 0;
 }
 
-}  // namespace dk
+}  // namespace dk::native

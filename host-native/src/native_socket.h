@@ -13,7 +13,7 @@
 
 #include "native_stream.h"
 
-namespace dk {
+namespace dk::native {
 
 class SocketStream : public NativeStream {
  public:
@@ -78,4 +78,4 @@ class UdpStream : public SocketStream {
   dk_status_t shutdown(uint32_t which) override;
 };
 
-}  // namespace dk
+}  // namespace dk::native

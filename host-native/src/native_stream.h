@@ -13,7 +13,7 @@
 #include "host_errors.h"
 #include "poller.h"
 
-namespace dk {
+namespace dk::native {
 
 // What a stream needs from the host while it works: the system calls (with the injection
 // seam) and the epoll set its blocking registers in.
@@ -72,4 +72,4 @@ inline dk_status_t block_or_again(CallContext& cx, bool nonblocking, Poller* pol
 // Readiness of a descriptor now (poll with timeout 0): the revents, or POLLERR on failure.
 short poll_now(int fd, short events);
 
-}  // namespace dk
+}  // namespace dk::native

@@ -7,6 +7,8 @@
 #include "native_world.h"
 
 namespace dk {
+
+using namespace native;
 namespace {
 
 dk_status_t get_stream(CallContext& cx, dk_handle_t h, std::shared_ptr<NativeStream>& s) {

@@ -9,7 +9,9 @@
 
 namespace dk {
 
-bool object_ready(const HostObject& o) {
+using namespace native;
+
+bool native::object_ready(const HostObject& o) {
   switch (o.kind()) {
     case ObjectKind::Semaphore:
       return static_cast<const NativeSemaphore&>(o).count > 0;
@@ -28,7 +30,7 @@ bool object_ready(const HostObject& o) {
   return false;
 }
 
-void object_take(HostObject& o) {
+void native::object_take(HostObject& o) {
   if (o.kind() == ObjectKind::Semaphore) {
     --static_cast<NativeSemaphore&>(o).count;
   } else if (o.kind() == ObjectKind::SynchronizationEvent) {

@@ -7,7 +7,7 @@
 
 #include "dk/handle_table.h"
 
-namespace dk {
+namespace dk::native {
 
 struct NativeSemaphore : HostObject {
   NativeSemaphore(uint32_t c, uint32_t m) : HostObject(ObjectKind::Semaphore), count(c), max(m) {}
@@ -22,4 +22,4 @@ struct NativeEvent : HostObject {
 bool object_ready(const HostObject& o);
 void object_take(HostObject& o);
 
-}  // namespace dk
+}  // namespace dk::native

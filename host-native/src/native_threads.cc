@@ -4,6 +4,8 @@
 
 namespace dk {
 
+using namespace native;
+
 dk_status_t NativeHost::DkThreadCreate(CallContext& cx, Call& call) {
   std::shared_ptr<ThreadObject> t;
   if (dk_status_t st = cx.ctl.thread_create(call.arg(0), call.arg(1), t)) return st;

@@ -15,7 +15,7 @@
 #include "native_files.h"
 #include "native_pipe.h"
 
-namespace dk {
+namespace dk::native {
 
 struct OpenFlags {
   uint32_t mode = DK_ACCESS_RDONLY;
@@ -82,4 +82,4 @@ dk_status_t query_net(NativeWorld& w, const Resolved& r, dk_stream_attr& attr);
 // Writes the shared mappings of `file` made by the caller back to it.
 void flush_mappings(NativeWorld& w, CallContext& cx, const NativeStream* file);
 
-}  // namespace dk
+}  // namespace dk::native

@@ -5,7 +5,7 @@
 
 #include <cerrno>
 
-namespace dk {
+namespace dk::native {
 
 Poller::Poller() : ep_(epoll_create1(EPOLL_CLOEXEC)) {}
 
@@ -50,4 +50,4 @@ bool Poller::wait(uint64_t deadline, uint64_t now) {
   return true;
 }
 
-}  // namespace dk
+}  // namespace dk::native

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <set>
 
-namespace dk {
+namespace dk::native {
 
 class Poller {
  public:
@@ -32,4 +32,4 @@ class Poller {
   std::set<int> added_;
 };
 
-}  // namespace dk
+}  // namespace dk::native

@@ -57,7 +57,9 @@ struct NativeConfig {
   FaultInjector inject{};            // tests: fail chosen host operations
 };
 
-struct NativeWorld;
+namespace native {
+struct NativeWorld;  // the world state; internals live in namespace dk::native
+}
 
 class NativeHost : public Host {
  public:
@@ -81,7 +83,7 @@ class NativeHost : public Host {
 
  private:
   NativeConfig config_;
-  std::unique_ptr<NativeWorld> world_;
+  std::unique_ptr<native::NativeWorld> world_;
 };
 
 std::unique_ptr<NativeHost> make_native_host(NativeConfig config);
