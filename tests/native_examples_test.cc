@@ -1,0 +1,149 @@
+// The same guest programs on both hosts: the POSIX examples and the libos selftest run through
+// run_picoprocess on the simulated host and on the native host (real files in a temporary
+// folder, real loopback TCP), and print the same output; the hello package runs through
+// `dk run --host native` with the same output but for its random bits and time.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "dk/native_host.h"
+#include "dk/native_launch.h"
+#include "dk/run.h"
+#include "dk/sim_host.h"
+
+namespace dk {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<uint8_t> guest(const std::string& name) {
+  std::ifstream in(std::string(DK_GUEST_DIR) + "/" + name, std::ios::binary);
+  EXPECT_TRUE(in) << name;
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+struct TempDir {
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "dk-native-ex-XXXXXX").string();
+    path = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string path;
+};
+
+struct Outcome {
+  RunResult result;
+  std::string out, err;
+};
+
+LaunchSpec spec_for(const std::string& name, const std::vector<std::string>& args) {
+  LaunchSpec spec;
+  spec.image = guest(name);
+  spec.name = name;
+  spec.args = {name};
+  spec.args.insert(spec.args.end(), args.begin(), args.end());
+  return spec;
+}
+
+Outcome run_sim(const std::string& name, const std::vector<std::string>& args) {
+  TempDir root;
+  CapturedConsole console;
+  SimConfig c;
+  c.console = &console;
+  c.root = root.path;
+  LaunchSpec spec = spec_for(name, args);
+  c.image = spec.image;
+  c.name = name;
+  SimHost host(c);
+  Outcome o;
+  o.result = run_picoprocess(host, spec);
+  o.out = console.out;
+  o.err = console.err;
+  return o;
+}
+
+// The native host with a bare image's namespace plus a writable temporary folder at file:/
+// (where the simulated host has its overlay).
+Outcome run_native(const std::string& name, const std::vector<std::string>& args) {
+  TempDir root;
+  Outcome o;
+  NativeConfig c = native_config_for_image("");
+  c.ns.add(Mapping{"file:/", "file:" + root.path, true, 0});
+  LaunchSpec spec = spec_for(name, args);
+  c.image = spec.image;
+  c.name = name;
+  c.console_write = [&o](int fd, const uint8_t* d, size_t n) {
+    (fd == 2 ? o.err : o.out).append(reinterpret_cast<const char*>(d), n);
+  };
+  c.console_read = [](uint8_t*, size_t) -> size_t { return 0; };
+  NativeHost host(std::move(c));
+  o.result = run_picoprocess(host, spec);
+  return o;
+}
+
+void expect_same(const std::string& name, const std::vector<std::string>& args) {
+  Outcome sim = run_sim(name, args);
+  Outcome native = run_native(name, args);
+  EXPECT_EQ(sim.result.end, RunResult::End::Exited) << sim.result.reason;
+  EXPECT_EQ(native.result.end, RunResult::End::Exited) << native.result.reason;
+  EXPECT_EQ(native.result.exit_code, sim.result.exit_code) << native.out << native.err;
+  EXPECT_EQ(native.out, sim.out);
+  EXPECT_EQ(native.err, sim.err);
+}
+
+TEST(NativeExamples, CounterSameOnBothHosts) { expect_same("counter", {}); }
+TEST(NativeExamples, PipelineSameOnBothHosts) { expect_same("pipeline", {"one", "Two three"}); }
+TEST(NativeExamples, FiletoolSameOnBothHosts) { expect_same("filetool", {}); }
+TEST(NativeExamples, LibosSelftestSameOnBothHosts) { expect_same("libos_selftest", {}); }
+
+TEST(NativeExamples, EchoOverRealTcp) {
+  // A port of its own: on this host the listener is a real socket.
+  const std::string port = std::to_string(42000 + getpid() % 10000);
+  expect_same("echo", {"both", port});
+  Outcome refused = run_native("echo", {"client", port, "x"});
+  EXPECT_NE(refused.result.exit_code, 0);
+}
+
+std::string run_cli(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+// Output without the lines that are genuinely nondeterministic on a real machine.
+std::string deterministic_part(const std::string& text) {
+  std::istringstream in(text);
+  std::string line, kept;
+  while (std::getline(in, line))
+    if (line.rfind("random:", 0) != 0 && line.rfind("time:", 0) != 0) kept += line + "\n";
+  return kept;
+}
+
+TEST(NativeExamples, HelloPackageThroughDkRun) {
+  const std::string dk = std::string(DK_BINARY_DIR) + "/cli/dk";
+  const std::string pkg = std::string(DK_BINARY_DIR) + "/packages/hello";
+  if (!fs::exists(pkg)) GTEST_SKIP() << "packages not staged";
+  const std::string sim = run_cli(dk + " run --host sim " + pkg + " -- a b 2>&1");
+  const std::string native = run_cli(dk + " run --host native " + pkg + " -- a b 2>&1");
+  EXPECT_NE(native.find("hello from a picoprocess"), std::string::npos) << native;
+  EXPECT_EQ(deterministic_part(native), deterministic_part(sim));
+}
+
+}  // namespace
+}  // namespace dk
