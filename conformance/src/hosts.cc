@@ -4,6 +4,11 @@
 
 #include <sys/stat.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "dk/native_host.h"
 #include "dk/plugin_host.h"
 #include "dk/sim_host.h"
 
@@ -77,6 +82,46 @@ class SimUnderTest : public SimHost {
   std::unique_ptr<IoConsole> console_;
 };
 
+// The native host in the same namespace: file:/tmp is a fresh host folder of its own (removed
+// with the host), sockets are real loopback ones, and conformance_policy narrows what the
+// namespace grants so both hosts refuse the same URIs.
+class NativeUnderTest : public NativeHost {
+ public:
+  NativeUnderTest(HostIo& io, std::string folder) : NativeHost(config(io, folder)), folder_(folder) {}
+  ~NativeUnderTest() override {
+    std::error_code ec;
+    std::filesystem::remove_all(folder_, ec);
+  }
+
+ private:
+  static NativeConfig config(HostIo& io, const std::string& folder) {
+    NativeConfig c;
+    c.ns.add(Mapping{"file:/tmp", "file:" + folder, true, 0});
+    for (const char* scheme : {"pipe:", "pipe.server:", "tcp.client:", "tcp.server:",
+                               "udp.client:", "udp.server:", "dev:console"})
+      c.ns.add(Mapping{scheme, scheme, true, 0});
+    c.narrow = [](const Uri& uri, Access access) {
+      NamespaceRequest r{0, NamespaceOp::Open, &uri, access};
+      return conformance_policy(r);
+    };
+    auto pos = std::make_shared<size_t>(0);
+    c.console_write = [&io](int fd, const uint8_t* d, size_t n) {
+      (fd == 2 ? io.err : io.out).append(reinterpret_cast<const char*>(d), n);
+    };
+    c.console_read = [&io, pos](uint8_t* d, size_t n) {
+      const size_t take = std::min(n, io.input.size() - *pos);
+      io.input.copy(reinterpret_cast<char*>(d), take, *pos);
+      *pos += take;
+      return take;
+    };
+    c.debug_log = &io.debug;
+    c.image = io.image;
+    c.name = io.image_name;
+    return c;
+  }
+  std::string folder_;
+};
+
 }  // namespace
 
 bool make_host_target(const std::string& spec, HostTarget& out, std::string& error) {
@@ -89,8 +134,17 @@ bool make_host_target(const std::string& spec, HostTarget& out, std::string& err
     return true;
   }
   if (spec == "native") {
-    error = "--host native: the native host is not available yet (it comes with its own work)";
-    return false;
+    out.name = "native";
+    out.kind = "native";
+    out.make = [](HostIo& io, std::string& err) -> std::unique_ptr<Host> {
+      std::string tmpl = (std::filesystem::temp_directory_path() / "dk-conf-XXXXXX").string();
+      if (!mkdtemp(tmpl.data())) {
+        err = "native: cannot make a temporary folder";
+        return nullptr;
+      }
+      return std::make_unique<NativeUnderTest>(io, tmpl);
+    };
+    return true;
   }
   if (spec.starts_with("plugin:")) {
     const std::string rest = spec.substr(7);

@@ -41,6 +41,11 @@ bool NativeHost::idle(uint64_t deadline) {
   return world_->env->poller.wait(deadline, monotonic_ns());
 }
 
+dk_status_t NativeHost::resolve(std::string_view uri, Access access, Resolved& out) const {
+  if (dk_status_t st = config_.ns.resolve(uri, access, out)) return st;
+  return config_.narrow ? config_.narrow(out.uri, access) : 0;
+}
+
 void NativeHost::set_image(uint32_t pid, std::vector<uint8_t> image, std::string name) {
   world_->images[pid] = {std::move(image), std::move(name)};
 }

@@ -28,7 +28,7 @@ std::vector<std::string> split_args(const std::vector<uint8_t>& block) {
 dk_status_t NativeHost::DkProcessCreate(CallContext& cx, Call& call) {
   NativeWorld& w = *world_;
   Resolved r;
-  if (dk_status_t st = config_.ns.resolve(call.uri, Access::Read, r)) return st;
+  if (dk_status_t st = resolve(call.uri, Access::Read, r)) return st;
   ChildSpec spec;
   if (r.target == Resolved::Target::Self) {
     auto it = w.images.find(cx.pid);

@@ -51,7 +51,7 @@ dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
   switch (uri.kind()) {
     case UriKind::Device: {
       const Access a = f.writable() ? Access::Write : Access::Read;
-      if (dk_status_t st = config_.ns.resolve(call.uri, a, r)) return st;
+      if (dk_status_t st = resolve(call.uri, a, r)) return st;
       if (create & DK_CREATE_ALWAYS) return -DK_E_EXIST;
       Uri phys;
       if (parse_uri(r.physical, UriRole::Policy, phys) != 0) return -DK_E_ACCESS;
@@ -65,13 +65,13 @@ dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
     }
     case UriKind::Path: {
       const Access a = f.changes() ? Access::Write : Access::Read;
-      if (dk_status_t st = config_.ns.resolve(call.uri, a, r)) return st;
+      if (dk_status_t st = resolve(call.uri, a, r)) return st;
       if (dk_status_t st = open_path(w, r, f, s)) return st;
       break;
     }
     case UriKind::Name:
     case UriKind::Net: {
-      if (dk_status_t st = config_.ns.resolve(call.uri, Access::Write, r)) return st;
+      if (dk_status_t st = resolve(call.uri, Access::Write, r)) return st;
       if (dk_status_t st = open_net(w, cx, r, f, s)) return st;
       break;
     }
@@ -134,7 +134,7 @@ dk_status_t NativeHost::DkStreamDelete(CallContext& cx, Call& call) {
   if (!path) return s->shutdown(static_cast<uint32_t>(which));
   if (which != DK_DELETE_ALL) return -DK_E_INVAL;
   Resolved r;
-  if (dk_status_t st = config_.ns.resolve(s->name, Access::Write, r)) return st;
+  if (dk_status_t st = resolve(s->name, Access::Write, r)) return st;
   auto p = std::dynamic_pointer_cast<HostPathStream>(s);
   if (!p) return -DK_E_ACCESS;  // package files are read-only
   return delete_path(*p);
@@ -170,7 +170,7 @@ dk_status_t NativeHost::DkStreamAttributesQuery(CallContext& cx, Call& call) {
   Uri uri;
   if (dk_status_t st = parse_uri(call.uri, UriRole::Guest, uri)) return st;
   Resolved r;
-  if (dk_status_t st = config_.ns.resolve(call.uri, Access::Read, r)) return st;
+  if (dk_status_t st = resolve(call.uri, Access::Read, r)) return st;
   dk_stream_attr& a = call.attr;
   switch (uri.kind()) {
     case UriKind::Path:
@@ -232,8 +232,8 @@ dk_status_t NativeHost::DkStreamChangeName(CallContext& cx, Call& call) {
   if (dk_status_t st = parse_uri(s->name, UriRole::Guest, from)) return st;
   if (to.scheme != from.scheme) return -DK_E_ACCESS;
   Resolved rf, rt;
-  if (dk_status_t st = config_.ns.resolve(s->name, Access::Write, rf)) return st;
-  if (dk_status_t st = config_.ns.resolve(call.uri, Access::Write, rt)) return st;
+  if (dk_status_t st = resolve(s->name, Access::Write, rf)) return st;
+  if (dk_status_t st = resolve(call.uri, Access::Write, rt)) return st;
   auto p = std::dynamic_pointer_cast<HostPathStream>(s);
   if (!p) return -DK_E_ACCESS;
   return rename_path(*p, rt);

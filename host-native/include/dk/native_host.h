@@ -55,6 +55,10 @@ struct NativeConfig {
   std::function<size_t(uint8_t* data, size_t n)> console_read{};
   std::string* debug_log = nullptr;  // DkDebugOutput lands here when set (else dropped)
   FaultInjector inject{};            // tests: fail chosen host operations
+  // A launcher's extra refusals, asked after the namespace has granted a URI (a test
+  // harness's fixed policy, as the conformance suite's). It can only refuse: 0 lets the
+  // namespace's answer stand, -DK_E_* refuses with that status.
+  std::function<dk_status_t(const Uri& uri, Access access)> narrow{};
 };
 
 namespace native {
@@ -82,6 +86,9 @@ class NativeHost : public Host {
 #undef DK_X_NATIVE_METHOD
 
  private:
+  // Namespace::resolve, then the launcher's narrowing: every policy question goes here.
+  dk_status_t resolve(std::string_view uri, Access access, Resolved& out) const;
+
   NativeConfig config_;
   std::unique_ptr<native::NativeWorld> world_;
 };

@@ -1,5 +1,5 @@
 // The hosts `dk conform` can test: "sim" (the simulated host, the reference), "plugin:PATH"
-// (a shared library implementing dk/host_plugin.h) and "native" (not available yet).
+// (a shared library implementing dk/host_plugin.h) and "native" (the native host).
 #pragma once
 
 #include <string>
