@@ -1,0 +1,174 @@
+// The native host next to the simulated host, in one run: the null downcall (a guest loop of
+// DkSemaphorePeek through the emulator, the dispatcher and the host) and a 4 KiB file read
+// (DkStreamRead through the dispatcher, no emulator: the host's own cost). Budgets compare
+// native against sim measured in the same run.
+#include <benchmark/benchmark.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "dk/dispatcher.h"
+#include "dk/native_host.h"
+#include "dk/native_launch.h"
+#include "dk/run.h"
+#include "dk/sim_host.h"
+
+namespace {
+
+std::vector<uint8_t> read_guest(const char* name) {
+  std::ifstream in(std::string(DK_GUEST_DIR) + "/" + name, std::ios::binary);
+  if (!in) throw std::runtime_error(std::string("missing guest image ") + name);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+double cpu_now() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+std::unique_ptr<dk::Host> make_host(bool native) {
+  if (native) return dk::make_native_host(dk::native_config_for_image(""));
+  return std::make_unique<dk::SimHost>(dk::SimConfig{});
+}
+
+double run_seconds(bool native, const std::vector<uint8_t>& image) {
+  auto host = make_host(native);
+  dk::LaunchSpec spec;
+  spec.image = image;
+  spec.name = "null_loop";
+  spec.args = {"null_loop"};
+  const double t0 = cpu_now();
+  dk::RunResult r = dk::run_picoprocess(*host, spec);
+  const double t1 = cpu_now();
+  if (r.end != dk::RunResult::End::Exited) throw std::runtime_error("null loop: " + r.reason);
+  return t1 - t0;
+}
+
+// Per call: (1M calls - 0 calls) / 1M, so start-up is not counted. Arg 0: sim, 1: native.
+void BM_HostNullDowncall(benchmark::State& state) {
+  const bool native = state.range(0) != 0;
+  auto loop = read_guest("bench_null_loop_1000000");
+  auto empty = read_guest("bench_null_loop_0");
+  double total = 0;
+  for (auto _ : state) {
+    const double per_call = (run_seconds(native, loop) - run_seconds(native, empty)) / 1e6;
+    state.SetIterationTime(per_call);
+    total += per_call;
+  }
+  state.counters["ns_per_call"] = total / static_cast<double>(state.iterations()) * 1e9;
+  state.SetLabel(native ? "native" : "sim");
+}
+BENCHMARK(BM_HostNullDowncall)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kNanosecond)
+    ->Iterations(5);
+
+// A flat guest memory: one readable and writable range, enough for a call's arguments.
+class FlatMemory : public dk::GuestMemory {
+ public:
+  static constexpr uint64_t kBase = 0x10000, kSize = 64 * 1024;
+  bool check(uint64_t addr, uint64_t len, uint32_t) const override {
+    return len == 0 || (addr >= kBase && addr + len >= addr && addr + len <= kBase + kSize);
+  }
+  bool read(uint64_t addr, void* dst, uint64_t len) const override {
+    if (!check(addr, len, 0)) return false;
+    memcpy(dst, bytes_ + (addr - kBase), len);
+    return true;
+  }
+  bool write(uint64_t addr, const void* src, uint64_t len) override {
+    if (!check(addr, len, 0)) return false;
+    memcpy(bytes_ + (addr - kBase), src, len);
+    return true;
+  }
+  dk_status_t read_cstr(uint64_t addr, uint64_t max, std::string& out) const override {
+    out.clear();
+    for (uint64_t i = 0; i <= max; ++i) {
+      if (!check(addr + i, 1, 0)) return -DK_E_FAULT;
+      const char c = static_cast<char>(bytes_[addr + i - kBase]);
+      if (c == 0) return 0;
+      out.push_back(c);
+    }
+    return -DK_E_NAMETOOLONG;
+  }
+
+ private:
+  uint8_t bytes_[kSize] = {};
+};
+
+class NoControl : public dk::GuestControl {
+ public:
+  dk_status_t vm_allocate(uint64_t&, uint64_t, uint32_t, uint32_t) override { return -DK_E_NOMEM; }
+  dk_status_t vm_free(uint64_t, uint64_t) override { return 0; }
+  dk_status_t vm_protect(uint64_t, uint64_t, uint32_t) override { return 0; }
+  uint64_t committed_bytes() const override { return 0; }
+  dk_status_t set_segment(uint32_t, uint64_t) override { return 0; }
+  dk_status_t exception_return(const dk_context&) override { return 0; }
+  void thread_exit() override {}
+  void process_exit(int64_t) override {}
+};
+
+// A host folder holding one 4 KiB file, removed afterwards.
+struct Folder {
+  Folder() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "dk-bench-XXXXXX").string();
+    path = mkdtemp(tmpl.data());
+    std::ofstream(path + "/f", std::ios::binary) << std::string(4096, 'x');
+  }
+  ~Folder() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string path;
+};
+
+// DkStreamRead of 4 KiB at offset 0, the file opened once. Arg 0: sim, 1: native.
+void BM_HostFileRead4K(benchmark::State& state) {
+  const bool native = state.range(0) != 0;
+  Folder folder;
+  std::unique_ptr<dk::Host> host;
+  if (native) {
+    dk::NativeConfig c;
+    c.ns.add(dk::Mapping{"file:/", "file:" + folder.path, false, 0});
+    host = dk::make_native_host(std::move(c));
+  } else {
+    dk::SimConfig c;
+    c.root = folder.path;
+    host = std::make_unique<dk::SimHost>(c);
+  }
+  dk::Dispatcher dispatcher(*host);
+  FlatMemory mem;
+  NoControl ctl;
+  dk::HandleTable handles;
+  dk::CallContext cx{mem, ctl, handles, 1, 1, 0, 0, 0};
+  dk::Call call;
+  const uint64_t uri = FlatMemory::kBase, out = uri + 64, count = out + 8, buf = count + 8;
+  mem.write(uri, "file:/f", 8);
+  dk::TrapRegs open{DK_CALL_BASE + 21, uri, DK_ACCESS_RDONLY, 0, 0, 0, out};
+  if (dispatcher.dispatch(cx, open, call) != 0) {
+    state.SkipWithError("open failed");
+    return;
+  }
+  uint64_t h = 0;
+  mem.read(out, &h, 8);
+  for (auto _ : state) {
+    const uint64_t room = 4096;
+    mem.write(count, &room, 8);
+    dk::TrapRegs rd{DK_CALL_BASE + 22, h, 0, buf, count, 0, 0};
+    if (dispatcher.dispatch(cx, rd, call) != 0) {
+      state.SkipWithError("read failed");
+      return;
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * 4096);
+  state.SetLabel(native ? "native" : "sim");
+}
+BENCHMARK(BM_HostFileRead4K)->Arg(0)->Arg(1)->Unit(benchmark::kNanosecond);
+
+}  // namespace
