@@ -67,7 +67,11 @@ void BM_HostNullDowncall(benchmark::State& state) {
   state.counters["ns_per_call"] = total / static_cast<double>(state.iterations()) * 1e9;
   state.SetLabel(native ? "native" : "sim");
 }
-BENCHMARK(BM_HostNullDowncall)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kNanosecond)
+BENCHMARK(BM_HostNullDowncall)
+    ->Arg(0)
+    ->Arg(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kNanosecond)
     ->Iterations(5);
 
 // A flat guest memory: one readable and writable range, enough for a call's arguments.

@@ -102,10 +102,18 @@ void expect_same(const std::string& name, const std::vector<std::string>& args) 
   EXPECT_EQ(native.err, sim.err);
 }
 
-TEST(NativeExamples, CounterSameOnBothHosts) { expect_same("counter", {}); }
-TEST(NativeExamples, PipelineSameOnBothHosts) { expect_same("pipeline", {"one", "Two three"}); }
-TEST(NativeExamples, FiletoolSameOnBothHosts) { expect_same("filetool", {}); }
-TEST(NativeExamples, LibosSelftestSameOnBothHosts) { expect_same("libos_selftest", {}); }
+TEST(NativeExamples, CounterSameOnBothHosts) {
+  expect_same("counter", {});
+}
+TEST(NativeExamples, PipelineSameOnBothHosts) {
+  expect_same("pipeline", {"one", "Two three"});
+}
+TEST(NativeExamples, FiletoolSameOnBothHosts) {
+  expect_same("filetool", {});
+}
+TEST(NativeExamples, LibosSelftestSameOnBothHosts) {
+  expect_same("libos_selftest", {});
+}
 
 TEST(NativeExamples, EchoOverRealTcp) {
   // A port of its own: on this host the listener is a real socket.

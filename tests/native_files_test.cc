@@ -193,9 +193,9 @@ TEST_F(NativeFilesTest, RenameRules) {
   dk_handle_t d = open(p1, "dir:/data/d", DK_ACCESS_RDONLY);
   ASSERT_NE(a, 0u);
   ASSERT_NE(d, 0u);
-  EXPECT_EQ(call(p1, 34, a, p1.str("file:/data/d")), -DK_E_EXIST);  // over a directory
+  EXPECT_EQ(call(p1, 34, a, p1.str("file:/data/d")), -DK_E_EXIST);       // over a directory
   EXPECT_EQ(call(p1, 34, d, p1.str("dir:/data/d/inner")), -DK_E_INVAL);  // into itself
-  EXPECT_EQ(call(p1, 34, a, p1.str("file:/data/b")), 0);  // a file replaces a file
+  EXPECT_EQ(call(p1, 34, a, p1.str("file:/data/b")), 0);                 // a file replaces a file
   EXPECT_EQ(tree.get("rw/b"), "A");
   EXPECT_EQ(call(p1, 34, a, p1.str("file:/data/nodir/x")), -DK_E_NOENT);
   EXPECT_EQ(call(p1, 28, d, DK_DELETE_ALL), 0);  // empty: removed

@@ -70,8 +70,7 @@ struct NativeTestState {
 
 class NativeTest : public ::testing::Test, protected NativeTestState {
  protected:
-  explicit NativeTest(const std::function<void(NativeConfig&)>& tweak = {})
-      : host(config(tweak)) {}
+  explicit NativeTest(const std::function<void(NativeConfig&)>& tweak = {}) : host(config(tweak)) {}
   NativeConfig config(const std::function<void(NativeConfig&)>& tweak) {
     NativeConfig c;
     c.ns = test_namespace(tree);

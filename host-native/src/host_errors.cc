@@ -91,7 +91,7 @@ dk_status_t HostSys::open_beneath(int root_fd, std::string_view rel, int flags, 
   return dk::open_beneath(root_fd, rel, flags, mode, fd);
 }
 
-#define DK_SYS_WRAP(op, call) \
+#define DK_SYS_WRAP(op, call)  \
   if (injected(op)) return -1; \
   return call
 
@@ -107,7 +107,9 @@ ssize_t HostSys::read(int fd, void* buf, size_t n) const {
 ssize_t HostSys::write(int fd, const void* buf, size_t n) const {
   DK_SYS_WRAP(HostOp::Write, ::write(fd, buf, n));
 }
-int HostSys::fsync(int fd) const { DK_SYS_WRAP(HostOp::Sync, ::fsync(fd)); }
+int HostSys::fsync(int fd) const {
+  DK_SYS_WRAP(HostOp::Sync, ::fsync(fd));
+}
 int HostSys::ftruncate(int fd, off_t len) const {
   DK_SYS_WRAP(HostOp::Truncate, ::ftruncate(fd, len));
 }
@@ -121,7 +123,9 @@ int HostSys::unlinkat(int dir, const char* name, int flags) const {
 int HostSys::mkdirat(int dir, const char* name, mode_t mode) const {
   DK_SYS_WRAP(HostOp::Open, ::mkdirat(dir, name, mode));
 }
-int HostSys::fstat(int fd, struct stat* st) const { DK_SYS_WRAP(HostOp::Stat, ::fstat(fd, st)); }
+int HostSys::fstat(int fd, struct stat* st) const {
+  DK_SYS_WRAP(HostOp::Stat, ::fstat(fd, st));
+}
 ssize_t HostSys::send(int fd, const void* buf, size_t n, int flags) const {
   DK_SYS_WRAP(HostOp::Send, ::send(fd, buf, n, flags | MSG_NOSIGNAL));
 }

@@ -15,8 +15,11 @@ class DeviceStream : public NativeStream {
   using ReadFn = std::function<size_t(uint8_t*, size_t)>;
   DeviceStream(Device d, std::string name, std::shared_ptr<StreamEnv> env, WriteFn w, ReadFn r,
                bool rd, bool wr, bool nb)
-      : NativeStream(DK_STREAM_DEVICE, std::move(name), rd, wr, nb), device(d),
-        env(std::move(env)), write_fn(std::move(w)), read_fn(std::move(r)) {}
+      : NativeStream(DK_STREAM_DEVICE, std::move(name), rd, wr, nb),
+        device(d),
+        env(std::move(env)),
+        write_fn(std::move(w)),
+        read_fn(std::move(r)) {}
   Device device;
   std::shared_ptr<StreamEnv> env;
   WriteFn write_fn;

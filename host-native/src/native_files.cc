@@ -17,7 +17,9 @@
 namespace dk::native {
 namespace {
 
-dk_status_t errno_status() { return native_status(errno); }
+dk_status_t errno_status() {
+  return native_status(errno);
+}
 
 // "a/b/c" -> ("a/b", "c"); "c" -> ("", "c").
 void split_rel(const std::string& rel, std::string& parent, std::string& leaf) {
@@ -130,8 +132,8 @@ dk_status_t HostFileStream::read(StreamIo& io) {
   uint64_t got = 0;
   // Short reads of a regular file mean end of file; loop only over interruptions.
   for (;;) {
-    const ssize_t n = env->sys.pread(fd, io.out->data() + got, room - got,
-                                     static_cast<off_t>(io.offset + got));
+    const ssize_t n =
+        env->sys.pread(fd, io.out->data() + got, room - got, static_cast<off_t>(io.offset + got));
     if (n < 0) {
       if (errno == EINTR) continue;
       if (got > 0) break;  // what was read stands; the error comes with the next read
@@ -155,9 +157,9 @@ dk_status_t HostFileStream::write(StreamIo& io) {
   // Everything reported written is in the file: a failure after some progress reports the
   // bytes written so far (a short count); a failure before any reports the error.
   while (put < n) {
-    const ssize_t k = append ? env->sys.write(fd, io.in->data() + put, n - put)
-                             : env->sys.pwrite(fd, io.in->data() + put, n - put,
-                                               static_cast<off_t>(at + put));
+    const ssize_t k =
+        append ? env->sys.write(fd, io.in->data() + put, n - put)
+               : env->sys.pwrite(fd, io.in->data() + put, n - put, static_cast<off_t>(at + put));
     if (k < 0) {
       if (errno == EINTR) continue;
       if (put > 0) break;
@@ -208,8 +210,7 @@ dk_status_t open_package(NativeWorld& w, const Resolved& r, const OpenFlags& f,
   if (f.changes()) return -DK_E_ACCESS;
   const bool want_dir = r.uri.scheme == UriScheme::Dir;
   const std::vector<std::string> mounts = mounts_in(w, r.uri);
-  const bool is_dir =
-      r.rel.empty() || !mounts.empty() || (w.packages && w.packages->is_dir(r.rel));
+  const bool is_dir = r.rel.empty() || !mounts.empty() || (w.packages && w.packages->is_dir(r.rel));
   if (is_dir) {
     if (f.create & DK_CREATE_ALWAYS) return -DK_E_EXIST;
     if (!want_dir) return -DK_E_ISDIR;
@@ -305,8 +306,8 @@ dk_status_t query_path(NativeWorld& w, const Resolved& r, dk_stream_attr& a) {
   a.readable = 1;
   a.nonblocking = 0;
   if (r.target == Resolved::Target::Package) {
-    const bool dir = r.rel.empty() || !mounts_in(w, r.uri).empty() ||
-                     (w.packages && w.packages->is_dir(r.rel));
+    const bool dir =
+        r.rel.empty() || !mounts_in(w, r.uri).empty() || (w.packages && w.packages->is_dir(r.rel));
     const UnionEntry* e = dir || !w.packages ? nullptr : w.packages->find(r.rel);
     if (!dir && !e) return -DK_E_NOENT;
     a.type = dir ? DK_STREAM_DIR : DK_STREAM_FILE;

@@ -33,8 +33,13 @@ class HostPathStream : public NativeStream {
  public:
   HostPathStream(uint32_t type, std::shared_ptr<StreamEnv> env, std::shared_ptr<MountDir> mount,
                  const Resolved& r, int fd, bool rd, bool wr, bool nb)
-      : NativeStream(type, r.uri.str(), rd, wr, nb), env(std::move(env)), mount(std::move(mount)),
-        mount_key(r.mount), rel(r.rel), uri(r.uri), fd(fd) {}
+      : NativeStream(type, r.uri.str(), rd, wr, nb),
+        env(std::move(env)),
+        mount(std::move(mount)),
+        mount_key(r.mount),
+        rel(r.rel),
+        uri(r.uri),
+        fd(fd) {}
   ~HostPathStream() override;
 
   std::shared_ptr<StreamEnv> env;
@@ -52,8 +57,8 @@ class HostPathStream : public NativeStream {
 class HostFileStream : public HostPathStream {
  public:
   static constexpr uint64_t kMaxFileSize = 1ull << 30;  // as on the simulated host
-  HostFileStream(std::shared_ptr<StreamEnv> env, std::shared_ptr<MountDir> mount,
-                 const Resolved& r, int fd, bool rd, bool wr, bool append, bool nb)
+  HostFileStream(std::shared_ptr<StreamEnv> env, std::shared_ptr<MountDir> mount, const Resolved& r,
+                 int fd, bool rd, bool wr, bool append, bool nb)
       : HostPathStream(DK_STREAM_FILE, std::move(env), std::move(mount), r, fd, rd, wr, nb),
         append(append) {}
   bool append;
@@ -67,8 +72,8 @@ class HostFileStream : public HostPathStream {
 
 class HostDirStream : public HostPathStream {
  public:
-  HostDirStream(std::shared_ptr<StreamEnv> env, std::shared_ptr<MountDir> mount,
-                const Resolved& r, int fd, std::vector<std::string> mounts, bool nb)
+  HostDirStream(std::shared_ptr<StreamEnv> env, std::shared_ptr<MountDir> mount, const Resolved& r,
+                int fd, std::vector<std::string> mounts, bool nb)
       : HostPathStream(DK_STREAM_DIR, std::move(env), std::move(mount), r, fd, true, false, nb),
         mounts(std::move(mounts)) {}
   std::vector<std::string> mounts;  // mapping points beneath this directory, listed too

@@ -33,9 +33,13 @@ uint64_t NativeHost::monotonic_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-uint64_t NativeHost::cycle_counter(const CallContext&) { return __rdtsc(); }
+uint64_t NativeHost::cycle_counter(const CallContext&) {
+  return __rdtsc();
+}
 
-uint64_t NativeHost::clock_ns(const CallContext&) { return monotonic_ns(); }
+uint64_t NativeHost::clock_ns(const CallContext&) {
+  return monotonic_ns();
+}
 
 bool NativeHost::idle(uint64_t deadline) {
   return world_->env->poller.wait(deadline, monotonic_ns());
@@ -83,8 +87,8 @@ dk_status_t NativeHost::DkProcessSnapshot(CallContext&, Call&) {
 dk_status_t NativeHost::DkSystemTimeQuery(CallContext&, Call& call) {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  call.set_out(0, static_cast<uint64_t>(ts.tv_sec) * 1000000000ull +
-                      static_cast<uint64_t>(ts.tv_nsec));
+  call.set_out(
+      0, static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec));
   return 0;
 }
 
@@ -103,7 +107,9 @@ dk_status_t NativeHost::DkRandomBitsRead(CallContext&, Call& call) {
   return 0;
 }
 
-dk_status_t NativeHost::DkInstructionCacheFlush(CallContext&, Call&) { return 0; }
+dk_status_t NativeHost::DkInstructionCacheFlush(CallContext&, Call&) {
+  return 0;
+}
 
 dk_status_t NativeHost::DkSegmentRegisterSet(CallContext& cx, Call& call) {
   return cx.ctl.set_segment(static_cast<uint32_t>(call.arg(0)), call.arg(1));

@@ -77,8 +77,8 @@ dk_status_t NativeHost::DkStreamMap(CallContext& cx, Call& call) {
     if (dk_status_t st = s->read(io)) return st;
   }
   uint64_t addr = call.arg(1);
-  if (dk_status_t st = cx.ctl.vm_allocate(addr, pages, DK_ALLOC_COMMIT,
-                                          DK_PROT_READ | DK_PROT_WRITE))
+  if (dk_status_t st =
+          cx.ctl.vm_allocate(addr, pages, DK_ALLOC_COMMIT, DK_PROT_READ | DK_PROT_WRITE))
     return st;
   if (!data.empty() && !cx.mem.write(addr, data.data(), data.size())) {
     cx.ctl.vm_free(addr, pages);

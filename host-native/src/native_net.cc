@@ -185,8 +185,8 @@ dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const O
       Uri client = r.uri;
       client.scheme = UriScheme::Tcp;
       out = std::make_shared<TcpListener>(with_port(r.uri, r.uri.port ? r.uri.port : port),
-                                          with_port(client, r.uri.port ? r.uri.port : port),
-                                          w.env, fd, f.nonblocking);
+                                          with_port(client, r.uri.port ? r.uri.port : port), w.env,
+                                          fd, f.nonblocking);
       return 0;
     }
     case UriScheme::Tcp:
@@ -195,8 +195,8 @@ dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const O
       int fd = -1;
       if (dk_status_t st = listen_socket(w, phys, SOCK_DGRAM, fd)) return st;
       const uint16_t port = bound_port(fd);
-      out = std::make_shared<UdpStream>(with_port(r.uri, r.uri.port ? r.uri.port : port), w.env,
-                                        fd, true, true, true, f.nonblocking);
+      out = std::make_shared<UdpStream>(with_port(r.uri, r.uri.port ? r.uri.port : port), w.env, fd,
+                                        true, true, true, f.nonblocking);
       return 0;
     }
     case UriScheme::Udp: {
@@ -253,8 +253,9 @@ dk_status_t query_net(NativeWorld& w, const Resolved& r, dk_stream_attr& a) {
   }
   if (!found) return -DK_E_NOENT;
   const bool server = r.uri.scheme == UriScheme::PipeServer || r.uri.scheme == UriScheme::TcpServer;
-  a.type = server ? DK_STREAM_SERVER
-                  : r.uri.scheme == UriScheme::Pipe ? DK_STREAM_PIPE : DK_STREAM_SOCKET;
+  a.type = server                            ? DK_STREAM_SERVER
+           : r.uri.scheme == UriScheme::Pipe ? DK_STREAM_PIPE
+                                             : DK_STREAM_SOCKET;
   a.share = 0666;
   a.readable = a.writable = server ? 0 : 1;
   return 0;

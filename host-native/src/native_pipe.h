@@ -34,7 +34,8 @@ struct Connection {
 class PipeEnd : public NativeStream {
  public:
   PipeEnd(std::string name, std::shared_ptr<Connection> c, int side, bool nb)
-      : NativeStream(DK_STREAM_PIPE, std::move(name), true, true, nb), conn(std::move(c)),
+      : NativeStream(DK_STREAM_PIPE, std::move(name), true, true, nb),
+        conn(std::move(c)),
         side(side) {}
   ~PipeEnd() override;
   static void make_pair(const std::string& name0, const std::string& name1,

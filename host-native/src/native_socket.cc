@@ -180,7 +180,9 @@ dk_status_t UdpStream::write(StreamIo& io) {
   }
 }
 
-bool UdpStream::wait_ready() const { return read_shut || (poll_now(fd, POLLIN) & POLLIN) != 0; }
+bool UdpStream::wait_ready() const {
+  return read_shut || (poll_now(fd, POLLIN) & POLLIN) != 0;
+}
 
 uint64_t UdpStream::size() const {
   int n = 0;

@@ -62,8 +62,8 @@ class TcpListener : public SocketStream {
 // to one server). Datagram boundaries are kept: a read returns one datagram cut to the room.
 class UdpStream : public SocketStream {
  public:
-  UdpStream(std::string name, std::shared_ptr<StreamEnv> env, int fd, bool server, bool rd,
-            bool wr, bool nb)
+  UdpStream(std::string name, std::shared_ptr<StreamEnv> env, int fd, bool server, bool rd, bool wr,
+            bool nb)
       : SocketStream(DK_STREAM_SOCKET, std::move(name), std::move(env), fd, rd, wr, nb),
         server(server) {}
   bool server;

@@ -35,8 +35,12 @@ struct StreamIo {
 class NativeStream : public HostObject {
  public:
   NativeStream(uint32_t type, std::string name, bool readable, bool writable, bool nonblocking)
-      : HostObject(ObjectKind::Stream), type(type), name(std::move(name)), readable(readable),
-        writable(writable), nonblocking(nonblocking) {}
+      : HostObject(ObjectKind::Stream),
+        type(type),
+        name(std::move(name)),
+        readable(readable),
+        writable(writable),
+        nonblocking(nonblocking) {}
 
   uint32_t type;     // DK_STREAM_*
   std::string name;  // the virtual URI, canonical spelling; never a host path

@@ -103,7 +103,8 @@ dk_status_t NativeHost::DkNotificationEventCreate(CallContext& cx, Call& call) {
 
 dk_status_t NativeHost::DkSynchronizationEventCreate(CallContext& cx, Call& call) {
   return insert_out(
-      cx, call, 1, std::make_shared<NativeEvent>(ObjectKind::SynchronizationEvent, call.arg(0) != 0));
+      cx, call, 1,
+      std::make_shared<NativeEvent>(ObjectKind::SynchronizationEvent, call.arg(0) != 0));
 }
 
 dk_status_t NativeHost::DkEventSet(CallContext& cx, Call& call) {

@@ -2,8 +2,8 @@
 // the call finds nothing to do (EAGAIN), so a descriptor nobody waits on never wakes dk.
 #pragma once
 
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <set>
 
 namespace dk::native {
