@@ -11,6 +11,9 @@ namespace dk {
 namespace {
 
 constexpr uint64_t kPage = DK_PAGE_SIZE;
+// Committed memory one picoprocess may hold, whatever its manifest says: backing and engine
+// mappings are real host resources (mapping 64 TiB into Unicorn does not finish).
+constexpr uint64_t kMaxCommitted = 4ull << 30;
 constexpr uint32_t kProtAll = DK_PROT_READ | DK_PROT_WRITE | DK_PROT_EXEC | DK_PROT_GUARD;
 
 bool aligned(uint64_t v) { return (v & (kPage - 1)) == 0; }
@@ -257,6 +260,7 @@ dk_status_t AddressSpace::allocate(uint64_t& addr, uint64_t size, uint32_t alloc
   }
   const uint64_t lo = addr, hi = addr + len;
   if (commit) {
+    if (len > kMaxCommitted || committed_ + len > kMaxCommitted) return -DK_E_NOMEM;
     auto probe = std::make_shared<Backing>(len);
     if (!probe->base) return -DK_E_NOMEM;
     uint64_t ulo = lo, uhi = hi;
