@@ -196,7 +196,8 @@ void CaseProcess::finish(bool timed_out) {
   std::string f[7];
   if (data_.empty()) {
     outcome_.kind = CaseOutcome::Kind::NoResult;
-    outcome_.reason = "the host ended the case process (exit status " +
+    // A sanitizer turns a crash into an exit status, so a result-less exit counts as one.
+    outcome_.reason = "the host crashed or ended the case process (exit status " +
                       std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
                       ") without a result";
     return;

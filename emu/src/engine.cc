@@ -232,7 +232,7 @@ void Engine::hook_syscall(uc_struct* uc, void* p) {
   // Register reads dominate a downcall's cost: read rax, rip and rflags, then only the
   // argument registers the call's table entry says it has.
   static int head_ids[] = {UC_X86_REG_RAX, UC_X86_REG_RIP, UC_X86_REG_EFLAGS};
-  uint64_t head[3];
+  uint64_t head[3] = {};  // EFLAGS is read as 32 bits: the upper half must start at 0
   void* head_ptrs[3] = {&head[0], &head[1], &head[2]};
   uc_reg_read_batch(uc, head_ids, head_ptrs, 3);
   const uint64_t rip = head[1];

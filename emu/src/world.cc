@@ -157,7 +157,10 @@ void World::handle(const EngineStop& stop) {
       break;
     case EngineStop::Kind::Quantum:
       slice_over_ = true;
-      if (opts_.max_world_ticks && ticks() >= opts_.max_world_ticks) end_all_at_tick_limit();
+      if (opts_.max_world_ticks && ticks() >= opts_.max_world_ticks) {
+        end_all_at_tick_limit();
+        return;  // every picoprocess, `p` included, has been released
+      }
       break;
     case EngineStop::Kind::TickLimit: {
       Picoprocess::Ending e;
