@@ -29,6 +29,8 @@ if(TARGET dk_libos AND EXISTS ${CMAKE_SOURCE_DIR}/libos/manifest.yaml)
     COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_SOURCE_DIR}/libos/manifest.yaml ${out}/manifest.yaml
     COMMAND ${CMAKE_COMMAND} -E copy $<TARGET_FILE:dk_libos> ${out}/lib/libdk_libos.a
     COMMAND ${CMAKE_COMMAND} -E copy_directory ${CMAKE_SOURCE_DIR}/libos/include ${out}/include
+    COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_SOURCE_DIR}/dkabi/include/dk/abi.h
+            ${CMAKE_SOURCE_DIR}/dkabi/include/dk/dkcalls.h ${out}/include/dk/
     DEPENDS dk_libos ${CMAKE_SOURCE_DIR}/libos/manifest.yaml
     COMMENT "Staging package libos-posix")
   list(APPEND dk_package_outputs ${out}/lib/libdk_libos.a)

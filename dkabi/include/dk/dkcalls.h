@@ -1,5 +1,6 @@
 /* The 45 Dk downcalls as C functions, one per row of ABI.md section 3, in its argument order.
- * Each is a four-instruction stub (libos/src/dkcalls.S) generated from DK_CALL_LIST; every
+ * Each is a four-instruction stub generated from DK_CALL_LIST (libos/src/dkcalls.S and the
+ * conformance runtime's stubs.S); every
  * call returns 0 or -DK_E_*. The calls that "do not return" still return a status here, so a
  * host that refuses them (a bad context pointer, say) is visible to the caller. */
 #ifndef DK_DKCALLS_H
