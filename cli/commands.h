@@ -15,5 +15,11 @@ struct Exit {
 void add_run_command(CLI::App& app);
 void add_manifest_command(CLI::App& app);
 void add_pkg_command(CLI::App& app);
+// `dk record` and `dk replay` (record_command.cc).
+void add_record_commands(CLI::App& app);
+// `dk escape` (escape_command.cc).
+void add_escape_command(CLI::App& app);
+// `dk bench` (bench_command.cc).
+void add_bench_command(CLI::App& app);
 
 }  // namespace dk::cli

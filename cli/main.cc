@@ -18,6 +18,15 @@ int main(int argc, char** argv) {
   dk::cli::add_manifest_command(app);
   dk::cli::add_pkg_command(app);
 #endif
+#ifdef DK_HAVE_RECORD_CLI
+  dk::cli::add_record_commands(app);
+#endif
+#ifdef DK_HAVE_ESCAPE_CLI
+  dk::cli::add_escape_command(app);
+#endif
+#ifdef DK_HAVE_BENCH_CLI
+  dk::cli::add_bench_command(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
