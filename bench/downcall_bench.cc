@@ -5,10 +5,13 @@
 
 #include <time.h>
 
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
 
+#include "dk/address_space.h"
+#include "dk/engine.h"
 #include "dk/run.h"
 #include "dk/sim_host.h"
 
@@ -93,5 +96,56 @@ void BM_BareUnicornSyscallHook(benchmark::State& state) {
   uc_close(uc);
 }
 BENCHMARK(BM_BareUnicornSyscallHook)->UseManualTime()->Unit(benchmark::kNanosecond)->Iterations(5);
+
+// The floor under a downcall that the emulator alone sets: the same loop as the bare hook on
+// a real Engine (CPL 3, the tick/preemption block hook, the exact-rip and I/O workarounds)
+// whose client answers every call with 0 at once. The engine still reads rax, rip, rflags and
+// the call's argument registers and writes rax, rcx and r11, as the ABI requires; no
+// dispatcher and no host run. NullDowncall minus this is what the dispatcher and host cost.
+class ZeroClient : public dk::EngineClient {
+ public:
+  dk_status_t on_downcall(const dk::TrapRegs&, uint64_t) override { return 0; }
+  uint64_t on_rdtsc() override { return 0; }
+};
+
+void BM_EngineHookFloor(benchmark::State& state) {
+  const uint8_t code[] = {0xb8, 0x0b, 0xd0, 0x00, 0x00,  // mov eax, 0xd00b (DkSemaphorePeek)
+                          0x0f, 0x05,                    // syscall
+                          0x49, 0xff, 0xcc,              // dec r12
+                          0x75, 0xf4,                    // jnz -12
+                          0x0f, 0x0b};                   // ud2: the end
+  dk::AddressSpace as;
+  uint64_t base = 0x10000;
+  if (as.allocate(base, DK_PAGE_SIZE, DK_ALLOC_COMMIT, DK_PROT_READ | DK_PROT_EXEC) != 0 ||
+      !as.poke(base, code, sizeof code))
+    throw std::runtime_error("floor: code page");
+  dk::Engine engine;
+  ZeroClient client;
+  as.attach(engine.uc());
+  engine.bind(&as, &client);
+  double total = 0;
+  for (auto _ : state) {
+    dk_context ctx{};
+    ctx.rip = base;
+    ctx.rflags = 0x202;
+    ctx.r12 = static_cast<uint64_t>(kCalls);
+    const uint16_t fcw = 0x037f;
+    const uint32_t mxcsr = 0x1f80;
+    std::memcpy(ctx.fxsave + 0, &fcw, 2);
+    std::memcpy(ctx.fxsave + 24, &mxcsr, 4);
+    engine.write_context(ctx);
+    const double t0 = cpu_now();
+    dk::EngineStop stop = engine.run();
+    const double t1 = cpu_now();
+    if (stop.kind != dk::EngineStop::Kind::Exception || stop.type != DK_EXCEPTION_ILLEGAL)
+      throw std::runtime_error("floor: the loop did not end on its ud2");
+    state.SetIterationTime((t1 - t0) / kCalls);
+    total += (t1 - t0) / kCalls;
+  }
+  state.counters["ns_per_call"] = total / static_cast<double>(state.iterations()) * 1e9;
+  engine.bind(nullptr, nullptr);
+  as.attach(nullptr);
+}
+BENCHMARK(BM_EngineHookFloor)->UseManualTime()->Unit(benchmark::kNanosecond)->Iterations(5);
 
 }  // namespace

@@ -56,10 +56,13 @@ AddressSpace::AddressSpace() = default;
 AddressSpace::~AddressSpace() { attach(nullptr); }
 
 AddressSpace::Map::const_iterator AddressSpace::find(uint64_t addr) const {
+  if (hint_ != map_.end() && addr >= hint_->first && addr < hint_->second.end) return hint_;
   auto it = map_.upper_bound(addr);
   if (it == map_.begin()) return map_.end();
   --it;
-  return addr < it->second.end ? it : map_.end();
+  if (addr >= it->second.end) return map_.end();
+  hint_ = it;
+  return it;
 }
 
 // One walk for check/read/write/peek/poke: every byte must be in committed regions with
@@ -215,6 +218,7 @@ void AddressSpace::erase_range(uint64_t lo, uint64_t hi) {
     }
     it = map_.erase(it);
   }
+  hint_ = map_.end();
 }
 
 bool AddressSpace::pick(uint64_t size, uint64_t& addr) const {

@@ -40,12 +40,13 @@ class HandleTable {
   // The object, or nullptr when the handle is not live.
   std::shared_ptr<HostObject> get(dk_handle_t h) const;
   // Looks up and checks the kind: 0, -DK_E_BADHANDLE or -DK_E_WRONGTYPE.
+  // One reference count taken, for `out`: this is on every handle-taking call's path.
   template <class T>
   dk_status_t get_as(dk_handle_t h, ObjectKind kind, std::shared_ptr<T>& out) const {
-    auto obj = get(h);
-    if (!obj) return -DK_E_BADHANDLE;
-    if (obj->kind() != kind) return -DK_E_WRONGTYPE;
-    out = std::static_pointer_cast<T>(obj);
+    auto it = table_.find(h);
+    if (it == table_.end()) return -DK_E_BADHANDLE;
+    if (it->second->kind() != kind) return -DK_E_WRONGTYPE;
+    out = std::static_pointer_cast<T>(it->second);
     return 0;
   }
   // Removes the handle; false when it was not live.

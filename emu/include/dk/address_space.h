@@ -86,6 +86,9 @@ class AddressSpace final : public GuestMemory {
   void notify_code(uint64_t lo, uint64_t hi);
 
   Map map_;
+  // The region find() returned last: a downcall's pointers usually land in one region. Only
+  // erasing a node can invalidate it (splits and in-place changes keep the node).
+  mutable Map::const_iterator hint_ = map_.end();
   uint64_t committed_ = 0;
   uc_struct* uc_ = nullptr;
   std::function<void(uint64_t, uint64_t)> code_changed_;
