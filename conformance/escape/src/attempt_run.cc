@@ -1,0 +1,388 @@
+// One attempt in its own process (attempt_run.h). Errors here are values in the record; the
+// only way this process ends without one is a crash or hang of the host, which the runner
+// sees as such.
+#include "attempt_run.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+#include "dk/conformance/runner.h"
+#include "dk/elf_image.h"
+#include "dk/native_host.h"
+#include "dk/run.h"
+#include "dk/sim_host.h"
+#include "dk/world.h"
+
+namespace dk::escape {
+namespace {
+
+constexpr size_t kMaxOutput = 64 * 1024;
+
+// ---- The record ----
+
+void put(std::string& rec, const std::string& field) {
+  const uint64_t n = field.size();
+  rec.append(reinterpret_cast<const char*>(&n), 8);
+  rec.append(field);
+}
+
+bool get(const std::string& rec, size_t& pos, std::string& field) {
+  if (pos + 8 > rec.size()) return false;
+  uint64_t n;
+  memcpy(&n, rec.data() + pos, 8);
+  pos += 8;
+  if (n > rec.size() - pos) return false;
+  field.assign(rec, pos, n);
+  pos += n;
+  return true;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += x + '\n';
+  return s;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> v;
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i)
+    if (s[i] == '\n') {
+      v.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  return v;
+}
+
+// ---- Hosts under test ----
+
+struct Io {
+  std::string out;  // console and debug log of every picoprocess of the host
+};
+
+class IoConsole : public Console {
+ public:
+  explicit IoConsole(Io& io) : io_(io) {}
+  void write(int, const uint8_t* data, size_t n) override {
+    if (io_.out.size() < 8 * kMaxOutput) io_.out.append(reinterpret_cast<const char*>(data), n);
+  }
+  size_t read(uint8_t*, size_t) override { return 0; }
+
+ private:
+  Io& io_;
+};
+
+// Limits for one picoprocess, where the host takes them.
+template <class H>
+void apply_limits(H& host, uint32_t pid, const Limits& l) {
+  if constexpr (requires { host.set_limits(pid, l); }) {
+    if (!(l == Limits{})) host.set_limits(pid, l);
+  }
+}
+
+struct HostBox {
+  std::unique_ptr<IoConsole> console;
+  std::string debug;
+  std::unique_ptr<Host> concrete;
+  std::unique_ptr<Host> used;  // the decorated host, or null
+  Host& host() { return used ? *used : *concrete; }
+};
+
+std::unique_ptr<HostBox> make_host(const std::string& kind, Io& io, const Canaries& c,
+                                   const std::vector<uint8_t>& image, const std::string& name,
+                                   const Limits& attacker_limits) {
+  auto box = std::make_unique<HostBox>();
+  if (kind == "native") {
+    NativeConfig nc;
+    nc.ns.add(Mapping{"file:/tmp", "file:" + c.tmp_dir(), true, 0});
+    nc.ns.add(Mapping{"file:/ro", "file:" + c.ro_dir(), false, 0});
+    for (const char* scheme : {"pipe:", "pipe.server:", "dev:console"})
+      nc.ns.add(Mapping{scheme, scheme, true, 0});
+    nc.narrow = [](const Uri& uri, Access access) {
+      NamespaceRequest r{0, NamespaceOp::Open, &uri, access};
+      return escape_policy(r);
+    };
+    nc.console_write = [&io](int, const uint8_t* d, size_t n) {
+      if (io.out.size() < 8 * kMaxOutput) io.out.append(reinterpret_cast<const char*>(d), n);
+    };
+    nc.console_read = [](uint8_t*, size_t) -> size_t { return 0; };
+    nc.debug_log = &box->debug;
+    nc.image = image;
+    nc.name = name;
+    auto h = std::make_unique<NativeHost>(std::move(nc));
+    apply_limits(*h, 1, attacker_limits);
+    box->concrete = std::move(h);
+  } else {
+    box->console = std::make_unique<IoConsole>(io);
+    SimConfig sc;
+    sc.console = box->console.get();
+    sc.debug_log = &box->debug;
+    sc.root = c.sim_root();
+    sc.image = image;
+    sc.name = name;
+    sc.policy = escape_policy;
+    auto h = std::make_unique<SimHost>(std::move(sc));
+    apply_limits(*h, 1, attacker_limits);
+    box->concrete = std::move(h);
+  }
+  return box;
+}
+
+bool load_image(const std::string& dir, const std::string& name, std::vector<uint8_t>& out,
+                std::string& error) {
+  std::ifstream in(dir + "/" + name, std::ios::binary);
+  if (!in) {
+    error = "image " + name + " not found in " + dir;
+    return false;
+  }
+  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return true;
+}
+
+uint64_t checksum(const uint8_t* p, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+// Host processes this process started (none may exist: no guest action starts one).
+std::vector<std::string> child_processes() {
+  std::vector<std::string> found;
+  DIR* d = opendir("/proc/self/task");
+  if (!d) return found;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream in(std::string("/proc/self/task/") + e->d_name + "/children");
+    std::string pids;
+    std::getline(in, pids);
+    if (!pids.empty()) found.push_back(pids);
+  }
+  closedir(d);
+  return found;
+}
+
+std::string end_name(RunResult::End e) {
+  switch (e) {
+    case RunResult::End::Exited:
+      return "exited";
+    case RunResult::End::UnhandledException:
+      return "exception";
+    case RunResult::End::LoadError:
+      return "load error";
+    case RunResult::End::TickLimit:
+      return "tick limit";
+    case RunResult::End::HostError:
+      return "host error";
+    case RunResult::End::Deadlock:
+      return "deadlock";
+    default:
+      break;
+  }
+  return "end " + std::to_string(static_cast<int>(e));
+}
+
+// The harness buffer the observer checksums: guest code must never reach it.
+alignas(4096) uint8_t g_harness_buffer[1 << 16];
+
+ChildRecord run_attempt(const Attempt& a, const Canaries& c, const RunnerOptions& o) {
+  ChildRecord rec;
+  for (size_t i = 0; i < sizeof g_harness_buffer; ++i)
+    g_harness_buffer[i] = static_cast<uint8_t>(i * 131 + 7);
+  const uint64_t buffer_sum = checksum(g_harness_buffer, sizeof g_harness_buffer);
+  const std::string images =
+      o.images_dir.empty() ? dk::conformance::default_images_dir() : o.images_dir;
+
+  AttemptContext cx;
+  cx.canary_path = c.canary_path();
+  cx.absent_path = c.absent_path();
+  cx.canary_port = c.port();
+  cx.marker = std::string(Canaries::marker());
+  cx.harness_code = reinterpret_cast<uint64_t>(&run_picoprocess);
+  cx.harness_data = reinterpret_cast<uint64_t>(g_harness_buffer);
+  int on_stack = 0;
+  cx.harness_stack = reinterpret_cast<uint64_t>(&on_stack) & ~0xfffull;
+
+  LaunchSpec attacker, sibling, probe;
+  std::string error;
+  if (a.generate) {
+    attacker.image = a.generate(cx);
+  } else if (!load_image(images, a.image, attacker.image, error)) {
+    rec.reason = error;
+    return rec;
+  }
+  const std::string port = std::to_string(c.port());
+  attacker.name = a.generate ? "stream" : a.image;
+  attacker.args = {attacker.name, a.case_name, c.canary_path(), c.absent_path(), port};
+  if (!load_image(images, a.sibling_image, sibling.image, error) ||
+      !load_image(images, "esc_sibling", probe.image, error)) {
+    rec.reason = error;
+    return rec;
+  }
+  sibling.name = a.sibling_image;
+  sibling.args = {a.sibling_image, a.sibling_case, c.canary_path(), c.absent_path(), port};
+  probe.name = "esc_sibling";
+  probe.args = {"esc_sibling", "probe"};
+  const std::vector<uint8_t> attacker_image = attacker.image, sibling_image = sibling.image;
+
+  Io io;
+  RunOptions ro;
+  ro.max_ticks = a.max_ticks ? a.max_ticks : o.max_ticks;
+  ro.max_world_ticks = 8 * ro.max_ticks;
+  RunResult ra, rs;
+  std::vector<std::string> oracle;
+  {
+    auto box = make_host(o.host, io, c, attacker.image, attacker.name, a.limits);
+    if (o.decorate) box->used = o.decorate(std::move(box->concrete), cx);
+    if (!box->used && !box->concrete) {
+      rec.reason = "the test decorator returned no host";
+      return rec;
+    }
+    WatchingHost watch(box->host());
+    try {
+      World world(ro);
+      const uint32_t pa = world.add(watch, attacker);
+      const uint32_t ps = world.add(watch, sibling);
+      world.run();
+      ra = world.result(pa);
+      rs = world.result(ps);
+    } catch (const ElfError& e) {
+      rec.reason = std::string("bad image: ") + e.what();
+      return rec;
+    }
+    oracle = watch.breaches();
+    io.out = box->debug + io.out;  // console last: its tail is what reports show
+  }
+  rec.ran = true;
+  rec.end = static_cast<int>(ra.end);
+  rec.exit_code = ra.exit_code;
+  rec.type = ra.exception_type;
+  rec.detail = ra.exception_detail;
+  rec.address = ra.address;
+  rec.reason = ra.reason;
+  rec.instruction = ra.instruction;
+  rec.sibling_end = static_cast<int>(rs.end);
+  rec.sibling_exit = rs.exit_code;
+  rec.sibling_reason = rs.reason;
+  rec.breaches = oracle;
+
+  // The sibling finished its own work.
+  if (rs.end != RunResult::End::Exited || rs.exit_code != a.sibling_exit)
+    rec.breaches.push_back("the sibling picoprocess did not finish its work: " + end_name(rs.end) +
+                           " " + std::to_string(rs.exit_code) +
+                           (rs.reason.empty() ? "" : " (" + rs.reason + ")"));
+  // The harness is intact: its buffer, the images it loaded, no processes it did not start.
+  if (checksum(g_harness_buffer, sizeof g_harness_buffer) != buffer_sum)
+    rec.breaches.push_back("the harness buffer at " + std::to_string(cx.harness_data) + " changed");
+  if (attacker.image != attacker_image || sibling.image != sibling_image)
+    rec.breaches.push_back("the harness's copy of an image changed");
+  for (const auto& pids : child_processes())
+    rec.breaches.push_back("host processes appeared: " + pids);
+  if (ra.end == RunResult::End::HostError || ra.end == RunResult::End::LoadError)
+    rec.health.push_back("the attacker ended with " + end_name(ra.end) + ": " + ra.reason);
+
+  // The harness keeps serving: a probe on a fresh host in this same process.
+  {
+    Io pio;
+    auto box = make_host(o.host, pio, c, probe.image, probe.name, Limits{});
+    RunOptions po;
+    po.max_ticks = 5000000;
+    RunResult rp = run_picoprocess(box->host(), probe, po);
+    rec.probe_ok = rp.end == RunResult::End::Exited && rp.exit_code == 91;
+    if (!rec.probe_ok)
+      rec.health.push_back("the harness stopped serving: the probe ended with " + end_name(rp.end) +
+                           " " + std::to_string(rp.exit_code) + " " + rp.reason);
+  }
+  rec.output = io.out.size() > kMaxOutput ? io.out.substr(0, kMaxOutput) : io.out;
+  return rec;
+}
+
+void write_all(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = ::write(fd, s.data() + off, s.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+std::string encode(const ChildRecord& r) {
+  std::string rec = "E";
+  put(rec, r.ran ? "1" : "0");
+  put(rec, std::to_string(r.end));
+  put(rec, std::to_string(r.exit_code));
+  put(rec, std::to_string(r.type));
+  put(rec, std::to_string(r.detail));
+  put(rec, std::to_string(r.address));
+  put(rec, r.reason);
+  put(rec, r.instruction);
+  put(rec, std::to_string(r.sibling_end));
+  put(rec, std::to_string(r.sibling_exit));
+  put(rec, r.sibling_reason);
+  put(rec, r.probe_ok ? "1" : "0");
+  put(rec, join(r.breaches));
+  put(rec, join(r.health));
+  put(rec, r.output);
+  return rec;
+}
+
+bool decode(const std::string& bytes, ChildRecord& r) {
+  if (bytes.empty() || bytes[0] != 'E') return false;
+  size_t pos = 1;
+  std::string f[15];
+  for (auto& field : f)
+    if (!get(bytes, pos, field)) return false;
+  try {
+    r.ran = f[0] == "1";
+    r.end = std::stoi(f[1]);
+    r.exit_code = std::stoll(f[2]);
+    r.type = static_cast<uint32_t>(std::stoul(f[3]));
+    r.detail = static_cast<uint32_t>(std::stoul(f[4]));
+    r.address = std::stoull(f[5]);
+    r.reason = f[6];
+    r.instruction = f[7];
+    r.sibling_end = std::stoi(f[8]);
+    r.sibling_exit = std::stoll(f[9]);
+    r.sibling_reason = f[10];
+    r.probe_ok = f[11] == "1";
+    r.breaches = split(f[12]);
+    r.health = split(f[13]);
+    r.output = f[14];
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
+void attempt_child_main(int fd, const Attempt& a, const Canaries& c, const RunnerOptions& o) {
+  // The process's own stdout and stderr go to a file the observer reads: a Linux write that
+  // really ran would land there.
+  const int log = ::open(c.fd_log().c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (log >= 0) {
+    dup2(log, 1);
+    dup2(log, 2);
+    ::close(log);
+  }
+  ChildRecord rec;
+  try {
+    rec = run_attempt(a, c, o);
+  } catch (const std::exception& e) {
+    rec = ChildRecord{};
+    rec.ran = true;
+    rec.end = static_cast<int>(RunResult::End::HostError);
+    rec.health.push_back(std::string("the harness threw: ") + e.what());
+  }
+  write_all(fd, encode(rec));
+  ::close(fd);
+  _exit(0);
+}
+
+}  // namespace dk::escape

@@ -1,0 +1,197 @@
+// Escape reports (report.h).
+#include "dk/escape/report.h"
+
+#include <cstdio>
+#include <map>
+
+#include "dk/escape/corpus.h"
+
+namespace dk::escape {
+namespace {
+
+std::string json_quote(std::string_view s) {
+  std::string o = "\"";
+  for (unsigned char ch : s) {
+    switch (ch) {
+      case '"':
+        o += "\\\"";
+        break;
+      case '\\':
+        o += "\\\\";
+        break;
+      case '\n':
+        o += "\\n";
+        break;
+      case '\r':
+        o += "\\r";
+        break;
+      case '\t':
+        o += "\\t";
+        break;
+      default:
+        if (ch < 0x20 || ch >= 0x7f) {
+          char buf[8];
+          snprintf(buf, sizeof buf, "\\u%04x", ch);
+          o += buf;
+        } else {
+          o += static_cast<char>(ch);
+        }
+    }
+  }
+  return o + "\"";
+}
+
+std::string xml_escape(std::string_view s) {
+  std::string o;
+  for (unsigned char ch : s) {
+    switch (ch) {
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '&':
+        o += "&amp;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        if (ch < 0x20 && ch != '\n' && ch != '\t')
+          o += '?';
+        else if (ch >= 0x7f)
+          o += '?';
+        else
+          o += static_cast<char>(ch);
+    }
+  }
+  return o;
+}
+
+std::vector<std::pair<std::string, Totals>> per_family(const std::vector<AttemptResult>& rs) {
+  std::vector<std::pair<std::string, Totals>> out;
+  std::map<std::string, size_t> at;
+  for (const auto& r : rs) {
+    const std::string& f = r.attempt->family;
+    auto it = at.find(f);
+    if (it == at.end()) {
+      it = at.emplace(f, out.size()).first;
+      out.push_back({f, Totals{}});
+    }
+    Totals& t = out[it->second].second;
+    ++t.attempts;
+    if (r.verdict == Verdict::Contained) ++t.contained;
+    if (r.verdict == Verdict::Deviation) ++t.deviations;
+    if (r.verdict == Verdict::Escaped) ++t.escapes;
+    if (r.verdict == Verdict::HostFailure) ++t.host_failures;
+  }
+  return out;
+}
+
+}  // namespace
+
+Totals totals(const std::vector<AttemptResult>& results) {
+  Totals t;
+  for (const auto& r : results) {
+    ++t.attempts;
+    if (r.verdict == Verdict::Contained) ++t.contained;
+    if (r.verdict == Verdict::Deviation) ++t.deviations;
+    if (r.verdict == Verdict::Escaped) ++t.escapes;
+    if (r.verdict == Verdict::HostFailure) ++t.host_failures;
+  }
+  return t;
+}
+
+std::string table_report(const std::vector<AttemptResult>& results, const std::string& host,
+                         bool color) {
+  const char* red = color ? "\033[31m" : "";
+  const char* green = color ? "\033[32m" : "";
+  const char* off = color ? "\033[0m" : "";
+  std::string o;
+  char line[256];
+  snprintf(line, sizeof line, "%-18s %9s %10s %10s %8s %14s\n", "family", "attempts", "contained",
+           "deviations", "escapes", "host failures");
+  o += line;
+  for (const auto& [family, t] : per_family(results)) {
+    const bool bad = !t.clean();
+    snprintf(line, sizeof line, "%s%-18s %9zu %10zu %10zu %8zu %14zu%s\n", bad ? red : "",
+             family.c_str(), t.attempts, t.contained, t.deviations, t.escapes, t.host_failures,
+             bad ? off : "");
+    o += line;
+  }
+  const Totals t = totals(results);
+  snprintf(line, sizeof line, "%-18s %9zu %10zu %10zu %8zu %14zu\n", "total", t.attempts,
+           t.contained, t.deviations, t.escapes, t.host_failures);
+  o += line;
+  for (const auto& r : results) {
+    if (r.verdict == Verdict::Contained) continue;
+    o += std::string(red) + std::string(verdict_name(r.verdict)) + off + "  " + r.attempt->id +
+         " (" + r.attempt->what + "): " + r.reason + "\n";
+  }
+  if (t.clean())
+    o += std::string(green) + "host " + host + ": every attempt contained" + off + "\n";
+  return o;
+}
+
+std::string json_report(const std::vector<AttemptResult>& results, const std::string& host) {
+  const Totals t = totals(results);
+  std::string o = "{\"host\":" + json_quote(host) + ",\"attempts\":" + std::to_string(t.attempts) +
+                  ",\"contained\":" + std::to_string(t.contained) +
+                  ",\"deviations\":" + std::to_string(t.deviations) +
+                  ",\"escapes\":" + std::to_string(t.escapes) +
+                  ",\"host_failures\":" + std::to_string(t.host_failures) + ",\"families\":[";
+  bool first = true;
+  for (const auto& [family, ft] : per_family(results)) {
+    o += std::string(first ? "" : ",") + "{\"family\":" + json_quote(family) +
+         ",\"attempts\":" + std::to_string(ft.attempts) +
+         ",\"contained\":" + std::to_string(ft.contained) +
+         ",\"deviations\":" + std::to_string(ft.deviations) +
+         ",\"escapes\":" + std::to_string(ft.escapes) +
+         ",\"host_failures\":" + std::to_string(ft.host_failures) + "}";
+    first = false;
+  }
+  o += "],\"results\":[";
+  first = true;
+  char secs[32];
+  for (const auto& r : results) {
+    snprintf(secs, sizeof secs, "%.3f", r.seconds);
+    o += std::string(first ? "" : ",") + "{\"id\":" + json_quote(r.attempt->id) +
+         ",\"family\":" + json_quote(r.attempt->family) +
+         ",\"what\":" + json_quote(r.attempt->what) +
+         ",\"clause\":" + json_quote(r.attempt->clause) +
+         ",\"expected\":" + json_quote(r.attempt->expect.describe()) +
+         ",\"outcome\":" + json_quote(r.outcome) +
+         ",\"verdict\":" + json_quote(verdict_name(r.verdict)) +
+         ",\"reason\":" + json_quote(r.reason) + ",\"seconds\":" + secs + "}";
+    first = false;
+  }
+  return o + "]}\n";
+}
+
+std::string junit_report(const std::vector<AttemptResult>& results, const std::string& host) {
+  std::string o = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"dk escape\">\n";
+  for (const auto& [family, t] : per_family(results)) {
+    o += "  <testsuite name=\"" + xml_escape(host + "." + family) + "\" tests=\"" +
+         std::to_string(t.attempts) + "\" failures=\"" + std::to_string(t.escapes + t.deviations) +
+         "\" errors=\"" + std::to_string(t.host_failures) + "\">\n";
+    for (const auto& r : results) {
+      if (r.attempt->family != family) continue;
+      char secs[32];
+      snprintf(secs, sizeof secs, "%.3f", r.seconds);
+      o += "    <testcase classname=\"" + xml_escape(host + "." + family) + "\" name=\"" +
+           xml_escape(r.attempt->id) + "\" time=\"" + secs + "\"";
+      if (r.verdict == Verdict::Contained) {
+        o += "/>\n";
+        continue;
+      }
+      const char* tag = r.verdict == Verdict::Escaped ? "failure" : "error";
+      o += ">\n      <" + std::string(tag) + " message=\"" + xml_escape(verdict_name(r.verdict)) +
+           "\">" + xml_escape(r.reason) + "</" + tag + ">\n    </testcase>\n";
+    }
+    o += "  </testsuite>\n";
+  }
+  return o + "</testsuites>\n";
+}
+
+}  // namespace dk::escape
