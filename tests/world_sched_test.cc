@@ -406,7 +406,7 @@ TEST(WorldProcesses, ChildrenExitCodesAndACrashThatSparesTheParent) {
   EXPECT_EQ(u64(c[1]), 0u);
 }
 
-TEST(WorldProcesses, ParentAndChildShareTheEngine) {
+TEST(WorldProcesses, ParentAndChildInterleaveEachOnAWarmEngine) {
   WorldRun r("spawn_busy", 700);
   ASSERT_EQ(r.res.end, RunResult::End::Exited) << r.res.reason;
   ASSERT_EQ(r.all.size(), 2u);
@@ -414,6 +414,47 @@ TEST(WorldProcesses, ParentAndChildShareTheEngine) {
   EXPECT_EQ(r.outputs(1).at(0).size(), 240u);
   EXPECT_EQ(r.outputs(2).at(0).size(), 240u);
   EXPECT_GT(r.stats.process_switches, 4u);
+  // Each keeps its own warm engine: memory is mapped once per picoprocess, not per switch.
+  EXPECT_EQ(r.stats.engines, 2u);
+  EXPECT_EQ(r.stats.engine_attaches, 2u);
+}
+
+// More busy picoprocesses than warm engines: the least recently run one gives its engine
+// up, and the run is the same as ever (ticks, outputs), run after run.
+TEST(WorldProcesses, MorePicoprocessesThanEnginesTakeTurns) {
+  constexpr size_t kProcs = World::kMaxEngines + 2;
+  std::vector<std::string> first_out;
+  std::vector<uint64_t> first_ticks;
+  for (int run = 0; run < 2; ++run) {
+    RunOptions opts;
+    opts.quantum = 500;
+    opts.max_ticks = 20'000'000;
+    World world(opts);
+    WorldHost host;
+    LaunchSpec spec;
+    spec.image = image("world_guest");
+    spec.name = "world";
+    spec.args = {"world_guest", "busy"};
+    for (size_t i = 0; i < kProcs; ++i) world.add(host, spec);
+    world.run();
+    std::vector<uint64_t> ticks;
+    for (uint32_t p = 1; p <= kProcs; ++p) {
+      ASSERT_EQ(world.result(p).end, RunResult::End::Exited) << world.result(p).reason;
+      ticks.push_back(world.result(p).ticks);
+    }
+    std::vector<std::string> outs;
+    for (const auto& o : host.out) outs.push_back(std::to_string(o.pid) + ":" + o.bytes);
+    EXPECT_EQ(world.stats().engines, World::kMaxEngines);
+    EXPECT_GT(world.stats().engine_attaches, kProcs);  // some gave their engine up and came back
+    EXPECT_GT(world.stats().process_switches, 2 * kProcs);
+    if (run == 0) {
+      first_out = outs;
+      first_ticks = ticks;
+    } else {
+      EXPECT_EQ(outs, first_out);
+      EXPECT_EQ(ticks, first_ticks);
+    }
+  }
 }
 
 TEST(WorldDeterminism, FinalTicksIdenticalAcrossRuns) {

@@ -69,6 +69,8 @@ World::World(const RunOptions& opts, std::vector<TrapRecord>* audit) : opts_(opt
 
 World::~World() {
   if (running_) take_engine();
+  for (Slot& s : procs_)
+    if (s.proc) release_engine(*s.proc);
 }
 
 uint32_t World::add(Host& host, const LaunchSpec& spec) {
@@ -109,9 +111,11 @@ void World::run() {
 }
 
 bool World::start_engine() {
-  if (engine_) return true;
+  if (!engines_.empty()) return true;
   try {
-    engine_ = std::make_unique<Engine>();
+    engines_.push_back(EngineSlot{std::make_unique<Engine>(), nullptr, 0});
+    engine_ = engines_.front().engine.get();
+    ++stats_.engines;
     return true;
   } catch (const EngineError& e) {
     for (Slot& s : procs_) {
@@ -301,9 +305,51 @@ void World::begin_slice() {
   engine_->set_slice_end(engine_->ticks() + len);
 }
 
+// p's own engine if it still has one; else a free one, a new one while the pool has room,
+// or the least recently used one, whose picoprocess gives it up.
+Engine& World::engine_for(Picoprocess& p) {
+  EngineSlot* pick = nullptr;
+  for (EngineSlot& e : engines_) {
+    if (e.owner == &p) {
+      pick = &e;
+      break;
+    }
+    if (!pick || (pick->owner && (!e.owner || e.last_used < pick->last_used))) pick = &e;
+  }
+  if (pick->owner != &p && pick->owner && engines_.size() < kMaxEngines) {
+    try {
+      engines_.push_back(EngineSlot{std::make_unique<Engine>(), nullptr, 0});
+      pick = &engines_.back();
+      ++stats_.engines;
+    } catch (const EngineError&) {
+      // No room for another vCPU: share the ones there are.
+    }
+  }
+  if (pick->owner != &p) {
+    if (pick->owner) pick->owner->detach();
+    pick->owner = &p;
+    p.attach(*pick->engine);
+    ++stats_.engine_attaches;
+  } else {
+    p.resume_on_engine();
+  }
+  pick->last_used = ++engine_uses_;
+  return *pick->engine;
+}
+
+// p is about to be released: its engine goes back to the pool.
+void World::release_engine(Picoprocess& p) {
+  for (EngineSlot& e : engines_) {
+    if (e.owner == &p) {
+      p.detach();
+      e.owner = nullptr;
+    }
+  }
+}
+
 void World::give_engine(Picoprocess& p) {
   running_ = &p;
-  p.attach(*engine_);
+  engine_ = &engine_for(p);
   engine_->set_max_ticks(opts_.max_ticks);
   slice_base_ = engine_->ticks();
   on_engine_ = true;
@@ -312,8 +358,7 @@ void World::give_engine(Picoprocess& p) {
 void World::take_engine() {
   ticks_done_ += engine_->ticks() - slice_base_;
   on_engine_ = false;
-  running_->detach();
-  running_ = nullptr;
+  running_ = nullptr;  // stays attached to its engine until another needs it
 }
 
 // ---- endings ----
@@ -331,6 +376,7 @@ void World::finish_ended() {
 // handles: peers see its streams close).
 void World::finish(Slot& s) {
   Picoprocess& p = *s.proc;
+  release_engine(p);  // saves the current thread's context, which the report reads
   const Picoprocess::Ending& e = *p.ending();
   RunResult& res = s.result;
   res.end = e.end;
@@ -402,6 +448,7 @@ void World::end_all_at_tick_limit() {
   if (running_) take_engine();
   for (Slot& s : procs_) {
     if (!s.proc || s.ended) continue;
+    release_engine(*s.proc);  // its context, for the rip below
     Picoprocess::Ending e;
     e.end = RunResult::End::TickLimit;
     e.rip = s.proc->current().ctx.rip;

@@ -84,6 +84,8 @@ class Picoprocess final : public GuestControl, public EngineClient {
   void attach(Engine& engine);
   void detach();
   bool attached() const { return engine_ != nullptr; }
+  // Runs again on the engine it stayed attached to while off the vCPU.
+  void resume_on_engine() { stop_wanted_ = false; }
   // Makes `t` the current thread (saving and loading contexts when attached) and drops
   // threads that have exited.
   void switch_to(Thread& t);

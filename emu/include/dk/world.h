@@ -62,11 +62,15 @@ class World {
   struct Stats {
     uint64_t slices = 0;             // engine runs started for a (possibly) new slice
     uint64_t thread_switches = 0;    // another thread of the same picoprocess
-    uint64_t process_switches = 0;   // another picoprocess: memory remapped on the engine
+    uint64_t process_switches = 0;   // another picoprocess takes the vCPU
     uint64_t process_switch_ns = 0;  // wall time spent in those (measurement only)
     uint64_t clock_jumps = 0;
+    uint64_t engines = 0;         // engines brought up (at most kMaxEngines)
+    uint64_t engine_attaches = 0; // a picoprocess's memory mapped into an engine
   };
   const Stats& stats() const { return stats_; }
+  // Engines kept warm, each holding one picoprocess's memory while it is off the vCPU.
+  static constexpr size_t kMaxEngines = 4;
 
   // Called by picoprocesses (their GuestControl). `resume` finds the thread by pid and tid.
   dk_status_t resume(uint32_t pid, uint32_t tid);
@@ -98,7 +102,20 @@ class World {
 
   RunOptions opts_;
   std::vector<TrapRecord>* audit_;
-  std::unique_ptr<Engine> engine_;  // declared first: outlives every picoprocess
+  // A few warm engines, each keeping one picoprocess's memory mapped while it is off the
+  // vCPU, so switching back to it costs no re-mapping and no re-translation. Past
+  // kMaxEngines the least recently run picoprocess gives its engine up (idle picoprocesses
+  // beyond the pool hold none). Declared first: outlives every picoprocess.
+  struct EngineSlot {
+    std::unique_ptr<Engine> engine;
+    Picoprocess* owner = nullptr;  // attached to it, running or not
+    uint64_t last_used = 0;
+  };
+  Engine& engine_for(Picoprocess& p);
+  void release_engine(Picoprocess& p);
+  std::vector<EngineSlot> engines_;
+  uint64_t engine_uses_ = 0;
+  Engine* engine_ = nullptr;  // the running picoprocess's engine
   std::vector<Slot> procs_;         // index pid - 1
   Picoprocess* running_ = nullptr;  // holds the engine
   bool on_engine_ = false;
