@@ -31,9 +31,13 @@ CASE(child_sleeps) {
 }
 
 CASE(child_inherits_nothing) {
-  /* The parent's handles (0x10 onwards) mean nothing here. */
-  uint32_t c;
-  CHECK_ST(DkSemaphorePeek(0x10 + 3, &c), DK_E_BADHANDLE);
+  /* The parent's semaphores mean nothing here: this child made none, so no handle value
+   * (its own std handles and parent stream included) is a semaphore. */
+  for (dk_handle_t h = 1; h < 0x10 + 256; h++) {
+    uint32_t c;
+    dk_status_t st = DkSemaphorePeek(h, &c);
+    if (st != -DK_E_BADHANDLE) CHECK_ST(st, DK_E_WRONGTYPE);
+  }
   CHECK_EQ(conf_argc, 2);
   return 0;
 }
@@ -103,5 +107,55 @@ CASE(create_noent) {
 CASE(exit_code_fault) {
   dk_handle_t p = child("conf_process\0child_exit_7", 26, 0);
   CHECK_ST(DkProcessExitCodeQuery(p, (int64_t*)0), DK_E_FAULT);
+  return 0;
+}
+
+CASE(create_name_too_long) {
+  char* u = conf_pages(2, DK_PROT_READ | DK_PROT_WRITE);
+  conf_memcpy(u, "file:/tmp/", 10);
+  conf_memset(u + 10, 'a', 4090); /* 4100 bytes, no NUL in the first 4096 */
+  dk_handle_t p = 0x77, s = 0x77;
+  CHECK_ST(DkProcessCreate(u, "x", 2, &p, &s), DK_E_NAMETOOLONG);
+  CHECK_EQ(p, 0x77);
+  CHECK_EQ(s, 0x77);
+  return 0;
+}
+
+/* The child receives a semaphore over its parent stream and releases it twice. */
+CASE(child_receives_handle) {
+  dk_handle_t sem = 0;
+  CHECK_OK(DkReceiveHandle(conf_boot->parent, &sem));
+  CHECK(sem != 0);
+  CHECK_OK(DkSemaphoreRelease(sem, 2, 0));
+  return 0;
+}
+
+CASE(send_handle_to_child) {
+  dk_handle_t s = 0;
+  dk_handle_t sem = conf_semaphore(0, 5);
+  dk_handle_t p = child("conf_process\0child_receives_handle", 35, &s);
+  CHECK_OK(DkSendHandle(s, sem));
+  wait_for(p);
+  int64_t code = 1;
+  CHECK_OK(DkProcessExitCodeQuery(p, &code));
+  CHECK_EQ(code, 0);
+  uint32_t count = 0;
+  CHECK_OK(DkSemaphorePeek(sem, &count));
+  CHECK_EQ(count, 2); /* the child's handle was to this same semaphore */
+  return 0;
+}
+
+/* A child that has exited has closed its end of the stream: writing to it is PIPE. */
+CASE(write_to_exited_child) {
+  dk_handle_t s = 0;
+  dk_handle_t p = child("conf_process\0child_exit_7", 26, &s);
+  wait_for(p);
+  uint64_t n = 4;
+  CHECK_ST(DkStreamWrite(s, 0, "late", &n), DK_E_PIPE);
+  CHECK_ST(DkSendHandle(s, conf_semaphore(0, 1)), DK_E_PIPE);
+  char b[4];
+  n = sizeof b;
+  CHECK_OK(DkStreamRead(s, 0, b, &n));
+  CHECK_EQ(n, 0); /* and reading gives end of stream */
   return 0;
 }

@@ -229,3 +229,27 @@ CASE(protect_rounds_pages) {
   conf_expect_exception(DK_EXCEPTION_MEMFAULT);
   return 0;
 }
+
+/* docs/abi.md section 4 #3: INVAL for prot bits outside READ|WRITE|EXEC|GUARD; nothing
+ * changes. */
+CASE(protect_inval) {
+  volatile uint8_t* p = conf_pages(1, RW);
+  CHECK_ST(DkVirtualMemoryProtect((void*)p, DK_PAGE_SIZE, 0x10), DK_E_INVAL);
+  CHECK_ST(DkVirtualMemoryProtect((void*)p, DK_PAGE_SIZE, 0x80000000u), DK_E_INVAL);
+  p[0] = 1; /* still writable */
+  CHECK_EQ(p[0], 1);
+  return 0;
+}
+
+/* docs/abi.md section 4 #1: INVAL for alloc flags outside RESERVE|COMMIT|REPLACE, or
+ * neither RESERVE nor COMMIT, or prot bits outside the defined ones. */
+CASE(alloc_inval_flags) {
+  void* p = 0;
+  CHECK_ST(DkVirtualMemoryAllocate(&p, DK_PAGE_SIZE, 0x8 | DK_ALLOC_COMMIT, RW), DK_E_INVAL);
+  p = 0;
+  CHECK_ST(DkVirtualMemoryAllocate(&p, DK_PAGE_SIZE, DK_ALLOC_REPLACE, RW), DK_E_INVAL);
+  p = 0;
+  CHECK_ST(DkVirtualMemoryAllocate(&p, DK_PAGE_SIZE, DK_ALLOC_COMMIT, 0x20), DK_E_INVAL);
+  CHECK_EQ((uint64_t)p, 0);
+  return 0;
+}
