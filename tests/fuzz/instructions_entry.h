@@ -1,7 +1,9 @@
 // fuzz_instructions: random byte streams run as guest code under the emulator, on a
-// simulated host, with a tick limit. Whatever the bytes do, the run must come back with an
-// end other than HostError, the harness's own memory must be intact, and a sibling
-// picoprocess run afterwards in the same process must behave exactly as it did before.
+// simulated host, with a tick limit, beside a sibling picoprocess in the same world on the
+// same host. Whatever the bytes do, the run must come back with an end other than HostError,
+// the sibling beside it must finish its work (exit 42), the harness's own memory must be
+// intact, and a sibling picoprocess run afterwards in the same process must behave exactly as
+// it did before.
 #pragma once
 
 #include <cstring>
@@ -13,6 +15,7 @@
 #include "dk/elf_image.h"
 #include "dk/run.h"
 #include "dk/sim_host.h"
+#include "dk/world.h"
 #include "fuzz_input.h"
 #include "tiny_elf.h"
 
@@ -78,15 +81,29 @@ inline void fuzz_instructions(std::span<const uint8_t> data) {
   spec.image = tiny_elf(data);
   spec.name = "fuzz";
   spec.args = {"fuzz"};
+  LaunchSpec sibling;
+  sibling.image = tiny_hello();
+  sibling.name = "sibling";
+  sibling.args = {"sibling"};
   RunOptions opts;
   opts.max_ticks = kInstructionTickLimit;
+  opts.max_world_ticks = 4 * kInstructionTickLimit;
   std::vector<TrapRecord> audit;
-  RunResult r;
+  RunResult r, beside;
   try {
-    r = run_picoprocess(host, spec, opts, &audit);
+    World world(opts, &audit);
+    const uint32_t fuzz_pid = world.add(host, spec);
+    const uint32_t sibling_pid = world.add(host, sibling);
+    world.run();
+    r = world.result(fuzz_pid);
+    beside = world.result(sibling_pid);
   } catch (const ElfError& e) {
     finding(std::string("a well-formed tiny image was refused: ") + e.what());
   }
+  if (beside.end != RunResult::End::Exited || beside.exit_code != 42)
+    finding("the sibling beside the fuzzed code did not finish: end " +
+            std::to_string(static_cast<int>(beside.end)) + " code " +
+            std::to_string(beside.exit_code) + " reason '" + beside.reason + "'");
   if (r.end == RunResult::End::HostError)
     finding("host error: " + r.reason + " (rip " + hex(r.rip) + " '" +
             r.instruction + "')");

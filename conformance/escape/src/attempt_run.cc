@@ -199,6 +199,7 @@ ChildRecord run_attempt(const Attempt& a, const Canaries& c, const RunnerOptions
       o.images_dir.empty() ? dk::conformance::default_images_dir() : o.images_dir;
 
   AttemptContext cx;
+  cx.id = a.id;
   cx.canary_path = c.canary_path();
   cx.absent_path = c.absent_path();
   cx.canary_port = c.port();

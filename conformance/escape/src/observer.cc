@@ -159,40 +159,47 @@ std::vector<std::string> Canaries::check(const std::string& guest_output) const 
 
 dk_status_t WatchingHost::serve(CallContext& cx, Call& call) {
   ++calls_;
+  // The URI as the dispatcher copied it in, before the host could touch the Call.
+  const std::string uri = call.uri;
+  const uint32_t index = call.index;
+  const uint64_t acc = call.val[1], create = call.val[3];
   const dk_status_t st = inner_.serve(cx, call);
-  if (st < 0 || call.uri.empty() || !call.desc) return st;
+  if (st < 0 || uri.empty()) return st;
   // Which request the host must have asked the policy: the access a call needs.
   NamespaceOp op = NamespaceOp::Open;
   Access access = Access::Read;
-  switch (call.index) {
+  const char* what = "DkStreamOpen";
+  switch (index) {
     case 17:
       op = NamespaceOp::Spawn;
+      what = "DkProcessCreate";
       break;
-    case 21: {
-      const uint64_t acc = call.val[1], create = call.val[3];
+    case 21:
       if ((acc & 3) != DK_ACCESS_RDONLY || (acc & DK_ACCESS_APPEND) || create != 0)
         access = Access::Write;
       break;
-    }
     case 30:
       op = NamespaceOp::Query;
+      what = "DkStreamAttributesQuery";
       break;
     case 34:
       op = NamespaceOp::Rename;
       access = Access::Write;
+      what = "DkStreamChangeName";
       break;
     default:
       return st;
   }
   Uri u;
-  if (parse_uri(call.uri, UriRole::Guest, u) != 0) {
-    breaches_.push_back("the host served an unparseable URI: '" + call.uri.substr(0, 200) + "'");
+  if (parse_uri(uri, UriRole::Guest, u) != 0) {
+    breaches_.push_back(std::string("the host served an unparseable URI (") + what + "): '" +
+                        uri.substr(0, 200) + "'");
     return st;
   }
   NamespaceRequest r{cx.pid, op, &u, access};
   if (escape_policy(r) != 0)
-    breaches_.push_back("the host served '" + call.uri.substr(0, 200) + "' (" +
-                        std::string(call.desc->name) + "), which the namespace does not grant");
+    breaches_.push_back("the host served '" + uri.substr(0, 200) + "' (" + what +
+                        "), which the namespace does not grant");
   return st;
 }
 

@@ -32,6 +32,7 @@ struct Expect {
 // Facts only the attempt's own process knows: where the canaries are, and addresses inside
 // the harness. Generated streams embed them.
 struct AttemptContext {
+  std::string id;              // the attempt's id
   std::string canary_path;     // host file outside every mapping; must stay unchanged
   std::string absent_path;     // host path that must stay absent
   uint16_t canary_port = 0;    // TCP port on 127.0.0.1 that must see no connection
