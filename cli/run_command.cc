@@ -14,6 +14,9 @@
 
 #include "commands.h"
 #include "dk/elf_image.h"
+#include "dk/auditor.h"
+#include "dk/recorder.h"
+#include "dk/trace_file.h"
 #include "dk/monitor/launch.h"
 #include "dk/monitor/manifest.h"
 #include "dk/monitor/package.h"
@@ -22,23 +25,10 @@
 #include "dk/run.h"
 #include "dk/sim_host.h"
 #include "json.h"
+#include "run_command.h"
 
 namespace dk::cli {
 namespace {
-
-struct RunArgs {
-  std::string target;
-  std::vector<std::string> guest_args;
-  uint64_t seed = 0;
-  std::string host = "sim";
-  bool json = false;
-  uint64_t max_ticks = 0;
-  uint64_t quantum = RunOptions{}.quantum;
-  std::string debug_log;
-  std::vector<std::string> pkg_path;
-  std::string policy;
-  std::string root;
-};
 
 std::string_view end_name(RunResult::End e) {
   switch (e) {
@@ -87,6 +77,67 @@ void launch_from_package(const RunArgs& a, LaunchSpec& spec, std::optional<Packa
   } catch (const std::exception& e) {
     fail("run: " + a.target + ": " + e.what());
   }
+}
+
+// The command line as dk was asked, rebuilt from the parsed options (for the trace header).
+std::vector<std::string> command_line(const RunArgs& a) {
+  std::vector<std::string> c = {"dk", a.verb};
+  auto opt = [&](const char* name, const std::string& v) {
+    c.push_back(name);
+    c.push_back(v);
+  };
+  if (a.verb == "run") opt("--trace", a.trace);
+  else opt("-o", a.trace);
+  if (a.host != "sim") opt("--host", a.host);
+  if (a.seed) opt("--seed", std::to_string(a.seed));
+  if (a.max_ticks) opt("--max-ticks", std::to_string(a.max_ticks));
+  if (a.quantum != RunOptions{}.quantum) opt("--quantum", std::to_string(a.quantum));
+  if (a.checksum_every) opt("--checksum", "every-" + std::to_string(a.checksum_every) + "-calls");
+  if (a.hash_inputs) c.push_back("--hash-inputs");
+  for (const auto& p : a.pkg_path) opt("--pkg-path", p);
+  if (!a.policy.empty()) opt("--policy", a.policy);
+  if (!a.root.empty()) opt("--root", a.root);
+  c.push_back(a.target);
+  if (!a.guest_args.empty()) {
+    c.push_back("--");
+    c.insert(c.end(), a.guest_args.begin(), a.guest_args.end());
+  }
+  return c;
+}
+
+// Everything `dk replay` needs, and what identifies the run: image and package file hashes,
+// CPUID answers, the Unicorn version, the launch and the run options.
+TraceHeader trace_header(const RunArgs& a, const LaunchSpec& spec, const RunOptions& opts,
+                         const std::optional<PackageLaunch>& launch) {
+  TraceHeader h;
+  h.flags = a.hash_inputs ? kTraceInputsHashed : 0;
+  h.seed = a.seed;
+  h.host_kind = a.host;
+  h.unicorn_version = unicorn_version();
+  h.image_name = launch ? launch->exe_uri : a.target;
+  h.image_hash = trace_hash(spec.image.data(), spec.image.size());
+  if (launch && launch->files) {
+    for (const auto& [path, entry] : launch->files->files()) {
+      std::string bytes;
+      if (launch->files->read(path, bytes) == 0) h.files.push_back({path, trace_hash(bytes.data(), bytes.size())});
+    }
+  }
+  h.cpuid = cpuid_answers();
+  h.command_line = command_line(a);
+  TraceLaunch& l = h.launch;
+  l.image = spec.image;
+  l.name = spec.name;
+  l.args = spec.args;
+  l.env = spec.env;
+  l.stack_size = spec.stack_size;
+  l.stdin_uri = spec.stdin_uri;
+  l.stdout_uri = spec.stdout_uri;
+  l.stderr_uri = spec.stderr_uri;
+  l.quantum = opts.quantum;
+  l.max_ticks = opts.max_ticks;
+  l.max_world_ticks = opts.max_world_ticks;
+  l.checksum_every = a.checksum_every;
+  return h;
 }
 
 void run(const RunArgs& a) {
@@ -144,11 +195,52 @@ void run(const RunArgs& a) {
   opts.max_ticks = a.max_ticks;
   opts.quantum = a.quantum;
 
+  // Recording: the Recorder wraps the chosen host and hears the emulator's events.
+  std::unique_ptr<TraceWriter> writer;
+  std::unique_ptr<Recorder> recorder;
+  Host* served = &chosen;
+  if (!a.trace.empty()) {
+    try {
+      writer = std::make_unique<TraceWriter>(a.trace, trace_header(a, spec, opts, launch));
+    } catch (const TraceError& e) {
+      fail(a.verb + ": " + e.what());
+    }
+    RecorderOptions ro;
+    ro.hash_inputs = a.hash_inputs;
+    ro.checksum_every = a.checksum_every;
+    recorder = std::make_unique<Recorder>(chosen, *writer, ro);
+    served = recorder.get();
+    opts.events = recorder.get();
+  }
+  // Auditing: in front of the recorder, passing every event on to it.
+  std::ofstream audit_out;
+  std::unique_ptr<Auditor> auditor;
+  if (!a.audit.empty()) {
+    audit_out.open(a.audit, std::ios::binary | std::ios::trunc);
+    if (!audit_out) fail(a.verb + ": cannot write " + a.audit);
+    auditor = std::make_unique<Auditor>(*served, audit_out, opts.events);
+    served = auditor.get();
+    opts.events = auditor.get();
+  }
+
   RunResult r;
   try {
-    r = run_picoprocess(chosen, spec, opts);
+    r = run_picoprocess(*served, spec, opts);
   } catch (const ElfError& e) {
     fail("run: " + a.target + ": " + e.what());
+  }
+  if (writer) {
+    try {
+      writer->close();
+    } catch (const TraceError& e) {
+      if (!recorder->failed()) fail(a.verb + ": " + e.what(), 125);
+    }
+    // The run went on, but the trace is not usable: say so and fail like a host error.
+    if (recorder->failed()) fail(a.verb + ": recording failed: " + recorder->error(), 125);
+  }
+  if (auditor) {
+    audit_out.close();
+    if (!audit_out) fail(a.verb + ": cannot write " + a.audit, 125);
   }
   if (!a.debug_log.empty()) {
     std::ofstream out(a.debug_log, std::ios::binary);
@@ -174,9 +266,9 @@ void run(const RunArgs& a) {
 
 }  // namespace
 
-void add_run_command(CLI::App& app) {
-  auto a = std::make_shared<RunArgs>();
-  CLI::App* cmd = app.add_subcommand("run", "Run an image as a picoprocess");
+void add_run_options(CLI::App* cmd, RunArgs& a0, bool record) {
+  RunArgs* a = &a0;
+  a->quantum = RunOptions{}.quantum;
   cmd->add_option("target", a->target, "Guest ELF image, package folder or .dkpkg archive")
       ->required();
   cmd->add_option("args", a->guest_args, "Arguments after --, passed to the picoprocess");
@@ -191,6 +283,38 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--root", a->root, "For a bare image: a host folder seen as file:/ (read-only; writes stay in memory)");
   cmd->add_option("--policy", a->policy, "An administrator policy manifest added to the package's namespace");
   cmd->add_flag("--json", a->json, "Print the result (and the captured console) as JSON");
+  cmd->add_option("--audit", a->audit,
+                  "Write foreign traps, refused downcalls and quota hits to FILE as JSON lines");
+  if (record) {
+    cmd->add_option_function<std::string>(
+           "--checksum",
+           [a](const std::string& v) {
+             // every-N-calls
+             const std::string pre = "every-", post = "-calls";
+             uint64_t n = 0;
+             bool ok = v.size() > pre.size() + post.size() && v.starts_with(pre) && v.ends_with(post);
+             const std::string digits = ok ? v.substr(pre.size(), v.size() - pre.size() - post.size()) : "";
+             ok = ok && digits.size() <= 12 && digits.find_first_not_of("0123456789") == std::string::npos;
+             if (ok) n = std::stoull(digits);
+             if (!ok || n == 0) throw CLI::ValidationError("--checksum", "give every-N-calls with N >= 1, not '" + v + "'");
+             a->checksum_every = n;
+           },
+           "Store a memory checksum every N downcalls (every-N-calls); replay checks it")
+        ->type_name("every-N-calls");
+    cmd->add_flag("--hash-inputs", a->hash_inputs, "Keep only hashes of downcall input bytes (smaller; replay prints no console)");
+  }
+}
+
+[[noreturn]] void run_target(const RunArgs& a) {
+  run(a);
+  throw Exit{0};  // run() always throws
+}
+
+void add_run_command(CLI::App& app) {
+  auto a = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand("run", "Run an image as a picoprocess");
+  add_run_options(cmd, *a, true);
+  cmd->add_option("--trace", a->trace, "Record the run to FILE (.dktrace; see dk replay)");
   cmd->callback([a] { run(*a); });
 }
 

@@ -267,7 +267,7 @@ TEST_F(TraceFileTest, FlippedHeaderBytes) {
   EXPECT_EQ(error_of(b), "trace: header: not a Dk trace (bad magic)");
   b = bytes;
   b[8] = 2;  // format major
-  EXPECT_NE(error_of(b).find("trace: header at offset 8: format version 2.0 is not supported"), std::string::npos)
+  EXPECT_NE(error_of(b).find("trace: header at offset 8: format version 2.1 is not supported"), std::string::npos)
       << error_of(b);
   const std::string sum = "trace: header at offset " + std::to_string(layout.header_end - 8) + ": checksum mismatch";
   for (uint64_t i = 10; i < layout.header_end; ++i) {

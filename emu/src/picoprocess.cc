@@ -226,6 +226,7 @@ dk_status_t Picoprocess::on_downcall(const TrapRegs& regs, uint64_t rip) {
     return st;
   }
   t.retrying = false;
+  if (st < 0) world_.refused(cx_, call_.index, st);
   world_.changed();
   if (stop_wanted_) engine_->request_stop();
   return st;

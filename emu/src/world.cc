@@ -3,6 +3,9 @@
 // world version and deadlines, so a run is a function of its inputs.
 #include "dk/world.h"
 
+#include <unicorn/unicorn.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
@@ -63,14 +66,17 @@ uint64_t wall_ns() {
 
 }  // namespace
 
-World::World(const RunOptions& opts, std::vector<TrapRecord>* audit) : opts_(opts), audit_(audit) {
+World::World(const RunOptions& opts, std::vector<TrapRecord>* audit)
+    : opts_(opts), audit_(audit), events_(opts.events) {
   if (opts_.quantum == 0) opts_.quantum = 1;
+  if (events_) events_->set_probe(this);
 }
 
 World::~World() {
   if (running_) take_engine();
   for (Slot& s : procs_)
     if (s.proc) release_engine(*s.proc);
+  if (events_) events_->set_probe(nullptr);
 }
 
 uint32_t World::add(Host& host, const LaunchSpec& spec) {
@@ -79,6 +85,7 @@ uint32_t World::add(Host& host, const LaunchSpec& spec) {
   procs_.push_back(Slot{std::make_unique<Picoprocess>(*this, host, pid), {}, false});
   try {
     procs_.back().proc->boot(image, spec);
+    note_boot(*procs_.back().proc);
   } catch (const BootError& e) {
     Picoprocess::Ending end;
     end.end = RunResult::End::LoadError;
@@ -106,6 +113,10 @@ void World::run() {
     if (slice_over_ && !schedule()) break;
     handle(engine_->run());
     finish_ended();
+    if (events_ && events_->stop_requested()) {
+      end_all(RunResult::End::HostError, events_->stop_reason());
+      break;
+    }
   }
   if (running_) take_engine();
 }
@@ -133,6 +144,16 @@ bool World::start_engine() {
 // Why the engine stopped, and what the picoprocess makes of it.
 void World::handle(const EngineStop& stop) {
   Picoprocess& p = *running_;
+  Thread* const t0 = &p.current();
+  const size_t frames0 = t0->frames.size();
+  quantum_over_ = false;
+  if (events_ && stop.kind == EngineStop::Kind::Exception) {
+    // A fault's rip is the faulting instruction; a trap's is past it and its address is the
+    // instruction itself.
+    const EventSite at = site(p, stop.type == DK_EXCEPTION_MEMFAULT ? stop.rip : stop.address);
+    if (stop.type == DK_EXCEPTION_FOREIGN_TRAP) events_->on_foreign_trap(at, stop.detail, stop.number);
+    events_->on_exception(at, stop.type, stop.detail, stop.address);
+  }
   switch (stop.kind) {
     case EngineStop::Kind::Exception:
       if (stop.type == DK_EXCEPTION_FOREIGN_TRAP && audit_) {
@@ -161,6 +182,7 @@ void World::handle(const EngineStop& stop) {
       break;
     case EngineStop::Kind::Quantum:
       slice_over_ = true;
+      quantum_over_ = true;
       if (opts_.max_world_ticks && ticks() >= opts_.max_world_ticks) {
         end_all_at_tick_limit();
         return;  // every picoprocess, `p` included, has been released
@@ -183,7 +205,74 @@ void World::handle(const EngineStop& stop) {
       break;
     }
   }
+  // An exception handler was entered (a fault above, or one raised by a NULL call or a bad
+  // context from DkExceptionReturn).
+  if (events_ && !p.ending() && &p.current() == t0 && t0->frames.size() > frames0 &&
+      t0->frames.back().kind == Picoprocess::Upcall::Exception) {
+    const Picoprocess::Frame& f = t0->frames.back();
+    if (stop.kind != EngineStop::Kind::Exception) events_->on_exception(site(p, f.rip), f.type, f.detail, f.address);
+    const uint64_t entry = engine_rip();
+    events_->on_upcall(site(p, entry), kUpcallException, entry, engine_->reg(UC_X86_REG_RDI));
+  }
   if (p.current().state != Thread::State::Ready) slice_over_ = true;
+}
+
+// ---- events ----
+
+uint64_t World::engine_rip() {
+  return engine_->reg(UC_X86_REG_RIP);
+}
+
+EventSite World::site(Picoprocess& p, uint64_t rip) {
+  return EventSite{p.ticks(), p.pid(), p.current().id, rip};
+}
+
+// LibOsInitialize is entered when the picoprocess first runs, as booted.
+void World::note_boot(Picoprocess& p) {
+  if (!events_) return;
+  const Thread& t = p.current();
+  started_.insert({p.pid(), t.id});
+  events_->on_upcall(EventSite{p.ticks(), p.pid(), t.id, t.ctx.rip}, kUpcallInit, t.ctx.rip, t.ctx.rdi);
+}
+
+// Called before the engine goes to `next_t`: the reason is why the running thread stops.
+void World::note_switch(Picoprocess* next_p, Thread& next_t) {
+  EventSite from;
+  uint32_t reason = any_ran_ ? kScheduleExit : kScheduleStart;
+  if (running_) {
+    const Thread& cur = running_->current();
+    from = EventSite{running_->ticks(), running_->pid(), cur.id, running_->attached() ? engine_rip() : cur.ctx.rip};
+    switch (cur.state) {
+      case Thread::State::Exited: reason = kScheduleExit; break;
+      case Thread::State::Parked: reason = kScheduleBlock; break;
+      case Thread::State::Ready: reason = quantum_over_ ? kScheduleQuantum : kScheduleYield; break;
+    }
+  }
+  if (next_t.state == Thread::State::Parked && reason == kScheduleYield) reason = kScheduleWake;
+  events_->on_schedule_to(from, next_p->pid(), next_t.id, reason);
+  if (started_.insert({next_p->pid(), next_t.id}).second)
+    events_->on_upcall(EventSite{next_p->ticks(), next_p->pid(), next_t.id, next_t.ctx.rip}, kUpcallThreadStart,
+                       next_t.ctx.rip, next_t.ctx.rdi);
+}
+
+void World::read_memory(uint32_t pid, const std::function<void(uint64_t, const uint8_t*, size_t)>& fn) {
+  if (pid < 1 || pid > size() || !procs_[pid - 1].proc) return;
+  AddressSpace& mem = procs_[pid - 1].proc->memory();
+  std::vector<uint8_t> buf(64u << 10);
+  for (const AddressSpace::RegionInfo& r : mem.regions()) {
+    if (!r.committed) continue;
+    for (uint64_t at = r.start; at < r.end;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), r.end - at));
+      if (!mem.peek(at, buf.data(), n)) break;
+      fn(at, buf.data(), n);
+      at += n;
+    }
+  }
+}
+
+std::string World::instruction_at(uint32_t pid, uint64_t rip) {
+  if (pid < 1 || pid > size() || !procs_[pid - 1].proc) return "";
+  return disassemble(procs_[pid - 1].proc->memory(), rip, nullptr);
 }
 
 // A parked thread may run (retry its call) once the world changed since it parked, its
@@ -240,6 +329,8 @@ bool World::pick(bool include_current) {
   if (!next_t) next_p = first_p, next_t = first_t;
   if (!next_t) return false;
 
+  if (events_ && (next_p != running_ || next_t != &running_->current())) note_switch(next_p, *next_t);
+  any_ran_ = true;
   next_t->state = Thread::State::Ready;  // a parked thread retries its call
   if (next_p != running_) {
     const uint64_t t0 = wall_ns();
@@ -402,6 +493,9 @@ void World::finish(Slot& s) {
     res.rip = e.rip ? e.rip : p.current().ctx.rip;
     res.instruction = disassemble(p.memory(), res.rip, nullptr);
   }
+  if (events_)
+    events_->on_end(EventSite{res.ticks, p.pid(), p.current().id, res.rip}, static_cast<uint32_t>(e.end), e.exit_code,
+                    res.reason);
   p.object()->exit_code = e.exit_code;
   p.object()->exited = true;
   s.ended = true;
@@ -443,14 +537,17 @@ void World::deadlock() {
 }
 
 void World::end_all_at_tick_limit() {
-  const std::string reason =
-      "world tick limit (" + std::to_string(opts_.max_world_ticks) + ") reached";
+  end_all(RunResult::End::TickLimit,
+          "world tick limit (" + std::to_string(opts_.max_world_ticks) + ") reached");
+}
+
+void World::end_all(RunResult::End end, const std::string& reason) {
   if (running_) take_engine();
   for (Slot& s : procs_) {
     if (!s.proc || s.ended) continue;
     release_engine(*s.proc);  // its context, for the rip below
     Picoprocess::Ending e;
-    e.end = RunResult::End::TickLimit;
+    e.end = end;
     e.rip = s.proc->current().ctx.rip;
     e.reason = reason;
     s.proc->end_with(e);
@@ -489,6 +586,7 @@ dk_status_t World::create_child(Picoprocess& parent, ChildSpec spec,
   }
   out = child->object();
   procs_.push_back(Slot{std::move(child), {}, false});
+  note_boot(*procs_.back().proc);
   return 0;
 }
 

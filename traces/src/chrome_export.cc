@@ -56,7 +56,11 @@ uint64_t export_chrome_trace(TraceReader& in, std::ostream& out) {
       case RecordKind::Upcall: emit(instant("upcall", "upcall", r)); break;
       case RecordKind::Schedule: emit(instant("schedule", "schedule", r)); break;
       case RecordKind::End: emit(instant("end", "end", r, "p")); break;
-      case RecordKind::Rdtsc: break;  // one per rdtsc would drown the view
+      case RecordKind::Checksum: emit(instant("memory checksum", "checksum", r)); break;
+      case RecordKind::Rdtsc:
+      case RecordKind::Clock:
+      case RecordKind::Idle:
+        break;  // one per reading would drown the view
     }
   }
   out << "\n]}\n";

@@ -3,6 +3,9 @@
 // the recording got, so later calls see the same address space.
 #include "dk/replayer.h"
 
+#include <cstring>
+
+#include "control_quota.h"
 #include "dk/trace_render.h"
 
 namespace dk {
@@ -69,6 +72,16 @@ const TraceRecord* Replayer::peek(bool keep_events) {
   }
 }
 
+void Replayer::add_notes(Divergence& d) const {
+  auto note = [&](const std::string& n) { d.note += (d.note.empty() ? "" : "; ") + n; };
+  const std::string& recorded = in_.header().unicorn_version;
+  if (!opts_.unicorn_version.empty() && !recorded.empty() && recorded != opts_.unicorn_version)
+    note("the trace was recorded with Unicorn " + recorded + " and this dk has " + opts_.unicorn_version +
+         ": a replay on another version may diverge");
+  if (!opts_.cpuid.empty() && !in_.header().cpuid.empty() && opts_.cpuid != in_.header().cpuid)
+    note("the trace's CPUID answers differ from this dk's");
+}
+
 void Replayer::diverge(const TraceRecord& actual, const TraceRecord* expected, std::string field) {
   Divergence d;
   d.tick = actual.tick;
@@ -89,17 +102,16 @@ void Replayer::diverge(const TraceRecord& actual, const TraceRecord* expected, s
     else if (in_.cut_short()) d.note = in_.cut_short_reason();
     else d.note = "the trace ends here";
   }
-  const std::string& recorded = in_.header().unicorn_version;
-  if (!opts_.unicorn_version.empty() && !recorded.empty() && recorded != opts_.unicorn_version) {
-    if (!d.note.empty()) d.note += "; ";
-    d.note += "the trace was recorded with Unicorn " + recorded + " and this dk has " + opts_.unicorn_version +
-              ": a replay on another version may diverge";
-  }
+  if (probe_ && actual.rip) d.instruction = probe_->instruction_at(actual.pid, actual.rip);
+  add_notes(d);
   divergence_ = std::move(d);
 }
 
 dk_status_t Replayer::serve(CallContext& cx, Call& call) {
-  if (diverged()) return kDiverged;
+  if (diverged()) {
+    cx.ctl.yield();  // stop the engine: the emulator then sees stop_requested()
+    return kDiverged;
+  }
   actual_.kind = RecordKind::Downcall;
   actual_.tick = cx.tick;
   actual_.pid = cx.pid;
@@ -109,33 +121,219 @@ dk_status_t Replayer::serve(CallContext& cx, Call& call) {
   const TraceRecord* e = peek(false);
   if (!e) {
     diverge(actual_, nullptr, "");
+    cx.ctl.yield();
     return kDiverged;
   }
   std::string field = e->kind != RecordKind::Downcall ? "kind" : first_input_difference(e->call, actual_.call);
   if (field.empty()) field = site_difference(*e, actual_);
   if (!field.empty()) {
     diverge(actual_, e, field);
+    cx.ctl.yield();
     return kDiverged;
   }
-  const DowncallRecord& rec = e->call;
+  // Taken out of the reader's slot before the effects: a child booting inside
+  // DkProcessCreate makes downcalls of its own, recorded right after this one.
+  if (served_.size() <= depth_) served_.emplace_back();
+  TraceRecord& cur = served_[depth_];  // swapped, so buffers are reused
+  std::swap(cur, next_);
+  consume();
+  const DowncallRecord& rec = cur.call;
   for (int i = 0; i < 6; ++i) {
     if (rec.written >> i & 1) call.set_out(i, rec.out_val[i]);
   }
-  if ((rec.fields & kHasOutBytes) && rec.index != 24) call.out_bytes = rec.out_bytes;
+  const bool has_effects = (rec.fields & kHasEffects) != 0;
+  // 1.0 traces kept a mapping's bytes in out_bytes; they are not the call's output.
+  if ((rec.fields & kHasOutBytes) && (has_effects || rec.index != 24)) call.out_bytes = rec.out_bytes;
   if (rec.fields & kHasAttrOut) call.attr = rec.attr_out;
   if (rec.fields & kHasSysinfo) call.sysinfo = rec.sysinfo;
   const dk_status_t status = rec.status;
-  if (status == 0) apply_effects(cx, rec, call);
-  if (diverged()) return kDiverged;
-  consume();
+  ++depth_;
+  if (has_effects) perform(cx, cur, index_ - 1);
+  else if (status == 0) apply_effects(cx, cur, index_ - 1, call);
+  --depth_;
+  if (diverged()) {
+    cx.ctl.yield();
+    return kDiverged;
+  }
+  if (status == 0) mirror_handles(cx, rec);
+  echo_console(cx, rec);
   ++downcalls_;
+  check_checksum(cx);
+  if (diverged()) {
+    cx.ctl.yield();
+    return kDiverged;
+  }
   return status;
 }
 
-void Replayer::apply_effects(CallContext& cx, const DowncallRecord& rec, Call& call) {
+// Handle values come from the picoprocess's table, which allocates them in order and never
+// reuses one; the host fills it, and the picoprocess too (a child's parent stream at boot).
+// The replay keeps the table's count in step: a placeholder at every handle the recording
+// got, and closed handles erased.
+void Replayer::mirror_handles(CallContext& cx, const DowncallRecord& rec) {
+  const CallDesc* d = call_desc(rec.index);
+  if (!d) return;
+  if (std::string_view(d->name) == "DkObjectClose") {
+    cx.handles.erase(static_cast<dk_handle_t>(rec.in_val[0]));
+    return;
+  }
+  for (int i = 0; i < d->nargs; ++i) {
+    if (d->kinds[i] != DK_ARG_HANDLE_OUT || !(rec.written >> i & 1)) continue;
+    const dk_handle_t want = static_cast<dk_handle_t>(rec.out_val[i]);
+    if (cx.handles.get(want)) continue;
+    for (;;) {
+      const dk_handle_t h = cx.handles.insert(std::make_shared<HostObject>(ObjectKind::Stream));
+      if (h == 0 || h >= want) break;
+      cx.handles.erase(h);  // allocated and closed in the recording, between two calls
+    }
+  }
+}
+
+void Replayer::echo_console(const CallContext& cx, const DowncallRecord& rec) {
+  if (!opts_.console || rec.index != 23 || rec.status != 0 || (rec.fields & kInHashed)) return;
+  const auto it = console_.find({cx.pid, static_cast<dk_handle_t>(rec.in_val[0])});
+  if (it == console_.end()) return;
+  uint64_t n = rec.written >> 3 & 1 ? rec.out_val[3] : rec.in_bytes.size();
+  if (n > rec.in_bytes.size()) n = rec.in_bytes.size();
+  if (n) opts_.console(it->second, rec.in_bytes.data(), n);
+}
+
+void Replayer::bind_std_handle(CallContext& cx, int which, dk_handle_t h) {
+  // Only what went to the console in the recording comes out on replay.
+  const TraceLaunch& l = in_.header().launch;
+  const std::string& uri = which == 1 ? l.stdout_uri : which == 2 ? l.stderr_uri : l.stdin_uri;
+  if ((which == 1 || which == 2) && uri == "dev:console") console_[{cx.pid, h}] = which;
+}
+
+void Replayer::check_checksum(const CallContext& cx) {
+  const uint64_t every = in_.header().launch.checksum_every;
+  if (!every || downcalls_ % every != 0) return;
+  TraceRecord a;
+  a.kind = RecordKind::Checksum;
+  a.tick = cx.tick;
+  a.pid = cx.pid;
+  a.thread = cx.thread;
+  a.rip = cx.rip;
+  a.checksum.downcalls = downcalls_;
+  a.checksum.hash = probe_ ? memory_hash(*probe_, cx.pid) : 0;
+  const TraceRecord* e = peek(false);
+  if (!e) {
+    diverge(a, nullptr, "");
+    return;
+  }
+  if (!probe_ && e->kind == RecordKind::Checksum) a.checksum.hash = e->checksum.hash;  // nothing to compare with
+  std::string field = first_difference(*e, a);
+  if (!field.empty()) {
+    diverge(a, e, field);
+    if (field == "memory")
+      divergence_->note = "the picoprocess's memory differs from the recording's although every downcall so far "
+                          "matched" + (divergence_->note.empty() ? "" : "; " + divergence_->note);
+    return;
+  }
+  consume();
+}
+
+bool Replayer::perform(CallContext& cx, const TraceRecord& cur, uint64_t record) {
+  const DowncallRecord& rec = cur.call;
+  size_t k = 0;
+  auto fail = [&](const Effect& e, const std::string& what) {
+    diverge(cur, &cur, "effect");
+    divergence_->record = record;
+    divergence_->note = "effect " + std::to_string(k) + " (" + effect_name(e.op) + ") " + what +
+                        (divergence_->note.empty() ? "" : "; " + divergence_->note);
+    return false;
+  };
+  auto status = [&](const Effect& e, int64_t got) {
+    if (got == e.result) return true;
+    return fail(e, "gave " + std::to_string(got) + " on replay, " + std::to_string(e.result) + " when recorded");
+  };
+  for (; k < rec.effects.size(); ++k) {
+    const Effect& e = rec.effects[k];
+    const uint64_t* v = e.v;
+    switch (e.op) {
+      case EffectOp::Allocate: {
+        uint64_t addr = v[0];
+        if (!status(e, cx.ctl.vm_allocate(addr, v[1], static_cast<uint32_t>(v[2]), static_cast<uint32_t>(v[3]))))
+          return false;
+        if (e.result == 0 && addr != v[4]) return fail(e, "placed the range elsewhere");
+        break;
+      }
+      case EffectOp::Free:
+        if (!status(e, cx.ctl.vm_free(v[0], v[1]))) return false;
+        break;
+      case EffectOp::Protect:
+        if (!status(e, cx.ctl.vm_protect(v[0], v[1], static_cast<uint32_t>(v[2])))) return false;
+        break;
+      case EffectOp::Segment:
+        if (!status(e, cx.ctl.set_segment(static_cast<uint32_t>(v[0]), v[1]))) return false;
+        break;
+      case EffectOp::ExceptionReturn: {
+        dk_context ctx{};
+        if (e.bytes.size() != sizeof ctx) return fail(e, "has a context of the wrong size");
+        memcpy(&ctx, e.bytes.data(), sizeof ctx);
+        if (!status(e, cx.ctl.exception_return(ctx))) return false;
+        break;
+      }
+      case EffectOp::ThreadExit:
+        cx.ctl.thread_exit();
+        break;
+      case EffectOp::ProcessExit:
+        cx.ctl.process_exit(static_cast<int64_t>(v[0]));
+        break;
+      case EffectOp::ThreadCreate: {
+        std::shared_ptr<ThreadObject> t;
+        if (!status(e, cx.ctl.thread_create(v[0], v[1], t))) return false;
+        if (e.result == 0 && (!t || t->tid != v[2])) return fail(e, "created another thread id");
+        break;
+      }
+      case EffectOp::Yield:
+        cx.ctl.yield();
+        break;
+      case EffectOp::Resume: {
+        ThreadObject t;
+        t.pid = static_cast<uint32_t>(v[0]);
+        t.tid = static_cast<uint32_t>(v[1]);
+        if (!status(e, cx.ctl.thread_resume(t))) return false;
+        break;
+      }
+      case EffectOp::Block:
+        cx.ctl.block(v[0]);
+        break;
+      case EffectOp::TakeInterrupt:
+        if (!status(e, cx.ctl.take_interrupt() ? 1 : 0)) return false;
+        break;
+      case EffectOp::ProcessCreate: {
+        if (e.strs.empty()) return fail(e, "has no name");
+        ChildSpec spec;
+        spec.image = e.bytes;
+        spec.name = e.strs[0];
+        spec.args.assign(e.strs.begin() + 1, e.strs.end());
+        // The child's boot info names its end of the parent stream: same handle, no host object.
+        spec.parent_end = std::make_shared<HostObject>(ObjectKind::Stream);
+        std::shared_ptr<ProcessObject> p;
+        if (!status(e, cx.ctl.process_create(std::move(spec), p))) return false;
+        if (e.result == 0 && (!p || p->pid != v[0])) return fail(e, "created another picoprocess id");
+        break;
+      }
+      case EffectOp::TickLimit:
+        trace_detail::set_tick_limit(cx.ctl, v[0]);
+        break;
+      case EffectOp::MemoryWrite: {
+        const bool ok = e.result ? cx.mem.write(v[0], e.bytes.data(), e.bytes.size()) : !cx.mem.check(v[0], v[1], DK_PROT_WRITE);
+        if (!ok) return fail(e, e.result ? "could not write the recorded bytes" : "could write where the recording could not");
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+void Replayer::apply_effects(CallContext& cx, const TraceRecord& cur, uint64_t record, Call& call) {
+  const DowncallRecord& rec = cur.call;
   auto check = [&](dk_status_t st, const char* what) {
     if (st == 0) return true;
-    diverge(actual_, &next_, "effect");
+    diverge(cur, &cur, "effect");
+    divergence_->record = record;
     divergence_->note = std::string(what) + " failed on replay with " + status_text(st) +
                         (divergence_->note.empty() ? "" : "; " + divergence_->note);
     return false;
@@ -212,6 +410,48 @@ uint64_t Replayer::cycle_counter(const CallContext& cx) {
   return v;
 }
 
+uint64_t Replayer::clock_ns(const CallContext& cx) {
+  if (diverged()) return cx.now_ns;
+  TraceRecord a;
+  a.kind = RecordKind::Clock;
+  a.tick = cx.tick;
+  a.pid = cx.pid;
+  a.thread = cx.thread;
+  a.rip = cx.rip;
+  const TraceRecord* e = peek(false);
+  if (!e) {
+    diverge(a, nullptr, "");
+    return cx.now_ns;
+  }
+  if (e->kind != RecordKind::Clock) {
+    diverge(a, e, "kind");
+    return cx.now_ns;
+  }
+  const uint64_t v = e->clock;
+  consume();
+  return v;
+}
+
+bool Replayer::idle(uint64_t deadline) {
+  if (diverged()) return false;
+  TraceRecord a;
+  a.kind = RecordKind::Idle;
+  a.idle.deadline = deadline;
+  const TraceRecord* e = peek(false);
+  if (!e) {
+    diverge(a, nullptr, "");
+    return false;
+  }
+  std::string field = e->kind != RecordKind::Idle ? "kind" : e->idle.deadline != deadline ? "deadline" : "";
+  if (!field.empty()) {
+    diverge(a, e, field);
+    return false;
+  }
+  const bool woke = e->idle.woke != 0;
+  consume();
+  return woke;
+}
+
 void Replayer::check_event(const TraceRecord& actual) {
   if (diverged()) return;
   const TraceRecord* e = peek(actual.kind != RecordKind::End);
@@ -240,8 +480,12 @@ TraceRecord event(RecordKind kind, const EventSite& s) {
 }  // namespace
 
 void Replayer::on_schedule(const EventSite& site, uint32_t next_thread, uint32_t reason) {
+  on_schedule_to(site, 0, next_thread, reason);
+}
+
+void Replayer::on_schedule_to(const EventSite& site, uint32_t next_pid, uint32_t next_thread, uint32_t reason) {
   TraceRecord r = event(RecordKind::Schedule, site);
-  r.schedule = {next_thread, reason};
+  r.schedule = {next_thread, reason, next_pid};
   check_event(r);
 }
 

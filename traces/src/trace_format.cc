@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "byte_codec.h"
+#include "dk/run_events.h"
 
 namespace dk {
 
@@ -23,11 +24,49 @@ const char* record_kind_name(RecordKind k) {
     case RecordKind::Upcall: return "upcall";
     case RecordKind::Rdtsc: return "rdtsc";
     case RecordKind::End: return "end";
+    case RecordKind::Clock: return "clock";
+    case RecordKind::Idle: return "idle";
+    case RecordKind::Checksum: return "checksum";
+  }
+  return "?";
+}
+
+const char* effect_name(EffectOp op) {
+  switch (op) {
+    case EffectOp::Allocate: return "allocate";
+    case EffectOp::Free: return "free";
+    case EffectOp::Protect: return "protect";
+    case EffectOp::Segment: return "segment";
+    case EffectOp::ExceptionReturn: return "exception-return";
+    case EffectOp::ThreadExit: return "thread-exit";
+    case EffectOp::ProcessExit: return "process-exit";
+    case EffectOp::ThreadCreate: return "thread-create";
+    case EffectOp::Yield: return "yield";
+    case EffectOp::Resume: return "resume";
+    case EffectOp::Block: return "block";
+    case EffectOp::TakeInterrupt: return "take-interrupt";
+    case EffectOp::ProcessCreate: return "process-create";
+    case EffectOp::MemoryWrite: return "memory-write";
+    case EffectOp::TickLimit: return "tick-limit";
   }
   return "?";
 }
 
 uint64_t trace_hash(const void* data, size_t len) { return XXH3_64bits(data, len); }
+
+uint64_t memory_hash(WorldProbe& probe, uint32_t pid) {
+  XXH3_state_t* st = XXH3_createState();
+  if (!st) return 0;
+  XXH3_64bits_reset(st);
+  probe.read_memory(pid, [st](uint64_t addr, const uint8_t* data, size_t len) {
+    const uint64_t where[2] = {addr, len};
+    XXH3_64bits_update(st, where, sizeof where);
+    XXH3_64bits_update(st, data, len);
+  });
+  const uint64_t h = XXH3_64bits_digest(st);
+  XXH3_freeState(st);
+  return h;
+}
 
 // ---- Call <-> record ----
 
@@ -49,6 +88,7 @@ void set_downcall_inputs(DowncallRecord& r, const Call& call, bool hash_only) {
   r.out_bytes.clear();
   r.attr_out = {};
   r.sysinfo = {};
+  r.effects.clear();
   if (!call.desc) return;
   for (int a = 0; a < call.desc->nargs; ++a) {
     switch (call.desc->kinds[a]) {
@@ -199,11 +239,13 @@ std::string first_difference(const TraceRecord& e, const TraceRecord& a) {
         return "output bytes";
       if ((x.fields & kHasAttrOut) && !same_bytes(x.attr_out, y.attr_out)) return "attr (result)";
       if ((x.fields & kHasSysinfo) && !same_bytes(x.sysinfo, y.sysinfo)) return "info (result)";
+      if (x.effects != y.effects) return "effects";
       if ((x.fields & ~kInHashed) != (y.fields & ~kInHashed)) return "fields";
       return "";
     }
     case RecordKind::Schedule:
       if (e.schedule.next_thread != a.schedule.next_thread) return "next_thread";
+      if (e.schedule.next_pid != a.schedule.next_pid) return "next_pid";
       if (e.schedule.reason != a.schedule.reason) return "reason";
       return "";
     case RecordKind::Exception:
@@ -227,6 +269,14 @@ std::string first_difference(const TraceRecord& e, const TraceRecord& a) {
       if (e.end.exit_code != a.end.exit_code) return "exit_code";
       if (e.end.message != a.end.message) return "message";
       return "";
+    case RecordKind::Clock:
+      return e.clock != a.clock ? "value" : "";
+    case RecordKind::Idle:
+      if (e.idle.deadline != a.idle.deadline) return "deadline";
+      return e.idle.woke != a.idle.woke ? "woke" : "";
+    case RecordKind::Checksum:
+      if (e.checksum.downcalls != a.checksum.downcalls) return "downcalls";
+      return e.checksum.hash != a.checksum.hash ? "memory" : "";
   }
   return "";
 }
@@ -252,6 +302,22 @@ void encode_header(const TraceHeader& h, std::vector<uint8_t>& out) {
   w.raw(h.cpuid.data(), h.cpuid.size());
   w.u32(static_cast<uint32_t>(h.command_line.size()));
   for (const auto& s : h.command_line) w.str32(s);
+  const TraceLaunch& l = h.launch;
+  w.u64(l.image.size());
+  w.raw(l.image.data(), l.image.size());
+  w.str32(l.name);
+  w.u32(static_cast<uint32_t>(l.args.size()));
+  for (const auto& a : l.args) w.str32(a);
+  w.u32(static_cast<uint32_t>(l.env.size()));
+  for (const auto& e : l.env) w.str32(e);
+  w.u64(l.stack_size);
+  w.str32(l.stdin_uri);
+  w.str32(l.stdout_uri);
+  w.str32(l.stderr_uri);
+  w.u64(l.quantum);
+  w.u64(l.max_ticks);
+  w.u64(l.max_world_ticks);
+  w.u64(l.checksum_every);
 }
 
 void encode_record(const TraceRecord& r, std::vector<uint8_t>& out) {
@@ -293,11 +359,24 @@ void encode_record(const TraceRecord& r, std::vector<uint8_t>& out) {
         w.u64(c.out_bytes.size());
         w.raw(c.out_bytes.data(), c.out_bytes.size());
       }
+      if (c.fields & kHasEffects) {
+        w.u32(static_cast<uint32_t>(c.effects.size()));
+        for (const Effect& e : c.effects) {
+          w.u8(static_cast<uint8_t>(e.op));
+          w.raw(e.v, sizeof e.v);
+          w.u64(static_cast<uint64_t>(e.result));
+          w.u64(e.bytes.size());
+          w.raw(e.bytes.data(), e.bytes.size());
+          w.u32(static_cast<uint32_t>(e.strs.size()));
+          for (const auto& x : e.strs) w.str32(x);
+        }
+      }
       break;
     }
     case RecordKind::Schedule:
       w.u32(r.schedule.next_thread);
       w.u32(r.schedule.reason);
+      w.u32(r.schedule.next_pid);
       break;
     case RecordKind::Exception:
       w.u32(r.exception.type);
@@ -320,6 +399,17 @@ void encode_record(const TraceRecord& r, std::vector<uint8_t>& out) {
       w.u32(r.end.reason);
       w.u64(static_cast<uint64_t>(r.end.exit_code));
       w.str32(r.end.message);
+      break;
+    case RecordKind::Clock:
+      w.u64(r.clock);
+      break;
+    case RecordKind::Idle:
+      w.u64(r.idle.deadline);
+      w.u8(r.idle.woke);
+      break;
+    case RecordKind::Checksum:
+      w.u64(r.checksum.hash);
+      w.u64(r.checksum.downcalls);
       break;
   }
   w.patch_u32(len_at, static_cast<uint32_t>(w.size() - body_at));
@@ -360,6 +450,32 @@ void decode_header(ByteReader& in, TraceHeader& h, bool exact) {
     throw DecodeError{args_at, "argument count " + std::to_string(nargs) + " is absurd"};
   h.command_line.clear();
   for (uint32_t i = 0; i < nargs; ++i) h.command_line.push_back(in.str32("argument", 1u << 20));
+  h.launch = {};
+  if (h.format_minor >= 1) {
+    TraceLaunch& l = h.launch;
+    const size_t image_at = in.pos();
+    const uint64_t nimage = in.u64("image length");
+    if (nimage > in.left()) throw DecodeError{image_at, "image length " + std::to_string(nimage) + " is absurd"};
+    in.bytes(l.image, nimage, "image");
+    l.name = in.str32("launch name", 4096);
+    auto strings = [&](std::vector<std::string>& v, const char* what) {
+      const size_t at = in.pos();
+      const uint32_t n = in.u32(what);
+      if (uint64_t{n} * 4 > in.left()) throw DecodeError{at, std::string(what) + " " + std::to_string(n) + " is absurd"};
+      v.clear();
+      for (uint32_t i = 0; i < n; ++i) v.push_back(in.str32(what, 1u << 20));
+    };
+    strings(l.args, "launch argument count");
+    strings(l.env, "launch environment count");
+    l.stack_size = in.u64("stack size");
+    l.stdin_uri = in.str32("stdin uri", DK_URI_MAX);
+    l.stdout_uri = in.str32("stdout uri", DK_URI_MAX);
+    l.stderr_uri = in.str32("stderr uri", DK_URI_MAX);
+    l.quantum = in.u64("quantum");
+    l.max_ticks = in.u64("max ticks");
+    l.max_world_ticks = in.u64("max world ticks");
+    l.checksum_every = in.u64("checksum interval");
+  }
   if (exact && in.left() != 0)
     throw DecodeError{in.pos(), std::to_string(in.left()) + " unexpected bytes after the last field"};
 }
@@ -425,11 +541,35 @@ void decode_record(ByteReader& outer, TraceRecord& r) {
         const uint64_t n = in.u64("output length");
         in.bytes(c.out_bytes, n, "output bytes");
       }
+      c.effects.clear();
+      if (c.fields & kHasEffects) {
+        const size_t n_at = in.pos();
+        const uint32_t n = in.u32("effect count");
+        // Each effect takes at least 61 bytes.
+        if (uint64_t{n} * 61 > in.left()) throw DecodeError{n_at, "effect count " + std::to_string(n) + " is absurd"};
+        c.effects.resize(n);
+        for (Effect& e : c.effects) {
+          const size_t op_at = in.pos();
+          const uint8_t op = in.u8("effect");
+          if (op < 1 || op > kEffectOpMax) throw DecodeError{op_at, "unknown effect " + std::to_string(op)};
+          e.op = static_cast<EffectOp>(op);
+          in.raw(e.v, sizeof e.v, "effect values");
+          e.result = static_cast<int64_t>(in.u64("effect result"));
+          const uint64_t nb = in.u64("effect length");
+          in.bytes(e.bytes, nb, "effect bytes");
+          const size_t ns_at = in.pos();
+          const uint32_t ns = in.u32("effect string count");
+          if (uint64_t{ns} * 4 > in.left()) throw DecodeError{ns_at, "effect string count is absurd"};
+          e.strs.clear();
+          for (uint32_t i = 0; i < ns; ++i) e.strs.push_back(in.str32("effect string", 1u << 20));
+        }
+      }
       break;
     }
     case RecordKind::Schedule:
       r.schedule.next_thread = in.u32("next thread");
       r.schedule.reason = in.u32("reason");
+      r.schedule.next_pid = in.left() >= 4 ? in.u32("next pid") : 0;  // 1.0 records end here
       break;
     case RecordKind::Exception:
       r.exception.type = in.u32("exception type");
@@ -452,6 +592,17 @@ void decode_record(ByteReader& outer, TraceRecord& r) {
       r.end.reason = in.u32("end reason");
       r.end.exit_code = static_cast<int64_t>(in.u64("exit code"));
       r.end.message = in.str32("end message", 1u << 16);
+      break;
+    case RecordKind::Clock:
+      r.clock = in.u64("clock value");
+      break;
+    case RecordKind::Idle:
+      r.idle.deadline = in.u64("idle deadline");
+      r.idle.woke = in.u8("idle answer");
+      break;
+    case RecordKind::Checksum:
+      r.checksum.hash = in.u64("memory hash");
+      r.checksum.downcalls = in.u64("checksum downcalls");
       break;
   }
   if (in.left() != 0)

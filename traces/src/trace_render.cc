@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "dk/host.h"
+
 namespace dk {
 namespace {
 
@@ -102,8 +104,8 @@ const char* exception_name(uint32_t type) {
 }
 
 const char* schedule_reason(uint32_t r) {
-  static const char* const names[] = {"?", "quantum", "yield", "block", "exit", "wake"};
-  return r < 6 ? names[r] : "?";
+  static const char* const names[] = {"?", "quantum", "yield", "block", "exit", "wake", "start"};
+  return r < 7 ? names[r] : "?";
 }
 
 const char* upcall_name(uint32_t w) {
@@ -115,8 +117,11 @@ std::string event_text(const TraceRecord& r) {
   switch (r.kind) {
     case RecordKind::Downcall: return render_call(r.call);
     case RecordKind::Schedule:
-      return std::string("-- schedule: thread ") + std::to_string(r.schedule.next_thread) + " (" +
-             schedule_reason(r.schedule.reason) + ")";
+      return std::string("-- schedule: ") +
+             (r.schedule.next_pid && r.schedule.next_pid != r.pid
+                  ? "picoprocess " + std::to_string(r.schedule.next_pid) + " thread "
+                  : std::string("thread ")) +
+             std::to_string(r.schedule.next_thread) + " (" + schedule_reason(r.schedule.reason) + ")";
     case RecordKind::Exception:
       return std::string("-- exception ") + exception_name(r.exception.type) + " detail=" +
              hex(r.exception.detail) + " address=" + hex(r.exception.address) + " rip=" + hex(r.rip);
@@ -130,6 +135,14 @@ std::string event_text(const TraceRecord& r) {
     case RecordKind::End:
       return "-- end: reason " + std::to_string(r.end.reason) + ", exit code " + std::to_string(r.end.exit_code) +
              (r.end.message.empty() ? "" : ", " + r.end.message);
+    case RecordKind::Clock:
+      return "-- clock = " + std::to_string(r.clock);
+    case RecordKind::Idle:
+      return "-- idle until " + (r.idle.deadline == ~0ull ? std::string("no deadline") : std::to_string(r.idle.deadline)) +
+             (r.idle.woke ? ": woke" : ": nothing happened");
+    case RecordKind::Checksum:
+      return "-- memory checksum " + hex(r.checksum.hash) + " after " + std::to_string(r.checksum.downcalls) +
+             " downcalls";
   }
   return "?";
 }
@@ -165,6 +178,7 @@ std::string quote_bytes(const uint8_t* data, size_t len, size_t max) {
 
 std::string status_text(dk_status_t status) {
   if (status == 0) return "0";
+  if (status == kBlocked) return "BLOCKED (parked, retried later)";
   return std::to_string(status) + " " + std::string(status_name(status));
 }
 

@@ -12,6 +12,8 @@
 
 namespace dk {
 
+class RunEvents;  // dk/run_events.h
+
 struct LaunchSpec {
   std::vector<uint8_t> image;     // ELF bytes (checked by ElfImage::parse)
   std::string name;               // package name for boot info (<= 63 bytes kept)
@@ -33,6 +35,9 @@ struct RunOptions {
   // 0: no limit; when the ticks of every picoprocess together reach it, every picoprocess
   // still running ends with End::TickLimit (a world that keeps creating children ends too).
   uint64_t max_world_ticks = 0;
+  // Told of every scheduling decision, exception, foreign trap, upcall and end (a Recorder or
+  // Replayer, which also wraps the host); may stop the run (RunEvents::stop_requested).
+  RunEvents* events = nullptr;
 };
 
 struct RunResult {
@@ -66,6 +71,12 @@ struct TrapRecord {
   std::vector<uint8_t> bytes;
   std::string disasm;
 };
+
+// The Unicorn library's version, "2.1.1": traces name it, a replay on another may diverge.
+std::string unicorn_version();
+// What `cpuid` answers guest code on this build (leaves 0, 1, 7, 0x80000000, 0x80000001,
+// each as eax ebx ecx edx), for trace headers. Empty if the CPU model cannot be queried.
+std::vector<uint8_t> cpuid_answers();
 
 // Loads and runs one picoprocess to its end on `host`, in a world of its own (with any
 // children it creates; the world runs until they all end). Returns the first picoprocess's

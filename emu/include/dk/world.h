@@ -15,22 +15,31 @@
 // allows. A picoprocess that ends (exit, fault, tick limit) never ends another; its handles
 // are released then (so peers see the streams close) and its ProcessObject becomes exited.
 //
+// Events: with RunOptions::events set, the world reports each switch to another thread, each
+// exception and foreign trap, each upcall entered (LibOsInitialize when a picoprocess boots,
+// LibOsThreadStart when a new thread first runs, LibOsExceptionDispatch) and each end, and
+// lends the listener a WorldProbe (memory and disassembly of live picoprocesses). When the
+// listener asks to stop (a replay diverged), every picoprocess ends with End::HostError.
+//
 // Errors: add() throws ElfError for a bad image; everything after is a RunResult.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dk/engine.h"
 #include "dk/host.h"
 #include "dk/picoprocess.h"
 #include "dk/run.h"
+#include "dk/run_events.h"
 
 namespace dk {
 
-class World {
+class World final : private WorldProbe {
  public:
   static constexpr uint64_t kNsPerTick = 10;  // the world clock's rate
 
@@ -76,6 +85,10 @@ class World {
   dk_status_t resume(uint32_t pid, uint32_t tid);
   dk_status_t create_child(Picoprocess& parent, ChildSpec spec,
                            std::shared_ptr<ProcessObject>& out);
+  // A downcall returned `status` < 0 to the guest (dispatcher or host): told to the events.
+  void refused(const CallContext& cx, uint32_t index, dk_status_t status) {
+    if (events_) events_->on_refused(EventSite{cx.tick, cx.pid, cx.thread, cx.rip}, index, status);
+  }
 
  private:
   struct Slot {
@@ -94,6 +107,15 @@ class World {
   void finish(Slot& s);
   void deadlock();
   void end_all_at_tick_limit();
+  void end_all(RunResult::End end, const std::string& reason);
+  // Events (no-ops without RunOptions::events).
+  void note_boot(Picoprocess& p);
+  void note_switch(Picoprocess* next_p, Picoprocess::Thread& next_t);
+  EventSite site(Picoprocess& p, uint64_t rip);
+  uint64_t engine_rip();
+  // WorldProbe.
+  void read_memory(uint32_t pid, const std::function<void(uint64_t, const uint8_t*, size_t)>& fn) override;
+  std::string instruction_at(uint32_t pid, uint64_t rip) override;
   bool may_run(Picoprocess::Thread& t, uint64_t host_now) const;
   // The world's host: the first live picoprocess's (children share their parent's host).
   Picoprocess* host_proc();
@@ -125,6 +147,10 @@ class World {
   uint64_t jump_ns_ = 0;
   uint64_t version_ = 0;
   Stats stats_;
+  RunEvents* events_ = nullptr;
+  std::set<std::pair<uint32_t, uint32_t>> started_;  // (pid, tid) that have run, with events
+  bool quantum_over_ = false;  // the last slice ended on the quantum
+  bool any_ran_ = false;
 };
 
 }  // namespace dk

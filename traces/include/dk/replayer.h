@@ -4,9 +4,13 @@
 // GuestControl. The first mismatch stops replay with a Divergence. Errors are values here.
 #pragma once
 
+#include <deque>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "dk/host.h"
 #include "dk/run_events.h"
@@ -34,6 +38,11 @@ struct Divergence {
 struct ReplayOptions {
   // The Unicorn version of this build; when the trace names another, reports say so.
   std::string unicorn_version;
+  // The CPUID answers of this build; when the trace's differ, reports say so.
+  std::vector<uint8_t> cpuid;
+  // Where the guest's console output goes: bytes of every replayed DkStreamWrite on a
+  // handle bound as stdout (fd 1) or stderr (fd 2) by the launcher. Empty: dropped.
+  std::function<void(int fd, const uint8_t* data, size_t len)> console;
 };
 
 class Replayer : public Host, public RunEvents {
@@ -47,12 +56,19 @@ class Replayer : public Host, public RunEvents {
   std::string_view name() const override { return "replay"; }
   dk_status_t serve(CallContext& cx, Call& call) override;
   uint64_t cycle_counter(const CallContext& cx) override;
+  uint64_t clock_ns(const CallContext& cx) override;
+  bool idle(uint64_t deadline) override;
+  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;
 
   void on_schedule(const EventSite& site, uint32_t next_thread, uint32_t reason) override;
+  void on_schedule_to(const EventSite& site, uint32_t next_pid, uint32_t next_thread, uint32_t reason) override;
   void on_exception(const EventSite& site, uint32_t type, uint32_t detail, uint64_t address) override;
   void on_foreign_trap(const EventSite& site, uint32_t detail, uint64_t number) override;
   void on_upcall(const EventSite& site, uint32_t which, uint64_t entry, uint64_t arg) override;
   void on_end(const EventSite& site, uint32_t reason, int64_t exit_code, std::string_view message) override;
+  void set_probe(WorldProbe* probe) override { probe_ = probe; }
+  bool stop_requested() const override { return diverged(); }
+  std::string stop_reason() const override { return diverged() ? "replay diverged" : ""; }
 
   bool diverged() const { return divergence_.has_value(); }
   const Divergence& divergence() const { return *divergence_; }
@@ -68,7 +84,14 @@ class Replayer : public Host, public RunEvents {
   void consume() { have_next_ = false; ++index_; }
   void diverge(const TraceRecord& actual, const TraceRecord* expected, std::string field);
   void check_event(const TraceRecord& actual);
-  void apply_effects(CallContext& cx, const DowncallRecord& rec, Call& call);
+  // 1.0 traces: the effects implied by the call (no effect list).
+  void apply_effects(CallContext& cx, const TraceRecord& cur, uint64_t record, Call& call);
+  // Performs the recorded effects in order; false (and diverged) when one turns out otherwise.
+  bool perform(CallContext& cx, const TraceRecord& cur, uint64_t record);
+  void check_checksum(const CallContext& cx);
+  void echo_console(const CallContext& cx, const DowncallRecord& rec);
+  void mirror_handles(CallContext& cx, const DowncallRecord& rec);
+  void add_notes(Divergence& d) const;
 
   TraceReader& in_;
   ReplayOptions opts_;
@@ -81,6 +104,10 @@ class Replayer : public Host, public RunEvents {
   std::string read_error_;  // a damaged trace ends replay like its end, with this note
   bool finished_ = false;
   uint64_t downcalls_ = 0;
+  WorldProbe* probe_ = nullptr;
+  std::deque<TraceRecord> served_;  // downcalls being replayed, by nesting depth
+  uint32_t depth_ = 0;
+  std::map<std::pair<uint32_t, dk_handle_t>, int> console_;  // (pid, handle) -> fd
 };
 
 }  // namespace dk

@@ -11,6 +11,7 @@
 
 #include "dk/abi.h"
 #include "dk/call.h"
+#include "dk/run_events.h"  // ScheduleReason, UpcallKind
 
 namespace dk {
 
@@ -24,7 +25,9 @@ inline constexpr char kTraceMagic[8] = {'D', 'K', 'T', 'R', 'A', 'C', 'E', '\x1a
 inline constexpr char kChunkMagic[4] = {'D', 'K', 'C', 'H'};
 // Major changes are refused by older readers; minor ones only add trailing header fields.
 inline constexpr uint16_t kTraceFormatMajor = 1;
-inline constexpr uint16_t kTraceFormatMinor = 0;
+// 1.1: clock, idle and checksum records, effect lists in downcalls, the next picoprocess of a
+// schedule record, and the launch (image, arguments, run options) at the end of the header.
+inline constexpr uint16_t kTraceFormatMinor = 1;
 
 // Limits a reader enforces before allocating anything from a length it read.
 inline constexpr uint32_t kTraceHeaderMax = 16u << 20;
@@ -38,6 +41,22 @@ struct NamedHash {
   std::string name;
   uint64_t hash = 0;  // XXH3-64
   bool operator==(const NamedHash&) const = default;
+};
+
+// What `dk replay` needs to start the run again without the original files: the image, the
+// launch description and the run options (format 1.1; empty image: not replayable by dk).
+struct TraceLaunch {
+  std::vector<uint8_t> image;
+  std::string name;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  uint64_t stack_size = 0;
+  std::string stdin_uri, stdout_uri, stderr_uri;
+  uint64_t quantum = 0;
+  uint64_t max_ticks = 0;
+  uint64_t max_world_ticks = 0;
+  uint64_t checksum_every = 0;  // a Checksum record after every N-th downcall (0: none)
+  bool operator==(const TraceLaunch&) const = default;
 };
 
 struct TraceHeader {
@@ -54,6 +73,7 @@ struct TraceHeader {
   std::vector<NamedHash> files;       // package files used: name -> XXH3-64
   std::vector<uint8_t> cpuid;         // CPUID answers, opaque to the trace layer
   std::vector<std::string> command_line;
+  TraceLaunch launch;  // format 1.1; empty when read from a 1.0 trace
   bool operator==(const TraceHeader&) const = default;
 };
 
@@ -64,9 +84,12 @@ enum class RecordKind : uint8_t {
   ForeignTrap = 4,  // a foreign syscall/sysenter/int trapped
   Upcall = 5,       // an upcall entered (init, thread start, exception dispatch)
   Rdtsc = 6,        // a cycle-counter value handed to the guest
-  End = 7,          // the run ended; a trace without it was cut short
+  End = 7,          // a picoprocess ended; a trace whose last record is not one was cut short
+  Clock = 8,        // the host clock read by the scheduler (Host::clock_ns)
+  Idle = 9,         // every thread parked: what Host::idle answered
+  Checksum = 10,    // a hash of the calling picoprocess's memory after a downcall
 };
-inline constexpr uint8_t kRecordKindMax = 7;
+inline constexpr uint8_t kRecordKindMax = 10;
 const char* record_kind_name(RecordKind k);
 
 // Presence bits of a downcall record's optional fields.
@@ -80,7 +103,39 @@ enum DowncallFields : uint32_t {
   kHasAttrOut = 1u << 6,
   kHasSysinfo = 1u << 7,
   kHasOutBytes = 1u << 8,
-  kDowncallFieldsAll = (1u << 9) - 1,
+  kHasEffects = 1u << 9,  // what the host did to the picoprocess while serving (Effect)
+  kDowncallFieldsAll = (1u << 10) - 1,
+};
+
+// One thing a host did to the calling picoprocess through GuestControl or GuestMemory while
+// serving a downcall, in order, with its result. Replay performs the same effects.
+enum class EffectOp : uint8_t {
+  Allocate = 1,        // v: addr asked, size, alloc, prot, addr got; result: status
+  Free = 2,            // v: addr, size
+  Protect = 3,         // v: addr, size, prot
+  Segment = 4,         // v: register, base
+  ExceptionReturn = 5, // bytes: the dk_context
+  ThreadExit = 6,
+  ProcessExit = 7,     // v: code
+  ThreadCreate = 8,    // v: arg, stack top, new tid
+  Yield = 9,
+  Resume = 10,         // v: pid, tid
+  Block = 11,          // v: deadline (host clock ns)
+  TakeInterrupt = 12,  // result: 1 when a wake-up was taken
+  ProcessCreate = 13,  // bytes: the child's image; strs: name, then argv; v: new pid
+  MemoryWrite = 14,    // v: addr; bytes: what was written; result: 1 written, 0 refused
+  TickLimit = 15,      // v: the picoprocess's tick budget (a quota)
+};
+inline constexpr uint8_t kEffectOpMax = 15;
+const char* effect_name(EffectOp op);
+
+struct Effect {
+  EffectOp op = EffectOp::Yield;
+  uint64_t v[5]{};
+  int64_t result = 0;
+  std::vector<uint8_t> bytes;
+  std::vector<std::string> strs;
+  bool operator==(const Effect&) const = default;
 };
 
 // One downcall: the inputs as the dispatcher decoded them, then what the host answered.
@@ -104,18 +159,13 @@ struct DowncallRecord {
   std::vector<uint8_t> out_bytes;  // BUF_OUT data; for DkStreamMap, the mapped bytes
   dk_stream_attr attr_out{};
   dk_system_info sysinfo{};
+  std::vector<Effect> effects;  // kHasEffects
 };
 
 struct ScheduleEvent {
   uint32_t next_thread = 0;
   uint32_t reason = 0;  // ScheduleReason
-};
-enum ScheduleReason : uint32_t {
-  kScheduleQuantum = 1,
-  kScheduleYield = 2,
-  kScheduleBlock = 3,
-  kScheduleExit = 4,
-  kScheduleWake = 5,
+  uint32_t next_pid = 0;  // format 1.1; 0 in 1.0 traces
 };
 
 struct ExceptionEvent {
@@ -134,7 +184,6 @@ struct UpcallEvent {
   uint64_t entry = 0;
   uint64_t arg = 0;  // rdi
 };
-enum UpcallKind : uint32_t { kUpcallInit = 1, kUpcallThreadStart = 2, kUpcallException = 3 };
 
 struct EndEvent {
   uint32_t reason = 0;  // the emulator's end kind (RunResult::End as a number)
@@ -156,6 +205,15 @@ struct TraceRecord {
   UpcallEvent upcall;
   uint64_t rdtsc = 0;
   EndEvent end;
+  uint64_t clock = 0;  // Clock: the value
+  struct {
+    uint64_t deadline = 0;
+    uint8_t woke = 0;  // Host::idle's answer
+  } idle;
+  struct {
+    uint64_t hash = 0;       // XXH3-64 over the committed regions (see docs/formats.md)
+    uint64_t downcalls = 0;  // downcalls of the world when it was taken
+  } checksum;
 };
 
 // The inputs of a decoded Call as a record (outputs empty). `hash_only` keeps only the hash
@@ -173,6 +231,11 @@ std::string first_difference(const TraceRecord& expected, const TraceRecord& act
 std::string first_input_difference(const DowncallRecord& expected, const DowncallRecord& actual);
 
 uint64_t trace_hash(const void* data, size_t len);  // XXH3-64
+
+class WorldProbe;
+// The memory checksum of picoprocess `pid`: XXH3-64 over, for each committed region in
+// address order, its start and length (u64 each) and then its bytes.
+uint64_t memory_hash(WorldProbe& probe, uint32_t pid);
 
 // Byte encoding of the header body and of one record (layout in docs/formats.md).
 void encode_header(const TraceHeader& h, std::vector<uint8_t>& out);

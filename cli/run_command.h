@@ -1,0 +1,43 @@
+// The options `dk run` and `dk record` share, and the run itself: `dk record ... TARGET` is
+// `dk run --trace FILE ... TARGET`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace dk::cli {
+
+struct RunArgs {
+  std::string target;
+  std::vector<std::string> guest_args;
+  uint64_t seed = 0;
+  std::string host = "sim";
+  bool json = false;
+  uint64_t max_ticks = 0;
+  uint64_t quantum = 0;  // set from RunOptions by add_run_options
+  std::string debug_log;
+  std::vector<std::string> pkg_path;
+  std::string policy;
+  std::string root;
+  // Recording (docs/formats.md): the trace file, a memory checksum every N downcalls, and
+  // input bytes kept as hashes only.
+  std::string trace;
+  uint64_t checksum_every = 0;
+  bool hash_inputs = false;
+  // Audit log (JSON lines): foreign traps, refused downcalls, quota hits.
+  std::string audit;
+  std::string verb = "run";  // for the trace header's command line
+};
+
+// Adds every option of `dk run` but --trace to `cmd`; `record` adds the recording options
+// (--checksum, --hash-inputs) too.
+void add_run_options(CLI::App* cmd, RunArgs& a, bool record);
+// Runs and throws Exit with dk's status.
+[[noreturn]] void run_target(const RunArgs& a);
+
+}  // namespace dk::cli
