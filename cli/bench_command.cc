@@ -1,0 +1,506 @@
+// dk bench: runs the dk_bench binary (Google Benchmark), then checks every budget in
+// bench/budgets.json against this run and compares the run with a base run, with a verdict
+// per benchmark. Exit status: 0 when every budget holds and nothing regressed, 1 when a
+// budget is broken or a benchmark regressed, 2 on bad input (no dk_bench, an unreadable or
+// malformed file, dk_bench failing).
+//
+// The checking and comparing half (namespace dk::benchcheck) has no CLI in it: with
+// DK_BENCH_CHECK_ONLY defined this file is only that half, which tests/bench_compare_test.cc
+// includes to test it on canned JSON files. scripts/bench_check.py applies the same rules.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dk::benchcheck {
+
+// A regression: a benchmark's time more than this fraction above its base (10%).
+constexpr double kRegressionThreshold = 0.10;
+
+struct BadInput : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// One benchmark's figures from a Google Benchmark JSON file: its time in nanoseconds (real
+// time, which is the manual time for UseManualTime benchmarks) and its user counters. When
+// the file has several iterations of one name (--benchmark_repetitions), the median by time.
+struct Figures {
+  std::string name;
+  double time_ns = 0;
+  std::map<std::string, double> counters;
+};
+
+struct Results {
+  std::vector<Figures> benchmarks;  // in the file's order, one per name
+  // `key` is a full name ("BM_X/256") or a base name ("BM_X"): the exact name first, else the
+  // first benchmark whose name is `key` followed by '/'.
+  const Figures* find(const std::string& key) const {
+    for (const auto& b : benchmarks)
+      if (b.name == key) return &b;
+    for (const auto& b : benchmarks)
+      if (b.name.size() > key.size() && b.name.compare(0, key.size(), key) == 0 &&
+          b.name[key.size()] == '/')
+        return &b;
+    return nullptr;
+  }
+};
+
+inline double unit_to_ns(const std::string& unit) {
+  if (unit == "ns") return 1;
+  if (unit == "us") return 1e3;
+  if (unit == "ms") return 1e6;
+  if (unit == "s") return 1e9;
+  throw BadInput("unknown time_unit \"" + unit + "\"");
+}
+
+inline double number(const YAML::Node& n, const std::string& what) {
+  try {
+    const double v = n.as<double>();
+    if (!std::isfinite(v)) throw BadInput(what + " is not a finite number");
+    return v;
+  } catch (const YAML::Exception&) {
+    throw BadInput(what + " is not a number");
+  }
+}
+
+// Parses Google Benchmark's JSON output (--benchmark_out_format=json). Aggregates
+// (run_type "aggregate": mean, median, stddev) are skipped; the median is taken here.
+inline Results parse_results(const std::string& text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);  // JSON is YAML
+  } catch (const YAML::Exception& e) {
+    throw BadInput(std::string("not JSON: ") + e.what());
+  }
+  if (!root.IsMap() || !root["benchmarks"] || !root["benchmarks"].IsSequence())
+    throw BadInput("no \"benchmarks\" array");
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<Figures>> runs;
+  for (const auto& b : root["benchmarks"]) {
+    if (!b.IsMap() || !b["name"] || !b["real_time"])
+      throw BadInput("a benchmark without name or real_time");
+    const std::string run_type = b["run_type"] ? b["run_type"].as<std::string>() : "iteration";
+    if (run_type != "iteration") continue;
+    if (b["error_occurred"] && b["error_occurred"].as<std::string>() == "true")
+      throw BadInput("benchmark " + b["name"].as<std::string>() + " reported an error");
+    Figures f;
+    f.name = b["name"].as<std::string>();
+    const std::string unit = b["time_unit"] ? b["time_unit"].as<std::string>() : "ns";
+    f.time_ns = number(b["real_time"], f.name + " real_time") * unit_to_ns(unit);
+    static const char* const kStandard[] = {"name",
+                                            "family_index",
+                                            "per_family_instance_index",
+                                            "run_name",
+                                            "run_type",
+                                            "repetitions",
+                                            "repetition_index",
+                                            "threads",
+                                            "iterations",
+                                            "real_time",
+                                            "cpu_time",
+                                            "time_unit",
+                                            "error_occurred",
+                                            "error_message",
+                                            "aggregate_name",
+                                            "aggregate_unit",
+                                            "label"};
+    for (const auto& kv : b) {
+      const std::string key = kv.first.as<std::string>();
+      if (std::find(std::begin(kStandard), std::end(kStandard), key) != std::end(kStandard))
+        continue;
+      if (!kv.second.IsScalar()) continue;
+      try {
+        f.counters[key] = kv.second.as<double>();
+      } catch (const YAML::Exception&) {
+      }
+    }
+    if (!runs.count(f.name)) order.push_back(f.name);
+    runs[f.name].push_back(std::move(f));
+  }
+  Results r;
+  for (const auto& name : order) {
+    auto& v = runs[name];
+    std::sort(v.begin(), v.end(),
+              [](const Figures& a, const Figures& b) { return a.time_ns < b.time_ns; });
+    r.benchmarks.push_back(v[(v.size() - 1) / 2]);
+  }
+  return r;
+}
+
+enum class Verdict { Ok, Over, Skip };
+
+struct BudgetCheck {
+  std::string name;
+  Verdict verdict = Verdict::Skip;
+  double value = 0, limit = 0;
+  std::string detail;  // one line
+};
+
+inline std::string fmt(double v, int digits = 2) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+// Budgets (bench/budgets.json), each one of:
+//   {"name", "numerator", "denominator", "counter", "max_ratio"[, "aim_ratio"]}
+//       counter of numerator / counter of denominator <= max_ratio
+//   {"name", "benchmark", "max_ms"}                  the benchmark's time <= max_ms
+//   {"name", "benchmark", "counter", "max" | "min"}  a counter within a bound
+// A budget whose benchmarks were not measured in this run is skipped, never broken.
+inline std::vector<BudgetCheck> check_budgets(const std::string& budgets_text, const Results& res) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(budgets_text);
+  } catch (const YAML::Exception& e) {
+    throw BadInput(std::string("budgets: not JSON: ") + e.what());
+  }
+  if (!root.IsMap() || !root["budgets"] || !root["budgets"].IsSequence())
+    throw BadInput("budgets: no \"budgets\" array");
+  std::vector<BudgetCheck> out;
+  for (const auto& b : root["budgets"]) {
+    if (!b.IsMap() || !b["name"]) throw BadInput("budgets: an entry without a name");
+    BudgetCheck c;
+    c.name = b["name"].as<std::string>();
+    auto counter_of = [&](const Figures& f, const std::string& counter) {
+      auto it = f.counters.find(counter);
+      if (it == f.counters.end()) throw BadInput(f.name + " has no counter " + counter);
+      return it->second;
+    };
+    if (b["numerator"]) {
+      if (!b["denominator"] || !b["counter"] || !b["max_ratio"])
+        throw BadInput("budgets: " + c.name + ": a ratio needs denominator, counter and max_ratio");
+      const Figures* n = res.find(b["numerator"].as<std::string>());
+      const Figures* d = res.find(b["denominator"].as<std::string>());
+      c.limit = number(b["max_ratio"], c.name + " max_ratio");
+      if (!n || !d) {
+        c.detail = "not measured in this run";
+      } else {
+        const std::string counter = b["counter"].as<std::string>();
+        const double nv = counter_of(*n, counter), dv = counter_of(*d, counter);
+        if (dv <= 0) throw BadInput(c.name + ": the denominator is " + fmt(dv));
+        c.value = nv / dv;
+        c.verdict = c.value <= c.limit ? Verdict::Ok : Verdict::Over;
+        c.detail =
+            fmt(nv, 1) + " / " + fmt(dv, 1) + " " + counter + " = " + fmt(c.value) + "x (budget " +
+            fmt(c.limit) + "x" +
+            (b["aim_ratio"] ? ", aim " + fmt(number(b["aim_ratio"], "aim_ratio")) + "x" : "") + ")";
+      }
+    } else if (b["benchmark"]) {
+      const Figures* f = res.find(b["benchmark"].as<std::string>());
+      if (b["max_ms"]) {
+        c.limit = number(b["max_ms"], c.name + " max_ms");
+        if (f) {
+          c.value = f->time_ns / 1e6;
+          c.verdict = c.value <= c.limit ? Verdict::Ok : Verdict::Over;
+          c.detail = fmt(c.value) + " ms (budget " + fmt(c.limit) + " ms)";
+        }
+      } else if (b["counter"] && (b["max"] || b["min"])) {
+        const std::string counter = b["counter"].as<std::string>();
+        const bool is_max = static_cast<bool>(b["max"]);
+        c.limit = number(is_max ? b["max"] : b["min"], c.name + " bound");
+        if (f) {
+          c.value = counter_of(*f, counter);
+          c.verdict =
+              (is_max ? c.value <= c.limit : c.value >= c.limit) ? Verdict::Ok : Verdict::Over;
+          c.detail = fmt(c.value) + " " + counter + " (budget " + (is_max ? "<= " : ">= ") +
+                     fmt(c.limit) + ")";
+        }
+      } else {
+        throw BadInput("budgets: " + c.name + ": needs max_ms, or counter with max or min");
+      }
+      if (!f) c.detail = "not measured in this run";
+    } else {
+      throw BadInput("budgets: " + c.name + ": needs numerator/denominator or benchmark");
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+enum class Change { Same, Regression, Faster, New, Missing };
+
+struct Comparison {
+  std::string name;
+  Change change = Change::Same;
+  double ratio = 0;  // current time / base time (0 when one side is missing)
+};
+
+// Run over run: every benchmark of `current` against the same name in `base`. A ratio above
+// 1 + kRegressionThreshold is a regression, below 1 - kRegressionThreshold faster, anything
+// between is noise (Same). A base time of 0 compares equal only to 0.
+inline std::vector<Comparison> compare(const Results& current, const Results& base) {
+  std::vector<Comparison> out;
+  for (const auto& b : current.benchmarks) {
+    Comparison c;
+    c.name = b.name;
+    const Figures* old = nullptr;
+    for (const auto& o : base.benchmarks)
+      if (o.name == b.name) old = &o;
+    if (!old) {
+      c.change = Change::New;
+    } else if (old->time_ns <= 0) {
+      c.ratio = b.time_ns <= 0 ? 1 : INFINITY;
+      c.change = b.time_ns <= 0 ? Change::Same : Change::Regression;
+    } else {
+      c.ratio = b.time_ns / old->time_ns;
+      c.change = c.ratio > 1 + kRegressionThreshold   ? Change::Regression
+                 : c.ratio < 1 - kRegressionThreshold ? Change::Faster
+                                                      : Change::Same;
+    }
+    out.push_back(c);
+  }
+  for (const auto& o : base.benchmarks)
+    if (std::none_of(current.benchmarks.begin(), current.benchmarks.end(),
+                     [&](const Figures& f) { return f.name == o.name; })) {
+      Comparison c;
+      c.name = o.name;
+      c.change = Change::Missing;
+      out.push_back(c);
+    }
+  return out;
+}
+
+inline const char* verdict_name(Verdict v) {
+  return v == Verdict::Ok ? "ok" : v == Verdict::Over ? "over" : "skip";
+}
+inline const char* change_name(Change c) {
+  switch (c) {
+    case Change::Same:
+      return "same";
+    case Change::Regression:
+      return "regression";
+    case Change::Faster:
+      return "faster";
+    case Change::New:
+      return "new";
+    case Change::Missing:
+      return "missing";
+  }
+  return "?";
+}
+
+// 1 when a budget is over or a benchmark regressed, else 0.
+inline int exit_status(const std::vector<BudgetCheck>& budgets,
+                       const std::vector<Comparison>& cmp) {
+  for (const auto& b : budgets)
+    if (b.verdict == Verdict::Over) return 1;
+  for (const auto& c : cmp)
+    if (c.change == Change::Regression) return 1;
+  return 0;
+}
+
+}  // namespace dk::benchcheck
+
+#ifndef DK_BENCH_CHECK_ONLY
+
+#include <limits.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "commands.h"
+#include "json.h"
+
+extern char** environ;
+
+namespace dk::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace dk::benchcheck;
+
+struct BenchArgs {
+  std::string filter = ".";
+  std::string compare, out, binary, budgets, results;
+  unsigned repetitions = 0;
+  bool json = false;
+};
+
+[[noreturn]] void fail(const std::string& msg) {
+  fprintf(stderr, "dk: bench: %s\n", msg.c_str());
+  throw Exit{2};
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+fs::path self_dir() {
+  char buf[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return fs::current_path();
+  buf[n] = 0;
+  return fs::path(buf).parent_path();
+}
+
+// dk is BUILD/cli/dk; dk_bench is BUILD/bench/dk_bench, with a copy of budgets.json beside it.
+std::string find_binary(const BenchArgs& a) {
+  if (!a.binary.empty()) return a.binary;
+  if (const char* env = getenv("DK_BENCH_BINARY")) return env;
+  return (self_dir().parent_path() / "bench" / "dk_bench").string();
+}
+
+std::string find_budgets(const BenchArgs& a) {
+  if (!a.budgets.empty()) return a.budgets;
+  const fs::path bin(find_binary(a));
+  for (const fs::path& p : {bin.parent_path() / "budgets.json",
+                            self_dir().parent_path().parent_path() / "bench" / "budgets.json"})
+    if (fs::exists(p)) return p.string();
+  fail("no budgets.json beside " + bin.string() + " (give --budgets FILE)");
+}
+
+// Runs dk_bench, its console output on our stdout (stderr with --json), its JSON into `out`.
+void run_binary(const std::string& bin, const BenchArgs& a, const std::string& out) {
+  if (access(bin.c_str(), X_OK) != 0)
+    fail(bin + " is not there (build the dk_bench target, or give --binary)");
+  std::vector<std::string> args = {bin, "--benchmark_filter=" + a.filter,
+                                   "--benchmark_format=console", "--benchmark_out=" + out,
+                                   "--benchmark_out_format=json"};
+  if (a.repetitions > 1) args.push_back("--benchmark_repetitions=" + std::to_string(a.repetitions));
+  std::vector<char*> argv;
+  for (auto& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (a.json) posix_spawn_file_actions_adddup2(&fa, 2, 1);
+  pid_t pid = 0;
+  const int err = posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (err != 0) fail("cannot start " + bin + ": " + strerror(err));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) fail("waitpid failed");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    fail(bin + " failed (" +
+         (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
+                            : "signal " + std::to_string(WTERMSIG(status))) +
+         ")");
+}
+
+Results load_results(const std::string& path) {
+  try {
+    return parse_results(read_file(path));
+  } catch (const BadInput& e) {
+    fail(path + ": " + e.what());
+  }
+}
+
+std::string num(double v) {
+  if (!std::isfinite(v)) return "null";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+void bench(const BenchArgs& a) {
+  std::string results_path = a.results;
+  if (results_path.empty()) {
+    results_path = a.out;
+    if (results_path.empty()) {
+      char tmpl[] = "/tmp/dk-bench.XXXXXX.json";
+      const int fd = mkstemps(tmpl, 5);
+      if (fd < 0) fail("cannot make a temporary file");
+      close(fd);
+      results_path = tmpl;
+    }
+    run_binary(find_binary(a), a, results_path);
+  }
+  const Results current = load_results(results_path);
+  const std::string budgets_path = find_budgets(a);
+  std::vector<BudgetCheck> budgets;
+  try {
+    budgets = check_budgets(read_file(budgets_path), current);
+  } catch (const BadInput& e) {
+    fail(budgets_path + ": " + e.what());
+  }
+  std::vector<Comparison> cmp;
+  if (!a.compare.empty()) cmp = compare(current, load_results(a.compare));
+  const int status = exit_status(budgets, cmp);
+
+  if (a.json) {
+    std::string bj = "[", cj = "[";
+    for (const auto& b : budgets) {
+      JsonObject o;
+      o.add("name", b.name).add("verdict", verdict_name(b.verdict)).add("detail", b.detail);
+      o.add_raw("value", num(b.value)).add_raw("limit", num(b.limit));
+      bj += (bj.size() > 1 ? "," : "") + o.str();
+    }
+    for (const auto& c : cmp) {
+      JsonObject o;
+      o.add("name", c.name).add("change", change_name(c.change)).add_raw("ratio", num(c.ratio));
+      cj += (cj.size() > 1 ? "," : "") + o.str();
+    }
+    JsonObject top;
+    top.add("results", results_path).add("budgets_file", budgets_path);
+    if (!a.compare.empty()) top.add("base", a.compare);
+    top.add_raw("budgets", bj + "]").add_raw("comparisons", cj + "]");
+    top.add_raw("regression_threshold", num(kRegressionThreshold));
+    top.add("ok", status == 0);
+    printf("%s\n", top.str().c_str());
+  } else {
+    printf("bench: results in %s\n", results_path.c_str());
+    for (const auto& b : budgets)
+      printf("%-5s %s: %s\n",
+             b.verdict == Verdict::Ok     ? "OK"
+             : b.verdict == Verdict::Over ? "OVER"
+                                          : "SKIP",
+             b.name.c_str(), b.detail.c_str());
+    for (const auto& c : cmp) {
+      if (c.change == Change::New || c.change == Change::Missing)
+        printf("%-10s %s: %s\n", change_name(c.change), c.name.c_str(),
+               c.change == Change::New ? "not in the base run" : "in the base run only");
+      else
+        printf("%-10s %s: %sx of base\n", change_name(c.change), c.name.c_str(),
+               fmt(c.ratio).c_str());
+    }
+    printf("bench: %s\n", status == 0 ? "every budget holds, no regression" : "FAILED");
+  }
+  throw Exit{status};
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto a = std::make_shared<BenchArgs>();
+  auto* cmd = app.add_subcommand(
+      "bench",
+      "run the benchmarks (dk_bench), check bench/budgets.json, compare with a base run. "
+      "Exit 1 on a broken budget or a regression (more than 10% slower than the base)");
+  cmd->add_option("--filter", a->filter, "only benchmarks matching this regex (default: all)");
+  cmd->add_option("--compare", a->compare,
+                  "a base run's JSON results: per-benchmark verdicts against it");
+  cmd->add_option("--out", a->out, "write this run's JSON results here (default: a file in /tmp)");
+  cmd->add_option("--repetitions", a->repetitions, "run each benchmark N times; the median counts")
+      ->check(CLI::Range(1u, 100u));
+  cmd->add_flag("--json", a->json,
+                "print the verdicts as one JSON object (dk_bench's table goes to stderr)");
+  cmd->add_option(
+      "--binary", a->binary,
+      "the dk_bench binary (default: BUILD/bench/dk_bench beside dk, or $DK_BENCH_BINARY)");
+  cmd->add_option("--budgets", a->budgets,
+                  "the budgets file (default: budgets.json beside dk_bench)");
+  cmd->add_option("--results", a->results, "check these JSON results instead of running dk_bench");
+  cmd->callback([a] { bench(*a); });
+}
+
+}  // namespace dk::cli
+
+#endif  // DK_BENCH_CHECK_ONLY
