@@ -4,6 +4,7 @@
 // the GuestControl contract of dk/host.h (kBlocked, block(), wait_deadline(), take_interrupt()).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -56,8 +57,10 @@ class WorldHost : public Host {
   }
   dk_status_t DkDebugOutput(CallContext& cx, Call& c) override {
     out.push_back({cx.pid, cx.thread, std::string(c.in_bytes.begin(), c.in_bytes.end())});
+    if (interrupt_on_ready && out.back().bytes == "ready") interrupt_on_ready->store(true);
     return 0;
   }
+  std::atomic<bool>* interrupt_on_ready = nullptr;
   dk_status_t DkStreamOpen(CallContext&, Call& c) override {
     c.set_out(5, 0x100);
     return 0;
@@ -89,8 +92,10 @@ class WorldHost : public Host {
     }
     if (cx.now_ns >= deadline) return 0;
     cx.ctl.block(deadline);
+    if (interrupt_on_park) interrupt_on_park->store(true), interrupt_on_park = nullptr;
     return kBlocked;
   }
+  std::atomic<bool>* interrupt_on_park = nullptr;  // set once, when a sleep first parks
   dk_status_t DkThreadResume(CallContext& cx, Call& c) override {
     std::shared_ptr<ThreadObject> t;
     if (dk_status_t st = cx.handles.get_as(c.arg(0), ObjectKind::Thread, t)) return st;
@@ -455,6 +460,66 @@ TEST(WorldProcesses, MorePicoprocessesThanEnginesTakeTurns) {
       EXPECT_EQ(ticks, first_ticks);
     }
   }
+}
+
+// ---- INTERRUPT (ABI.md section 6) ----
+
+struct InterruptRun {
+  WorldHost host;
+  std::atomic<bool> flag{false};
+  RunResult res;
+  World::Stats stats;
+  explicit InterruptRun(const char* which, bool on_park = false) {
+    RunOptions opts;
+    opts.max_ticks = 20'000'000;
+    opts.interrupt = &flag;
+    (on_park ? host.interrupt_on_park : host.interrupt_on_ready) = &flag;
+    World world(opts);
+    LaunchSpec spec;
+    spec.image = image("world_guest");
+    spec.name = "world";
+    spec.args = {"world_guest", which};
+    const uint32_t pid = world.add(host, spec);
+    world.run();
+    res = world.result(pid);
+    stats = world.stats();
+  }
+  std::vector<std::string> texts() const {
+    std::vector<std::string> v;
+    for (const auto& o : host.out)
+      if (o.bytes.size() != 8) v.push_back(o.bytes);  // the handler's raw addresses aside
+    return v;
+  }
+};
+
+TEST(WorldInterrupt, DeliveredWhileComputing) {
+  InterruptRun r("interrupt_busy");
+  ASSERT_EQ(r.res.end, RunResult::End::Exited) << r.res.reason;
+  EXPECT_EQ(r.res.exit_code, 7);
+  EXPECT_EQ(r.texts(), (std::vector<std::string>{"ready", "interrupt", "after"}));
+  EXPECT_EQ(r.stats.interrupts, 1u);
+  EXPECT_FALSE(r.flag.load());  // the world consumed it
+}
+
+TEST(WorldInterrupt, AWaitingCallRunsAgainAfterTheHandler) {
+  InterruptRun r("interrupt_wait", true);  // raised while the sleep is parked
+  ASSERT_EQ(r.res.end, RunResult::End::Exited) << r.res.reason;
+  EXPECT_EQ(r.texts(), (std::vector<std::string>{"ready", "interrupt", "slept"}));
+  // The sleep ran again from the start once the handler returned: a whole second after it.
+  EXPECT_GE(r.res.clock_ns, 1'000'000'000u);
+}
+
+TEST(WorldInterrupt, UnhandledEndsWith128Plus6) {
+  InterruptRun r("interrupt_unhandled");
+  ASSERT_EQ(r.res.end, RunResult::End::UnhandledException) << r.res.reason;
+  EXPECT_EQ(r.res.exception_type, static_cast<uint32_t>(DK_EXCEPTION_INTERRUPT));
+  EXPECT_EQ(r.res.exit_code, -(128 + static_cast<int64_t>(DK_EXCEPTION_INTERRUPT)));
+  EXPECT_NE(r.res.reason.find("INTERRUPT"), std::string::npos) << r.res.reason;
+}
+
+TEST(WorldInterrupt, NoFlagNoInterrupt) {
+  WorldRun r("busy");
+  EXPECT_EQ(r.stats.interrupts, 0u);
 }
 
 TEST(WorldDeterminism, FinalTicksIdenticalAcrossRuns) {

@@ -378,12 +378,14 @@ void Engine::hook_never(uc_struct*, int, uint64_t, int, int64_t, void*) {}
 
 void Engine::hook_block(uc_struct* uc, uint64_t addr, uint32_t size, void* p) {
   auto* self = static_cast<Engine*>(p);
-  if (self->ticks_ >= self->stop_at_) {
+  const bool interrupt = self->interrupt_->load(std::memory_order_relaxed);
+  if (self->ticks_ >= self->stop_at_ || interrupt) {
     self->stopped_ = true;
     self->stop_ = {};
     self->stop_.kind = self->max_ticks_ != 0 && self->ticks_ >= self->max_ticks_
                            ? EngineStop::Kind::TickLimit
-                           : EngineStop::Kind::Quantum;
+                       : self->ticks_ >= self->stop_at_ ? EngineStop::Kind::Quantum
+                                                        : EngineStop::Kind::Interrupt;
     self->stop_.rip = addr;
     uc_emu_stop(uc);
     return;

@@ -126,6 +126,7 @@ bool World::start_engine() {
   try {
     engines_.push_back(EngineSlot{std::make_unique<Engine>(), nullptr, 0});
     engine_ = engines_.front().engine.get();
+    engine_->set_interrupt_flag(opts_.interrupt);
     ++stats_.engines;
     return true;
   } catch (const EngineError& e) {
@@ -196,6 +197,9 @@ void World::handle(const EngineStop& stop) {
       p.end_with(e);
       break;
     }
+    case EngineStop::Kind::Interrupt:
+      slice_over_ = true;  // schedule() delivers it
+      break;
     case EngineStop::Kind::Error: {
       Picoprocess::Ending e;
       e.end = RunResult::End::HostError;
@@ -352,6 +356,7 @@ bool World::pick(bool include_current) {
 // nothing is left or nothing can ever run again.
 bool World::schedule() {
   for (;;) {
+    if (opts_.interrupt && opts_.interrupt->exchange(false)) deliver_interrupt();
     if (pick(true)) {
       begin_slice();
       return true;
@@ -375,6 +380,45 @@ bool World::schedule() {
     if (d > now) jump_ns_ += d - now;
     ++stats_.clock_jumps;
   }
+}
+
+// INTERRUPT goes to the first live picoprocess, on its current thread (or its first live
+// one). A thread parked in a call is made ready with rip still on its syscall, so once the
+// handler returns through DkExceptionReturn the call runs again.
+void World::deliver_interrupt() {
+  Picoprocess* p = nullptr;
+  for (Slot& s : procs_) {
+    if (s.proc && !s.ended && s.proc->live_threads() > 0) {
+      p = s.proc.get();
+      break;
+    }
+  }
+  if (!p) return;
+  Thread* t = &p->current();
+  if (t->state == Thread::State::Exited) {
+    for (const auto& x : p->threads()) {
+      if (x->state != Thread::State::Exited) {
+        t = x.get();
+        break;
+      }
+    }
+  }
+  if (running_ && running_ != p) take_engine();
+  t->state = Thread::State::Ready;
+  p->switch_to(*t);
+  if (running_ != p) give_engine(*p);
+  ++stats_.interrupts;
+  const size_t frames0 = t->frames.size();
+  const uint64_t rip = engine_rip();
+  p->raise(DK_EXCEPTION_INTERRUPT, 0, rip, rip);
+  if (events_) {
+    events_->on_exception(site(*p, rip), DK_EXCEPTION_INTERRUPT, 0, rip);
+    if (!p->ending() && t->frames.size() > frames0) {
+      const uint64_t entry = engine_rip();
+      events_->on_upcall(site(*p, entry), kUpcallException, entry, engine_->reg(UC_X86_REG_RDI));
+    }
+  }
+  finish_ended();
 }
 
 // A slice ends after `quantum` ticks, or earlier when the clock reaches a parked thread's
@@ -411,6 +455,7 @@ Engine& World::engine_for(Picoprocess& p) {
     try {
       engines_.push_back(EngineSlot{std::make_unique<Engine>(), nullptr, 0});
       pick = &engines_.back();
+      pick->engine->set_interrupt_flag(opts_.interrupt);
       ++stats_.engines;
     } catch (const EngineError&) {
       // No room for another vCPU: share the ones there are.

@@ -103,7 +103,15 @@ enum { SKIP, RETURN };
 static volatile int mode = SKIP;
 static volatile int faults;
 
+static volatile int interrupts;
+
 void guest_handler(dk_exception_info* info) {
+  if (info->type == DK_EXCEPTION_INTERRUPT) {
+    interrupts++;
+    out_str("interrupt");
+    if (mode == RETURN) return; /* unhandled: ends the picoprocess */
+    DK(DkExceptionReturn, &info->context, 0, 0, 0, 0);
+  }
   faults++;
   out_u64(info->address);
   if (mode == RETURN) return; /* an unhandled exception: ends the picoprocess */
@@ -170,6 +178,29 @@ static long c_sleep(void) {
   if (wait1(a, ~0ull) || wait1(b, ~0ull)) return 1;
   out_u64(now());
   return 0;
+}
+
+/* INTERRUPT (RunOptions::interrupt, set by the test host on "ready"). While computing: the
+ * handler runs between two instructions and the loop goes on. While waiting in a call: the
+ * handler runs, then the same call runs again (here it sleeps on and returns 0). */
+static long c_interrupt_busy(void) {
+  out_str("ready");
+  while (interrupts == 0) spin(10);
+  out_str("after");
+  return 7;
+}
+static long c_interrupt_wait(void) {
+  out_str("ready");
+  uint64_t ns = 1000000000ull;
+  long st = sleep_ns(&ns);
+  out_str(st == 0 && interrupts == 1 ? "slept" : "wrong");
+  return 7;
+}
+static long c_interrupt_unhandled(void) {
+  mode = RETURN;
+  out_str("ready");
+  while (interrupts == 0) spin(10);
+  return 9; /* not reached: the handler returned, which ends the picoprocess */
 }
 
 /* A wait with a timeout on an event nobody sets. */
@@ -402,6 +433,9 @@ static const struct kase cases[] = {
     {"spawn_deadlock", c_spawn_deadlock},
     {"child_deadlock", c_child_deadlock},
     {"spawn_busy", c_spawn_busy},
+    {"interrupt_busy", c_interrupt_busy},
+    {"interrupt_wait", c_interrupt_wait},
+    {"interrupt_unhandled", c_interrupt_unhandled},
 };
 
 long guest_main(dk_boot_info* bi) {

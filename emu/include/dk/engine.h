@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -44,6 +45,7 @@ struct EngineStop {
     Requested,  // the client asked (exit, context replaced, thread parked or yielded, ...)
     Quantum,    // the tick set by set_slice_end reached at a block boundary (preemption)
     TickLimit,  // max_ticks reached at a block boundary
+    Interrupt,  // the interrupt flag (set_interrupt_flag) was seen at a block boundary
     Error,      // an engine error; reason says which
   };
   Kind kind = Kind::Error;
@@ -108,6 +110,10 @@ class Engine {
     update_stop_at();
   }
 
+  // A flag another party may set at any time (a signal handler: it is only loaded); the
+  // engine stops with Interrupt at the next block boundary once it is true. nullptr: none.
+  void set_interrupt_flag(const std::atomic<bool>* flag) { interrupt_ = flag ? flag : &kNoInterrupt; }
+
   // Offset of the CPU's old_exception field in a saved uc_context (found at start-up).
   static size_t old_exception_offset();
 
@@ -160,6 +166,8 @@ class Engine {
   uint64_t max_ticks_ = 0;
   uint64_t slice_end_ = ~0ull;
   uint64_t stop_at_ = ~0ull;  // min(max_ticks_ or never, slice_end_)
+  static inline const std::atomic<bool> kNoInterrupt{false};
+  const std::atomic<bool>* interrupt_ = &kNoInterrupt;
   uint64_t block_start_ = 0, block_end_ = 0;
   std::array<ScanEntry, kScanSlots> scan_{};
   uint32_t scan_generation_ = 1;  // bumped on bind: another picoprocess's code

@@ -2,6 +2,7 @@
 // This is the emulator's front door for the CLI, tests and benchmarks.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -38,6 +39,11 @@ struct RunOptions {
   // Told of every scheduling decision, exception, foreign trap, upcall and end (a Recorder or
   // Replayer, which also wraps the host); may stop the run (RunEvents::stop_requested).
   RunEvents* events = nullptr;
+  // Set (by a signal handler, say) to interrupt the run: at the next block boundary the
+  // first live picoprocess gets an INTERRUPT exception on its current thread (a thread
+  // waiting in a call runs the handler and then retries the call), and the world clears the
+  // flag. With no handler the picoprocess ends as for any unhandled exception (128 + 6).
+  std::atomic<bool>* interrupt = nullptr;
 };
 
 struct RunResult {

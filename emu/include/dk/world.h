@@ -74,6 +74,7 @@ class World final : private WorldProbe {
     uint64_t process_switches = 0;   // another picoprocess takes the vCPU
     uint64_t process_switch_ns = 0;  // wall time spent in those (measurement only)
     uint64_t clock_jumps = 0;
+    uint64_t interrupts = 0;      // INTERRUPT exceptions delivered (RunOptions::interrupt)
     uint64_t engines = 0;         // engines brought up (at most kMaxEngines)
     uint64_t engine_attaches = 0; // a picoprocess's memory mapped into an engine
   };
@@ -134,6 +135,7 @@ class World final : private WorldProbe {
     uint64_t last_used = 0;
   };
   Engine& engine_for(Picoprocess& p);
+  void deliver_interrupt();
   void release_engine(Picoprocess& p);
   std::vector<EngineSlot> engines_;
   uint64_t engine_uses_ = 0;
