@@ -545,15 +545,15 @@ void add_images(std::vector<Attempt>& out) {
   {
     Expect e;
     e.kind = Expect::Kind::TickLimit;
-    limited("cpu", "an endless loop (limit 2 000 000 ticks)", Limits{.cpu_ticks = 2000000}, e);
-    out.back().max_ticks = 4000000;
+    limited("cpu", "an endless loop (limit 500 000 ticks)", Limits{.cpu_ticks = 500000}, e);
+    out.back().max_ticks = 1000000;
   }
   limited("pipe_buffer", "fills a pipe nobody reads, non-blocking", Limits{}, exited(DK_E_AGAIN));
   out.back().clause = "ABI.md #23: AGAIN when nothing can be written";
   {
     Attempt a = image_case("exhaust", "esc_exhaust", "children",
                            "starts children that loop forever", "ABI.md #17", exited(100));
-    a.max_ticks = 2000000;
+    a.max_ticks = 400000;
     out.push_back(a);
   }
 }

@@ -110,7 +110,8 @@ AttemptResult judge(const Attempt& a, Running& run, int status, bool timed_out) 
     failures.push_back(std::string("the harness crashed: signal ") +
                        std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")");
   } else if (!have) {
-    failures.push_back("the harness ended without a result (exit status " +
+    // A sanitizer turns a crash into an exit status: a result-less end counts as one.
+    failures.push_back("the harness crashed or ended without a result (exit status " +
                        std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
   } else if (!rec.ran) {
     failures.push_back("could not run: " + rec.reason);
