@@ -3,6 +3,7 @@
 #include "dk/trace_format.h"
 
 #include <xxhash.h>
+#include <zstd.h>
 
 #include <cstring>
 
@@ -303,8 +304,17 @@ void encode_header(const TraceHeader& h, std::vector<uint8_t>& out) {
   w.u32(static_cast<uint32_t>(h.command_line.size()));
   for (const auto& s : h.command_line) w.str32(s);
   const TraceLaunch& l = h.launch;
+  // The image as one zstd frame: images carry symbols and debug info that compress well.
   w.u64(l.image.size());
-  w.raw(l.image.data(), l.image.size());
+  std::vector<uint8_t> z;
+  if (!l.image.empty()) {
+    z.resize(ZSTD_compressBound(l.image.size()));
+    const size_t n = ZSTD_compress(z.data(), z.size(), l.image.data(), l.image.size(), 1);
+    if (ZSTD_isError(n)) throw TraceError("trace: the image does not compress");
+    z.resize(n);
+  }
+  w.u64(z.size());
+  w.raw(z.data(), z.size());
   w.str32(l.name);
   w.u32(static_cast<uint32_t>(l.args.size()));
   for (const auto& a : l.args) w.str32(a);
@@ -455,8 +465,22 @@ void decode_header(ByteReader& in, TraceHeader& h, bool exact) {
     TraceLaunch& l = h.launch;
     const size_t image_at = in.pos();
     const uint64_t nimage = in.u64("image length");
-    if (nimage > in.left()) throw DecodeError{image_at, "image length " + std::to_string(nimage) + " is absurd"};
-    in.bytes(l.image, nimage, "image");
+    if (nimage > kTraceImageMax)
+      throw DecodeError{image_at, "image length " + std::to_string(nimage) + " is absurd"};
+    const size_t z_at = in.pos();
+    const uint64_t nz = in.u64("compressed image length");
+    if (nz > in.left() || (nz == 0) != (nimage == 0))
+      throw DecodeError{z_at, "compressed image length " + std::to_string(nz) + " is absurd"};
+    std::vector<uint8_t> z;
+    in.bytes(z, nz, "image");
+    l.image.clear();
+    if (nimage) {
+      if (ZSTD_getFrameContentSize(z.data(), z.size()) != nimage)
+        throw DecodeError{z_at + 8, "the image is not a zstd frame of the stated length"};
+      l.image.resize(nimage);
+      const size_t n = ZSTD_decompress(l.image.data(), l.image.size(), z.data(), z.size());
+      if (ZSTD_isError(n) || n != nimage) throw DecodeError{z_at + 8, "the image does not decompress"};
+    }
     l.name = in.str32("launch name", 4096);
     auto strings = [&](std::vector<std::string>& v, const char* what) {
       const size_t at = in.pos();

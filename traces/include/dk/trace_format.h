@@ -33,6 +33,7 @@ inline constexpr uint16_t kTraceFormatMinor = 1;
 inline constexpr uint32_t kTraceHeaderMax = 16u << 20;
 inline constexpr uint32_t kChunkPayloadMax = 64u << 20;
 inline constexpr size_t kChunkHeaderSize = 32;
+inline constexpr uint64_t kTraceImageMax = 256ull << 20;  // an image in the header, uncompressed
 
 // Header flags.
 inline constexpr uint32_t kTraceInputsHashed = 1u;  // downcall input bytes kept as hashes only
