@@ -16,8 +16,11 @@ build: setup
 demo: build
 	$(BUILD)/cli/dk run $(BUILD)/guest/hello -- world
 
-# Everything CI runs: the tests, then the same tests under ASan+UBSan.
-test: test-fast test-asan
+# Everything CI runs: the tests, then the same tests under ASan+UBSan, then a few seconds of
+# every fuzz target when the 30-minute CI budget leaves room for the clang build
+# (scripts/fuzz ci; docs/fuzzing.md).
+test:
+	@start=$$(date +%s); $(MAKE) --no-print-directory test-fast test-asan && scripts/fuzz ci $$start
 
 test-fast: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
