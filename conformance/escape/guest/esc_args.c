@@ -545,13 +545,14 @@ CASE(readonly_mapping) {
   ro_expect(DkStreamWrite(h, 0, "XXXXX", &n), "write");
   ro_expect(DkStreamSetLength(h, 0), "set length");
   void* addr = 0;
+  /* ABI.md #24: SHARED is honoured only for a writable stream; on this one the map is a
+   * private copy (or refused). Either way no store through it may reach the file. */
   dk_status_t st = DkStreamMap(h, &addr, DK_PROT_READ | DK_PROT_WRITE | DK_MAP_SHARED, 0,
                                DK_PAGE_SIZE);
-  ro_expect(st, "shared writable map");
+  if (st != 0) ro_expect(st, "shared writable map");
   if (st == 0) {
-    /* Granted anyway: does a store through it reach the file? */
     conf_memset(addr, 'S', len);
-    DkStreamUnmap(addr, DK_PAGE_SIZE);
+    CHECK_OK(DkStreamUnmap(addr, DK_PAGE_SIZE));
   }
   ro_expect(DkStreamDelete(h, DK_DELETE_ALL), "delete");
   ro_expect(DkStreamChangeName(h, "file:/tmp/stolen"), "rename to file:/tmp");
