@@ -9,10 +9,26 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "byte_codec.h"
 
 namespace dk {
+
+namespace {
+
+// Each frame is compressed in one call, so the writers of a thread can share one context; a
+// fresh context per trace costs more than a short run's whole recording (its tables are
+// allocated and cleared on first use).
+ZSTD_CCtx_s* thread_compressor() {
+  struct Free {
+    void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+  };
+  static thread_local std::unique_ptr<ZSTD_CCtx, Free> cctx(ZSTD_createCCtx());
+  return cctx.get();
+}
+
+}  // namespace
 
 using trace_detail::ByteReader;
 using trace_detail::DecodeError;
@@ -54,7 +70,6 @@ TraceWriter::TraceWriter(const std::string& path, const TraceHeader& header, Tra
     // A constructor that throws runs no destructor: release here.
     if (f_) fclose(f_);
     f_ = nullptr;
-    if (cctx_) ZSTD_freeCCtx(cctx_);
     cctx_ = nullptr;
     throw;
   }
@@ -67,7 +82,7 @@ void TraceWriter::open_and_write_header() {
   if (opts_.chunk_records == 0) opts_.chunk_records = 1;
   f_ = fopen(path_.c_str(), "wb");
   if (!f_) throw TraceError("trace: " + path_ + ": cannot create: " + strerror(errno));
-  cctx_ = ZSTD_createCCtx();
+  cctx_ = thread_compressor();
   if (!cctx_) throw TraceError("trace: out of memory for the compressor");
 
   std::vector<uint8_t> body;
@@ -93,7 +108,6 @@ TraceWriter::~TraceWriter() {
   } catch (const TraceError&) {
     // A destructor cannot report; callers who care call close() themselves.
   }
-  if (cctx_) ZSTD_freeCCtx(cctx_);
 }
 
 void TraceWriter::write_all(const void* p, size_t n) {

@@ -6,6 +6,7 @@
 #include <zstd.h>
 
 #include <cstring>
+#include <memory>
 
 #include "byte_codec.h"
 #include "dk/run_events.h"
@@ -308,8 +309,14 @@ void encode_header(const TraceHeader& h, std::vector<uint8_t>& out) {
   w.u64(l.image.size());
   std::vector<uint8_t> z;
   if (!l.image.empty()) {
+    // One context per thread, kept: a fresh one costs more than compressing a small image.
+    struct Free {
+      void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+    };
+    static thread_local std::unique_ptr<ZSTD_CCtx, Free> cctx(ZSTD_createCCtx());
+    if (!cctx) throw TraceError("trace: out of memory for the compressor");
     z.resize(ZSTD_compressBound(l.image.size()));
-    const size_t n = ZSTD_compress(z.data(), z.size(), l.image.data(), l.image.size(), 1);
+    const size_t n = ZSTD_compressCCtx(cctx.get(), z.data(), z.size(), l.image.data(), l.image.size(), -4);
     if (ZSTD_isError(n)) throw TraceError("trace: the image does not compress");
     z.resize(n);
   }
