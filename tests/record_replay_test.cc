@@ -329,6 +329,27 @@ TEST_F(RecordTest, DivergenceReportNamesTheCall) {
   EXPECT_EQ(rp.o.result.reason, "replay diverged");
 }
 
+// One argument of a recorded call edited (the count of the first DkStreamWrite): the
+// replay names that argument.
+TEST_F(RecordTest, EditedArgumentIsNamed) {
+  record_sim("hello", {}, trace);
+  bool done = false;
+  rewrite(trace, other, [](TraceHeader&) {},
+          [&](TraceRecord& r) {
+            if (!done && r.kind == RecordKind::Downcall && r.call.index == 23) {
+              r.call.in_val[3] += 1;
+              done = true;
+            }
+            return true;
+          });
+  ASSERT_TRUE(done);
+  const Replay rp = replay(other);
+  ASSERT_TRUE(rp.diverged);
+  EXPECT_EQ(rp.d.field, "count");
+  EXPECT_NE(rp.report.find("count differs"), std::string::npos) << rp.report;
+  EXPECT_EQ(rp.d.instruction, "syscall");
+}
+
 // A byte of the image that no downcall depends on: downcalls replay alike, but the memory
 // checksum after the first downcall differs.
 TEST_F(RecordTest, ChecksumCatchesDivergenceBeforeAnyDowncall) {
