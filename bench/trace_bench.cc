@@ -3,7 +3,6 @@
 // many uncontended increments). Each benchmark reports ms_per_run; bench/budgets.json holds
 // recording to 1.25x a plain run, and replay to at most the recording's time.
 #include <benchmark/benchmark.h>
-
 #include <unistd.h>
 
 #include <chrono>
@@ -40,7 +39,8 @@ dk::LaunchSpec spec_of(const Workload& w) {
 }
 
 std::string trace_path(const Workload& w) {
-  return std::string(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") + "/dk_trace_bench_" + std::string(w.image) + "_" + std::to_string(getpid()) + ".dktrace";
+  return std::string(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") + "/dk_trace_bench_" +
+         std::string(w.image) + "_" + std::to_string(getpid()) + ".dktrace";
 }
 
 dk::TraceHeader header_of(const dk::LaunchSpec& spec) {
@@ -99,7 +99,8 @@ void BM_Trace(benchmark::State& state, int mode) {
       state.SkipWithError(e.what());
       break;
     }
-    total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    total_ms +=
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (r.end != dk::RunResult::End::Exited || r.exit_code != 0) {
       state.SkipWithError(("the workload did not exit cleanly: " + r.reason).c_str());
       break;
@@ -110,9 +111,15 @@ void BM_Trace(benchmark::State& state, int mode) {
   state.counters["ms_per_run"] = benchmark::Counter(total_ms, benchmark::Counter::kAvgIterations);
 }
 
-void BM_PlainRun(benchmark::State& state) { BM_Trace(state, 0); }
-void BM_RecordRun(benchmark::State& state) { BM_Trace(state, 1); }
-void BM_ReplayRun(benchmark::State& state) { BM_Trace(state, 2); }
+void BM_PlainRun(benchmark::State& state) {
+  BM_Trace(state, 0);
+}
+void BM_RecordRun(benchmark::State& state) {
+  BM_Trace(state, 1);
+}
+void BM_ReplayRun(benchmark::State& state) {
+  BM_Trace(state, 2);
+}
 
 // Arg 0: hello, 1: compute-heavy counter.
 BENCHMARK(BM_PlainRun)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(0.5);

@@ -28,8 +28,8 @@ class AuditTest : public ::testing::Test {
   }
   // Runs dk and returns the audit file's lines.
   std::vector<std::string> audit(const std::string& args, int* rc = nullptr) {
-    const std::string cmd = "cd '" + dir_.string() + "' && '" + dk_.string() + "' run --audit a.jsonl " + args +
-                            " >out.txt 2>err.txt </dev/null";
+    const std::string cmd = "cd '" + dir_.string() + "' && '" + dk_.string() +
+                            "' run --audit a.jsonl " + args + " >out.txt 2>err.txt </dev/null";
     const int st = std::system(cmd.c_str());
     if (rc) *rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     std::ifstream in(dir_ / "a.jsonl");
@@ -76,8 +76,10 @@ TEST_F(AuditTest, RefusalsNameWhoRefused) {
 }
 
 TEST_F(AuditTest, AuditAndTraceTogether) {
-  const std::string cmd = "cd '" + dir_.string() + "' && '" + dk_.string() + "' run --audit a.jsonl --trace t.dktrace " +
-                          g("escape") + " >/dev/null 2>&1; '" + dk_.string() + "' replay -q t.dktrace >/dev/null 2>&1";
+  const std::string cmd = "cd '" + dir_.string() + "' && '" + dk_.string() +
+                          "' run --audit a.jsonl --trace t.dktrace " + g("escape") +
+                          " >/dev/null 2>&1; '" + dk_.string() +
+                          "' replay -q t.dktrace >/dev/null 2>&1";
   EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 0);
   std::ifstream in(dir_ / "a.jsonl");
   std::string l;

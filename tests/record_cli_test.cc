@@ -38,7 +38,8 @@ class RecordCliTest : public ::testing::Test {
     return ss.str();
   }
   Out dk(const std::string& args) {
-    std::string cmd = "cd '" + dir_.string() + "' && '" + dk_.string() + "' " + args + " >out.txt 2>err.txt </dev/null";
+    std::string cmd = "cd '" + dir_.string() + "' && '" + dk_.string() + "' " + args +
+                      " >out.txt 2>err.txt </dev/null";
     int st = std::system(cmd.c_str());
     return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(dir_ / "out.txt"), slurp(dir_ / "err.txt")};
   }
@@ -74,7 +75,8 @@ TEST_F(RecordCliTest, RecordThenReplayPrintsTheSame) {
   const Out show = dk("trace show t.dktrace");
   EXPECT_EQ(show.rc, 0) << show.err;
   EXPECT_NE(show.out.find("host sim, seed 7"), std::string::npos) << show.out.substr(0, 300);
-  EXPECT_NE(show.out.find("command: dk run --trace t.dktrace --seed 7 "), std::string::npos) << show.out.substr(0, 300);
+  EXPECT_NE(show.out.find("command: dk run --trace t.dktrace --seed 7 "), std::string::npos)
+      << show.out.substr(0, 300);
   EXPECT_NE(show.out.find("-- upcall LibOsInitialize"), std::string::npos);
   EXPECT_NE(show.out.find("-- upcall LibOsThreadStart"), std::string::npos);
   EXPECT_NE(show.out.find("-- schedule: thread 2"), std::string::npos);

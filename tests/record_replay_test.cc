@@ -3,7 +3,6 @@
 // re-created in order, events in the trace, memory checksums catching a divergence that no
 // downcall shows, and divergence reports that name where and what.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -54,7 +53,8 @@ LaunchSpec spec_for(const std::string& name, const std::vector<std::string>& arg
   return spec;
 }
 
-TraceHeader header_for(const LaunchSpec& spec, const RunOptions& opts, const std::string& host, uint64_t checksum = 0) {
+TraceHeader header_for(const LaunchSpec& spec, const RunOptions& opts, const std::string& host,
+                       uint64_t checksum = 0) {
   TraceHeader h;
   h.host_kind = host;
   h.unicorn_version = unicorn_version();
@@ -94,8 +94,8 @@ Outcome record(Host& host, const LaunchSpec& spec, const std::string& path, cons
   return o;
 }
 
-Outcome record_sim(const std::string& name, const std::vector<std::string>& args, const std::string& path,
-                   uint64_t checksum = 0) {
+Outcome record_sim(const std::string& name, const std::vector<std::string>& args,
+                   const std::string& path, uint64_t checksum = 0) {
   CapturedConsole console;
   SimConfig c;
   c.console = &console;
@@ -158,7 +158,8 @@ std::vector<TraceRecord> records(const std::string& path) {
 }
 
 // Copies a trace, letting `h` change the header and `r` change (or drop: false) records.
-void rewrite(const std::string& from, const std::string& to, const std::function<void(TraceHeader&)>& h,
+void rewrite(const std::string& from, const std::string& to,
+             const std::function<void(TraceHeader&)>& h,
              const std::function<bool(TraceRecord&)>& r) {
   TraceReader in(from);
   TraceHeader header = in.header();
@@ -183,8 +184,9 @@ void expect_same(const Outcome& recorded, const Replay& replayed) {
 class RecordTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path = ::testing::TempDir() + "/dk_record_" + ::testing::UnitTest::GetInstance()->current_test_info()->name() +
-           "_" + std::to_string(getpid());
+    path = ::testing::TempDir() + "/dk_record_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+           std::to_string(getpid());
     trace = path + ".dktrace";
     other = path + ".b.dktrace";
   }
@@ -197,7 +199,11 @@ class RecordTest : public ::testing::Test {
 
 TEST_F(RecordTest, SimRunsReplayWithTheSameOutput) {
   const std::vector<std::pair<std::string, std::vector<std::string>>> runs = {
-      {"hello", {"world"}}, {"counter", {"3", "200"}}, {"pipeline", {"ab", "cd"}}, {"filetool", {}}, {"fault", {}}};
+      {"hello", {"world"}},
+      {"counter", {"3", "200"}},
+      {"pipeline", {"ab", "cd"}},
+      {"filetool", {}},
+      {"fault", {}}};
   for (const auto& [name, args] : runs) {
     SCOPED_TRACE(name);
     const Outcome rec = record_sim(name, args, trace);
@@ -260,8 +266,8 @@ TEST_F(RecordTest, ThreadsAndChildrenAreRecreated) {
         for (const Effect& e : r.call.effects)
           created += e.op == EffectOp::ThreadCreate || e.op == EffectOp::ProcessCreate;
       switches += r.kind == RecordKind::Schedule;
-      starts += r.kind == RecordKind::Upcall &&
-                (r.upcall.which == kUpcallThreadStart || (r.upcall.which == kUpcallInit && r.pid > 1));
+      starts += r.kind == RecordKind::Upcall && (r.upcall.which == kUpcallThreadStart ||
+                                                 (r.upcall.which == kUpcallInit && r.pid > 1));
     }
     EXPECT_GE(created, 1);
     EXPECT_EQ(starts, created);
@@ -302,15 +308,17 @@ TEST_F(RecordTest, DivergenceReportNamesTheCall) {
   record_sim("hello", {"world"}, trace);
   uint64_t tick = 0, rip = 0;
   bool done = false;
-  rewrite(trace, other, [](TraceHeader& h) { h.unicorn_version = "1.9.9"; },
-          [&](TraceRecord& r) {
-            if (!done && r.kind == RecordKind::Downcall && r.call.index == 23 && !r.call.in_bytes.empty()) {
-              r.call.in_bytes[0] ^= 0x20;
-              r.call.in_hash = trace_hash(r.call.in_bytes.data(), r.call.in_bytes.size());
-              tick = r.tick, rip = r.rip, done = true;
-            }
-            return true;
-          });
+  rewrite(
+      trace, other, [](TraceHeader& h) { h.unicorn_version = "1.9.9"; },
+      [&](TraceRecord& r) {
+        if (!done && r.kind == RecordKind::Downcall && r.call.index == 23 &&
+            !r.call.in_bytes.empty()) {
+          r.call.in_bytes[0] ^= 0x20;
+          r.call.in_hash = trace_hash(r.call.in_bytes.data(), r.call.in_bytes.size());
+          tick = r.tick, rip = r.rip, done = true;
+        }
+        return true;
+      });
   ASSERT_TRUE(done);
   const Replay rp = replay(other);
   ASSERT_TRUE(rp.diverged);
@@ -320,8 +328,12 @@ TEST_F(RecordTest, DivergenceReportNamesTheCall) {
   EXPECT_EQ(rp.d.thread, 1u);
   EXPECT_EQ(rp.d.instruction, "syscall");
   EXPECT_NE(rp.report.find("buf differs"), std::string::npos) << rp.report;
-  EXPECT_NE(rp.report.find("expected: [" + std::to_string(tick) + " 1] DkStreamWrite("), std::string::npos) << rp.report;
-  EXPECT_NE(rp.report.find("actual:   [" + std::to_string(tick) + " 1] DkStreamWrite("), std::string::npos) << rp.report;
+  EXPECT_NE(rp.report.find("expected: [" + std::to_string(tick) + " 1] DkStreamWrite("),
+            std::string::npos)
+      << rp.report;
+  EXPECT_NE(rp.report.find("actual:   [" + std::to_string(tick) + " 1] DkStreamWrite("),
+            std::string::npos)
+      << rp.report;
   EXPECT_NE(rp.report.find("instruction: syscall"), std::string::npos) << rp.report;
   EXPECT_NE(rp.report.find("recorded with Unicorn 1.9.9"), std::string::npos) << rp.report;
   // The run stops there: a host error, no further output.
@@ -334,14 +346,15 @@ TEST_F(RecordTest, DivergenceReportNamesTheCall) {
 TEST_F(RecordTest, EditedArgumentIsNamed) {
   record_sim("hello", {}, trace);
   bool done = false;
-  rewrite(trace, other, [](TraceHeader&) {},
-          [&](TraceRecord& r) {
-            if (!done && r.kind == RecordKind::Downcall && r.call.index == 23) {
-              r.call.in_val[3] += 1;
-              done = true;
-            }
-            return true;
-          });
+  rewrite(
+      trace, other, [](TraceHeader&) {},
+      [&](TraceRecord& r) {
+        if (!done && r.kind == RecordKind::Downcall && r.call.index == 23) {
+          r.call.in_val[3] += 1;
+          done = true;
+        }
+        return true;
+      });
   ASSERT_TRUE(done);
   const Replay rp = replay(other);
   ASSERT_TRUE(rp.diverged);
@@ -372,12 +385,13 @@ TEST_F(RecordTest, ChecksumCatchesDivergenceBeforeAnyDowncall) {
     h.image_hash = trace_hash(h.launch.image.data(), h.launch.image.size());
   };
   // Without checksums the change goes unseen: every downcall is the same...
-  rewrite(trace, other,
-          [&](TraceHeader& h) {
-            change_image(h);
-            h.launch.checksum_every = 0;
-          },
-          [](TraceRecord& r) { return r.kind != RecordKind::Checksum; });
+  rewrite(
+      trace, other,
+      [&](TraceHeader& h) {
+        change_image(h);
+        h.launch.checksum_every = 0;
+      },
+      [](TraceRecord& r) { return r.kind != RecordKind::Checksum; });
   const Replay blind = replay(other);
   EXPECT_FALSE(blind.diverged) << blind.report;
   EXPECT_EQ(blind.o.out, rec.out);
@@ -387,7 +401,8 @@ TEST_F(RecordTest, ChecksumCatchesDivergenceBeforeAnyDowncall) {
   ASSERT_TRUE(seen.diverged);
   EXPECT_EQ(seen.d.field, "memory");
   EXPECT_EQ(seen.d.record, 1u);  // the first downcall (stdin opened at boot), then its checksum
-  EXPECT_NE(seen.report.find("memory differs from the recording's"), std::string::npos) << seen.report;
+  EXPECT_NE(seen.report.find("memory differs from the recording's"), std::string::npos)
+      << seen.report;
 }
 
 TEST_F(RecordTest, CutTraceReplaysItsPrefixThenEndsClearly) {
@@ -395,8 +410,9 @@ TEST_F(RecordTest, CutTraceReplaysItsPrefixThenEndsClearly) {
   std::ifstream f(trace, std::ios::binary);
   std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
   bytes.resize(bytes.size() - 10);
-  std::ofstream(other, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                               static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(other, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
   const Replay rp = replay(other);
   ASSERT_TRUE(rp.diverged);
   EXPECT_TRUE(rp.d.end_of_trace);

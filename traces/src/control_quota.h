@@ -9,8 +9,10 @@ namespace dk::trace_detail {
 
 template <class Control>
 size_t live_threads(const Control& c) {
-  if constexpr (requires { c.live_threads(); }) return c.live_threads();
-  else return 1;
+  if constexpr (requires { c.live_threads(); })
+    return c.live_threads();
+  else
+    return 1;
 }
 
 template <class Control>

@@ -25,14 +25,19 @@ class Auditor : public Host, public RunEvents {
   uint64_t cycle_counter(const CallContext& cx) override { return inner_.cycle_counter(cx); }
   uint64_t clock_ns(const CallContext& cx) override { return inner_.clock_ns(cx); }
   bool idle(uint64_t deadline) override { return inner_.idle(deadline); }
-  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override { inner_.bind_std_handle(cx, which, h); }
+  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override {
+    inner_.bind_std_handle(cx, which, h);
+  }
 
   void on_schedule(const EventSite& site, uint32_t next_thread, uint32_t reason) override;
-  void on_schedule_to(const EventSite& site, uint32_t next_pid, uint32_t next_thread, uint32_t reason) override;
-  void on_exception(const EventSite& site, uint32_t type, uint32_t detail, uint64_t address) override;
+  void on_schedule_to(const EventSite& site, uint32_t next_pid, uint32_t next_thread,
+                      uint32_t reason) override;
+  void on_exception(const EventSite& site, uint32_t type, uint32_t detail,
+                    uint64_t address) override;
   void on_foreign_trap(const EventSite& site, uint32_t detail, uint64_t number) override;
   void on_upcall(const EventSite& site, uint32_t which, uint64_t entry, uint64_t arg) override;
-  void on_end(const EventSite& site, uint32_t reason, int64_t exit_code, std::string_view message) override;
+  void on_end(const EventSite& site, uint32_t reason, int64_t exit_code,
+              std::string_view message) override;
   void on_refused(const EventSite& site, uint32_t index, int64_t status) override;
   void set_probe(WorldProbe* probe) override;
   bool stop_requested() const override { return next_ && next_->stop_requested(); }
