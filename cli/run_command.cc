@@ -4,6 +4,8 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -29,6 +31,21 @@
 
 namespace dk::cli {
 namespace {
+
+// The first SIGINT is forwarded to the picoprocess as INTERRUPT (ABI.md section 6); the
+// handler resets itself, so a second one ends dk at once.
+std::atomic<bool> g_interrupt{false};
+void on_sigint(int) { g_interrupt.store(true); }
+void forward_sigint() {
+  struct sigaction old {};
+  // An ignored SIGINT (dk started in the background by a shell) stays ignored.
+  if (sigaction(SIGINT, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) return;
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+}
 
 std::string_view end_name(RunResult::End e) {
   switch (e) {
@@ -194,6 +211,8 @@ void run(const RunArgs& a) {
   RunOptions opts;
   opts.max_ticks = a.max_ticks;
   opts.quantum = a.quantum;
+  opts.interrupt = &g_interrupt;
+  forward_sigint();
 
   // Recording: the Recorder wraps the chosen host and hears the emulator's events.
   std::unique_ptr<TraceWriter> writer;

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <array>
 #include <cstdio>
@@ -126,6 +129,37 @@ Cmd dk(const std::string& args) {
   int st = pclose(p);
   c.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return c;
+}
+
+// dk run forwards the first SIGINT to the picoprocess as INTERRUPT: a guest whose handler
+// does not take it ends with 128 + 6 and the one-line report.
+TEST(DkRun, SigintBecomesInterrupt) {
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  const std::string bin = std::string(DK_BINARY_DIR) + "/cli/dk";
+  const std::string img = std::string(DK_GUEST_DIR) + "/world_guest";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(out[1], 1);
+    dup2(out[1], 2);
+    close(out[0]);
+    execl(bin.c_str(), bin.c_str(), "run", img.c_str(), "--", "interrupt_unhandled", nullptr);
+    _exit(127);
+  }
+  close(out[1]);
+  usleep(1500 * 1000);  // dk is up and the guest spins, waiting for the interrupt
+  kill(pid, SIGINT);
+  std::string text;
+  std::array<char, 4096> buf;
+  ssize_t n;
+  while ((n = read(out[0], buf.data(), buf.size())) > 0) text.append(buf.data(), static_cast<size_t>(n));
+  close(out[0]);
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFEXITED(st)) << "dk ended by a signal: " << text;
+  EXPECT_EQ(WEXITSTATUS(st), 128 + DK_EXCEPTION_INTERRUPT) << text;
+  EXPECT_NE(text.find("unhandled INTERRUPT"), std::string::npos) << text;
 }
 
 TEST(DkRun, ExitStatusAndReport) {
