@@ -313,6 +313,7 @@ INSTANTIATE_TEST_SUITE_P(
                       TrapCase{"int41", DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_INT | (0x41 << 8), 2},
                       TrapCase{"int0d", DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_INT | (0x0d << 8), 2},
                       TrapCase{"int00", DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_INT, 2},
+                      TrapCase{"int06", DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_INT | (0x06 << 8), 2},
                       TrapCase{"sysenter", DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_SYSENTER, 2},
                       TrapCase{"foreign_syscall", DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_SYSCALL, 2}),
     [](const auto& info) { return std::string(info.param.name); });

@@ -345,8 +345,19 @@ bool Engine::hook_invalid(uc_struct* uc, void* p) {
   uc_reg_read(uc, UC_X86_REG_RIP, &rip);
   uint8_t b[2] = {};
   self->peek(rip, b, 2);
+  // `int $6` raises vector 6 like an invalid opcode, and Unicorn sends every vector 6 here
+  // rather than to the interrupt hook: tell it apart by its bytes (cd 06 is a valid
+  // instruction, so no true #UD sits on them), with rip on the instruction or after it.
+  uint8_t before[2] = {};
+  const bool int6_at = b[0] == 0xcd && b[1] == 0x06;
+  const bool int6_before = !int6_at && rip == self->block_end_ && rip >= 2 &&
+                           self->peek(rip - 2, before, 2) && before[0] == 0xcd && before[1] == 0x06;
   if (b[0] == 0x0f && b[1] == 0x34)
     self->stop_exception(DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_SYSENTER, rip, rip + 2);
+  else if (int6_at)
+    self->stop_exception(DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_INT | (6u << 8), rip, rip + 2);
+  else if (int6_before)
+    self->stop_exception(DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_INT | (6u << 8), rip - 2, rip);
   else
     self->stop_exception(DK_EXCEPTION_ILLEGAL, 0, rip, rip);
   return false;

@@ -198,6 +198,10 @@ static long c_int0d(void) {
   __asm__ volatile("int $0x0d");
   return 0;
 }
+static long c_int06(void) {
+  __asm__ volatile("int $0x06");
+  return 0;
+}
 static long c_int00(void) {
   __asm__ volatile("int $0x00");
   return 0;
@@ -360,6 +364,7 @@ static const struct guest_case cases[] = {
     {"int41", c_int41},
     {"int0d", c_int0d},
     {"int00", c_int00},
+    {"int06", c_int06},
     {"sysenter", c_sysenter},
     {"foreign_syscall", c_foreign_syscall},
     {"hlt", c_hlt},
