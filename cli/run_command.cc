@@ -19,6 +19,7 @@
 #include "dk/auditor.h"
 #include "dk/recorder.h"
 #include "dk/trace_file.h"
+#include "dk/monitor/folder_hash.h"
 #include "dk/monitor/launch.h"
 #include "dk/monitor/manifest.h"
 #include "dk/monitor/package.h"
@@ -182,12 +183,11 @@ void run(const RunArgs& a) {
   cfg.debug_log = &debug;
   cfg.image = spec.image;  // for self:
   cfg.name = spec.name;
+  cfg.limits = launch ? launch->limits : default_limits();  // the monitor's quotas
   if (launch) {
     // The monitor decides every open, query, rename, delete, connect and listen: the one
-    // policy path. Files are read from the package folder (an archive's files are not
-    // visible as file:/ yet).
-    if (std::filesystem::is_directory(launch->package->location()))
-      cfg.root = launch->package->location().string();
+    // policy path. Files are the package union: the app's and its dependencies'.
+    cfg.packages = launch->files;
     const Namespace* ns = &launch->ns;
     cfg.policy = [ns](const NamespaceRequest& r) -> dk_status_t {
       Resolved res;
@@ -202,6 +202,7 @@ void run(const RunArgs& a) {
     NativeConfig nc = launch ? native_config_for_package(*launch) : native_config_for_image(a.root);
     nc.image = spec.image;
     nc.name = spec.name;
+    nc.limits = cfg.limits;
     nc.debug_log = &debug;
     if (a.json)
       nc.console_write = [&captured](int fd, const uint8_t* d, size_t n) { captured.write(fd, d, n); };
@@ -275,6 +276,11 @@ void run(const RunArgs& a) {
       o.add("address", r.address).add("rip", r.rip).add("instruction", r.instruction);
     }
     o.add("stdout", captured.out).add("stderr", captured.err);
+    // The run's inputs: each mapped host folder with a hash of its contents.
+    Namespace inputs = launch ? launch->ns : Namespace{};
+    if (!launch && !a.root.empty())
+      inputs.add(Mapping{"file:/", "file:" + std::filesystem::absolute(a.root).string(), false, 0});
+    o.add_raw("mapped_folders", mapped_folders_json(inputs));
     printf("%s\n", o.str().c_str());
   } else if (r.end != RunResult::End::Exited) {
     fflush(stdout);

@@ -116,6 +116,11 @@ void Picoprocess::boot(const ElfImage& img, const LaunchSpec& spec,
   boot_.stack_low = stack_low;
   boot_.stack_high = kStackTop;
   std::strncpy(boot_.name, spec.name.c_str(), sizeof boot_.name - 1);
+  for (int which = 0; which < 3; ++which) {
+    const std::string& u = which == 0 ? spec.stdin_uri : which == 1 ? spec.stdout_uri
+                                                                   : spec.stderr_uri;
+    if (u.rfind("dev:", 0) == 0) std_uris_[which] = u;
+  }
   boot_.stdin_h = open_std(spec.stdin_uri, DK_ACCESS_RDONLY);
   boot_.stdout_h = open_std(spec.stdout_uri, DK_ACCESS_WRONLY);
   boot_.stderr_h = open_std(spec.stderr_uri, DK_ACCESS_WRONLY);
@@ -262,6 +267,11 @@ dk_status_t Picoprocess::vm_free(uint64_t addr, uint64_t size) {
 
 dk_status_t Picoprocess::vm_protect(uint64_t addr, uint64_t size, uint32_t prot) {
   return mem_.protect(addr, size, prot);
+}
+
+void Picoprocess::set_tick_limit(uint64_t ticks) {
+  tick_limit_ = ticks;
+  if (engine_) engine_->set_max_ticks(world_.max_ticks_of(*this));
 }
 
 dk_status_t Picoprocess::set_segment(uint32_t reg, uint64_t base) {

@@ -194,6 +194,10 @@ void World::handle(const EngineStop& stop) {
       e.end = RunResult::End::TickLimit;
       e.rip = stop.rip;
       e.reason = "tick limit (" + std::to_string(opts_.max_ticks) + ") reached";
+      if (p.tick_limit() && max_ticks_of(p) == p.tick_limit()) {
+        e.exit_code = -DK_E_QUOTA;
+        e.reason = "cpu_ticks quota (" + std::to_string(p.tick_limit()) + ") reached";
+      }
       p.end_with(e);
       break;
     }
@@ -486,7 +490,7 @@ void World::release_engine(Picoprocess& p) {
 void World::give_engine(Picoprocess& p) {
   running_ = &p;
   engine_ = &engine_for(p);
-  engine_->set_max_ticks(opts_.max_ticks);
+  engine_->set_max_ticks(max_ticks_of(p));
   slice_base_ = engine_->ticks();
   on_engine_ = true;
 }
@@ -609,6 +613,11 @@ dk_status_t World::resume(uint32_t pid, uint32_t tid) {
   return 0;
 }
 
+uint64_t World::max_ticks_of(const Picoprocess& p) const {
+  const uint64_t q = p.tick_limit(), w = opts_.max_ticks;
+  return !q ? w : !w ? q : std::min(q, w);
+}
+
 dk_status_t World::create_child(Picoprocess& parent, ChildSpec spec,
                                 std::shared_ptr<ProcessObject>& out) {
   ElfImage image;
@@ -620,9 +629,9 @@ dk_status_t World::create_child(Picoprocess& parent, ChildSpec spec,
   LaunchSpec launch;
   launch.name = std::move(spec.name);
   launch.args = std::move(spec.args);
-  launch.stdin_uri.clear();
-  launch.stdout_uri.clear();
-  launch.stderr_uri.clear();
+  launch.stdin_uri = parent.std_uri(0);
+  launch.stdout_uri = parent.std_uri(1);
+  launch.stderr_uri = parent.std_uri(2);
   auto child = std::make_unique<Picoprocess>(*this, parent.host(), size() + 1);
   try {
     child->boot(image, launch, std::move(spec.parent_end));

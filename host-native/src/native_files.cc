@@ -11,6 +11,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <iterator>
 
 #include "native_world.h"
 
@@ -64,6 +67,45 @@ dk_status_t NativeWorld::mount(const std::string& base, std::shared_ptr<MountDir
   if (fd < 0) return -DK_E_NOENT;  // the mapped folder is not there: nothing beneath it is
   out = std::make_shared<MountDir>(fd);
   mounts.emplace(base, out);
+  return 0;
+}
+
+NativeWorld::PrivateFolder::~PrivateFolder() {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);  // never follows a symlink out of the folder
+}
+
+dk_status_t NativeWorld::private_folder(uint32_t pid, const std::string& base, std::string& out) {
+  // The folders of children that have ended go first (and the mounts opened in them).
+  for (auto it = private_folders.begin(); it != private_folders.end();) {
+    auto p = processes.find(it->first);
+    const bool ended = p != processes.end() && (p->second.expired() || p->second.lock()->exited);
+    if (!ended || it->first == pid) {
+      ++it;
+      continue;
+    }
+    const std::string gone = it->second->path;
+    for (auto m = mounts.begin(); m != mounts.end();)
+      m = m->first.rfind(gone, 0) == 0 ? mounts.erase(m) : std::next(m);
+    it = private_folders.erase(it);
+  }
+  auto& f = private_folders[pid];
+  if (!f) {
+    std::error_code ec;
+    std::string tmpl = (std::filesystem::temp_directory_path(ec) / "dk-tmpfs-XXXXXX").string();
+    if (ec || !mkdtemp(tmpl.data())) {
+      private_folders.erase(pid);
+      return -DK_E_NOMEM;
+    }
+    f = std::make_unique<PrivateFolder>();
+    f->path = tmpl;
+  }
+  out = base == "/" ? f->path : f->path + base;  // `base` is normalised: no '..'
+  if (base != "/") {
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    if (ec) return -DK_E_NOMEM;
+  }
   return 0;
 }
 
@@ -296,7 +338,7 @@ dk_status_t open_path(NativeWorld& w, const Resolved& r, const OpenFlags& f,
     case Resolved::Target::HostFolder:
       return open_host(w, r, f, out);
     case Resolved::Target::Tmpfs:
-      return -DK_E_NOTSUP;  // private in-memory folders are not served by this host yet
+      return -DK_E_NOTSUP;  // NativeHost::resolve gives a tmpfs path its private folder
     default:
       return -DK_E_INVAL;
   }

@@ -19,7 +19,9 @@ namespace dk {
 using namespace native;
 
 NativeHost::NativeHost(NativeConfig config)
-    : config_(std::move(config)), world_(std::make_unique<NativeWorld>(config_)) {}
+    : config_(std::move(config)),
+      world_(std::make_unique<NativeWorld>(config_)),
+      quotas_(config_.limits) {}
 
 NativeHost::~NativeHost() = default;
 
@@ -45,9 +47,18 @@ bool NativeHost::idle(uint64_t deadline) {
   return world_->env->poller.wait(deadline, monotonic_ns());
 }
 
-dk_status_t NativeHost::resolve(std::string_view uri, Access access, Resolved& out) const {
+dk_status_t NativeHost::resolve(uint32_t pid, std::string_view uri, Access access,
+                                Resolved& out) const {
   if (dk_status_t st = config_.ns.resolve(uri, access, out)) return st;
-  return config_.narrow ? config_.narrow(out.uri, access) : 0;
+  if (config_.narrow)
+    if (dk_status_t st = config_.narrow(out.uri, access)) return st;
+  if (out.target == Resolved::Target::Tmpfs) {
+    std::string folder;
+    if (dk_status_t st = world_->private_folder(pid, out.base, folder)) return st;
+    out.target = Resolved::Target::HostFolder;
+    out.base = folder;
+  }
+  return 0;
 }
 
 void NativeHost::set_image(uint32_t pid, std::vector<uint8_t> image, std::string name) {
@@ -55,11 +66,21 @@ void NativeHost::set_image(uint32_t pid, std::vector<uint8_t> image, std::string
 }
 
 void NativeHost::bind_std_handle(CallContext& cx, int which, dk_handle_t h) {
-  auto d = std::dynamic_pointer_cast<DeviceStream>(cx.handles.get(h));
+  auto o = cx.handles.get(h);
+  quotas_.bind_std(cx, which, o);
+  auto d = std::dynamic_pointer_cast<DeviceStream>(o);
   if (d && which == 2) d->console_fd = 2;
 }
 
+dk_status_t NativeHost::serve(CallContext& cx, Call& call) {
+  quotas_.enter(cx);
+  return Host::serve(cx, call);
+}
+
 dk_status_t NativeHost::DkVirtualMemoryAllocate(CallContext& cx, Call& call) {
+  if ((call.arg(2) & DK_ALLOC_COMMIT) && call.arg(1) <= DK_USER_HIGH)
+    if (dk_status_t st = quotas_.memory(cx, (call.arg(1) + DK_PAGE_SIZE - 1) & ~(DK_PAGE_SIZE - 1)))
+      return st;
   uint64_t addr = call.arg(0);
   dk_status_t st = cx.ctl.vm_allocate(addr, call.arg(1), static_cast<uint32_t>(call.arg(2)),
                                       static_cast<uint32_t>(call.arg(3)));

@@ -76,6 +76,7 @@ dk_status_t NativeHost::DkStreamMap(CallContext& cx, Call& call) {
     StreamIo io{cx, offset, std::min<uint64_t>(pages, s->size() - offset), nullptr, &data};
     if (dk_status_t st = s->read(io)) return st;
   }
+  if (dk_status_t st = quotas_.memory(cx, pages)) return st;
   uint64_t addr = call.arg(1);
   if (dk_status_t st =
           cx.ctl.vm_allocate(addr, pages, DK_ALLOC_COMMIT, DK_PROT_READ | DK_PROT_WRITE))

@@ -28,7 +28,7 @@ std::vector<std::string> split_args(const std::vector<uint8_t>& block) {
 dk_status_t NativeHost::DkProcessCreate(CallContext& cx, Call& call) {
   NativeWorld& w = *world_;
   Resolved r;
-  if (dk_status_t st = resolve(call.uri, Access::Read, r)) return st;
+  if (dk_status_t st = resolve(cx.pid, call.uri, Access::Read, r)) return st;
   ChildSpec spec;
   if (r.target == Resolved::Target::Self) {
     auto it = w.images.find(cx.pid);
@@ -55,7 +55,10 @@ dk_status_t NativeHost::DkProcessCreate(CallContext& cx, Call& call) {
   std::vector<uint8_t> image = spec.image;
   std::string name = spec.name;
   std::shared_ptr<ProcessObject> proc;
-  if (dk_status_t st = cx.ctl.process_create(std::move(spec), proc)) return st;
+  quotas_.begin_child(cx.pid);
+  dk_status_t created = cx.ctl.process_create(std::move(spec), proc);
+  quotas_.end_child(created == 0 && proc ? proc->pid : 0);
+  if (created) return created;
   if (!proc) return -DK_E_NOMEM;
   w.images[proc->pid] = {std::move(image), std::move(name)};
   w.processes[proc->pid] = proc;

@@ -38,6 +38,8 @@ dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
     return -DK_E_INVAL;
   Uri uri;
   if (dk_status_t st = parse_uri(call.uri, UriRole::Guest, uri)) return st;
+  if (uri.kind() != UriKind::Self)
+    if (dk_status_t st = quotas_.stream(cx)) return st;
   OpenFlags f;
   f.mode = static_cast<uint32_t>(mode);
   f.append = access & DK_ACCESS_APPEND;
@@ -51,7 +53,7 @@ dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
   switch (uri.kind()) {
     case UriKind::Device: {
       const Access a = f.writable() ? Access::Write : Access::Read;
-      if (dk_status_t st = resolve(call.uri, a, r)) return st;
+      if (dk_status_t st = resolve(cx.pid, call.uri, a, r)) return st;
       if (create & DK_CREATE_ALWAYS) return -DK_E_EXIST;
       Uri phys;
       if (parse_uri(r.physical, UriRole::Policy, phys) != 0) return -DK_E_ACCESS;
@@ -65,13 +67,13 @@ dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
     }
     case UriKind::Path: {
       const Access a = f.changes() ? Access::Write : Access::Read;
-      if (dk_status_t st = resolve(call.uri, a, r)) return st;
+      if (dk_status_t st = resolve(cx.pid, call.uri, a, r)) return st;
       if (dk_status_t st = open_path(w, r, f, s)) return st;
       break;
     }
     case UriKind::Name:
     case UriKind::Net: {
-      if (dk_status_t st = resolve(call.uri, Access::Write, r)) return st;
+      if (dk_status_t st = resolve(cx.pid, call.uri, Access::Write, r)) return st;
       if (dk_status_t st = open_net(w, cx, r, f, s)) return st;
       break;
     }
@@ -102,8 +104,16 @@ dk_status_t NativeHost::DkStreamWrite(CallContext& cx, Call& call) {
   if (!s->positioned() && call.arg(1) != 0) return -DK_E_INVAL;
   if (s->type == DK_STREAM_SERVER) return -DK_E_NOTCONN;
   if (!s->writable) return -DK_E_ACCESS;
+  // Output past the output_bytes quota is refused whole, before anything is written.
+  const auto* dev = dynamic_cast<const DeviceStream*>(s.get());
+  const bool console = dev && dev->device == DeviceStream::Device::Console;
+  uint64_t charged = 0;
+  if (dk_status_t st = quotas_.output(cx, s.get(), console, call.in_bytes.size(), charged))
+    return st;
   StreamIo io{cx, call.arg(1), 0, &call.in_bytes, nullptr};
   dk_status_t st = s->write(io);
+  const uint64_t done = st == 0 ? io.done : 0;
+  if (charged > done) quotas_.output_unused(cx, charged - done);
   if (st == 0) call.set_out(3, io.done);
   return st;
 }
@@ -134,7 +144,7 @@ dk_status_t NativeHost::DkStreamDelete(CallContext& cx, Call& call) {
   if (!path) return s->shutdown(static_cast<uint32_t>(which));
   if (which != DK_DELETE_ALL) return -DK_E_INVAL;
   Resolved r;
-  if (dk_status_t st = resolve(s->name, Access::Write, r)) return st;
+  if (dk_status_t st = resolve(cx.pid, s->name, Access::Write, r)) return st;
   auto p = std::dynamic_pointer_cast<HostPathStream>(s);
   if (!p) return -DK_E_ACCESS;  // package files are read-only
   return delete_path(*p);
@@ -149,6 +159,7 @@ dk_status_t NativeHost::DkStreamWaitForClient(CallContext& cx, Call& call) {
       if (l->closed) return -DK_E_NOTCONN;
       return block_or_again(cx, l->nonblocking);
     }
+    if (dk_status_t st = quotas_.stream(cx)) return st;  // the client stays first in line
     dk_handle_t h = cx.handles.insert(l->backlog.front());
     if (!h) return -DK_E_QUOTA;
     l->backlog.pop_front();
@@ -157,6 +168,7 @@ dk_status_t NativeHost::DkStreamWaitForClient(CallContext& cx, Call& call) {
   }
   auto t = std::dynamic_pointer_cast<TcpListener>(s);
   if (!t) return -DK_E_WRONGTYPE;
+  if (dk_status_t st = quotas_.stream(cx)) return st;  // the connection waits in the backlog
   std::shared_ptr<TcpStream> c;
   if (dk_status_t st = t->accept(cx, c)) return st;
   dk_handle_t h = cx.handles.insert(std::move(c));
@@ -170,7 +182,7 @@ dk_status_t NativeHost::DkStreamAttributesQuery(CallContext& cx, Call& call) {
   Uri uri;
   if (dk_status_t st = parse_uri(call.uri, UriRole::Guest, uri)) return st;
   Resolved r;
-  if (dk_status_t st = resolve(call.uri, Access::Read, r)) return st;
+  if (dk_status_t st = resolve(cx.pid, call.uri, Access::Read, r)) return st;
   dk_stream_attr& a = call.attr;
   switch (uri.kind()) {
     case UriKind::Path:
@@ -232,8 +244,8 @@ dk_status_t NativeHost::DkStreamChangeName(CallContext& cx, Call& call) {
   if (dk_status_t st = parse_uri(s->name, UriRole::Guest, from)) return st;
   if (to.scheme != from.scheme) return -DK_E_ACCESS;
   Resolved rf, rt;
-  if (dk_status_t st = resolve(s->name, Access::Write, rf)) return st;
-  if (dk_status_t st = resolve(call.uri, Access::Write, rt)) return st;
+  if (dk_status_t st = resolve(cx.pid, s->name, Access::Write, rf)) return st;
+  if (dk_status_t st = resolve(cx.pid, call.uri, Access::Write, rt)) return st;
   auto p = std::dynamic_pointer_cast<HostPathStream>(s);
   if (!p) return -DK_E_ACCESS;
   return rename_path(*p, rt);

@@ -65,6 +65,17 @@ struct NativeWorld {
 
   // The mapped host folder `base`, opened on first use: 0 or -DK_E_NOENT.
   dk_status_t mount(const std::string& base, std::shared_ptr<MountDir>& out);
+
+  // tmpfs: each picoprocess's private folder, a fresh temporary folder made on its first use
+  // and removed with everything in it once the picoprocess is known to have ended (a child
+  // created through this host), or when the world ends.
+  struct PrivateFolder {
+    std::string path;
+    ~PrivateFolder();
+  };
+  std::map<uint32_t, std::unique_ptr<PrivateFolder>> private_folders;
+  // The host folder behind tmpfs path `base` ("/" or "/a/b", made if missing) of `pid`.
+  dk_status_t private_folder(uint32_t pid, const std::string& base, std::string& out);
 };
 
 // file:, dir:, package: (r is what the namespace resolved).

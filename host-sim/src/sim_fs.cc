@@ -33,6 +33,16 @@ FsTree::FsTree(const std::string& host_root) : root_(std::make_shared<FsNode>())
   }
 }
 
+FsTree::FsTree(std::shared_ptr<const PackageUnion> packages)
+    : root_(std::make_shared<FsNode>()), packages_(std::move(packages)) {
+  root_->dir = true;
+  root_->mode = 0755;
+  if (packages_) {
+    root_->listed = false;
+    root_->host_backed = true;
+  }
+}
+
 FsTree::~FsTree() {
   if (root_fd_ >= 0) ::close(root_fd_);
 }
@@ -40,7 +50,29 @@ FsTree::~FsTree() {
 dk_status_t FsTree::list(FsNode& dir) {
   if (dir.listed) return 0;
   dir.listed = true;
-  if (!dir.host_backed || root_fd_ < 0) return 0;
+  if (!dir.host_backed) return 0;
+  if (packages_) {
+    std::vector<std::string> names;
+    if (packages_->list(dir.host_rel, names) != 0) return 0;
+    for (std::string& name : names) {
+      if (dir.children.count(name)) continue;
+      auto n = std::make_shared<FsNode>();
+      n->host_rel = join_rel(dir.host_rel, name);
+      n->host_backed = true;
+      if (const UnionEntry* e = packages_->find(n->host_rel)) {
+        n->mode = e->file->executable ? 0755 : 0644;
+        n->loaded = false;
+        n->host_size = e->file->size;
+      } else {
+        n->dir = true;
+        n->mode = 0755;
+        n->listed = false;
+      }
+      dir.children.emplace(std::move(name), std::move(n));
+    }
+    return 0;
+  }
+  if (root_fd_ < 0) return 0;
   int fd = -1;
   if (open_beneath(root_fd_, dir.host_rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, fd,
                    BeneathMethod::Walk) != 0)
@@ -75,6 +107,13 @@ dk_status_t FsTree::list(FsNode& dir) {
 
 dk_status_t FsTree::load(FsNode& file) {
   if (file.loaded) return 0;
+  if (packages_) {
+    std::string bytes;
+    if (packages_->read(file.host_rel, bytes) != 0) return -DK_E_NOENT;
+    file.data.assign(bytes.begin(), bytes.end());
+    file.loaded = true;
+    return 0;
+  }
   int fd = -1;
   if (dk_status_t st =
           open_beneath(root_fd_, file.host_rel, O_RDONLY | O_CLOEXEC, 0, fd, BeneathMethod::Walk))

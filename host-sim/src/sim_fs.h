@@ -1,8 +1,9 @@
-// The simulated file system: an in-memory copy-on-write overlay over a host folder. Host
-// entries are listed when a directory is first walked and a file's bytes are read when it
-// is first opened or written; every change (writes, creates, deletes, renames) lives only
-// in memory. Symbolic links under the host folder are not shown. Paths are the normalised
-// absolute virtual paths the URI parser produces.
+// The simulated file system: an in-memory copy-on-write overlay over a host folder or over
+// a package union (the app package and its dependencies' files, as the monitor resolved
+// them). Backing entries are listed when a directory is first walked and a file's bytes are
+// read when it is first opened or written; every change (writes, creates, deletes, renames)
+// lives only in memory. Symbolic links under the host folder are not shown. Paths are the
+// normalised absolute virtual paths the URI parser produces.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dk/monitor/package_union.h"
 #include "dk/monitor/uri.h"
 #include "sim_stream.h"
 
@@ -41,6 +43,8 @@ class FsTree {
   static constexpr uint64_t kMaxFileSize = 1ull << 30;
 
   explicit FsTree(const std::string& host_root);
+  // Over the files of a package closure (read lazily, never written).
+  explicit FsTree(std::shared_ptr<const PackageUnion> packages);
   ~FsTree();
   FsTree(const FsTree&) = delete;
   FsTree& operator=(const FsTree&) = delete;
@@ -57,6 +61,7 @@ class FsTree {
  private:
   std::shared_ptr<FsNode> root_;
   int root_fd_ = -1;
+  std::shared_ptr<const PackageUnion> packages_;
 };
 
 // A stream on a node of a tree: a file or a directory.

@@ -57,9 +57,17 @@ dk_status_t default_namespace_policy(const NamespaceRequest& r) {
 }
 
 SimHost::SimHost(SimConfig config)
-    : config_(std::move(config)), random_(config_.seed), world_(std::make_unique<SimWorld>()) {
-  world_->files = std::make_shared<FsTree>(config_.root);
-  world_->package = std::make_shared<FsTree>(config_.root);
+    : config_(std::move(config)),
+      random_(config_.seed),
+      world_(std::make_unique<SimWorld>()),
+      quotas_(config_.limits) {
+  if (config_.packages) {
+    world_->files = std::make_shared<FsTree>(config_.packages);
+    world_->package = std::make_shared<FsTree>(config_.packages);
+  } else {
+    world_->files = std::make_shared<FsTree>(config_.root);
+    world_->package = std::make_shared<FsTree>(config_.root);
+  }
 }
 
 SimHost::~SimHost() = default;
@@ -75,11 +83,21 @@ dk_status_t SimHost::check_policy(const CallContext& cx, NamespaceOp op, const U
 }
 
 void SimHost::bind_std_handle(CallContext& cx, int which, dk_handle_t h) {
-  auto d = std::dynamic_pointer_cast<DeviceStream>(cx.handles.get(h));
+  auto o = cx.handles.get(h);
+  quotas_.bind_std(cx, which, o);
+  auto d = std::dynamic_pointer_cast<DeviceStream>(o);
   if (d && which == 2) d->console_fd = 2;
 }
 
+dk_status_t SimHost::serve(CallContext& cx, Call& call) {
+  quotas_.enter(cx);
+  return Host::serve(cx, call);
+}
+
 dk_status_t SimHost::DkVirtualMemoryAllocate(CallContext& cx, Call& call) {
+  if ((call.arg(2) & DK_ALLOC_COMMIT) && call.arg(1) <= DK_USER_HIGH)
+    if (dk_status_t st = quotas_.memory(cx, (call.arg(1) + DK_PAGE_SIZE - 1) & ~(DK_PAGE_SIZE - 1)))
+      return st;
   uint64_t addr = call.arg(0);
   dk_status_t st = cx.ctl.vm_allocate(addr, call.arg(1), static_cast<uint32_t>(call.arg(2)),
                                       static_cast<uint32_t>(call.arg(3)));

@@ -47,6 +47,7 @@ dk_status_t SimHost::DkStreamMap(CallContext& cx, Call& call) {
   if (!f->readable) return -DK_E_ACCESS;
   const uint64_t pages = (size + DK_PAGE_SIZE - 1) & ~(DK_PAGE_SIZE - 1);
   if (dk_status_t st = f->tree->load(*f->node)) return st;
+  if (dk_status_t st = quotas_.memory(cx, pages)) return st;
 
   uint64_t addr = call.arg(1);
   if (dk_status_t st =

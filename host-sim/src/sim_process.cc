@@ -59,7 +59,10 @@ dk_status_t SimHost::DkProcessCreate(CallContext& cx, Call& call) {
   std::vector<uint8_t> image = spec.image;
   std::string name = spec.name;
   std::shared_ptr<ProcessObject> proc;
-  if (dk_status_t st = cx.ctl.process_create(std::move(spec), proc)) return st;
+  quotas_.begin_child(cx.pid);
+  dk_status_t created = cx.ctl.process_create(std::move(spec), proc);
+  quotas_.end_child(created == 0 && proc ? proc->pid : 0);
+  if (created) return created;
   if (!proc) return -DK_E_NOMEM;
   w.images[proc->pid] = {std::move(image), std::move(name)};
   w.processes[proc->pid] = proc;

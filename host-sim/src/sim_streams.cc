@@ -34,6 +34,8 @@ dk_status_t SimHost::DkStreamOpen(CallContext& cx, Call& call) {
     return -DK_E_INVAL;
   Uri uri;
   if (dk_status_t st = parse_uri(call.uri, UriRole::Guest, uri)) return st;
+  if (uri.kind() != UriKind::Self)
+    if (dk_status_t st = quotas_.stream(cx)) return st;
   OpenFlags f;
   f.mode = static_cast<uint32_t>(mode);
   f.append = access & DK_ACCESS_APPEND;
@@ -96,8 +98,16 @@ dk_status_t SimHost::DkStreamWrite(CallContext& cx, Call& call) {
   if (!s->positioned() && call.arg(1) != 0) return -DK_E_INVAL;
   if (s->type == DK_STREAM_SERVER) return -DK_E_NOTCONN;
   if (!s->writable) return -DK_E_ACCESS;
+  // Output past the output_bytes quota is refused whole, before anything is written.
+  const auto* dev = dynamic_cast<const DeviceStream*>(s.get());
+  const bool console = dev && dev->device == DeviceStream::Device::Console;
+  uint64_t charged = 0;
+  if (dk_status_t st = quotas_.output(cx, s.get(), console, call.in_bytes.size(), charged))
+    return st;
   StreamIo io{cx, call.arg(1), 0, &call.in_bytes, nullptr};
   dk_status_t st = s->write(io);
+  const uint64_t done = st == 0 ? io.done : 0;
+  if (charged > done) quotas_.output_unused(cx, charged - done);
   if (st == 0) call.set_out(3, io.done);
   return st;
 }
@@ -135,8 +145,9 @@ dk_status_t SimHost::DkStreamWaitForClient(CallContext& cx, Call& call) {
     if (l->closed) return -DK_E_NOTCONN;
     return block_or_again(cx, l->nonblocking);
   }
+  if (dk_status_t st = quotas_.stream(cx)) return st;  // the client stays first in line
   dk_handle_t h = cx.handles.insert(l->backlog.front());
-  if (!h) return -DK_E_QUOTA;  // the client stays first in line
+  if (!h) return -DK_E_QUOTA;
   l->backlog.pop_front();
   call.set_out(1, h);
   return 0;

@@ -22,7 +22,7 @@ PackageLaunch prepare_launch(const std::filesystem::path& location,
   } catch (const std::invalid_argument& e) {
     throw PackageError(l.package->label() + ": " + e.what());
   }
-  l.limits = m.limits;
+  l.limits = effective_limits(m.limits, m.limits_given);
   l.app = *m.app;
   if (l.app.args.empty()) l.app.args.push_back(m.package->name);
   l.exe_uri = l.app.exe;

@@ -77,15 +77,18 @@ std::string manifest_to_yaml(const Manifest& m) {
     }
     out << YAML::EndMap;
   }
-  if (m.limits != Limits{}) {
+  // Only the limits the manifest gives: an absent key means the default, 0 means none.
+  const uint32_t given = m.limits_given | nonzero_limits(m.limits);
+  if (given) {
     const Limits& l = m.limits;
     out << YAML::Key << "limits" << YAML::Value << YAML::Flow << YAML::BeginMap;
-    out << YAML::Key << "memory" << YAML::Value << format_size(l.memory);
-    out << YAML::Key << "threads" << YAML::Value << l.threads;
-    out << YAML::Key << "handles" << YAML::Value << l.handles;
-    out << YAML::Key << "streams" << YAML::Value << l.streams;
-    out << YAML::Key << "cpu_ticks" << YAML::Value << l.cpu_ticks;
-    out << YAML::Key << "output_bytes" << YAML::Value << format_size(l.output_bytes);
+    if (given & kLimitMemory) out << YAML::Key << "memory" << YAML::Value << format_size(l.memory);
+    if (given & kLimitThreads) out << YAML::Key << "threads" << YAML::Value << l.threads;
+    if (given & kLimitHandles) out << YAML::Key << "handles" << YAML::Value << l.handles;
+    if (given & kLimitStreams) out << YAML::Key << "streams" << YAML::Value << l.streams;
+    if (given & kLimitCpuTicks) out << YAML::Key << "cpu_ticks" << YAML::Value << l.cpu_ticks;
+    if (given & kLimitOutputBytes)
+      out << YAML::Key << "output_bytes" << YAML::Value << format_size(l.output_bytes);
     out << YAML::EndMap;
   }
   out << YAML::EndMap;

@@ -248,21 +248,23 @@ class IniReader {
 
   void read_limits(const Section& s) {
     auto k = keys(s, {"Memory", "Threads", "Handles", "Streams", "Cpu_Ticks", "Output_Bytes"});
-    auto get = [&](const char* key, bool size, uint64_t& out) {
+    auto get = [&](const char* key, bool size) {
       if (!k.count(key)) return;
       const Entry& e = *k[key];
+      const uint32_t bit = limit_bit(key);
       try {
-        out = size ? parse_size(e.value) : parse_count(e.value);
+        *limit_field(m_.limits, bit) = size ? parse_size(e.value) : parse_count(e.value);
       } catch (const std::invalid_argument& ex) {
         fail(e.line, e.key + ": " + ex.what());
       }
+      m_.limits_given |= bit;
     };
-    get("memory", true, m_.limits.memory);
-    get("threads", false, m_.limits.threads);
-    get("handles", false, m_.limits.handles);
-    get("streams", false, m_.limits.streams);
-    get("cpu_ticks", false, m_.limits.cpu_ticks);
-    get("output_bytes", true, m_.limits.output_bytes);
+    get("memory", true);
+    get("threads", false);
+    get("handles", false);
+    get("streams", false);
+    get("cpu_ticks", false);
+    get("output_bytes", true);
   }
 
   Manifest& m_;

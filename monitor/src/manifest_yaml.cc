@@ -207,18 +207,9 @@ class YamlReader {
       } catch (const std::invalid_argument& e) {
         fail(it.second, "limits." + k + ": " + e.what());
       }
-      if (k == "memory")
-        m_.limits.memory = x;
-      else if (k == "threads")
-        m_.limits.threads = x;
-      else if (k == "handles")
-        m_.limits.handles = x;
-      else if (k == "streams")
-        m_.limits.streams = x;
-      else if (k == "cpu_ticks")
-        m_.limits.cpu_ticks = x;
-      else
-        m_.limits.output_bytes = x;
+      const uint32_t bit = limit_bit(k);
+      *limit_field(m_.limits, bit) = x;
+      m_.limits_given |= bit;
     }
   }
 

@@ -66,6 +66,9 @@ class GuestControl {
   virtual dk_status_t vm_free(uint64_t addr, uint64_t size) = 0;
   virtual dk_status_t vm_protect(uint64_t addr, uint64_t size, uint32_t prot) = 0;
   virtual uint64_t committed_bytes() const = 0;
+  // Quotas: threads not yet exited; a tick budget (0: none) past which the picoprocess ends.
+  virtual size_t live_threads() const { return 1; }
+  virtual void set_tick_limit(uint64_t /*ticks*/) {}
   // Registers of the calling thread.
   virtual dk_status_t set_segment(uint32_t reg, uint64_t base) = 0;
   virtual dk_status_t exception_return(const dk_context& ctx) = 0;  // replaces the context

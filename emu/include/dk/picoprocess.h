@@ -105,7 +105,7 @@ class Picoprocess final : public GuestControl, public EngineClient {
   Thread& current() { return *current_; }
   const std::vector<std::unique_ptr<Thread>>& threads() const { return threads_; }
   // Threads not yet exited.
-  size_t live_threads() const;
+  size_t live_threads() const override;
   // The last downcall asked for the rest of the quantum to go to others (DkThreadYield);
   // reading clears it.
   bool take_yield() {
@@ -119,6 +119,11 @@ class Picoprocess final : public GuestControl, public EngineClient {
   dk_status_t vm_free(uint64_t addr, uint64_t size) override;
   dk_status_t vm_protect(uint64_t addr, uint64_t size, uint32_t prot) override;
   uint64_t committed_bytes() const override { return mem_.committed_bytes(); }
+  void set_tick_limit(uint64_t ticks) override;
+  uint64_t tick_limit() const { return tick_limit_; }  // the host's quota; 0: none
+  // The dev: URIs the picoprocess's std handles were opened from ("" for none): a child
+  // gets its own handles on the same devices.
+  const std::string& std_uri(int which) const { return std_uris_[which]; }
   dk_status_t set_segment(uint32_t reg, uint64_t base) override;
   dk_status_t exception_return(const dk_context& ctx) override;
   void thread_exit() override;
@@ -192,6 +197,8 @@ class Picoprocess final : public GuestControl, public EngineClient {
   bool stop_wanted_ = false;
   bool yield_ = false;
   uint64_t block_deadline_ = kNoDeadline;  // from block() during the current downcall
+  uint64_t tick_limit_ = 0;
+  std::string std_uris_[3];
 };
 
 }  // namespace dk

@@ -10,9 +10,11 @@
 // deadline the world is deadlocked: every picoprocess ends with End::Deadlock and a report.
 //
 // Children (DkProcessCreate) run on their parent's host, with the ChildSpec's args, no env,
-// the default stack, and no std handles (stdin_h, stdout_h, stderr_h are 0): ABI.md says a
-// child inherits nothing, so it talks through its `parent` stream or opens what its policy
-// allows. A picoprocess that ends (exit, fault, tick limit) never ends another; its handles
+// and the default stack. A child inherits no handle (ABI.md), but it runs under the same
+// policy: its stdin/stdout/stderr are opened afresh from the dev: URIs (the console) its
+// parent's were opened from, and are 0 where the parent's binding was not a device. A
+// picoprocess whose host set a tick budget (GuestControl::set_tick_limit, the cpu_ticks
+// quota) ends with End::TickLimit and exit code -DK_E_QUOTA past it. A picoprocess that ends (exit, fault, tick limit) never ends another; its handles
 // are released then (so peers see the streams close) and its ProcessObject becomes exited.
 //
 // Events: with RunOptions::events set, the world reports each switch to another thread, each
@@ -84,6 +86,8 @@ class World final : private WorldProbe {
 
   // Called by picoprocesses (their GuestControl). `resume` finds the thread by pid and tid.
   dk_status_t resume(uint32_t pid, uint32_t tid);
+  // The tick bound of `p`: RunOptions::max_ticks or its quota, whichever is lower (0: none).
+  uint64_t max_ticks_of(const Picoprocess& p) const;
   dk_status_t create_child(Picoprocess& parent, ChildSpec spec,
                            std::shared_ptr<ProcessObject>& out);
   // A downcall returned `status` < 0 to the guest (dispatcher or host): told to the events.

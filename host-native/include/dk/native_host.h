@@ -18,6 +18,7 @@
 #include "dk/host.h"
 #include "dk/monitor/namespace.h"
 #include "dk/monitor/package_union.h"
+#include "dk/monitor/quota_ledger.h"
 
 namespace dk {
 
@@ -59,6 +60,10 @@ struct NativeConfig {
   // harness's fixed policy, as the conformance suite's). It can only refuse: 0 lets the
   // namespace's answer stand, -DK_E_* refuses with that status.
   std::function<dk_status_t(const Uri& uri, Access access)> narrow{};
+  // The limits of every picoprocess (NativeHost::set_limits overrides them for one; a child
+  // gets its parent's). Limits{}: none. The launchers give the manifest's limits over
+  // default_limits(), or default_limits() for a bare image.
+  Limits limits{};
 };
 
 namespace native {
@@ -74,6 +79,12 @@ class NativeHost : public Host {
   uint64_t clock_ns(const CallContext& cx) override;
   bool idle(uint64_t deadline) override;
   void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;
+  // Every call passes the quota ledger first (it learns each picoprocess's limits there).
+  dk_status_t serve(CallContext& cx, Call& call) override;
+
+  // Limits of picoprocess `pid`, before it runs; and its counters.
+  void set_limits(uint32_t pid, const Limits& l) { quotas_.set_limits(pid, l); }
+  const Quotas& quotas(uint32_t pid) { return quotas_.quotas(pid); }
 
   // The image (and package name) of picoprocess `pid`, for its DkProcessCreate("self:").
   void set_image(uint32_t pid, std::vector<uint8_t> image, std::string name);
@@ -86,11 +97,14 @@ class NativeHost : public Host {
 #undef DK_X_NATIVE_METHOD
 
  private:
-  // Namespace::resolve, then the launcher's narrowing: every policy question goes here.
-  dk_status_t resolve(std::string_view uri, Access access, Resolved& out) const;
+  // Namespace::resolve, then the launcher's narrowing: every policy question goes here. A
+  // tmpfs: target comes back as a host folder: the caller's private folder (made on first
+  // use, removed when the picoprocess is known to have ended or the world ends).
+  dk_status_t resolve(uint32_t pid, std::string_view uri, Access access, Resolved& out) const;
 
   NativeConfig config_;
   std::unique_ptr<native::NativeWorld> world_;
+  QuotaLedger quotas_;
 };
 
 std::unique_ptr<NativeHost> make_native_host(NativeConfig config);

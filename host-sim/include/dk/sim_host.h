@@ -15,6 +15,8 @@
 #include "dk/console.h"
 #include "dk/host.h"
 #include "dk/monitor/namespace.h"
+#include "dk/monitor/package_union.h"
+#include "dk/monitor/quota_ledger.h"
 #include "dk/monitor/uri.h"
 
 namespace dk {
@@ -44,11 +46,19 @@ struct SimConfig {
   // Host folder seen as file:/, dir:/ and package:/ (read lazily, never written). "" gives
   // an empty file system.
   std::string root{};
+  // When set, instead of `root`: the package union (the app package and its dependencies'
+  // files, as PackageLaunch::files) seen as file:/, dir:/ and package:/, read-only beneath
+  // the copy-on-write overlay.
+  std::shared_ptr<const PackageUnion> packages{};
   // The first picoprocess's image and package name, for self: (children are recorded when
   // they are created; SimHost::set_image covers any other launcher).
   std::vector<uint8_t> image{};
   std::string name{};
   NamespacePolicy policy{};  // empty: default_namespace_policy
+  // The limits of every picoprocess the host serves (SimHost::set_limits overrides them for
+  // one; a child gets its parent's). Limits{}: none. Launchers pass the manifest's
+  // (PackageLaunch::limits) or default_limits() for a bare image.
+  Limits limits{};
 };
 
 // The virtual clock. One tick (a basic block executed) is kNsPerTick nanoseconds; the
@@ -81,6 +91,12 @@ class SimHost : public Host {
   std::string_view name() const override { return "sim"; }
   uint64_t cycle_counter(const CallContext& cx) override { return VirtualClock::tsc_at(cx.tick); }
   void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;
+  // Every call passes the quota ledger first (it learns each picoprocess's limits there).
+  dk_status_t serve(CallContext& cx, Call& call) override;
+
+  // Limits of picoprocess `pid`, before it runs; and its counters.
+  void set_limits(uint32_t pid, const Limits& l) { quotas_.set_limits(pid, l); }
+  const Quotas& quotas(uint32_t pid) { return quotas_.quotas(pid); }
 
   // The image (and package name) of picoprocess `pid`, for its DkProcessCreate("self:").
   void set_image(uint32_t pid, std::vector<uint8_t> image, std::string name);
@@ -97,6 +113,7 @@ class SimHost : public Host {
   SimConfig config_;
   SeededRandom random_;
   std::unique_ptr<SimWorld> world_;
+  QuotaLedger quotas_;
 };
 
 }  // namespace dk

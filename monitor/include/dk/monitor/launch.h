@@ -21,7 +21,7 @@ struct PackageLaunch {
   std::shared_ptr<const Package> package;
   std::shared_ptr<const PackageUnion> files;  // shared: read-only, one per closure
   Namespace ns;
-  Limits limits;
+  Limits limits;               // the manifest's limits over default_limits()
   AppSpec app;                 // args[0] is the package name when the manifest gives none
   std::string exe_uri;         // canonical virtual URI of the image
   std::vector<uint8_t> image;  // the exe's bytes, read through the namespace

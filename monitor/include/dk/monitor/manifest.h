@@ -86,6 +86,7 @@ struct Manifest {
   std::optional<AppSpec> app;
   std::vector<Mapping> mappings;
   Limits limits;
+  uint32_t limits_given = 0;  // kLimit* bits of the keys the manifest gives (others: defaults)
   std::vector<DataSection> data;
   std::vector<Warning> warnings;
 };

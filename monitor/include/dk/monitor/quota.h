@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "dk/abi.h"
 
@@ -19,6 +20,30 @@ struct Limits {
   friend bool operator==(const Limits&, const Limits&) = default;
 };
 
+// One bit per Limits field, for "which keys did the manifest give".
+enum : uint32_t {
+  kLimitMemory = 1,
+  kLimitThreads = 2,
+  kLimitHandles = 4,
+  kLimitStreams = 8,
+  kLimitCpuTicks = 16,
+  kLimitOutputBytes = 32,
+};
+// The bit of a manifest key ("memory", ..., "output_bytes"); 0 for any other name.
+uint32_t limit_bit(std::string_view key);
+// The field a bit names (one bit set), or nullptr.
+uint64_t* limit_field(Limits& l, uint32_t bit);
+// The bits of the fields that are not 0.
+uint32_t nonzero_limits(const Limits& l);
+
+// What a picoprocess gets when its manifest says nothing, and what a bare image runs under:
+// enough for any example, small enough that one runaway picoprocess cannot starve the world
+// (memory 1 GiB, threads 64, handles 4096, streams 1024; cpu_ticks and output_bytes
+// unlimited). docs/monitor.md lists them.
+Limits default_limits();
+// The defaults, with the fields in `given` (kLimit* bits) taken from `manifest`.
+Limits effective_limits(const Limits& manifest, uint32_t given);
+
 // One resource's use against its limit. Not thread-safe: a picoprocess's host serves one
 // call at a time.
 class QuotaCounter {
@@ -28,6 +53,12 @@ class QuotaCounter {
   dk_status_t charge(uint64_t n = 1);
   // Gives back `n` units (never below zero).
   void release(uint64_t n = 1);
+  // For resources whose use is measured elsewhere (committed bytes, live threads, open
+  // handles): the counter takes the measured value before a charge.
+  void set_used(uint64_t n) {
+    used_ = n;
+    if (used_ > peak_) peak_ = used_;
+  }
   uint64_t used() const { return used_; }
   uint64_t limit() const { return limit_; }
   uint64_t peak() const { return peak_; }
