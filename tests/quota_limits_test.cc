@@ -3,7 +3,6 @@
 // clean end, while a sibling picoprocess in the same world keeps working and finishes.
 // Limits come from a manifest; a bare image runs under default_limits().
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -176,8 +175,7 @@ TEST_P(QuotaLimits, ChildRunsUnderItsParentsLimitsWithTheConsole) {
   expect_sibling_fine(capped);
 }
 
-INSTANTIATE_TEST_SUITE_P(Hosts, QuotaLimits,
-                         ::testing::Values(HostKind::Sim, HostKind::Native),
+INSTANTIATE_TEST_SUITE_P(Hosts, QuotaLimits, ::testing::Values(HostKind::Sim, HostKind::Native),
                          [](const auto& info) {
                            return info.param == HostKind::Sim ? "sim" : "native";
                          });
@@ -218,8 +216,8 @@ TEST_P(QuotaRun, BareImageGetsTheDefaults) {
 }
 
 TEST_P(QuotaRun, ManifestLimitsOverTheDefaults) {
-  fs::path pkg = fs::temp_directory_path() /
-                 ("dk-quota-" + GetParam() + "-" + std::to_string(getpid()));
+  fs::path pkg =
+      fs::temp_directory_path() / ("dk-quota-" + GetParam() + "-" + std::to_string(getpid()));
   fs::create_directories(pkg / "bin");
   fs::copy_file(kGuest, pkg / "bin/quota_guest", fs::copy_options::overwrite_existing);
   // threads set; streams 0 = no limit (so the handle default, 4096, is what stops it).

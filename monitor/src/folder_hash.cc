@@ -54,15 +54,14 @@ bool walk(int fd, const std::string& rel, std::string& listing, uint64_t& files,
       ::close(f);
       if (k < 0) ok = false;
       char h[17];
-      std::snprintf(h, sizeof h, "%016llx",
-                    static_cast<unsigned long long>(content_hash(bytes)));
+      std::snprintf(h, sizeof h, "%016llx", static_cast<unsigned long long>(content_hash(bytes)));
       listing += "f " + path + " " + std::to_string(bytes.size()) + " " + h + "\n";
       ++files;
     } else if (S_ISLNK(st.st_mode)) {
       char target[4096];
       ssize_t k = readlinkat(dirfd(d), n.c_str(), target, sizeof target);
-      listing += "l " + path + " " + (k >= 0 ? std::string(target, static_cast<size_t>(k)) : "") +
-                 "\n";
+      listing +=
+          "l " + path + " " + (k >= 0 ? std::string(target, static_cast<size_t>(k)) : "") + "\n";
     }
   }
   closedir(d);
@@ -90,8 +89,7 @@ std::vector<FolderHash> hash_mapped_folders(const Namespace& ns) {
   std::vector<FolderHash> out;
   for (const Mapping& m : ns.mappings()) {
     Uri u;
-    if (parse_uri(m.physical_uri, UriRole::Policy, u) != 0 || u.scheme != UriScheme::File)
-      continue;
+    if (parse_uri(m.physical_uri, UriRole::Policy, u) != 0 || u.scheme != UriScheme::File) continue;
     FolderHash h = hash_folder(u.path);
     h.virtual_uri = m.virtual_uri;
     h.writable = m.writable;

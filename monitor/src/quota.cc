@@ -30,13 +30,20 @@ uint32_t limit_bit(std::string_view key) {
 
 uint64_t* limit_field(Limits& l, uint32_t bit) {
   switch (bit) {
-    case kLimitMemory: return &l.memory;
-    case kLimitThreads: return &l.threads;
-    case kLimitHandles: return &l.handles;
-    case kLimitStreams: return &l.streams;
-    case kLimitCpuTicks: return &l.cpu_ticks;
-    case kLimitOutputBytes: return &l.output_bytes;
-    default: return nullptr;
+    case kLimitMemory:
+      return &l.memory;
+    case kLimitThreads:
+      return &l.threads;
+    case kLimitHandles:
+      return &l.handles;
+    case kLimitStreams:
+      return &l.streams;
+    case kLimitCpuTicks:
+      return &l.cpu_ticks;
+    case kLimitOutputBytes:
+      return &l.output_bytes;
+    default:
+      return nullptr;
   }
 }
 

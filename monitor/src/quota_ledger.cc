@@ -74,13 +74,14 @@ dk_status_t QuotaLedger::stream(CallContext& cx) {
   return c.charge(1);
 }
 
-dk_status_t QuotaLedger::output(CallContext& cx, const HostObject* target, bool console,
-                                uint64_t n, uint64_t& charged) {
+dk_status_t QuotaLedger::output(CallContext& cx, const HostObject* target, bool console, uint64_t n,
+                                uint64_t& charged) {
   enter(cx);
   charged = 0;
   Entry& e = *last_;
-  const bool counted = console || (target && (e.std_out[0].lock().get() == target ||
-                                              e.std_out[1].lock().get() == target));
+  const bool counted =
+      console ||
+      (target && (e.std_out[0].lock().get() == target || e.std_out[1].lock().get() == target));
   if (!counted) return 0;
   if (dk_status_t st = e.q.output_bytes.charge(n)) return st;
   charged = n;
