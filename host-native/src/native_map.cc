@@ -69,6 +69,7 @@ dk_status_t NativeHost::DkStreamMap(CallContext& cx, Call& call) {
   if (offset % DK_PAGE_SIZE != 0 || size == 0 || size > DK_USER_HIGH) return -DK_E_INVAL;
   if (!s->readable) return -DK_E_ACCESS;
   const uint64_t pages = (size + DK_PAGE_SIZE - 1) & ~(DK_PAGE_SIZE - 1);
+  if (offset > ~0ull - pages) return -DK_E_INVAL;  // the file range would wrap past 2^64
 
   // The file's bytes in the range, read before any memory is touched.
   std::vector<uint8_t> data;

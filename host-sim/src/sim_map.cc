@@ -46,6 +46,7 @@ dk_status_t SimHost::DkStreamMap(CallContext& cx, Call& call) {
   if (offset % DK_PAGE_SIZE != 0 || size == 0 || size > DK_USER_HIGH) return -DK_E_INVAL;
   if (!f->readable) return -DK_E_ACCESS;
   const uint64_t pages = (size + DK_PAGE_SIZE - 1) & ~(DK_PAGE_SIZE - 1);
+  if (offset > ~0ull - pages) return -DK_E_INVAL;  // the file range would wrap past 2^64
   if (dk_status_t st = f->tree->load(*f->node)) return st;
   if (dk_status_t st = quotas_.memory(cx, pages)) return st;
 
