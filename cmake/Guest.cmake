@@ -3,6 +3,10 @@
 set(DK_GUEST_CFLAGS -ffreestanding -fno-builtin -nostdlib -fno-stack-protector -fno-pic -fno-pie
     -fcf-protection=none -fno-asynchronous-unwind-tables -O2 -g -Wall -Wextra -Werror -std=gnu11
     -UNDEBUG
+    # Reproducible images: no checkout or build path inside, so a golden trace recorded in
+    # one tree replays in any other (a trace names its image by hash).
+    -ffile-prefix-map=${CMAKE_SOURCE_DIR}=dk -ffile-prefix-map=${CMAKE_BINARY_DIR}=dk-build
+    -gno-record-gcc-switches
 )
 set(DK_GUEST_LDFLAGS -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,noexecstack
     -Wl,-z,max-page-size=4096)
