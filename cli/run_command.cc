@@ -188,6 +188,7 @@ void run(const RunArgs& a) {
     // The monitor decides every open, query, rename, delete, connect and listen: the one
     // policy path. Files are the package union: the app's and its dependencies'.
     cfg.packages = launch->files;
+    cfg.mounts = mapped_host_folders(launch->ns);  // read at open time, hashed into --json
     const Namespace* ns = &launch->ns;
     cfg.policy = [ns](const NamespaceRequest& r) -> dk_status_t {
       Resolved res;

@@ -113,6 +113,17 @@ TEST(RunPackage, DependencyFilesAreInTheUnionOnBothHosts) {
   }
 }
 
+// A namespace mapping onto a host folder: the file is read from it at open time, on the
+// simulated host as on the native one.
+TEST(RunPackage, MappedHostFolderIsReadOnBothHosts) {
+  UnionPackages p("mapped");
+  for (const char* host : {"sim", "native"}) {
+    Cmd c = sh(kDk + " run --host " + host + " " + p.app() + " -- cat file:/docs/a.txt");
+    EXPECT_EQ(c.status, 0) << host << ": " << c.out;
+    EXPECT_EQ(c.out, "first") << host;
+  }
+}
+
 std::string field(const std::string& json, const std::string& key) {
   size_t at = json.find("\"" + key + "\":");
   if (at == std::string::npos) return "";

@@ -313,6 +313,43 @@ TEST_F(SimFilesTest, SharedMapWritesBackOnFlushAndUnmap) {
   EXPECT_EQ(call(p1, 27, 0x999), -DK_E_BADHANDLE);
 }
 
+// A namespace mapping of a host folder (SimConfig::mounts): its entries and bytes appear at
+// the virtual path, read at open time; writes stay in the overlay; the rest of the tree (an
+// empty file system here) keeps what it had.
+TEST(SimMounts, MappedHostFolderAppearsAtItsVirtualPath) {
+  HostFolder host;
+  SimConfig cfg;
+  cfg.mounts = {{"/data/in", (host.path / "docs").string()},
+                {"/missing", (host.path / "not-there").string()}};
+  struct T : SimTest {
+    explicit T(SimConfig c) : SimTest(std::move(c)) {}
+    void TestBody() override {}
+  } t(cfg);
+  dk_handle_t a = t.open(t.p1, "file:/data/in/a.txt", DK_ACCESS_RDWR);
+  ASSERT_NE(a, 0u);
+  EXPECT_EQ(t.read_all(t.p1, a), "AAAA");
+  dk_handle_t z = t.open(t.p1, "file:/data/in/deep/z", DK_ACCESS_RDONLY);
+  ASSERT_NE(z, 0u);
+  EXPECT_EQ(t.read_all(t.p1, z), "z");
+  // The mount point and the directories on the way list like any others.
+  dk_handle_t root = t.open(t.p1, "dir:/", DK_ACCESS_RDONLY);
+  std::string names;
+  ASSERT_EQ(t.read(t.p1, root, 4096, names, 0), 0);
+  EXPECT_EQ(names, std::string("data\0", 5));
+  dk_handle_t in = t.open(t.p1, "dir:/data/in", DK_ACCESS_RDONLY);
+  ASSERT_EQ(t.read(t.p1, in, 4096, names, 0), 0);
+  EXPECT_EQ(names, std::string("a.txt\0b.txt\0deep\0", 17));
+  // Writes stay in memory: the host file keeps its bytes.
+  EXPECT_EQ(t.write(t.p1, a, "xy", 0), 0);
+  EXPECT_EQ(t.read_all(t.p1, a), "xyAA");
+  EXPECT_EQ(host.get("docs/a.txt"), "AAAA");
+  // Nothing outside the mapped folder is reachable through it, and a folder that cannot be
+  // opened is not shown.
+  EXPECT_EQ(t.open_status(t.p1, "file:/data/in/../../hello.txt", DK_ACCESS_RDONLY), -DK_E_NOENT);
+  EXPECT_EQ(t.open_status(t.p1, "file:/missing/x", DK_ACCESS_RDONLY), -DK_E_NOENT);
+  EXPECT_EQ(t.open_status(t.p1, "file:/hello.txt", DK_ACCESS_RDONLY), -DK_E_NOENT);
+}
+
 TEST(SimDevices, ConsoleNullAndZero) {
   CapturedConsole console("typed");
   SimConfig cfg;

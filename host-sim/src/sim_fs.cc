@@ -29,6 +29,7 @@ FsTree::FsTree(const std::string& host_root) : root_(std::make_shared<FsNode>())
     if (root_fd_ >= 0) {
       root_->listed = false;
       root_->host_backed = true;
+      root_->mount_fd = root_fd_;
     }
   }
 }
@@ -45,13 +46,60 @@ FsTree::FsTree(std::shared_ptr<const PackageUnion> packages)
 
 FsTree::~FsTree() {
   if (root_fd_ >= 0) ::close(root_fd_);
+  for (int fd : mount_fds_) ::close(fd);
+}
+
+dk_status_t FsTree::mount(std::string_view path, const std::string& host_dir) {
+  const int fd = ::open(host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -DK_E_NOENT;
+  mount_fds_.push_back(fd);
+  std::vector<std::string> comps;
+  for (size_t i = 0; i < path.size();) {
+    while (i < path.size() && path[i] == '/') ++i;
+    if (i >= path.size()) break;
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    comps.emplace_back(path.substr(i, j - i));
+    i = j;
+  }
+  auto mounted = [fd](FsNode& n) {
+    n.dir = true;
+    n.mode = 0755;
+    n.children.clear();
+    n.listed = false;
+    n.host_backed = true;
+    n.host_rel.clear();
+    n.mount_fd = fd;
+  };
+  if (comps.empty()) {
+    mounted(*root_);
+    return 0;
+  }
+  std::shared_ptr<FsNode> cur = root_;
+  for (size_t k = 0; k + 1 < comps.size(); ++k) {
+    list(*cur);
+    auto& child = cur->children[comps[k]];
+    if (!child) {
+      child = std::make_shared<FsNode>();
+      child->dir = true;
+      child->mode = 0755;
+    } else if (!child->dir) {
+      return -DK_E_NOTDIR;
+    }
+    cur = child;
+  }
+  list(*cur);  // first, so the listing never replaces the mount point
+  auto n = std::make_shared<FsNode>();
+  mounted(*n);
+  cur->children[comps.back()] = std::move(n);
+  return 0;
 }
 
 dk_status_t FsTree::list(FsNode& dir) {
   if (dir.listed) return 0;
   dir.listed = true;
   if (!dir.host_backed) return 0;
-  if (packages_) {
+  if (packages_ && dir.mount_fd < 0) {
     std::vector<std::string> names;
     if (packages_->list(dir.host_rel, names) != 0) return 0;
     for (std::string& name : names) {
@@ -72,9 +120,9 @@ dk_status_t FsTree::list(FsNode& dir) {
     }
     return 0;
   }
-  if (root_fd_ < 0) return 0;
+  if (dir.mount_fd < 0) return 0;
   int fd = -1;
-  if (open_beneath(root_fd_, dir.host_rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, fd,
+  if (open_beneath(dir.mount_fd, dir.host_rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, fd,
                    BeneathMethod::Walk) != 0)
     return 0;  // gone or unreadable on the host: an empty directory
   DIR* d = fdopendir(fd);
@@ -93,6 +141,7 @@ dk_status_t FsTree::list(FsNode& dir) {
     n->mode = st.st_mode & 0777;
     n->host_rel = join_rel(dir.host_rel, name);
     n->host_backed = true;
+    n->mount_fd = dir.mount_fd;
     if (n->dir) {
       n->listed = false;
     } else {
@@ -107,7 +156,7 @@ dk_status_t FsTree::list(FsNode& dir) {
 
 dk_status_t FsTree::load(FsNode& file) {
   if (file.loaded) return 0;
-  if (packages_) {
+  if (packages_ && file.mount_fd < 0) {
     std::string bytes;
     if (packages_->read(file.host_rel, bytes) != 0) return -DK_E_NOENT;
     file.data.assign(bytes.begin(), bytes.end());
@@ -115,8 +164,9 @@ dk_status_t FsTree::load(FsNode& file) {
     return 0;
   }
   int fd = -1;
+  if (file.mount_fd < 0) return -DK_E_NOENT;
   if (dk_status_t st =
-          open_beneath(root_fd_, file.host_rel, O_RDONLY | O_CLOEXEC, 0, fd, BeneathMethod::Walk))
+          open_beneath(file.mount_fd, file.host_rel, O_RDONLY | O_CLOEXEC, 0, fd, BeneathMethod::Walk))
     return st == -DK_E_ACCESS ? st : -DK_E_NOENT;
   std::vector<uint8_t> bytes;
   uint8_t buf[65536];

@@ -2,7 +2,8 @@
 // a package union (the app package and its dependencies' files, as the monitor resolved
 // them). Backing entries are listed when a directory is first walked and a file's bytes are
 // read when it is first opened or written; every change (writes, creates, deletes, renames)
-// lives only in memory. Symbolic links under the host folder are not shown. Paths are the
+// lives only in memory. Host folders the namespace maps are mounted at their virtual paths
+// the same way. Symbolic links under a host folder are not shown. Paths are the
 // normalised absolute virtual paths the URI parser produces.
 #pragma once
 
@@ -33,6 +34,9 @@ struct FsNode {
   // was made in the overlay or there is no host folder.
   std::string host_rel;
   bool host_backed = false;
+  // The host folder host_rel is relative to (the tree's root folder or a mounted one); -1
+  // for package files and nodes made in the overlay.
+  int mount_fd = -1;
 
   uint64_t size() const { return loaded ? data.size() : host_size; }
 };
@@ -49,6 +53,12 @@ class FsTree {
   FsTree(const FsTree&) = delete;
   FsTree& operator=(const FsTree&) = delete;
 
+  // Shows the host folder `host_dir` at the virtual directory `path` (a namespace mapping),
+  // read lazily like the root, writes kept in the overlay. Directories on the way are made
+  // in the overlay. NOENT when the host folder cannot be opened, NOTDIR when a component of
+  // `path` is a file.
+  dk_status_t mount(std::string_view path, const std::string& host_dir);
+
   // The node at `path`: NOENT, or NOTDIR when a component is a file.
   dk_status_t lookup(std::string_view path, std::shared_ptr<FsNode>& out);
   // The directory holding `path` and the last component: NOENT / NOTDIR as above; INVAL
@@ -61,6 +71,7 @@ class FsTree {
  private:
   std::shared_ptr<FsNode> root_;
   int root_fd_ = -1;
+  std::vector<int> mount_fds_;
   std::shared_ptr<const PackageUnion> packages_;
 };
 

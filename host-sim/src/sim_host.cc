@@ -68,6 +68,8 @@ SimHost::SimHost(SimConfig config)
     world_->files = std::make_shared<FsTree>(config_.root);
     world_->package = std::make_shared<FsTree>(config_.root);
   }
+  // A mapped folder that cannot be opened is not shown (what lies beneath is NOENT).
+  for (const auto& [vpath, host_dir] : config_.mounts) world_->files->mount(vpath, host_dir);
 }
 
 SimHost::~SimHost() = default;

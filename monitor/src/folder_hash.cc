@@ -85,6 +85,19 @@ FolderHash hash_folder(const std::filesystem::path& folder) {
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> mapped_host_folders(const Namespace& ns) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Mapping& m : ns.mappings()) {
+    Uri v, p;
+    if (parse_uri(m.virtual_uri, UriRole::Policy, v) != 0 ||
+        (v.scheme != UriScheme::File && v.scheme != UriScheme::Dir))
+      continue;
+    if (parse_uri(m.physical_uri, UriRole::Policy, p) != 0 || p.scheme != UriScheme::File) continue;
+    out.emplace_back(v.path, p.path);
+  }
+  return out;
+}
+
 std::vector<FolderHash> hash_mapped_folders(const Namespace& ns) {
   std::vector<FolderHash> out;
   for (const Mapping& m : ns.mappings()) {

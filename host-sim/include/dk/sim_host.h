@@ -54,6 +54,10 @@ struct SimConfig {
   // they are created; SimHost::set_image covers any other launcher).
   std::vector<uint8_t> image{};
   std::string name{};
+  // Host folders the namespace maps, as (virtual path, host folder): shown at the virtual
+  // path of file:/dir: over `root` or `packages`, read when first listed or opened; writes
+  // stay in the overlay. The run's inputs name each with a hash of its contents.
+  std::vector<std::pair<std::string, std::string>> mounts{};
   NamespacePolicy policy{};  // empty: default_namespace_policy
   // The limits of every picoprocess the host serves (SimHost::set_limits overrides them for
   // one; a child gets its parent's). Limits{}: none. Launchers pass the manifest's

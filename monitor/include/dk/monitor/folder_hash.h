@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dk/monitor/namespace.h"
@@ -23,6 +24,9 @@ struct FolderHash {
 
 // Walks `folder` in byte order of names, without following symlinks.
 FolderHash hash_folder(const std::filesystem::path& folder);
+// (virtual path, host folder) for each namespace mapping of a file:/dir: virtual URI onto a
+// host folder (file: physical URI), in mapping order: what the simulated host mounts.
+std::vector<std::pair<std::string, std::string>> mapped_host_folders(const Namespace& ns);
 // One entry per namespace mapping onto a host folder (file: physical URIs), in mapping order.
 std::vector<FolderHash> hash_mapped_folders(const Namespace& ns);
 // The list as a JSON array of {virtual, writable, files, hash} (for `dk run --json`).
