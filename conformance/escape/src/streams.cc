@@ -71,8 +71,9 @@ std::vector<uint8_t> Stream::image() const {
   ph.p_align = 4096;
   std::memcpy(out.data(), &eh, sizeof eh);
   std::memcpy(out.data() + sizeof eh, &ph, sizeof ph);
-  std::memcpy(out.data() + kStreamCodeOff, code_.data(), code_.size());
-  std::memcpy(out.data() + kStreamDataOff, data_.data(), data_.size());
+  // An empty vector's data() may be null, which memcpy must never get, even for 0 bytes.
+  if (!code_.empty()) std::memcpy(out.data() + kStreamCodeOff, code_.data(), code_.size());
+  if (!data_.empty()) std::memcpy(out.data() + kStreamDataOff, data_.data(), data_.size());
   return out;
 }
 
