@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "dk/trace_launch.h"
 #include "dk/elf_image.h"
 #include "dk/replayer.h"
 #include "dk/run.h"
@@ -54,18 +55,8 @@ void replay(const ReplayArgs& a) {
              ", not written by dk run --trace or dk record)",
          kReplayBadTrace);
   LaunchSpec spec;
-  spec.image = l.image;
-  spec.name = l.name;
-  spec.args = l.args;
-  spec.env = l.env;
-  spec.stack_size = l.stack_size;
-  spec.stdin_uri = l.stdin_uri;
-  spec.stdout_uri = l.stdout_uri;
-  spec.stderr_uri = l.stderr_uri;
   RunOptions opts;
-  opts.quantum = l.quantum;
-  opts.max_ticks = l.max_ticks;
-  opts.max_world_ticks = l.max_world_ticks;
+  launch_from_trace(l, spec, opts);
 
   ReplayOptions ro;
   ro.unicorn_version = unicorn_version();

@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "dk/trace_launch.h"
 #include "dk/elf_image.h"
 #include "dk/auditor.h"
 #include "dk/recorder.h"
@@ -142,19 +143,8 @@ TraceHeader trace_header(const RunArgs& a, const LaunchSpec& spec, const RunOpti
   }
   h.cpuid = cpuid_answers();
   h.command_line = command_line(a);
-  TraceLaunch& l = h.launch;
-  l.image = spec.image;
-  l.name = spec.name;
-  l.args = spec.args;
-  l.env = spec.env;
-  l.stack_size = spec.stack_size;
-  l.stdin_uri = spec.stdin_uri;
-  l.stdout_uri = spec.stdout_uri;
-  l.stderr_uri = spec.stderr_uri;
-  l.quantum = opts.quantum;
-  l.max_ticks = opts.max_ticks;
-  l.max_world_ticks = opts.max_world_ticks;
-  l.checksum_every = a.checksum_every;
+  h.launch = trace_launch_of(spec, opts);
+  h.launch.checksum_every = a.checksum_every;
   return h;
 }
 

@@ -10,6 +10,7 @@
 #include <functional>
 #include <iterator>
 
+#include "dk/trace_launch.h"
 #include "dk/elf_image.h"
 #include "dk/native_host.h"
 #include "dk/native_launch.h"
@@ -61,18 +62,8 @@ TraceHeader header_for(const LaunchSpec& spec, const RunOptions& opts, const std
   h.cpuid = cpuid_answers();
   h.image_name = spec.name;
   h.image_hash = trace_hash(spec.image.data(), spec.image.size());
-  TraceLaunch& l = h.launch;
-  l.image = spec.image;
-  l.name = spec.name;
-  l.args = spec.args;
-  l.env = spec.env;
-  l.stack_size = spec.stack_size;
-  l.stdin_uri = spec.stdin_uri;
-  l.stdout_uri = spec.stdout_uri;
-  l.stderr_uri = spec.stderr_uri;
-  l.quantum = opts.quantum;
-  l.max_ticks = opts.max_ticks;
-  l.checksum_every = checksum;
+  h.launch = trace_launch_of(spec, opts);
+  h.launch.checksum_every = checksum;
   return h;
 }
 
@@ -119,17 +110,8 @@ Replay replay(const std::string& path, const std::string& unicorn = unicorn_vers
   TraceReader in(path);
   const TraceLaunch& l = in.header().launch;
   LaunchSpec spec;
-  spec.image = l.image;
-  spec.name = l.name;
-  spec.args = l.args;
-  spec.env = l.env;
-  spec.stack_size = l.stack_size;
-  spec.stdin_uri = l.stdin_uri;
-  spec.stdout_uri = l.stdout_uri;
-  spec.stderr_uri = l.stderr_uri;
   RunOptions opts;
-  opts.quantum = l.quantum;
-  opts.max_ticks = l.max_ticks;
+  launch_from_trace(l, spec, opts);
   Replay r;
   ReplayOptions ro;
   ro.unicorn_version = unicorn;
