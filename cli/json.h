@@ -5,9 +5,11 @@
 #include <string>
 #include <string_view>
 
+#include "dk/monitor/json_writer.h"
+
 namespace dk::cli {
 
-std::string json_quote(std::string_view s);
+using dk::json_quote;  // the one quoting rule (dk/monitor/json_writer.h)
 
 class JsonObject {
  public:

@@ -138,6 +138,19 @@ TEST(ManifestConvert, YamlRoundTrip) {
   EXPECT_NE(j.str().find("\"name\":\"hello\""), std::string::npos);
 }
 
+// The one quoting rule of every JSON output: valid UTF-8 as it is, escapes for the rest.
+TEST(JsonQuote, Utf8PassesAndEverythingElseIsEscaped) {
+  EXPECT_EQ(json_quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(json_quote(std::string("\n\t\r\x01\x7f", 5)), "\"\\n\\t\\r\\u0001\\u007f\"");
+  EXPECT_EQ(json_quote("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82"), "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82\"");
+  // Not UTF-8: a lone continuation byte, a cut sequence, an overlong form, a surrogate.
+  EXPECT_EQ(json_quote("\x80"), "\"\\u0080\"");
+  EXPECT_EQ(json_quote("\xe2\x82"), "\"\\u00e2\\u0082\"");
+  EXPECT_EQ(json_quote("\xc0\xaf"), "\"\\u00c0\\u00af\"");
+  EXPECT_EQ(json_quote("\xed\xa0\x80"), "\"\\u00ed\\u00a0\\u0080\"");
+  EXPECT_EQ(json_quote(std::string("\0", 1)), "\"\\u0000\"");
+}
+
 TEST(ManifestIni, Extensions) {
   Manifest m = parse_manifest_ini(
       "[Identity]\nName=a\nMajorVersion=1\n[Dependency.B]\nName=b\nVersion=^1.2, <1.5\n"

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "dk/calls.h"
+#include "dk/monitor/json_writer.h"
 
 namespace dk::conformance {
 namespace {
@@ -39,38 +40,6 @@ std::string xml_escape(const std::string& s) {
     }
   }
   return o;
-}
-
-std::string json_escape(const std::string& s) {
-  std::string o = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        o += "\\\"";
-        break;
-      case '\\':
-        o += "\\\\";
-        break;
-      case '\n':
-        o += "\\n";
-        break;
-      case '\t':
-        o += "\\t";
-        break;
-      case '\r':
-        o += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          char b[8];
-          snprintf(b, sizeof b, "\\u%04x", c);
-          o += b;
-        } else {
-          o += static_cast<char>(c);
-        }
-    }
-  }
-  return o + "\"";
 }
 
 std::string join(const std::vector<std::string>& v, const char* sep) {
@@ -249,9 +218,9 @@ std::string tap_report(const std::vector<CaseResult>& results) {
         o += "not ok " + std::to_string(n) + " - " + desc + "\n";
         o += "  ---\n";
         o += "  verdict: " + std::string(verdict_name(r.verdict)) + "\n";
-        o += "  message: " + json_escape(r.reason) + "\n";
-        o += "  clause: " + json_escape(r.spec->clause) + "\n";
-        o += "  host: " + json_escape(r.host) + "\n";
+        o += "  message: " + json_quote(r.reason) + "\n";
+        o += "  clause: " + json_quote(r.spec->clause) + "\n";
+        o += "  host: " + json_quote(r.host) + "\n";
         o += "  ...\n";
         break;
     }
@@ -262,7 +231,7 @@ std::string tap_report(const std::vector<CaseResult>& results) {
 std::string json_report(const std::vector<CaseResult>& results) {
   std::string o = "{\n  \"hosts\": [";
   const auto hosts = hosts_of(results);
-  for (size_t i = 0; i < hosts.size(); ++i) o += (i ? ", " : "") + json_escape(hosts[i]);
+  for (size_t i = 0; i < hosts.size(); ++i) o += (i ? ", " : "") + json_quote(hosts[i]);
   o += "],\n  \"summary\": {";
   bool first_host = true;
   for (const auto& h : hosts) {
@@ -270,7 +239,7 @@ std::string json_report(const std::vector<CaseResult>& results) {
     for (const auto& r : results)
       if (r.host == h) mine.push_back(r);
     const Summary s = summarize(mine);
-    o += std::string(first_host ? "" : ", ") + json_escape(h) +
+    o += std::string(first_host ? "" : ", ") + json_quote(h) +
          ": {\"total\": " + std::to_string(s.total()) + ", \"pass\": " + std::to_string(s.pass) +
          ", \"fail\": " + std::to_string(s.fail) + ", \"broken\": " + std::to_string(s.broken) +
          ", \"not_applicable\": " + std::to_string(s.not_applicable) + "}";
@@ -279,12 +248,12 @@ std::string json_report(const std::vector<CaseResult>& results) {
   o += "},\n  \"cases\": [\n";
   for (size_t i = 0; i < results.size(); ++i) {
     const CaseResult& r = results[i];
-    o += "    {\"id\": " + json_escape(r.spec->id) + ", \"host\": " + json_escape(r.host) +
-         ", \"verdict\": " + json_escape(std::string(verdict_name(r.verdict))) +
-         ", \"reason\": " + json_escape(r.reason) + ", \"clause\": " + json_escape(r.spec->clause) +
+    o += "    {\"id\": " + json_quote(r.spec->id) + ", \"host\": " + json_quote(r.host) +
+         ", \"verdict\": " + json_quote(std::string(verdict_name(r.verdict))) +
+         ", \"reason\": " + json_quote(r.reason) + ", \"clause\": " + json_quote(r.spec->clause) +
          ", \"calls\": [";
     for (size_t k = 0; k < r.spec->calls.size(); ++k)
-      o += (k ? ", " : "") + json_escape(r.spec->calls[k]);
+      o += (k ? ", " : "") + json_quote(r.spec->calls[k]);
     o += "], \"seconds\": " + seconds(r.seconds) + "}" + (i + 1 < results.size() ? "," : "") + "\n";
   }
   o += "  ]\n}\n";
@@ -306,16 +275,16 @@ std::string matrix_report(const std::vector<CaseResult>& results, bool json) {
   std::string o;
   if (json) {
     o = "{\n  \"hosts\": [";
-    for (size_t i = 0; i < hosts.size(); ++i) o += (i ? ", " : "") + json_escape(hosts[i]);
+    for (size_t i = 0; i < hosts.size(); ++i) o += (i ? ", " : "") + json_quote(hosts[i]);
     o += "],\n  \"calls\": [\n";
     bool first = true;
     for (const auto& d : all_calls()) {
       const std::string name(d.name);
       o += std::string(first ? "" : ",\n") + "    {\"index\": " + std::to_string(d.index) +
-           ", \"call\": " + json_escape(name) +
+           ", \"call\": " + json_quote(name) +
            ", \"cases\": " + std::to_string(touching[name].size()) + ", \"hosts\": {";
       for (size_t i = 0; i < hosts.size(); ++i)
-        o += (i ? ", " : "") + json_escape(hosts[i]) +
+        o += (i ? ", " : "") + json_quote(hosts[i]) +
              ": {\"pass\": " + std::to_string(passing[{name, hosts[i]}]) +
              ", \"applicable\": " + std::to_string(applicable[{name, hosts[i]}]) + "}";
       o += "}}";

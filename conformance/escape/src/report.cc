@@ -5,41 +5,10 @@
 #include <map>
 
 #include "dk/escape/corpus.h"
+#include "dk/monitor/json_writer.h"
 
 namespace dk::escape {
 namespace {
-
-std::string json_quote(std::string_view s) {
-  std::string o = "\"";
-  for (unsigned char ch : s) {
-    switch (ch) {
-      case '"':
-        o += "\\\"";
-        break;
-      case '\\':
-        o += "\\\\";
-        break;
-      case '\n':
-        o += "\\n";
-        break;
-      case '\r':
-        o += "\\r";
-        break;
-      case '\t':
-        o += "\\t";
-        break;
-      default:
-        if (ch < 0x20 || ch >= 0x7f) {
-          char buf[8];
-          snprintf(buf, sizeof buf, "\\u%04x", ch);
-          o += buf;
-        } else {
-          o += static_cast<char>(ch);
-        }
-    }
-  }
-  return o + "\"";
-}
 
 std::string xml_escape(std::string_view s) {
   std::string o;

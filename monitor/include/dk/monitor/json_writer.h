@@ -9,6 +9,12 @@
 
 namespace dk {
 
+// `s` as a JSON string literal, quotes included: the one quoting rule of every --json, JUnit
+// and report output. Valid UTF-8 passes through; ", \ and control characters are escaped;
+// a byte that is not part of valid UTF-8 becomes \u00XX (its Latin-1 reading), so the
+// output is always valid JSON whatever bytes a guest wrote.
+std::string json_quote(std::string_view s);
+
 class JsonWriter {
  public:
   JsonWriter& begin_object();
