@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "dk/conformance/record_fields.h"
 #include "dk/elf_image.h"
 
 namespace dk::conformance {
@@ -22,23 +23,6 @@ namespace {
 constexpr size_t kMaxCaptured = 1 << 20;
 
 // Record: a tag byte ('R' result, 'X' could not run), then length-prefixed fields.
-void put(std::string& rec, const std::string& field) {
-  const uint64_t n = field.size();
-  rec.append(reinterpret_cast<const char*>(&n), 8);
-  rec.append(field);
-}
-
-bool get(const std::string& rec, size_t& pos, std::string& field) {
-  if (pos + 8 > rec.size()) return false;
-  uint64_t n;
-  memcpy(&n, rec.data() + pos, 8);
-  pos += 8;
-  if (n > rec.size() - pos) return false;
-  field.assign(rec, pos, n);
-  pos += n;
-  return true;
-}
-
 void write_all(int fd, const std::string& s) {
   size_t off = 0;
   while (off < s.size()) {
@@ -63,7 +47,7 @@ std::string clip(std::string s) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       rec = "X";
-      put(rec, "image " + spec.image + " not found in " + limits.images_dir);
+      put_field(rec, "image " + spec.image + " not found in " + limits.images_dir);
     } else {
       LaunchSpec ls;
       ls.image.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -77,28 +61,28 @@ std::string clip(std::string s) {
       std::unique_ptr<Host> h = host.make(io, error);
       if (!h) {
         rec = "X";
-        put(rec, error.empty() ? "the host could not be made" : error);
+        put_field(rec, error.empty() ? "the host could not be made" : error);
       } else {
         RunOptions opts;
         opts.max_ticks = limits.max_ticks;
         RunResult r = run_picoprocess(*h, ls, opts);
         h.reset();
         rec = "R";
-        put(rec, std::to_string(static_cast<int>(r.end)));
-        put(rec, std::to_string(r.exit_code));
-        put(rec, r.reason);
-        put(rec, clip(io.out));
-        put(rec, clip(io.err));
-        put(rec, clip(io.debug));
-        put(rec, std::to_string(r.ticks));
+        put_field(rec, std::to_string(static_cast<int>(r.end)));
+        put_field(rec, std::to_string(r.exit_code));
+        put_field(rec, r.reason);
+        put_field(rec, clip(io.out));
+        put_field(rec, clip(io.err));
+        put_field(rec, clip(io.debug));
+        put_field(rec, std::to_string(r.ticks));
       }
     }
   } catch (const ElfError& e) {
     rec = "X";
-    put(rec, std::string("bad image: ") + e.what());
+    put_field(rec, std::string("bad image: ") + e.what());
   } catch (const std::exception& e) {
     rec = "X";
-    put(rec, std::string("the harness failed: ") + e.what());
+    put_field(rec, std::string("the harness failed: ") + e.what());
   }
   write_all(fd, rec);
   ::close(fd);
@@ -202,13 +186,13 @@ void CaseProcess::finish(bool timed_out) {
                       ") without a result";
     return;
   }
-  if (data_[0] == 'X' && get(data_, pos, f[0])) {
+  if (data_[0] == 'X' && get_field(data_, pos, f[0])) {
     outcome_.kind = CaseOutcome::Kind::CouldNotRun;
     outcome_.reason = f[0];
     return;
   }
   for (auto& field : f) {
-    if (data_[0] != 'R' || !get(data_, pos, field)) {
+    if (data_[0] != 'R' || !get_field(data_, pos, field)) {
       outcome_.kind = CaseOutcome::Kind::NoResult;
       outcome_.reason = "the case process sent a garbled result";
       return;

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "dk/conformance/runner.h"
+#include "dk/conformance/record_fields.h"
 #include "dk/elf_image.h"
 #include "dk/native_host.h"
 #include "dk/run.h"
@@ -22,26 +23,12 @@
 namespace dk::escape {
 namespace {
 
+using conformance::get_field;
+using conformance::put_field;
+
 constexpr size_t kMaxOutput = 64 * 1024;
 
 // ---- The record ----
-
-void put(std::string& rec, const std::string& field) {
-  const uint64_t n = field.size();
-  rec.append(reinterpret_cast<const char*>(&n), 8);
-  rec.append(field);
-}
-
-bool get(const std::string& rec, size_t& pos, std::string& field) {
-  if (pos + 8 > rec.size()) return false;
-  uint64_t n;
-  memcpy(&n, rec.data() + pos, 8);
-  pos += 8;
-  if (n > rec.size() - pos) return false;
-  field.assign(rec, pos, n);
-  pos += n;
-  return true;
-}
 
 std::string join(const std::vector<std::string>& v) {
   std::string s;
@@ -317,21 +304,21 @@ void write_all(int fd, const std::string& s) {
 
 std::string encode(const ChildRecord& r) {
   std::string rec = "E";
-  put(rec, r.ran ? "1" : "0");
-  put(rec, std::to_string(r.end));
-  put(rec, std::to_string(r.exit_code));
-  put(rec, std::to_string(r.type));
-  put(rec, std::to_string(r.detail));
-  put(rec, std::to_string(r.address));
-  put(rec, r.reason);
-  put(rec, r.instruction);
-  put(rec, std::to_string(r.sibling_end));
-  put(rec, std::to_string(r.sibling_exit));
-  put(rec, r.sibling_reason);
-  put(rec, r.probe_ok ? "1" : "0");
-  put(rec, join(r.breaches));
-  put(rec, join(r.health));
-  put(rec, r.output);
+  put_field(rec, r.ran ? "1" : "0");
+  put_field(rec, std::to_string(r.end));
+  put_field(rec, std::to_string(r.exit_code));
+  put_field(rec, std::to_string(r.type));
+  put_field(rec, std::to_string(r.detail));
+  put_field(rec, std::to_string(r.address));
+  put_field(rec, r.reason);
+  put_field(rec, r.instruction);
+  put_field(rec, std::to_string(r.sibling_end));
+  put_field(rec, std::to_string(r.sibling_exit));
+  put_field(rec, r.sibling_reason);
+  put_field(rec, r.probe_ok ? "1" : "0");
+  put_field(rec, join(r.breaches));
+  put_field(rec, join(r.health));
+  put_field(rec, r.output);
   return rec;
 }
 
@@ -340,7 +327,7 @@ bool decode(const std::string& bytes, ChildRecord& r) {
   size_t pos = 1;
   std::string f[15];
   for (auto& field : f)
-    if (!get(bytes, pos, field)) return false;
+    if (!get_field(bytes, pos, field)) return false;
   try {
     r.ran = f[0] == "1";
     r.end = std::stoi(f[1]);
