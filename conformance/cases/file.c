@@ -331,6 +331,20 @@ CASE(delete_inval) {
   return 0;
 }
 
+/* file:/ro is granted for reading only: a handle on a file there cannot unlink it. */
+CASE(delete_readonly_access) {
+  dk_handle_t h = 0;
+  CHECK_OK(DkStreamOpen("file:/ro/conf_ro.txt", DK_ACCESS_RDONLY, 0, 0, 0, &h));
+  CHECK_ST(DkStreamDelete(h, DK_DELETE_ALL), DK_E_ACCESS);
+  dk_stream_attr a;
+  CHECK_OK(DkStreamAttributesQuery("file:/ro/conf_ro.txt", &a)); /* still there */
+  char b[16];
+  uint64_t n = sizeof b;
+  CHECK_OK(DkStreamRead(h, 0, b, &n));
+  CHECK_EQ(n, 10);
+  return 0;
+}
+
 /* ---- #30 DkStreamAttributesQuery ---- */
 CASE(attr_query_file) {
   dk_handle_t h = file_with("file:/tmp/conf_attr", "12345");

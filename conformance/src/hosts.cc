@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "dk/native_host.h"
 #include "dk/plugin_host.h"
@@ -34,14 +35,16 @@ class IoConsole : public Console {
   size_t pos_ = 0;
 };
 
-// The namespace every case runs in (docs/conformance.md): file:/tmp and dir:/tmp, named
-// pipes whose names start with "conf", loopback TCP and UDP on ports 40000-40999, the
-// devices, and self: and package: for reading. Everything else is refused with ACCESS.
+// The namespace every case runs in (docs/conformance.md): file:/tmp and dir:/tmp, file:/ro
+// and dir:/ro for reading only (a host folder holding conf_ro.txt), named pipes whose names
+// start with "conf", loopback TCP and UDP on ports 40000-40999, the devices, and self: and
+// package: for reading. Everything else is refused with ACCESS.
 dk_status_t conformance_policy(const NamespaceRequest& r) {
   const Uri& u = *r.uri;
   switch (u.scheme) {
     case UriScheme::File:
     case UriScheme::Dir:
+      if (u.path == "/ro" || u.path.starts_with("/ro/")) return r.access == Access::Read ? 0 : -DK_E_ACCESS;
       return u.path == "/tmp" || u.path.starts_with("/tmp/") ? 0 : -DK_E_ACCESS;
     case UriScheme::Pipe:
     case UriScheme::PipeServer:
@@ -63,23 +66,40 @@ dk_status_t conformance_policy(const NamespaceRequest& r) {
   }
 }
 
+// The read-only folder file:/ro: a fresh host folder holding conf_ro.txt ("read only\n"),
+// removed with the host. "" when it cannot be made (cases that use it then fail).
+std::string make_ro_folder() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "dk-conf-ro-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) return "";
+  std::ofstream(std::filesystem::path(tmpl) / "conf_ro.txt", std::ios::binary) << "read only\n";
+  return tmpl;
+}
+
+void remove_folder(const std::string& folder) {
+  std::error_code ec;
+  if (!folder.empty()) std::filesystem::remove_all(folder, ec);
+}
+
 // The simulated host with its console; both live as long as the host.
 class SimUnderTest : public SimHost {
  public:
-  SimUnderTest(std::unique_ptr<IoConsole> console, HostIo& io)
-      : SimHost(config(console.get(), io)), console_(std::move(console)) {}
+  SimUnderTest(std::unique_ptr<IoConsole> console, HostIo& io, std::string ro)
+      : SimHost(config(console.get(), io, ro)), console_(std::move(console)), ro_(std::move(ro)) {}
+  ~SimUnderTest() override { remove_folder(ro_); }
 
  private:
-  static SimConfig config(Console* console, HostIo& io) {
+  static SimConfig config(Console* console, HostIo& io, const std::string& ro) {
     SimConfig c;
     c.console = console;
     c.debug_log = &io.debug;
     c.image = io.image;  // for self:
     c.name = io.image_name;
     c.policy = conformance_policy;
+    if (!ro.empty()) c.mounts = {{"/ro", ro}};
     return c;
   }
   std::unique_ptr<IoConsole> console_;
+  std::string ro_;
 };
 
 // The native host in the same namespace: file:/tmp is a fresh host folder of its own (removed
@@ -87,16 +107,18 @@ class SimUnderTest : public SimHost {
 // namespace grants so both hosts refuse the same URIs.
 class NativeUnderTest : public NativeHost {
  public:
-  NativeUnderTest(HostIo& io, std::string folder) : NativeHost(config(io, folder)), folder_(folder) {}
+  NativeUnderTest(HostIo& io, std::string folder, std::string ro)
+      : NativeHost(config(io, folder, ro)), folder_(folder), ro_(std::move(ro)) {}
   ~NativeUnderTest() override {
-    std::error_code ec;
-    std::filesystem::remove_all(folder_, ec);
+    remove_folder(folder_);
+    remove_folder(ro_);
   }
 
  private:
-  static NativeConfig config(HostIo& io, const std::string& folder) {
+  static NativeConfig config(HostIo& io, const std::string& folder, const std::string& ro) {
     NativeConfig c;
     c.ns.add(Mapping{"file:/tmp", "file:" + folder, true, 0});
+    if (!ro.empty()) c.ns.add(Mapping{"file:/ro", "file:" + ro, false, 0});
     for (const char* scheme : {"pipe:", "pipe.server:", "tcp.client:", "tcp.server:",
                                "udp.client:", "udp.server:", "dev:console"})
       c.ns.add(Mapping{scheme, scheme, true, 0});
@@ -120,6 +142,7 @@ class NativeUnderTest : public NativeHost {
     return c;
   }
   std::string folder_;
+  std::string ro_;
 };
 
 }  // namespace
@@ -129,7 +152,7 @@ bool make_host_target(const std::string& spec, HostTarget& out, std::string& err
     out.name = "sim";
     out.kind = "sim";
     out.make = [](HostIo& io, std::string&) -> std::unique_ptr<Host> {
-      return std::make_unique<SimUnderTest>(std::make_unique<IoConsole>(io), io);
+      return std::make_unique<SimUnderTest>(std::make_unique<IoConsole>(io), io, make_ro_folder());
     };
     return true;
   }
@@ -142,7 +165,7 @@ bool make_host_target(const std::string& spec, HostTarget& out, std::string& err
         err = "native: cannot make a temporary folder";
         return nullptr;
       }
-      return std::make_unique<NativeUnderTest>(io, tmpl);
+      return std::make_unique<NativeUnderTest>(io, tmpl, make_ro_folder());
     };
     return true;
   }
