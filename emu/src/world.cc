@@ -219,13 +219,18 @@ void World::handle(const EngineStop& stop) {
       t0->frames.back().kind == Picoprocess::Upcall::Exception) {
     const Picoprocess::Frame& f = t0->frames.back();
     if (stop.kind != EngineStop::Kind::Exception) events_->on_exception(site(p, f.rip), f.type, f.detail, f.address);
-    const uint64_t entry = engine_rip();
-    events_->on_upcall(site(p, entry), kUpcallException, entry, engine_->reg(UC_X86_REG_RDI));
+    note_handler_entry(p);
   }
   if (p.current().state != Thread::State::Ready) slice_over_ = true;
 }
 
 // ---- events ----
+
+// The running thread has just entered its exception handler: the upcall, at the entry.
+void World::note_handler_entry(Picoprocess& p) {
+  const uint64_t entry = engine_rip();
+  events_->on_upcall(site(p, entry), kUpcallException, entry, engine_->reg(UC_X86_REG_RDI));
+}
 
 uint64_t World::engine_rip() {
   return engine_->reg(UC_X86_REG_RIP);
@@ -417,10 +422,7 @@ void World::deliver_interrupt() {
   p->raise(DK_EXCEPTION_INTERRUPT, 0, rip, rip);
   if (events_) {
     events_->on_exception(site(*p, rip), DK_EXCEPTION_INTERRUPT, 0, rip);
-    if (!p->ending() && t->frames.size() > frames0) {
-      const uint64_t entry = engine_rip();
-      events_->on_upcall(site(*p, entry), kUpcallException, entry, engine_->reg(UC_X86_REG_RDI));
-    }
+    if (!p->ending() && t->frames.size() > frames0) note_handler_entry(*p);
   }
   finish_ended();
 }

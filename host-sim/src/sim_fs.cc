@@ -19,6 +19,20 @@ std::string join_rel(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
 }
 
+// The components of a normalised absolute path, repeated slashes skipped.
+std::vector<std::string> components(std::string_view path) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < path.size();) {
+    while (i < path.size() && path[i] == '/') ++i;
+    if (i >= path.size()) break;
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    out.emplace_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
 }  // namespace
 
 FsTree::FsTree(const std::string& host_root) : root_(std::make_shared<FsNode>()) {
@@ -53,15 +67,7 @@ dk_status_t FsTree::mount(std::string_view path, const std::string& host_dir) {
   const int fd = ::open(host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return -DK_E_NOENT;
   mount_fds_.push_back(fd);
-  std::vector<std::string> comps;
-  for (size_t i = 0; i < path.size();) {
-    while (i < path.size() && path[i] == '/') ++i;
-    if (i >= path.size()) break;
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    comps.emplace_back(path.substr(i, j - i));
-    i = j;
-  }
+  const std::vector<std::string> comps = components(path);
   auto mounted = [fd](FsNode& n) {
     n.dir = true;
     n.mode = 0755;
@@ -187,14 +193,7 @@ dk_status_t FsTree::load(FsNode& file) {
 
 dk_status_t FsTree::lookup(std::string_view path, std::shared_ptr<FsNode>& out) {
   std::shared_ptr<FsNode> cur = root_;
-  size_t i = 0;
-  while (i < path.size()) {
-    while (i < path.size() && path[i] == '/') ++i;
-    if (i >= path.size()) break;
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    std::string comp(path.substr(i, j - i));
-    i = j;
+  for (const std::string& comp : components(path)) {
     if (!cur->dir) return -DK_E_NOTDIR;
     list(*cur);
     auto it = cur->children.find(comp);

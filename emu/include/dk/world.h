@@ -117,6 +117,7 @@ class World final : private WorldProbe {
   void note_boot(Picoprocess& p);
   void note_switch(Picoprocess* next_p, Picoprocess::Thread& next_t);
   EventSite site(Picoprocess& p, uint64_t rip);
+  void note_handler_entry(Picoprocess& p);
   uint64_t engine_rip();
   // WorldProbe.
   void read_memory(uint32_t pid, const std::function<void(uint64_t, const uint8_t*, size_t)>& fn) override;
