@@ -2,6 +2,7 @@
 // on a tiny host that routes the memory/thread calls to GuestControl and keeps debug output.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "dk/abi.h"
+#include "dk/engine.h"
 #include "dk/host.h"
 #include "dk/run.h"
 
@@ -438,6 +440,51 @@ TEST(EmuLimits, TickLimit) {
   GuestRun r("exit42", "emu_guest", 3);
   EXPECT_EQ(r.res.end, RunResult::End::TickLimit);
   EXPECT_EQ(r.res.ticks, 3u);
+}
+
+// ---- registers in place (dk/direct_regs.h) ----
+
+TEST(EngineRegisters, FoundInPlaceOnThisUnicorn) {
+  Engine direct;
+  EXPECT_TRUE(direct.direct_registers());
+  setenv("DK_ENGINE_REGISTERS", "api", 1);
+  Engine api;
+  unsetenv("DK_ENGINE_REGISTERS");
+  EXPECT_FALSE(api.direct_registers());
+}
+
+// Every case of the emulator guest runs the same with registers in place and through the
+// API: the same end, exit code, ticks and downcalls, the same output (which holds each
+// exception handler's whole dk_context) and the same audit records.
+TEST(EngineRegisters, InPlaceAndApiRunsAreIdentical) {
+  const char* cases[] = {"exit42", "processexit", "entry", "read_unmapped", "write_unmapped",
+                         "exec_unmapped", "null_call", "write_ro", "exec_nx", "guard",
+                         "guard_straddle", "ud2", "div0", "int3", "int3b", "int80", "int41",
+                         "int0d", "int00", "int06", "sysenter", "foreign_syscall", "hlt", "cli",
+                         "wrmsr", "movcr", "lgdt", "in", "out_mid", "outsb", "rdtsc",
+                         "exception_return", "resume_trap", "depth", "handler_returns", "fs",
+                         "vm", "null_calls"};
+  uint64_t downcalls = 0;
+  for (const char* c : cases) {
+    SCOPED_TRACE(c);
+    GuestRun direct(c);
+    setenv("DK_ENGINE_REGISTERS", "api", 1);
+    GuestRun api(c);
+    unsetenv("DK_ENGINE_REGISTERS");
+    EXPECT_EQ(direct.res.end, api.res.end);
+    EXPECT_EQ(direct.res.exit_code, api.res.exit_code);
+    EXPECT_EQ(direct.res.ticks, api.res.ticks);
+    EXPECT_EQ(direct.res.downcalls, api.res.downcalls);
+    downcalls += direct.res.downcalls;
+    EXPECT_EQ(direct.host.out, api.host.out);
+    ASSERT_EQ(direct.audit.size(), api.audit.size());
+    for (size_t i = 0; i < direct.audit.size(); ++i) {
+      EXPECT_EQ(direct.audit[i].rip, api.audit[i].rip);
+      EXPECT_EQ(direct.audit[i].number, api.audit[i].number);
+      EXPECT_EQ(direct.audit[i].detail, api.audit[i].detail);
+    }
+  }
+  EXPECT_GT(downcalls, 100u);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unicorn/unicorn.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -117,6 +118,8 @@ void Engine::set_up() {
   check(uc_context_alloc(uc_, &scratch_), "context");
 
   enter_user_mode();
+  const char* regs = std::getenv("DK_ENGINE_REGISTERS");
+  if (regs == nullptr || std::strcmp(regs, "api") != 0) direct_.attach(uc_);
 }
 
 Engine::~Engine() { release(); }
@@ -229,6 +232,10 @@ bool Engine::peek(uint64_t addr, void* dst, uint64_t len) {
 
 void Engine::hook_syscall(uc_struct* uc, void* p) {
   auto* self = static_cast<Engine*>(p);
+  if (self->direct_.ok()) {
+    self->syscall_direct();
+    return;
+  }
   // Register reads dominate a downcall's cost: read rax, rip and rflags, then only the
   // argument registers the call's table entry says it has.
   static int head_ids[] = {UC_X86_REG_RAX, UC_X86_REG_RIP, UC_X86_REG_EFLAGS};
@@ -265,6 +272,39 @@ void Engine::hook_syscall(uc_struct* uc, void* p) {
   uc_reg_write_batch(uc, out_ids, out, 2);
   self->stop_exception(DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_SYSCALL, rip, after);
   self->stop_.number = head[0];
+}
+
+// The same as hook_syscall's API path, with the registers read and written in place.
+void Engine::syscall_direct() {
+  DirectRegs& d = direct_;
+  const uint64_t nr = d.get(DirectRegs::kRax);
+  const uint64_t rip = d.get(DirectRegs::kRip);
+  const uint64_t after = rip + 2;
+  const uint64_t rflags = d.rflags();
+  const CallDesc* desc = client_ ? call_desc_for_number(nr) : nullptr;
+  if (desc != nullptr) {
+    TrapRegs regs{nr,
+                  d.get(DirectRegs::kRdi),
+                  d.get(DirectRegs::kRsi),
+                  d.get(DirectRegs::kRdx),
+                  d.get(DirectRegs::kR10),
+                  d.get(DirectRegs::kR8),
+                  d.get(DirectRegs::kR9)};
+    const dk_status_t st = client_->on_downcall(regs, rip);
+    if (st == kBlocked) {
+      // Through the API: a new rip must also make Unicorn leave the translated block.
+      set_reg(UC_X86_REG_RIP, rip - 2);
+      return;
+    }
+    d.set(DirectRegs::kRax, static_cast<uint64_t>(st));
+    d.set(DirectRegs::kRcx, after);
+    d.set(DirectRegs::kR11, rflags);
+    return;
+  }
+  d.set(DirectRegs::kRcx, after);
+  d.set(DirectRegs::kR11, rflags);
+  stop_exception(DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_SYSCALL, rip, after);
+  stop_.number = nr;
 }
 
 bool Engine::is_software_int(uint64_t rip, uint32_t vector) {

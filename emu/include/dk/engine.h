@@ -12,6 +12,7 @@
 #include <string>
 
 #include "dk/abi.h"
+#include "dk/direct_regs.h"
 #include "dk/dispatcher.h"
 
 struct uc_struct;
@@ -117,6 +118,11 @@ class Engine {
   // Offset of the CPU's old_exception field in a saved uc_context (found at start-up).
   static size_t old_exception_offset();
 
+  // True when the syscall hook reads and writes registers in place (dk/direct_regs.h)
+  // rather than through Unicorn's register API. DK_ENGINE_REGISTERS=api in the environment
+  // keeps every engine made afterwards on the API (a diagnostic and a comparison baseline).
+  bool direct_registers() const { return direct_.ok(); }
+
  private:
   struct ScanEntry {
     uint64_t addr = ~0ull;
@@ -127,6 +133,7 @@ class Engine {
   static constexpr size_t kScanSlots = 4096;
 
   static void hook_syscall(uc_struct* uc, void* self);
+  void syscall_direct();
   static void hook_intr(uc_struct* uc, uint32_t vector, void* self);
   static bool hook_invalid(uc_struct* uc, void* self);
   static bool hook_mem_fault(uc_struct* uc, int type, uint64_t addr, int size, int64_t value,
@@ -150,6 +157,7 @@ class Engine {
   EngineStop step_to_io(uint64_t block, uint64_t io);
 
   uc_struct* uc_ = nullptr;
+  DirectRegs direct_;
   uc_context* scratch_ = nullptr;  // for the old_exception reset
   uint8_t* host_page_ = nullptr;
   AddressSpace* as_ = nullptr;
