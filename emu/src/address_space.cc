@@ -55,8 +55,7 @@ AddressSpace::AddressSpace() = default;
 
 AddressSpace::~AddressSpace() { attach(nullptr); }
 
-AddressSpace::Map::const_iterator AddressSpace::find(uint64_t addr) const {
-  if (hint_ != map_.end() && addr >= hint_->first && addr < hint_->second.end) return hint_;
+AddressSpace::Map::const_iterator AddressSpace::find_slow(uint64_t addr) const {
   auto it = map_.upper_bound(addr);
   if (it == map_.begin()) return map_.end();
   --it;
@@ -68,7 +67,7 @@ AddressSpace::Map::const_iterator AddressSpace::find(uint64_t addr) const {
 // One walk for check/read/write/peek/poke: every byte must be in committed regions with
 // `access`; guard pages fail unless guard_ok. Copies only after the whole range passed.
 bool AddressSpace::copy(uint64_t addr, uint64_t len, uint32_t access, bool guard_ok, uint8_t* in,
-                        const uint8_t* out) const {
+                        const uint8_t* out, bool* exec) const {
   if (len == 0) return true;
   if (addr < DK_USER_LOW || addr >= DK_USER_HIGH || len > DK_USER_HIGH - addr) return false;
   auto first = find(addr);
@@ -81,6 +80,7 @@ bool AddressSpace::copy(uint64_t addr, uint64_t len, uint32_t access, bool guard
     uint8_t* host = r0.host + (addr - first->first);
     if (in) std::memcpy(in, host, len);
     if (out) std::memcpy(host, out, len);
+    if (exec) *exec = (r0.prot & DK_PROT_EXEC) != 0;
     return true;
   }
   uint64_t a = addr, end = addr + len;
@@ -89,6 +89,7 @@ bool AddressSpace::copy(uint64_t addr, uint64_t len, uint32_t access, bool guard
     const Region& r = it->second;
     if (!r.committed || (r.prot & access) != access) return false;
     if ((r.prot & DK_PROT_GUARD) && !guard_ok) return false;
+    if (exec && (r.prot & DK_PROT_EXEC)) *exec = true;
     a = r.end;
   }
   a = addr;
@@ -111,13 +112,11 @@ bool AddressSpace::read(uint64_t addr, void* dst, uint64_t len) const {
 }
 
 bool AddressSpace::write(uint64_t addr, const void* src, uint64_t len) {
-  if (!copy(addr, len, DK_PROT_WRITE, false, nullptr, static_cast<const uint8_t*>(src)))
+  bool exec = false;
+  if (!copy(addr, len, DK_PROT_WRITE, false, nullptr, static_cast<const uint8_t*>(src), &exec))
     return false;
   // A host copy-out into code takes effect at once (ABI.md section 1).
-  if (code_changed_ && len != 0) {
-    auto it = find(addr);
-    if (it != map_.end() && (it->second.prot & DK_PROT_EXEC)) code_changed_(addr, len);
-  }
+  if (exec && code_changed_) code_changed_(addr, len);
   return true;
 }
 

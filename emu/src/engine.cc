@@ -444,7 +444,10 @@ void Engine::hook_block(uc_struct* uc, uint64_t addr, uint32_t size, void* p) {
   self->block_start_ = addr;
   self->block_end_ = addr + size;
   if (self->client_ != nullptr && addr != self->step_block_) {
-    uint64_t io = self->scan_block(addr, size);
+    // The scan cache's hit path here; a miss (or a block on writable pages) scans.
+    const ScanEntry& e = self->scan_[scan_slot(addr)];
+    const bool hit = e.addr == addr && e.size == size && e.generation == self->scan_generation_;
+    uint64_t io = hit ? e.io_at : self->scan_block(addr, size);
     if (io != 0) {
       self->io_pending_ = true;
       self->io_block_ = addr;
@@ -460,7 +463,7 @@ void Engine::hook_block(uc_struct* uc, uint64_t addr, uint32_t size, void* p) {
 // Port I/O executes silently at CPL 3 in Unicorn, so each block is scanned once for it.
 // Blocks on writable pages may change under us and are scanned every time.
 uint64_t Engine::scan_block(uint64_t addr, uint32_t size) {
-  ScanEntry& e = scan_[(addr ^ (addr >> 12)) & (kScanSlots - 1)];
+  ScanEntry& e = scan_[scan_slot(addr)];
   if (e.addr == addr && e.size == size && e.generation == scan_generation_) return e.io_at;
   uint8_t code[4096];
   uint32_t n = size == 0 || size > sizeof code ? static_cast<uint32_t>(sizeof code) : size;

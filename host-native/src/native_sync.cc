@@ -90,8 +90,8 @@ dk_status_t NativeHost::DkSemaphoreRelease(CallContext& cx, Call& call) {
 }
 
 dk_status_t NativeHost::DkSemaphorePeek(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeSemaphore> sem;
-  if (dk_status_t st = cx.handles.get_as(call.arg(0), ObjectKind::Semaphore, sem)) return st;
+  NativeSemaphore* sem = nullptr;
+  if (dk_status_t st = cx.handles.peek_as(call.arg(0), ObjectKind::Semaphore, sem)) return st;
   call.set_out(1, sem->count);
   return 0;
 }

@@ -81,8 +81,8 @@ dk_status_t SimHost::DkSemaphoreRelease(CallContext& cx, Call& call) {
 }
 
 dk_status_t SimHost::DkSemaphorePeek(CallContext& cx, Call& call) {
-  std::shared_ptr<SimSemaphore> sem;
-  if (dk_status_t st = cx.handles.get_as(call.arg(0), ObjectKind::Semaphore, sem)) return st;
+  SimSemaphore* sem = nullptr;
+  if (dk_status_t st = cx.handles.peek_as(call.arg(0), ObjectKind::Semaphore, sem)) return st;
   call.set_out(1, sem->count);
   return 0;
 }

@@ -49,6 +49,16 @@ class HandleTable {
     out = std::static_pointer_cast<T>(it->second);
     return 0;
   }
+  // The same check without a reference count: `out` stays valid while the handle is live,
+  // so only for a call that neither closes handles nor keeps the object past its return.
+  template <class T>
+  dk_status_t peek_as(dk_handle_t h, ObjectKind kind, T*& out) const {
+    auto it = table_.find(h);
+    if (it == table_.end()) return -DK_E_BADHANDLE;
+    if (it->second->kind() != kind) return -DK_E_WRONGTYPE;
+    out = static_cast<T*>(it->second.get());
+    return 0;
+  }
   // Removes the handle; false when it was not live.
   bool erase(dk_handle_t h);
   size_t size() const { return table_.size(); }

@@ -73,10 +73,15 @@ class AddressSpace final : public GuestMemory {
   };
   using Map = std::map<uint64_t, Region>;
 
-  // The region containing addr, or end().
-  Map::const_iterator find(uint64_t addr) const;
+  // The region containing addr, or end(). The last region found is tried first, inline.
+  Map::const_iterator find(uint64_t addr) const {
+    if (hint_ != map_.end() && addr >= hint_->first && addr < hint_->second.end) return hint_;
+    return find_slow(addr);
+  }
+  Map::const_iterator find_slow(uint64_t addr) const;
+  // `exec`, when given, is set when any region the range touches is executable.
   bool copy(uint64_t addr, uint64_t len, uint32_t access, bool guard_ok, uint8_t* in,
-            const uint8_t* out) const;
+            const uint8_t* out, bool* exec = nullptr) const;
   void split_at(uint64_t addr);
   // Unmaps from the engine every committed region touching [lo, hi); returns the extent.
   void engine_unmap(uint64_t& lo, uint64_t& hi);

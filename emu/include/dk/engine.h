@@ -131,6 +131,7 @@ class Engine {
     uint64_t io_at = 0;
   };
   static constexpr size_t kScanSlots = 4096;
+  static size_t scan_slot(uint64_t addr) { return (addr ^ (addr >> 12)) & (kScanSlots - 1); }
 
   static void hook_syscall(uc_struct* uc, void* self);
   void syscall_direct();
@@ -152,7 +153,7 @@ class Engine {
   void clear_old_exception();
   void stop_exception(uint32_t type, uint32_t detail, uint64_t address, uint64_t rip);
   bool is_software_int(uint64_t rip, uint32_t vector);
-  uint64_t scan_block(uint64_t addr, uint32_t size);
+  [[gnu::noinline]] uint64_t scan_block(uint64_t addr, uint32_t size);
   bool peek(uint64_t addr, void* dst, uint64_t len);
   EngineStop step_to_io(uint64_t block, uint64_t io);
 

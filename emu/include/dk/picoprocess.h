@@ -31,7 +31,7 @@ class BootError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-class Picoprocess final : public GuestControl, public EngineClient {
+class Picoprocess final : public EngineClient, public GuestControl {
  public:
   // Where the initial stack ends (stack_high); the stack grows down from here.
   static constexpr uint64_t kStackTop = 0x7ffffffde000ull;
