@@ -46,12 +46,14 @@ size_t Disassembler::length(const uint8_t* code, size_t len, uint64_t addr) {
   return insn->size;
 }
 
-Disassembler::BlockScan Disassembler::scan_block(const uint8_t* code, size_t len, uint64_t addr) {
+Disassembler::BlockScan Disassembler::scan_block(const uint8_t* code, size_t len, uint64_t addr,
+                                                 size_t last) {
   BlockScan out;
   auto* insn = static_cast<cs_insn*>(insn_);
   const uint8_t* p = code;
   uint64_t a = addr;
-  while (len > 0 && cs_disasm_iter(handle_, &p, &len, &a, insn)) {
+  while (len > 0 && static_cast<size_t>(p - code) <= last &&
+         cs_disasm_iter(handle_, &p, &len, &a, insn)) {
     switch (insn->id) {
       case X86_INS_IN:
       case X86_INS_OUT:

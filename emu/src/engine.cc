@@ -471,12 +471,17 @@ uint64_t Engine::scan_block(uint64_t addr, uint32_t size) {
   while (n > 0 && !peek(addr, code, n)) n = n > 16 ? n / 2 : n - 1;
   // Port I/O opcodes are 6c-6f (ins/outs) and e4-e7, ec-ef (in/out); a block holding none
   // of these bytes anywhere cannot contain them, which spares Capstone for almost every block.
+  // Capstone decodes only as far as the instruction holding the last such byte.
   bool maybe_io = false;
-  for (uint32_t i = 0; i < n && !maybe_io; ++i) {
+  uint32_t last = 0;
+  for (uint32_t i = 0; i < n; ++i) {
     const uint8_t b = code[i];
-    maybe_io = (b & 0xfc) == 0x6c || (b & 0xfc) == 0xe4 || (b & 0xfc) == 0xec;
+    if ((b & 0xfc) == 0x6c || (b & 0xfc) == 0xe4 || (b & 0xfc) == 0xec) {
+      maybe_io = true;
+      last = i;
+    }
   }
-  uint64_t io = maybe_io ? Disassembler::for_this_thread().scan_block(code, n, addr).io_at : 0;
+  uint64_t io = maybe_io ? Disassembler::for_this_thread().scan_block(code, n, addr, last).io_at : 0;
   if (io >= addr + (size ? size : n)) io = 0;
   int64_t prot = as_ ? as_->prot_at(addr) : -1;
   bool stable = prot >= 0 && (prot & DK_PROT_WRITE) == 0 && size != 0 &&

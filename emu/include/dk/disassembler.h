@@ -26,8 +26,10 @@ class Disassembler {
   struct BlockScan {
     uint64_t io_at = 0;  // address of the first in/out/ins/outs, 0 if none
   };
-  // Decodes [addr, addr+len) and reports the first port I/O instruction.
-  BlockScan scan_block(const uint8_t* code, size_t len, uint64_t addr);
+  // Decodes [addr, addr+len) and reports the first port I/O instruction. Decoding stops
+  // after the instruction holding byte offset `last` (the last byte that could be such an
+  // opcode): no instruction starting after it can be one.
+  BlockScan scan_block(const uint8_t* code, size_t len, uint64_t addr, size_t last = ~size_t{0});
 
  private:
   size_t handle_ = 0;  // csh
