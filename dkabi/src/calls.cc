@@ -59,12 +59,9 @@ const CallDesc* call_desc(uint32_t index) {
   return &kCalls[index - 1];
 }
 
-const CallDesc* call_desc_for_number(uint64_t number) {
-  if (number <= DK_CALL_BASE || number > DK_CALL_BASE + DK_CALL_COUNT) return nullptr;
-  return &kCalls[number - DK_CALL_BASE - 1];
-}
+const std::array<CallDesc, DK_CALL_COUNT> kCallTable = kCalls;
 
-const std::array<CallDesc, DK_CALL_COUNT>& all_calls() { return kCalls; }
+const std::array<CallDesc, DK_CALL_COUNT>& all_calls() { return kCallTable; }
 
 std::string_view status_name(dk_status_t status) {
   if (status > 0) return "E?";

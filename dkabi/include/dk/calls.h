@@ -20,8 +20,14 @@ struct CallDesc {
 
 // Descriptor of call `index` (1..45), or nullptr.
 const CallDesc* call_desc(uint32_t index);
+// The 45 descriptors in index order (all_calls() returns the same table).
+extern const std::array<CallDesc, DK_CALL_COUNT> kCallTable;
 // Descriptor of a raw call number (0xD000 + index), or nullptr for any foreign number.
-const CallDesc* call_desc_for_number(uint64_t number);
+// Inline: every downcall looks its number up.
+inline const CallDesc* call_desc_for_number(uint64_t number) {
+  if (number <= DK_CALL_BASE || number > DK_CALL_BASE + DK_CALL_COUNT) return nullptr;
+  return &kCallTable[number - DK_CALL_BASE - 1];
+}
 // All 45 descriptors in index order.
 const std::array<CallDesc, DK_CALL_COUNT>& all_calls();
 
