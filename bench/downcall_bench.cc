@@ -100,8 +100,8 @@ BENCHMARK(BM_BareUnicornSyscallHook)->UseManualTime()->Unit(benchmark::kNanoseco
 // The floor under a downcall that the emulator alone sets: the same loop as the bare hook on
 // a real Engine (CPL 3, the tick/preemption block hook, the exact-rip and I/O workarounds)
 // whose client answers every call with 0 at once. The engine still reads rax, rip, rflags and
-// the call's argument registers and writes rax, rcx and r11, as the ABI requires; no
-// dispatcher and no host run. NullDowncall minus this is what the dispatcher and host cost.
+// the argument registers and writes rax, rcx and r11, as the ABI requires; no dispatcher and
+// no host run. NullDowncall minus this is what the picoprocess, dispatcher and host cost.
 class ZeroClient : public dk::EngineClient {
  public:
   dk_status_t on_downcall(const dk::TrapRegs&, uint64_t) override { return 0; }
@@ -143,6 +143,9 @@ void BM_EngineHookFloor(benchmark::State& state) {
     total += (t1 - t0) / kCalls;
   }
   state.counters["ns_per_call"] = total / static_cast<double>(state.iterations()) * 1e9;
+  // 1 when the syscall hook reads and writes registers in place (dk/direct_regs.h), 0 on the
+  // register API (DK_ENGINE_REGISTERS=api, or a Unicorn whose layout was not recognised).
+  state.counters["direct_registers"] = engine.direct_registers() ? 1 : 0;
   engine.bind(nullptr, nullptr);
   as.attach(nullptr);
 }
