@@ -56,10 +56,12 @@ static_assert(std::size(kKindNames) == DK_ARG_KIND_COUNT);
 
 const CallDesc* call_desc(uint32_t index) {
   if (index < 1 || index > DK_CALL_COUNT) return nullptr;
-  return &kCalls[index - 1];
+  return &kCallTable[index - 1];
 }
 
-const std::array<CallDesc, DK_CALL_COUNT> kCallTable = kCalls;
+// The one table every lookup points into; constinit, so no static initialiser elsewhere can
+// see it empty.
+constinit const std::array<CallDesc, DK_CALL_COUNT> kCallTable = kCalls;
 
 const std::array<CallDesc, DK_CALL_COUNT>& all_calls() { return kCallTable; }
 
