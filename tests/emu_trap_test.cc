@@ -442,6 +442,18 @@ TEST(EmuLimits, TickLimit) {
   EXPECT_EQ(r.res.ticks, 3u);
 }
 
+// Unicorn keeps the arithmetic flags lazily; a fault's context must hold them as the last
+// instruction before the fault left them, not as the translator last stored them.
+TEST(EmuFaultDetail, FlagsAtTheFaultingInstruction) {
+  GuestRun r("flags_fault");
+  EXPECT_EQ(r.res.exit_code, 100 + DK_EXCEPTION_MEMFAULT) << r.res.reason;
+  Report rep = r.last_report();
+  EXPECT_EQ(rep.info.detail, DK_MEMFAULT_WRITE);
+  EXPECT_EQ(rep.info.address, 0x10000008u);
+  constexpr uint64_t kCf = 0x1, kZf = 0x40, kSf = 0x80;
+  EXPECT_EQ(rep.info.context.rflags & (kCf | kZf | kSf), kCf | kSf);
+}
+
 // ---- registers in place (dk/direct_regs.h) ----
 
 TEST(EngineRegisters, FoundInPlaceOnThisUnicorn) {
@@ -457,7 +469,7 @@ TEST(EngineRegisters, FoundInPlaceOnThisUnicorn) {
 // API: the same end, exit code, ticks and downcalls, the same output (which holds each
 // exception handler's whole dk_context) and the same audit records.
 TEST(EngineRegisters, InPlaceAndApiRunsAreIdentical) {
-  const char* cases[] = {"exit42", "processexit", "entry", "read_unmapped", "write_unmapped",
+  const char* cases[] = {"exit42", "processexit", "entry", "read_unmapped", "write_unmapped", "flags_fault",
                          "exec_unmapped", "null_call", "write_ro", "exec_nx", "guard",
                          "guard_straddle", "ud2", "div0", "int3", "int3b", "int80", "int41",
                          "int0d", "int00", "int06", "sysenter", "foreign_syscall", "hlt", "cli",

@@ -50,6 +50,8 @@ Engine::Engine() {
 
 void Engine::release() {
   if (scratch_) uc_context_free(scratch_);
+  if (precise_ctx_) uc_context_free(precise_ctx_);
+  precise_ctx_ = nullptr;
   if (uc_) uc_close(uc_);
   if (host_page_) munmap(host_page_, DK_PAGE_SIZE);
   scratch_ = nullptr;
@@ -61,6 +63,9 @@ void Engine::set_up() {
   check(uc_open(UC_ARCH_X86, UC_MODE_64, &uc_), "uc_open");
   check(uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TCG_BUFFER_SIZE, 1), static_cast<uint32_t>(kTcgBuffer)),
         "TCG buffer size");
+  // Guest pages reach the CPU through hook_tlb_fill (identity, with the address space's
+  // protections), so a refused access stops with rip restored to its instruction.
+  check(uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TLB_TYPE, 1), UC_TLB_VIRTUAL), "virtual TLB");
 
   void* page = mmap(nullptr, DK_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                     -1, 0);
@@ -107,15 +112,14 @@ void Engine::set_up() {
   check(uc_hook_add(uc_, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT,
                     reinterpret_cast<void*>(&Engine::hook_mem_fault), this, 1, 0),
         "memory fault hook");
-  // Never matches (address 1 is on page 0, never mapped), but its presence makes the
-  // translator sync rip before every load and store, so fault rips are exact.
-  check(uc_hook_add(uc_, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
-                    reinterpret_cast<void*>(&Engine::hook_never), this, 1, 1),
-        "exact-rip hook");
+  check(uc_hook_add(uc_, &h, UC_HOOK_TLB_FILL, reinterpret_cast<void*>(&Engine::hook_tlb_fill),
+                    this, 1, 0),
+        "TLB fill hook");
   check(uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(&Engine::hook_block), this, 1,
                     0),
         "block hook");
   check(uc_context_alloc(uc_, &scratch_), "context");
+  check(uc_context_alloc(uc_, &precise_ctx_), "context");
 
   enter_user_mode();
   const char* regs = std::getenv("DK_ENGINE_REGISTERS");
@@ -173,6 +177,8 @@ void Engine::enter_user_mode() {
   clear_old_exception();
   // From here on the host page is data only.
   check(uc_mem_protect(uc_, kHostPage, DK_PAGE_SIZE, UC_PROT_READ), "protect host page");
+  host_page_exec_ = false;
+  uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0));
   ticks_ = 0;
   stopped_ = false;
   stop_ = {};
@@ -254,7 +260,7 @@ void Engine::hook_syscall(uc_struct* uc, void* p) {
     void* arg_ptrs[6] = {&a[0], &a[1], &a[2], &a[3], &a[4], &a[5]};
     if (desc->nargs) uc_reg_read_batch(uc, arg_ids, arg_ptrs, desc->nargs);
     TrapRegs regs{head[0], a[0], a[1], a[2], a[3], a[4], a[5]};
-    const dk_status_t st = self->client_->on_downcall(regs, rip);
+    const dk_status_t st = self->host_call(regs, rip);
     if (st == kBlocked) {
       // Parked: execution resumes at rip + 2 after the hook, so rewind to the syscall itself.
       uint64_t again = rip - 2;
@@ -274,6 +280,18 @@ void Engine::hook_syscall(uc_struct* uc, void* p) {
   self->stop_.number = head[0];
 }
 
+// The client serves a downcall: what Unicorn looks up meanwhile is not the guest's doing.
+dk_status_t Engine::host_call(const TrapRegs& regs, uint64_t rip) {
+  guest_running_ = false;
+  const dk_status_t st = client_->on_downcall(regs, rip);
+  guest_running_ = true;
+  if (granted_) {
+    uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0));
+    granted_ = false;
+  }
+  return st;
+}
+
 // The same as hook_syscall's API path, with the registers read and written in place.
 void Engine::syscall_direct() {
   DirectRegs& d = direct_;
@@ -290,7 +308,7 @@ void Engine::syscall_direct() {
                   d.get(DirectRegs::kR10),
                   d.get(DirectRegs::kR8),
                   d.get(DirectRegs::kR9)};
-    const dk_status_t st = client_->on_downcall(regs, rip);
+    const dk_status_t st = host_call(regs, rip);
     if (st == kBlocked) {
       // Through the API: a new rip must also make Unicorn leave the translated block.
       set_reg(UC_X86_REG_RIP, rip - 2);
@@ -405,6 +423,16 @@ bool Engine::hook_invalid(uc_struct* uc, void* p) {
 
 bool Engine::hook_mem_fault(uc_struct* uc, int type, uint64_t addr, int size, int64_t, void* p) {
   auto* self = static_cast<Engine*>(p);
+  if (self->precise_.active) {
+    // The re-run of a refused access: the page is backed by nothing at kScratchPhys, so
+    // this names the access's exact address and size.
+    if (addr >= kScratchPhys && addr - kScratchPhys < DK_PAGE_SIZE && !self->precise_.hit) {
+      self->precise_.hit = true;
+      self->precise_.offset = addr - kScratchPhys;
+      self->precise_.size = size > 0 ? static_cast<uint32_t>(size) : 1;
+    }
+    return false;
+  }
   uint64_t rip = 0;
   uc_reg_read(uc, UC_X86_REG_RIP, &rip);
   uint32_t detail = DK_MEMFAULT_READ;
@@ -425,10 +453,116 @@ bool Engine::hook_mem_fault(uc_struct* uc, int type, uint64_t addr, int size, in
   return false;
 }
 
-void Engine::hook_never(uc_struct*, int, uint64_t, int, int64_t, void*) {}
+// Every guest page the CPU touches passes here once per TLB fill: identity-mapped, with the
+// protections of the address space (the host page: readable, and executable only while the
+// engine starts). A refusal is remembered; Unicorn then stops with rip on the instruction.
+bool Engine::hook_tlb_fill(uc_struct*, uint64_t page, int type, uc_tlb_entry* e, void* p) {
+  auto* self = static_cast<Engine*>(p);
+  uint32_t perms = 0;
+  if (self->invalidating_ || !self->guest_running_) {
+    // Not the guest: Unicorn looking up a page's physical address for its own upkeep
+    // (dropping translations when memory is unmapped or code changes). Grant it, and drop
+    // the TLB before the guest runs again.
+    e->paddr = page;
+    e->perms = static_cast<uc_prot>(UC_PROT_ALL);
+    self->granted_ = true;
+    return true;
+  }
+  if (self->precise_.active && page == self->precise_.page &&
+      type == (self->precise_.need == UC_PROT_WRITE ? UC_MEM_WRITE : UC_MEM_READ)) {
+    // Only the refused kind of access: the instruction itself may be fetched from this page.
+    e->paddr = kScratchPhys;
+    e->perms = static_cast<uc_prot>(UC_PROT_ALL);
+    return true;
+  }
+  if (page == kHostPage) {
+    perms = UC_PROT_READ | (self->host_page_exec_ ? UC_PROT_EXEC : 0);
+  } else if (self->as_ != nullptr) {
+    const int64_t prot = self->as_->prot_at(page);
+    if (prot >= 0 && !(prot & DK_PROT_GUARD)) {
+      if (prot & DK_PROT_READ) perms |= UC_PROT_READ;
+      if (prot & DK_PROT_WRITE) perms |= UC_PROT_WRITE;
+      if (prot & DK_PROT_EXEC) perms |= UC_PROT_EXEC;
+    }
+  }
+  const uint32_t need = type == UC_MEM_WRITE ? UC_PROT_WRITE
+                        : type == UC_MEM_FETCH ? UC_PROT_EXEC
+                                               : UC_PROT_READ;
+  if (!(perms & need)) {
+    self->refused_ = {true, page, need};
+    return false;
+  }
+  e->paddr = page;
+  e->perms = static_cast<uc_prot>(perms);
+  return true;
+}
+
+// Runs guest code: only inside this does hook_tlb_fill apply the address space's protections.
+int Engine::emu_start(uint64_t begin, uint64_t until) {
+  if (granted_) {
+    uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0));
+    granted_ = false;
+  }
+  guest_running_ = true;
+  const uc_err err = uc_emu_start(uc_, begin, until, 0, 0);
+  guest_running_ = false;
+  return err;
+}
+
+// Unicorn stopped on a refused access with rip on its instruction. A fetch is reported at
+// the instruction's first byte in the refused page. For data, the TLB names only the page,
+// so the instruction runs once more with that page backed by nothing: Unicorn's
+// unmapped-memory hook then gives the exact address and size. Every register is put back
+// after, and the re-run counts no ticks.
+EngineStop Engine::refused_access() {
+  const Refused r = refused_;
+  refused_ = {};
+  EngineStop s;
+  s.kind = EngineStop::Kind::Exception;
+  s.type = DK_EXCEPTION_MEMFAULT;
+  const uint64_t rip = reg(UC_X86_REG_RIP);
+  s.rip = rip;
+  if (r.need == UC_PROT_EXEC && rip == 0) {
+    // A fetch at 0 ends the run (an upcall returning, or a NULL call), as `until` = 0 does.
+    s.kind = EngineStop::Kind::FetchZero;
+    s.type = 0;
+    return s;
+  }
+  if (r.need == UC_PROT_EXEC) {
+    s.detail = DK_MEMFAULT_EXEC;
+    s.address = (rip & ~(DK_PAGE_SIZE - 1)) == r.page ? rip : r.page;
+    s.size = 1;
+    return s;
+  }
+  s.detail = r.need == UC_PROT_WRITE ? DK_MEMFAULT_WRITE : DK_MEMFAULT_READ;
+  s.address = r.page;
+  s.size = 1;
+  uc_context_save(uc_, precise_ctx_);
+  const uint64_t ticks = ticks_;
+  precise_ = {};
+  precise_.active = true;
+  precise_.page = r.page;
+  precise_.need = r.need;
+  uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0));
+  emu_start(rip, 0);
+  precise_.active = false;
+  uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0));
+  uc_context_restore(uc_, precise_ctx_);
+  ticks_ = ticks;
+  refused_ = {};
+  stopped_ = false;
+  stop_ = {};
+  io_pending_ = false;
+  if (precise_.hit) {
+    s.address = r.page + precise_.offset;
+    s.size = precise_.size;
+  }
+  return s;
+}
 
 void Engine::hook_block(uc_struct* uc, uint64_t addr, uint32_t size, void* p) {
   auto* self = static_cast<Engine*>(p);
+  if (self->precise_.active) return;  // refused_access's re-run: not a block of the program
   const bool interrupt = self->interrupt_->load(std::memory_order_relaxed);
   if (self->ticks_ >= self->stop_at_ || interrupt) {
     self->stopped_ = true;
@@ -492,7 +626,12 @@ uint64_t Engine::scan_block(uint64_t addr, uint32_t size) {
 
 void Engine::invalidate_code(uint64_t addr, uint64_t len) {
   if (len == 0) return;
+  // Unicorn finds the range's physical pages through the TLB, as code fetches: let every
+  // page through for that lookup, then drop what it filled.
+  invalidating_ = true;
   uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), addr, addr + len);
+  invalidating_ = false;
+  uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0));
   for (auto& e : scan_) {
     if (e.addr != ~0ull && e.addr < addr + len && e.addr + e.size > addr) e = ScanEntry{};
   }
@@ -506,9 +645,11 @@ EngineStop Engine::run() {
   stop_ = {};
   uint64_t rip = reg(UC_X86_REG_RIP);
   // until = 0: a fetch at address 0 ends the run, which is how upcall returns are seen.
-  uc_err err = uc_emu_start(uc_, rip, 0, 0, 0);
+  refused_ = {};
+  const uc_err err = static_cast<uc_err>(emu_start(rip, 0));
   if (io_pending_) return step_to_io(io_block_, io_at_);
   if (stopped_) return stop_;
+  if (err == UC_ERR_EXCEPTION && refused_.valid) return refused_access();
   EngineStop s;
   uint64_t now = reg(UC_X86_REG_RIP);
   s.rip = now;
@@ -532,7 +673,7 @@ EngineStop Engine::step_to_io(uint64_t block, uint64_t io) {
     step_block_ = block;
     // The block was translated without an exit at `io`: translate it again.
     uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), block, io + 1);
-    uc_err err = uc_emu_start(uc_, block, io, 0, 0);
+    const uc_err err = static_cast<uc_err>(emu_start(block, io));
     // ...and drop that translation, whose exit at `io` must not outlive this step.
     uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), block, io + 1);
     step_block_ = ~0ull;

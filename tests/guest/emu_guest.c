@@ -115,6 +115,12 @@ static long c_write_unmapped(void) {
   __asm__ volatile("movl $1, 0x10000008" ::: "memory");
   return 0;
 }
+/* The flags an arithmetic instruction leaves must reach the handler of the fault that
+ * follows it: 0 - 1 sets CF and SF and clears ZF. */
+static long c_flags_fault(void) {
+  __asm__ volatile("movl $0, %%eax; cmpl $1, %%eax; movl $1, 0x10000008" ::: "rax", "memory", "cc");
+  return 0;
+}
 static long c_exec_unmapped(void) {
   __asm__ volatile("movq $0x10000000, %%rax; call *%%rax" ::: "rax", "memory");
   return 0;
@@ -350,6 +356,7 @@ static const struct guest_case cases[] = {
     {"entry", c_entry},
     {"read_unmapped", c_read_unmapped},
     {"write_unmapped", c_write_unmapped},
+    {"flags_fault", c_flags_fault},
     {"exec_unmapped", c_exec_unmapped},
     {"null_call", c_null_call},
     {"write_ro", c_write_ro},

@@ -17,6 +17,7 @@
 
 struct uc_struct;
 struct uc_context;
+struct uc_tlb_entry;
 
 namespace dk {
 
@@ -139,8 +140,10 @@ class Engine {
   static bool hook_invalid(uc_struct* uc, void* self);
   static bool hook_mem_fault(uc_struct* uc, int type, uint64_t addr, int size, int64_t value,
                              void* self);
-  static void hook_never(uc_struct* uc, int type, uint64_t addr, int size, int64_t value,
-                         void* self);
+  static bool hook_tlb_fill(uc_struct* uc, uint64_t page, int type, uc_tlb_entry* e, void* self);
+  EngineStop refused_access();
+  int emu_start(uint64_t begin, uint64_t until);  // a uc_err
+  dk_status_t host_call(const TrapRegs& regs, uint64_t rip);
   static void hook_block(uc_struct* uc, uint64_t addr, uint32_t size, void* self);
 
   void set_up();
@@ -160,6 +163,28 @@ class Engine {
   uc_struct* uc_ = nullptr;
   DirectRegs direct_;
   uc_context* scratch_ = nullptr;  // for the old_exception reset
+  uc_context* precise_ctx_ = nullptr;  // registers around refused_access's re-run
+
+  // A page physical memory never holds (above the 48-bit guest range): a refused page is
+  // backed by it while its access runs once more to name the exact address.
+  static constexpr uint64_t kScratchPhys = 0xf00000000000ull;
+  bool host_page_exec_ = true;  // the start-up probe runs code there
+  bool invalidating_ = false;   // invalidate_code's lookup: every page passes
+  bool guest_running_ = false;  // in emu_start and not in a downcall: protections apply
+  bool granted_ = false;        // a page was granted for Unicorn's upkeep: flush the TLB
+  struct Refused {
+    bool valid = false;
+    uint64_t page = 0;
+    uint32_t need = 0;  // UC_PROT_READ, _WRITE or _EXEC
+  } refused_;
+  struct Precise {
+    bool active = false;
+    uint64_t page = 0;
+    uint32_t need = 0;
+    bool hit = false;
+    uint64_t offset = 0;
+    uint32_t size = 0;
+  } precise_;
   uint8_t* host_page_ = nullptr;
   AddressSpace* as_ = nullptr;
   EngineClient* client_ = nullptr;
