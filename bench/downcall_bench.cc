@@ -98,7 +98,7 @@ void BM_BareUnicornSyscallHook(benchmark::State& state) {
 BENCHMARK(BM_BareUnicornSyscallHook)->UseManualTime()->Unit(benchmark::kNanosecond)->Iterations(5);
 
 // The floor under a downcall that the emulator alone sets: the same loop as the bare hook on
-// a real Engine (CPL 3, the tick/preemption block hook, the exact-rip and I/O workarounds)
+// a real Engine (CPL 3, the tick/preemption block hook, the virtual TLB and I/O workarounds)
 // whose client answers every call with 0 at once. The engine still reads rax, rip, rflags and
 // the argument registers and writes rax, rcx and r11, as the ABI requires; no dispatcher and
 // no host run. NullDowncall minus this is what the picoprocess, dispatcher and host cost.
