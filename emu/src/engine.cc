@@ -544,7 +544,15 @@ EngineStop Engine::refused_access() {
   precise_.page = r.page;
   precise_.need = r.need;
   uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0));
-  emu_start(rip, 0);
+  // Exactly this instruction: a translation ending after it, dropped again afterwards (as
+  // step_to_io does), so nothing past it can run even if the access were not repeated.
+  uint8_t code[15] = {};
+  size_t n = sizeof code;
+  while (n > 0 && !peek(rip, code, n)) --n;
+  const size_t len = n ? Disassembler::for_this_thread().length(code, n, rip) : 0;
+  if (len) uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), rip, rip + 1);
+  emu_start(rip, len ? rip + len : 0);
+  if (len) uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), rip, rip + 1);
   precise_.active = false;
   uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0));
   uc_context_restore(uc_, precise_ctx_);
@@ -562,7 +570,10 @@ EngineStop Engine::refused_access() {
 
 void Engine::hook_block(uc_struct* uc, uint64_t addr, uint32_t size, void* p) {
   auto* self = static_cast<Engine*>(p);
-  if (self->precise_.active) return;  // refused_access's re-run: not a block of the program
+  if (self->precise_.active) {  // refused_access's re-run: not a block of the program
+    if (self->precise_.blocks++ > 0) uc_emu_stop(uc);  // one instruction only, never more
+    return;
+  }
   const bool interrupt = self->interrupt_->load(std::memory_order_relaxed);
   if (self->ticks_ >= self->stop_at_ || interrupt) {
     self->stopped_ = true;

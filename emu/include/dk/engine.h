@@ -181,6 +181,7 @@ class Engine {
     bool active = false;
     uint64_t page = 0;
     uint32_t need = 0;
+    uint32_t blocks = 0;
     bool hit = false;
     uint64_t offset = 0;
     uint32_t size = 0;
