@@ -454,6 +454,17 @@ TEST(EmuFaultDetail, FlagsAtTheFaultingInstruction) {
   EXPECT_EQ(rep.info.context.rflags & (kCf | kZf | kSf), kCf | kSf);
 }
 
+// A block holding port I/O is stepped up to it; a refused access on the way is that
+// access's MEMFAULT, at its own instruction.
+TEST(EmuFaultDetail, FaultBeforePortIoInOneBlock) {
+  GuestRun r("fault_before_out");
+  EXPECT_EQ(r.res.exit_code, 100 + DK_EXCEPTION_MEMFAULT) << r.res.reason;
+  Report rep = r.last_report();
+  EXPECT_EQ(rep.info.type, DK_EXCEPTION_MEMFAULT);
+  EXPECT_EQ(rep.info.detail, DK_MEMFAULT_WRITE);
+  EXPECT_EQ(rep.info.address, 0x10000008u);
+}
+
 // ---- registers in place (dk/direct_regs.h) ----
 
 TEST(EngineRegisters, FoundInPlaceOnThisUnicorn) {

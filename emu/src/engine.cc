@@ -689,6 +689,8 @@ EngineStop Engine::step_to_io(uint64_t block, uint64_t io) {
     uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), block, io + 1);
     step_block_ = ~0ull;
     if (stopped_) return stop_;
+    // An instruction before the I/O one made a refused access: that fault comes first.
+    if (err == UC_ERR_EXCEPTION && refused_.valid) return refused_access();
     uint64_t now = reg(UC_X86_REG_RIP);
     if (err != UC_ERR_OK || now != io) {
       EngineStop s;

@@ -247,6 +247,14 @@ static long c_in(void) {
   return 0;
 }
 /* out in the middle of a block: the instructions before it run exactly once. */
+/* A refused store before an I/O instruction in the same block: the store's fault comes first. */
+static long c_fault_before_out(void) {
+  __asm__ volatile(
+      "movl $0x42, %%eax\n"
+      "movl %%eax, 0x10000008\n"
+      "outb %%al, $0x80\n" ::: "rax", "memory");
+  return 0;
+}
 static long c_out_mid(void) {
   __asm__ volatile(
       "xorl %%r12d, %%r12d\n"
@@ -381,6 +389,7 @@ static const struct guest_case cases[] = {
     {"lgdt", c_lgdt},
     {"in", c_in},
     {"out_mid", c_out_mid},
+    {"fault_before_out", c_fault_before_out},
     {"outsb", c_outsb},
     {"rdtsc", c_rdtsc},
     {"exception_return", c_exception_return},
