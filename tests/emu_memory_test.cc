@@ -10,6 +10,7 @@
 
 #include "dk/abi.h"
 #include "dk/address_space.h"
+#include "dk/engine.h"
 #include "dk/host.h"
 #include "dk/run.h"
 
@@ -111,6 +112,50 @@ TEST(AddressSpace, FreeAndProtect) {
   uint64_t r = 0x400000;
   ASSERT_EQ(as.allocate(r, P, DK_ALLOC_RESERVE, R), 0);
   EXPECT_EQ(as.protect(r, P, R), -DK_E_FAULT);
+}
+
+// Each committed region is one Unicorn mapping, and Unicorn aborts past about 4,000: commits
+// stop at a bound with NOMEM, on an address space mapped into a real engine.
+TEST(AddressSpace, CommittedRegionsAreBounded) {
+  Engine engine;
+  AddressSpace as;
+  as.attach(engine.uc());
+  size_t made = 0;
+  dk_status_t st = 0;
+  for (int i = 0; i < 3000 && st == 0; ++i) {
+    uint64_t a = 0x10000000 + static_cast<uint64_t>(i) * 2 * P;  // apart: no merging
+    st = as.allocate(a, P, DK_ALLOC_COMMIT, R | W);
+    if (st == 0) ++made;
+  }
+  EXPECT_EQ(st, -DK_E_NOMEM);
+  EXPECT_GE(made, 1000u);
+  EXPECT_LT(made, 1100u);
+  // What was made still works, and freeing makes room again.
+  uint64_t first = 0x10000000;
+  EXPECT_TRUE(as.write(first, "x", 1));
+  EXPECT_EQ(as.free(first, P), 0);
+  EXPECT_EQ(as.allocate(first, P, DK_ALLOC_COMMIT, R | W), 0);
+  as.attach(nullptr);
+}
+
+// Guard pages taken one by one, and a protection set and undone, merge back into one
+// region, so neither grows the count of mappings.
+TEST(AddressSpace, RegionsMergeBackWhenTheyAgree) {
+  Engine engine;
+  AddressSpace as;
+  as.attach(engine.uc());
+  uint64_t a = 0x200000;
+  ASSERT_EQ(as.allocate(a, 64 * P, DK_ALLOC_COMMIT, R | W | G), 0);
+  for (uint64_t i = 64; i-- > 0;) ASSERT_TRUE(as.take_guard(a + i * P));  // a stack grows down
+  auto regions = as.regions();
+  ASSERT_EQ(regions.size(), 1u);
+  EXPECT_EQ(regions[0].prot, R | W);
+  for (uint64_t i = 0; i < 64; i += 2) ASSERT_EQ(as.protect(a + i * P, P, R), 0);
+  EXPECT_EQ(as.regions().size(), 64u);
+  for (uint64_t i = 0; i < 64; i += 2) ASSERT_EQ(as.protect(a + i * P, P, R | W), 0);
+  EXPECT_EQ(as.regions().size(), 1u);
+  EXPECT_TRUE(as.write(a + 5 * P, "y", 1));
+  as.attach(nullptr);
 }
 
 TEST(AddressSpace, CheckedAccessors) {

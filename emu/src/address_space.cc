@@ -14,6 +14,11 @@ constexpr uint64_t kPage = DK_PAGE_SIZE;
 // Committed memory one picoprocess may hold, whatever its manifest says: backing and engine
 // mappings are real host resources (mapping 64 TiB into Unicorn does not finish).
 constexpr uint64_t kMaxCommitted = 4ull << 30;
+// Each committed region is one Unicorn memory mapping, and Unicorn aborts the process past
+// about 4,000 of them. A commit that would leave more than this many committed regions gets
+// NOMEM; protect and guard pages may split regions further, and merge them back when they
+// agree again (coalesce), within the headroom left.
+constexpr size_t kMaxCommittedRegions = 1024;
 constexpr uint32_t kProtAll = DK_PROT_READ | DK_PROT_WRITE | DK_PROT_EXEC | DK_PROT_GUARD;
 
 bool aligned(uint64_t v) { return (v & (kPage - 1)) == 0; }
@@ -264,6 +269,7 @@ dk_status_t AddressSpace::allocate(uint64_t& addr, uint64_t size, uint32_t alloc
   const uint64_t lo = addr, hi = addr + len;
   if (commit) {
     if (len > kMaxCommitted || committed_ + len > kMaxCommitted) return -DK_E_NOMEM;
+    if (committed_regions() + 3 > kMaxCommittedRegions) return -DK_E_NOMEM;  // + splits
     auto probe = std::make_shared<Backing>(len);
     if (!probe->base) return -DK_E_NOMEM;
     uint64_t ulo = lo, uhi = hi;
@@ -313,25 +319,57 @@ dk_status_t AddressSpace::protect(uint64_t addr, uint64_t size, uint32_t prot) {
     if (it == map_.end() || it->first > a || !it->second.committed) return -DK_E_FAULT;
     a = it->second.end;
   }
-  uint64_t lo = addr, hi = end;
+  // The neighbours too, so a protection undone merges back with them.
+  uint64_t lo = addr >= kPage ? addr - kPage : addr, hi = end + kPage;
   engine_unmap(lo, hi);
   split_at(addr);
   split_at(end);
   for (auto it = map_.lower_bound(addr); it != map_.end() && it->first < end; ++it)
     it->second.prot = prot;
+  coalesce(lo, hi);
   engine_map(lo, hi);
   notify_code(lo, hi);
   return 0;
 }
 
+size_t AddressSpace::committed_regions() const {
+  size_t n = 0;
+  for (const auto& [start, r] : map_) n += r.committed ? 1 : 0;
+  return n;
+}
+
+// Merges neighbouring committed regions in [lo, hi) that agree (protection, backing, host
+// memory contiguous): a run of guard pages taken one by one, or a protection set and then
+// undone, goes back to one region. The caller has unmapped [lo, hi) from the engine.
+void AddressSpace::coalesce(uint64_t lo, uint64_t hi) {
+  auto it = map_.lower_bound(lo);
+  if (it == map_.end() || it->first >= hi) return;
+  while (true) {
+    auto next = std::next(it);
+    if (next == map_.end() || next->first >= hi) break;
+    Region& a = it->second;
+    const Region& b = next->second;
+    if (a.committed && b.committed && a.end == next->first && a.prot == b.prot &&
+        a.backing == b.backing && a.host + (a.end - it->first) == b.host) {
+      a.end = b.end;
+      if (hint_ == next) hint_ = map_.end();
+      map_.erase(next);
+    } else {
+      it = next;
+    }
+  }
+}
+
 bool AddressSpace::take_guard(uint64_t addr) {
   if (!(prot_at(addr) & DK_PROT_GUARD) || prot_at(addr) < 0) return false;
   const uint64_t page = addr & ~(kPage - 1);
-  uint64_t lo = page, hi = page + kPage;
+  // The page's neighbours too: pages taken one after another merge into one region.
+  uint64_t lo = page > kPage ? page - kPage : page, hi = page + 2 * kPage;
   engine_unmap(lo, hi);
   split_at(page);
   split_at(page + kPage);
   map_.find(page)->second.prot &= ~DK_PROT_GUARD;
+  coalesce(lo, hi);
   engine_map(lo, hi);
   notify_code(lo, hi);
   return true;

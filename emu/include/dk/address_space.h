@@ -87,6 +87,8 @@ class AddressSpace final : public GuestMemory {
   void engine_unmap(uint64_t& lo, uint64_t& hi);
   void engine_map(uint64_t lo, uint64_t hi);
   void erase_range(uint64_t lo, uint64_t hi);
+  size_t committed_regions() const;
+  void coalesce(uint64_t lo, uint64_t hi);
   bool pick(uint64_t size, uint64_t& addr) const;
   void notify_code(uint64_t lo, uint64_t hi);
 
