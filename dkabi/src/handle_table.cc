@@ -11,10 +11,13 @@ dk_handle_t HandleTable::insert(std::shared_ptr<HostObject> obj) {
 }
 
 std::shared_ptr<HostObject> HandleTable::get(dk_handle_t h) const {
-  auto it = table_.find(h);
+  auto it = find(h);
   return it == table_.end() ? nullptr : it->second;
 }
 
-bool HandleTable::erase(dk_handle_t h) { return table_.erase(h) != 0; }
+bool HandleTable::erase(dk_handle_t h) {
+  if (last_ != table_.end() && last_->first == h) last_ = table_.end();
+  return table_.erase(h) != 0;
+}
 
 }  // namespace dk

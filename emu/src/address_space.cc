@@ -108,15 +108,44 @@ bool AddressSpace::copy(uint64_t addr, uint64_t len, uint32_t access, bool guard
   return true;
 }
 
+// The case almost every downcall argument is: the whole range in the region found last,
+// committed, with the access and no guard bit. Anything else goes to copy(), which decides.
+const AddressSpace::Region* AddressSpace::one_region(uint64_t addr, uint64_t len,
+                                                     uint32_t access, uint8_t*& host) const {
+  if (hint_ == map_.end() || addr < hint_->first || addr >= hint_->second.end ||
+      len > hint_->second.end - addr)
+    return nullptr;
+  const Region& r = hint_->second;
+  if (!r.committed || (r.prot & access) != access || (r.prot & DK_PROT_GUARD)) return nullptr;
+  host = r.host + (addr - hint_->first);
+  return &r;
+}
+
 bool AddressSpace::check(uint64_t addr, uint64_t len, uint32_t access) const {
-  return copy(addr, len, access & (DK_PROT_READ | DK_PROT_WRITE), false, nullptr, nullptr);
+  access &= DK_PROT_READ | DK_PROT_WRITE;
+  uint8_t* host = nullptr;
+  if (len != 0 && one_region(addr, len, access, host)) return true;
+  return copy(addr, len, access, false, nullptr, nullptr);
 }
 
 bool AddressSpace::read(uint64_t addr, void* dst, uint64_t len) const {
+  uint8_t* host = nullptr;
+  if (len != 0 && one_region(addr, len, DK_PROT_READ, host)) {
+    std::memcpy(dst, host, len);
+    return true;
+  }
   return copy(addr, len, DK_PROT_READ, false, static_cast<uint8_t*>(dst), nullptr);
 }
 
 bool AddressSpace::write(uint64_t addr, const void* src, uint64_t len) {
+  uint8_t* host = nullptr;
+  if (len != 0) {
+    if (const Region* r = one_region(addr, len, DK_PROT_WRITE, host)) {
+      std::memcpy(host, src, len);
+      if ((r->prot & DK_PROT_EXEC) && code_changed_) code_changed_(addr, len);
+      return true;
+    }
+  }
   bool exec = false;
   if (!copy(addr, len, DK_PROT_WRITE, false, nullptr, static_cast<const uint8_t*>(src), &exec))
     return false;

@@ -32,6 +32,29 @@ class HostObject {
 
 class HandleTable {
  public:
+  HandleTable() = default;
+  // Copies and moves start with no remembered entry (it would point into the other table).
+  HandleTable(const HandleTable& o) : table_(o.table_), next_(o.next_), limit_(o.limit_) {}
+  HandleTable(HandleTable&& o) noexcept
+      : table_(std::move(o.table_)), next_(o.next_), limit_(o.limit_) {
+    o.last_ = o.table_.end();
+  }
+  HandleTable& operator=(const HandleTable& o) {
+    table_ = o.table_;
+    next_ = o.next_;
+    limit_ = o.limit_;
+    last_ = table_.end();
+    return *this;
+  }
+  HandleTable& operator=(HandleTable&& o) noexcept {
+    table_ = std::move(o.table_);
+    next_ = o.next_;
+    limit_ = o.limit_;
+    last_ = table_.end();
+    o.last_ = o.table_.end();
+    return *this;
+  }
+
   // First handle value a table hands out; not 0, and not small so forged low numbers miss.
   static constexpr dk_handle_t kFirst = 0x10;
 
@@ -43,7 +66,7 @@ class HandleTable {
   // One reference count taken, for `out`: this is on every handle-taking call's path.
   template <class T>
   dk_status_t get_as(dk_handle_t h, ObjectKind kind, std::shared_ptr<T>& out) const {
-    auto it = table_.find(h);
+    auto it = find(h);
     if (it == table_.end()) return -DK_E_BADHANDLE;
     if (it->second->kind() != kind) return -DK_E_WRONGTYPE;
     out = std::static_pointer_cast<T>(it->second);
@@ -53,7 +76,7 @@ class HandleTable {
   // so only for a call that neither closes handles nor keeps the object past its return.
   template <class T>
   dk_status_t peek_as(dk_handle_t h, ObjectKind kind, T*& out) const {
-    auto it = table_.find(h);
+    auto it = find(h);
     if (it == table_.end()) return -DK_E_BADHANDLE;
     if (it->second->kind() != kind) return -DK_E_WRONGTYPE;
     out = static_cast<T*>(it->second.get());
@@ -66,7 +89,17 @@ class HandleTable {
   const std::map<dk_handle_t, std::shared_ptr<HostObject>>& entries() const { return table_; }
 
  private:
-  std::map<dk_handle_t, std::shared_ptr<HostObject>> table_;
+  using Table = std::map<dk_handle_t, std::shared_ptr<HostObject>>;
+  // The entry looked up last is tried first: a guest loop calls on one handle. Only erase
+  // can invalidate it.
+  Table::const_iterator find(dk_handle_t h) const {
+    if (last_ != table_.end() && last_->first == h) return last_;
+    auto it = table_.find(h);
+    if (it != table_.end()) last_ = it;
+    return it;
+  }
+  Table table_;
+  mutable Table::const_iterator last_ = table_.end();
   dk_handle_t next_ = kFirst;
   size_t limit_ = 0;  // 0: no limit
 };

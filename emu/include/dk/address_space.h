@@ -79,6 +79,9 @@ class AddressSpace final : public GuestMemory {
     return find_slow(addr);
   }
   Map::const_iterator find_slow(uint64_t addr) const;
+  // The committed region found last when it holds all of [addr, addr+len) with `access` and
+  // no guard bit (host: the host address of addr); nullptr otherwise.
+  const Region* one_region(uint64_t addr, uint64_t len, uint32_t access, uint8_t*& host) const;
   // `exec`, when given, is set when any region the range touches is executable.
   bool copy(uint64_t addr, uint64_t len, uint32_t access, bool guard_ok, uint8_t* in,
             const uint8_t* out, bool* exec = nullptr) const;
