@@ -138,6 +138,27 @@ TEST(AddressSpace, CommittedRegionsAreBounded) {
   as.attach(nullptr);
 }
 
+// Protections splitting one region page by page stop with INVAL before Unicorn's limit.
+TEST(AddressSpace, ProtectionSplitsAreBounded) {
+  Engine engine;
+  AddressSpace as;
+  as.attach(engine.uc());
+  uint64_t a = 0x400000;
+  const uint64_t pages = 8192;
+  ASSERT_EQ(as.allocate(a, pages * P, DK_ALLOC_COMMIT, R | W), 0);
+  dk_status_t st = 0;
+  uint64_t done = 0;
+  for (uint64_t i = 1; i < pages && st == 0; i += 2) {
+    st = as.protect(a + i * P, P, R);
+    if (st == 0) ++done;
+  }
+  EXPECT_EQ(st, -DK_E_INVAL);
+  EXPECT_GE(done, 1400u);
+  EXPECT_LE(as.regions().size(), 3000u);
+  EXPECT_TRUE(as.write(a, "z", 1));  // the engine and the address space still work
+  as.attach(nullptr);
+}
+
 // Guard pages taken one by one, and a protection set and undone, merge back into one
 // region, so neither grows the count of mappings.
 TEST(AddressSpace, RegionsMergeBackWhenTheyAgree) {

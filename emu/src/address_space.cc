@@ -19,6 +19,9 @@ constexpr uint64_t kMaxCommitted = 4ull << 30;
 // NOMEM; protect and guard pages may split regions further, and merge them back when they
 // agree again (coalesce), within the headroom left.
 constexpr size_t kMaxCommittedRegions = 1024;
+// A protection that would split a region past this many committed regions gets INVAL: the
+// headroom below Unicorn's limit that commits leave to protections.
+constexpr size_t kMaxSplitRegions = 3000;
 constexpr uint32_t kProtAll = DK_PROT_READ | DK_PROT_WRITE | DK_PROT_EXEC | DK_PROT_GUARD;
 
 bool aligned(uint64_t v) { return (v & (kPage - 1)) == 0; }
@@ -348,6 +351,8 @@ dk_status_t AddressSpace::protect(uint64_t addr, uint64_t size, uint32_t prot) {
     if (it == map_.end() || it->first > a || !it->second.committed) return -DK_E_FAULT;
     a = it->second.end;
   }
+  const bool splits = find(addr)->first != addr || find(end - 1)->second.end != end;
+  if (splits && committed_regions() + 2 > kMaxSplitRegions) return -DK_E_INVAL;
   // The neighbours too, so a protection undone merges back with them.
   uint64_t lo = addr >= kPage ? addr - kPage : addr, hi = end + kPage;
   engine_unmap(lo, hi);
