@@ -114,19 +114,34 @@ TEST(AddressSpace, FreeAndProtect) {
   EXPECT_EQ(as.protect(r, P, R), -DK_E_FAULT);
 }
 
-// Each committed region is one Unicorn mapping, and Unicorn aborts past about 4,000: commits
-// stop at a bound with NOMEM, on an address space mapped into a real engine.
-TEST(AddressSpace, CommittedRegionsAreBounded) {
+// Calls `step(i)` for i = 0, 1, ... until it fails or `max` calls: the successes, and the
+// failing status in `st` (0 if none failed).
+template <class Step>
+uint64_t successes_until_refused(uint64_t max, dk_status_t& st, Step step) {
+  st = 0;
+  uint64_t done = 0;
+  for (uint64_t i = 0; i < max && st == 0; ++i)
+    if ((st = step(i)) == 0) ++done;
+  return done;
+}
+
+// An address space mapped into a real engine, as a picoprocess's is while it runs.
+class MappedSpace : public ::testing::Test {
+ protected:
+  void SetUp() override { as.attach(engine.uc()); }
+  void TearDown() override { as.attach(nullptr); }
   Engine engine;
   AddressSpace as;
-  as.attach(engine.uc());
-  size_t made = 0;
+};
+
+// Each committed region is one Unicorn mapping, and Unicorn aborts past about 4,000: commits
+// stop at a bound with NOMEM.
+TEST_F(MappedSpace, CommittedRegionsAreBounded) {
   dk_status_t st = 0;
-  for (int i = 0; i < 3000 && st == 0; ++i) {
-    uint64_t a = 0x10000000 + static_cast<uint64_t>(i) * 2 * P;  // apart: no merging
-    st = as.allocate(a, P, DK_ALLOC_COMMIT, R | W);
-    if (st == 0) ++made;
-  }
+  const uint64_t made = successes_until_refused(3000, st, [&](uint64_t i) {
+    uint64_t a = 0x10000000 + i * 2 * P;  // apart: no merging
+    return as.allocate(a, P, DK_ALLOC_COMMIT, R | W);
+  });
   EXPECT_EQ(st, -DK_E_NOMEM);
   EXPECT_GE(made, 1000u);
   EXPECT_LT(made, 1100u);
@@ -135,36 +150,26 @@ TEST(AddressSpace, CommittedRegionsAreBounded) {
   EXPECT_TRUE(as.write(first, "x", 1));
   EXPECT_EQ(as.free(first, P), 0);
   EXPECT_EQ(as.allocate(first, P, DK_ALLOC_COMMIT, R | W), 0);
-  as.attach(nullptr);
 }
 
 // Protections splitting one region page by page stop with INVAL before Unicorn's limit.
-TEST(AddressSpace, ProtectionSplitsAreBounded) {
-  Engine engine;
-  AddressSpace as;
-  as.attach(engine.uc());
+TEST_F(MappedSpace, ProtectionSplitsAreBounded) {
   uint64_t a = 0x400000;
   const uint64_t pages = 8192;
   ASSERT_EQ(as.allocate(a, pages * P, DK_ALLOC_COMMIT, R | W), 0);
   dk_status_t st = 0;
-  uint64_t done = 0;
-  for (uint64_t i = 1; i < pages && st == 0; i += 2) {
-    st = as.protect(a + i * P, P, R);
-    if (st == 0) ++done;
-  }
+  const uint64_t done = successes_until_refused(pages / 2, st, [&](uint64_t i) {
+    return as.protect(a + (2 * i + 1) * P, P, R);  // every other page
+  });
   EXPECT_EQ(st, -DK_E_INVAL);
   EXPECT_GE(done, 1400u);
   EXPECT_LE(as.regions().size(), 3000u);
   EXPECT_TRUE(as.write(a, "z", 1));  // the engine and the address space still work
-  as.attach(nullptr);
 }
 
 // Guard pages taken one by one, and a protection set and undone, merge back into one
 // region, so neither grows the count of mappings.
-TEST(AddressSpace, RegionsMergeBackWhenTheyAgree) {
-  Engine engine;
-  AddressSpace as;
-  as.attach(engine.uc());
+TEST_F(MappedSpace, RegionsMergeBackWhenTheyAgree) {
   uint64_t a = 0x200000;
   ASSERT_EQ(as.allocate(a, 64 * P, DK_ALLOC_COMMIT, R | W | G), 0);
   for (uint64_t i = 64; i-- > 0;) ASSERT_TRUE(as.take_guard(a + i * P));  // a stack grows down
@@ -176,7 +181,6 @@ TEST(AddressSpace, RegionsMergeBackWhenTheyAgree) {
   for (uint64_t i = 0; i < 64; i += 2) ASSERT_EQ(as.protect(a + i * P, P, R | W), 0);
   EXPECT_EQ(as.regions().size(), 1u);
   EXPECT_TRUE(as.write(a + 5 * P, "y", 1));
-  as.attach(nullptr);
 }
 
 TEST(AddressSpace, CheckedAccessors) {
