@@ -14,14 +14,7 @@ constexpr uint64_t kPage = DK_PAGE_SIZE;
 // Committed memory one picoprocess may hold, whatever its manifest says: backing and engine
 // mappings are real host resources (mapping 64 TiB into Unicorn does not finish).
 constexpr uint64_t kMaxCommitted = 4ull << 30;
-// Each committed region is one Unicorn memory mapping, and Unicorn aborts the process past
-// about 4,000 of them. A commit that would leave more than this many committed regions gets
-// NOMEM; protect and guard pages may split regions further, and merge them back when they
-// agree again (coalesce), within the headroom left.
-constexpr size_t kMaxCommittedRegions = 1024;
-// A protection that would split a region past this many committed regions gets INVAL: the
-// headroom below Unicorn's limit that commits leave to protections.
-constexpr size_t kMaxSplitRegions = 3000;
+
 constexpr uint32_t kProtAll = DK_PROT_READ | DK_PROT_WRITE | DK_PROT_EXEC | DK_PROT_GUARD;
 
 bool aligned(uint64_t v) { return (v & (kPage - 1)) == 0; }
@@ -301,7 +294,7 @@ dk_status_t AddressSpace::allocate(uint64_t& addr, uint64_t size, uint32_t alloc
   const uint64_t lo = addr, hi = addr + len;
   if (commit) {
     if (len > kMaxCommitted || committed_ + len > kMaxCommitted) return -DK_E_NOMEM;
-    if (committed_regions() + 3 > kMaxCommittedRegions) return -DK_E_NOMEM;  // + splits
+    if (committed_regions() + 3 > max_commit_regions_) return -DK_E_NOMEM;  // + splits
     auto probe = std::make_shared<Backing>(len);
     if (!probe->base) return -DK_E_NOMEM;
     uint64_t ulo = lo, uhi = hi;
@@ -352,7 +345,7 @@ dk_status_t AddressSpace::protect(uint64_t addr, uint64_t size, uint32_t prot) {
     a = it->second.end;
   }
   const bool splits = find(addr)->first != addr || find(end - 1)->second.end != end;
-  if (splits && committed_regions() + 2 > kMaxSplitRegions) return -DK_E_INVAL;
+  if (splits && committed_regions() + 2 > max_split_regions_) return -DK_E_INVAL;
   // The neighbours too, so a protection undone merges back with them.
   uint64_t lo = addr >= kPage ? addr - kPage : addr, hi = end + kPage;
   engine_unmap(lo, hi);

@@ -40,6 +40,16 @@ class AddressSpace final : public GuestMemory {
   dk_status_t protect(uint64_t addr, uint64_t size, uint32_t prot);
   uint64_t committed_bytes() const { return committed_; }
 
+  // Each committed region is one Unicorn memory mapping, and Unicorn aborts the process past
+  // about 4,000 of them. A commit that would leave more than `commits` committed regions gets
+  // NOMEM; a protection that would split a region past `splits` gets INVAL (the headroom
+  // commits leave to protections and guard pages). Regions that agree again merge back.
+  static constexpr size_t kMaxCommitRegions = 1024, kMaxSplitRegions = 3000;
+  void set_region_limits(size_t commits, size_t splits) {
+    max_commit_regions_ = commits;
+    max_split_regions_ = splits;
+  }
+
   // Reads committed bytes whatever their protection (disassembly, code scans, loaders).
   bool peek(uint64_t addr, void* dst, uint64_t len) const;
   // Writes committed bytes whatever their protection (the loader and the host's own pages).
@@ -100,6 +110,7 @@ class AddressSpace final : public GuestMemory {
   // erasing a node can invalidate it (splits and in-place changes keep the node).
   mutable Map::const_iterator hint_ = map_.end();
   uint64_t committed_ = 0;
+  size_t max_commit_regions_ = kMaxCommitRegions, max_split_regions_ = kMaxSplitRegions;
   uc_struct* uc_ = nullptr;
   std::function<void(uint64_t, uint64_t)> code_changed_;
 };
