@@ -459,7 +459,7 @@ bool Engine::hook_mem_fault(uc_struct* uc, int type, uint64_t addr, int size, in
 bool Engine::hook_tlb_fill(uc_struct*, uint64_t page, int type, uc_tlb_entry* e, void* p) {
   auto* self = static_cast<Engine*>(p);
   uint32_t perms = 0;
-  if (self->invalidating_ || !self->guest_running_) {
+  if (!self->guest_running_) {
     // Not the guest: Unicorn looking up a page's physical address for its own upkeep
     // (dropping translations when memory is unmapped or code changes). Grant it, and drop
     // the TLB before the guest runs again.
@@ -637,12 +637,12 @@ uint64_t Engine::scan_block(uint64_t addr, uint32_t size) {
 
 void Engine::invalidate_code(uint64_t addr, uint64_t len) {
   if (len == 0) return;
-  // Unicorn finds the range's physical pages through the TLB, as code fetches: let every
-  // page through for that lookup, then drop what it filled.
-  invalidating_ = true;
+  // Unicorn finds the range's physical pages through the TLB, as code fetches: that lookup
+  // is upkeep, granted by hook_tlb_fill and flushed before the guest runs again.
+  const bool guest = guest_running_;
+  guest_running_ = false;
   uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), addr, addr + len);
-  invalidating_ = false;
-  uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0));
+  guest_running_ = guest;
   for (auto& e : scan_) {
     if (e.addr != ~0ull && e.addr < addr + len && e.addr + e.size > addr) e = ScanEntry{};
   }

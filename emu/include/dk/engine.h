@@ -169,7 +169,6 @@ class Engine {
   // backed by it while its access runs once more to name the exact address.
   static constexpr uint64_t kScratchPhys = 0xf00000000000ull;
   bool host_page_exec_ = true;  // the start-up probe runs code there
-  bool invalidating_ = false;   // invalidate_code's lookup: every page passes
   bool guest_running_ = false;  // in emu_start and not in a downcall: protections apply
   bool granted_ = false;        // a page was granted for Unicorn's upkeep: flush the TLB
   struct Refused {
