@@ -9,6 +9,8 @@
 #include <sstream>
 #include <vector>
 
+#include "ci_guard.h"
+
 namespace dk {
 namespace {
 
@@ -18,7 +20,7 @@ class AuditTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dk_ = fs::path(DK_BINARY_DIR) / "cli" / "dk";
-    if (!fs::exists(dk_)) GTEST_SKIP() << "dk is not built";
+    DK_REQUIRE(fs::exists(dk_), "dk is not built");
     char tmpl[] = "/tmp/dk-audit-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;

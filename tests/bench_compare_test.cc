@@ -11,6 +11,7 @@
 #include <string>
 
 #define DK_BENCH_CHECK_ONLY 1
+#include "ci_guard.h"
 #include "../cli/bench_command.cc"
 
 namespace {
@@ -176,8 +177,7 @@ int run_dk(const std::string& args, std::string* out) {
 }
 
 TEST(BenchCommand, VerdictsAndExitStatus) {
-  if (!std::filesystem::exists(std::string(DK_BINARY_DIR) + "/cli/dk"))
-    GTEST_SKIP() << "dk not built";
+  DK_REQUIRE(std::filesystem::exists(std::string(DK_BINARY_DIR) + "/cli/dk"), "dk is not built");
   Dir d;
   const std::string budgets = d.put("budgets.json", kBudgets);
   const std::string base = d.put("base.json", results({{"BM_Cold", 4.0, "ms", ""}}));

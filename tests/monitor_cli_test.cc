@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ci_guard.h"
 #include "dk/monitor/manifest.h"
 
 namespace dk {
@@ -25,7 +26,7 @@ class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dk_ = fs::path(DK_BINARY_DIR) / "cli" / "dk";
-    if (!fs::exists(dk_)) GTEST_SKIP() << "dk is not built";
+    DK_REQUIRE(fs::exists(dk_), "dk is not built");
     char tmpl[] = "/tmp/dk-cli-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;

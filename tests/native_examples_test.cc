@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "ci_guard.h"
 #include "dk/native_host.h"
 #include "dk/native_launch.h"
 #include "dk/run.h"
@@ -165,7 +166,7 @@ std::string deterministic_part(const std::string& text) {
 TEST(NativeExamples, HelloPackageThroughDkRun) {
   const std::string dk = std::string(DK_BINARY_DIR) + "/cli/dk";
   const std::string pkg = std::string(DK_BINARY_DIR) + "/packages/hello";
-  if (!fs::exists(pkg)) GTEST_SKIP() << "packages not staged";
+  DK_REQUIRE(fs::exists(pkg), "packages not staged");
   const std::string sim = run_cli(dk + " run --host sim " + pkg + " -- a b 2>&1");
   const std::string native = run_cli(dk + " run --host native " + pkg + " -- a b 2>&1");
   EXPECT_NE(native.find("hello from a picoprocess"), std::string::npos) << native;

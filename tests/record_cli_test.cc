@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "ci_guard.h"
+
 namespace dk {
 namespace {
 
@@ -23,7 +25,7 @@ class RecordCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dk_ = fs::path(DK_BINARY_DIR) / "cli" / "dk";
-    if (!fs::exists(dk_)) GTEST_SKIP() << "dk is not built";
+    DK_REQUIRE(fs::exists(dk_), "dk is not built");
     char tmpl[] = "/tmp/dk-record-cli-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
