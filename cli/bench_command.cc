@@ -1,12 +1,14 @@
 // dk bench: runs the dk_bench binary (Google Benchmark), then checks every budget in
 // bench/budgets.json against this run and compares the run with a base run, with a verdict
 // per benchmark. Exit status: 0 when every budget holds and nothing regressed, 1 when a
-// budget is broken or a benchmark regressed, 2 on bad input (no dk_bench, an unreadable or
-// malformed file, dk_bench failing).
+// budget is broken or cannot be judged (its benchmark reported an error or lacks the budget's
+// counter), a benchmark reported an error, or one regressed; 2 on bad input (no dk_bench, an
+// unreadable or malformed file, dk_bench failing).
 //
 // The checking and comparing half (namespace dk::benchcheck) has no CLI in it: with
 // DK_BENCH_CHECK_ONLY defined this file is only that half, which tests/bench_compare_test.cc
-// includes to test it on canned JSON files. scripts/bench_check.py applies the same rules.
+// includes to test it on canned JSON files. scripts/bench (make bench) runs this command, so
+// there is one set of rules.
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -29,10 +31,14 @@ struct BadInput : std::runtime_error {
 // One benchmark's figures from a Google Benchmark JSON file: its time in nanoseconds (real
 // time, which is the manual time for UseManualTime benchmarks) and its user counters. When
 // the file has several iterations of one name (--benchmark_repetitions), the median by time.
+// A benchmark that reported an error (SkipWithError: "error_occurred") has no figures that
+// mean anything; `error` holds its message, and one erring repetition makes it so.
 struct Figures {
   std::string name;
   double time_ns = 0;
   std::map<std::string, double> counters;
+  bool failed = false;
+  std::string error;
 };
 
 struct Results {
@@ -82,14 +88,24 @@ inline Results parse_results(const std::string& text) {
   std::vector<std::string> order;
   std::map<std::string, std::vector<Figures>> runs;
   for (const auto& b : root["benchmarks"]) {
-    if (!b.IsMap() || !b["name"] || !b["real_time"])
-      throw BadInput("a benchmark without name or real_time");
+    if (!b.IsMap() || !b["name"] || !b["name"].IsScalar())
+      throw BadInput("a benchmark without a name");
     const std::string run_type = b["run_type"] ? b["run_type"].as<std::string>() : "iteration";
     if (run_type != "iteration") continue;
-    if (b["error_occurred"] && b["error_occurred"].as<std::string>() == "true")
-      throw BadInput("benchmark " + b["name"].as<std::string>() + " reported an error");
     Figures f;
     f.name = b["name"].as<std::string>();
+    f.failed = b["error_occurred"] && b["error_occurred"].IsScalar() &&
+               b["error_occurred"].as<std::string>() == "true";
+    if (f.failed) {
+      f.error = b["error_message"] && b["error_message"].IsScalar()
+                    ? b["error_message"].as<std::string>()
+                    : "";
+      if (f.error.empty()) f.error = "(no message)";
+      if (!runs.count(f.name)) order.push_back(f.name);
+      runs[f.name].push_back(std::move(f));
+      continue;
+    }
+    if (!b["real_time"]) throw BadInput("benchmark " + f.name + " has no real_time");
     const std::string unit = b["time_unit"] ? b["time_unit"].as<std::string>() : "ns";
     f.time_ns = number(b["real_time"], f.name + " real_time") * unit_to_ns(unit);
     static const char* const kStandard[] = {"name",
@@ -125,6 +141,11 @@ inline Results parse_results(const std::string& text) {
   Results r;
   for (const auto& name : order) {
     auto& v = runs[name];
+    const auto failed = std::find_if(v.begin(), v.end(), [](const Figures& f) { return f.failed; });
+    if (failed != v.end()) {
+      r.benchmarks.push_back(*failed);
+      continue;
+    }
     std::sort(v.begin(), v.end(),
               [](const Figures& a, const Figures& b) { return a.time_ns < b.time_ns; });
     r.benchmarks.push_back(v[(v.size() - 1) / 2]);
@@ -132,7 +153,9 @@ inline Results parse_results(const std::string& text) {
   return r;
 }
 
-enum class Verdict { Ok, Over, Skip };
+// Error: the budget cannot be judged and fails: a benchmark it names reported an error, or
+// does not report the counter it names. Skip: a benchmark it names was not in this run.
+enum class Verdict { Ok, Over, Skip, Error };
 
 struct BudgetCheck {
   std::string name;
@@ -152,7 +175,8 @@ inline std::string fmt(double v, int digits = 2) {
 //       counter of numerator / counter of denominator <= max_ratio
 //   {"name", "benchmark", "max_ms"}                  the benchmark's time <= max_ms
 //   {"name", "benchmark", "counter", "max" | "min"}  a counter within a bound
-// A budget whose benchmarks were not measured in this run is skipped, never broken.
+// A budget whose benchmarks were not measured in this run (filtered out) is skipped, never
+// broken; one whose benchmark erred or lacks the counter is an Error, which fails the run.
 inline std::vector<BudgetCheck> check_budgets(const std::string& budgets_text, const Results& res) {
   YAML::Node root;
   try {
@@ -167,10 +191,18 @@ inline std::vector<BudgetCheck> check_budgets(const std::string& budgets_text, c
     if (!b.IsMap() || !b["name"]) throw BadInput("budgets: an entry without a name");
     BudgetCheck c;
     c.name = b["name"].as<std::string>();
-    auto counter_of = [&](const Figures& f, const std::string& counter) {
-      auto it = f.counters.find(counter);
-      if (it == f.counters.end()) throw BadInput(f.name + " has no counter " + counter);
-      return it->second;
+    // False (with the verdict set to Error and the reason in detail) when `f` erred or
+    // lacks `counter` (empty: only its time is needed).
+    auto usable = [&](const Figures& f, const std::string& counter) {
+      if (f.failed) {
+        c.detail = f.name + " reported an error: " + f.error;
+      } else if (!counter.empty() && !f.counters.count(counter)) {
+        c.detail = f.name + " reports no counter \"" + counter + "\"";
+      } else {
+        return true;
+      }
+      c.verdict = Verdict::Error;
+      return false;
     };
     if (b["numerator"]) {
       if (!b["denominator"] || !b["counter"] || !b["max_ratio"])
@@ -178,11 +210,11 @@ inline std::vector<BudgetCheck> check_budgets(const std::string& budgets_text, c
       const Figures* n = res.find(b["numerator"].as<std::string>());
       const Figures* d = res.find(b["denominator"].as<std::string>());
       c.limit = number(b["max_ratio"], c.name + " max_ratio");
+      const std::string counter = b["counter"].as<std::string>();
       if (!n || !d) {
         c.detail = "not measured in this run";
-      } else {
-        const std::string counter = b["counter"].as<std::string>();
-        const double nv = counter_of(*n, counter), dv = counter_of(*d, counter);
+      } else if (usable(*n, counter) && usable(*d, counter)) {
+        const double nv = n->counters.at(counter), dv = d->counters.at(counter);
         if (dv <= 0) throw BadInput(c.name + ": the denominator is " + fmt(dv));
         c.value = nv / dv;
         c.verdict = c.value <= c.limit ? Verdict::Ok : Verdict::Over;
@@ -195,7 +227,7 @@ inline std::vector<BudgetCheck> check_budgets(const std::string& budgets_text, c
       const Figures* f = res.find(b["benchmark"].as<std::string>());
       if (b["max_ms"]) {
         c.limit = number(b["max_ms"], c.name + " max_ms");
-        if (f) {
+        if (f && usable(*f, "")) {
           c.value = f->time_ns / 1e6;
           c.verdict = c.value <= c.limit ? Verdict::Ok : Verdict::Over;
           c.detail = fmt(c.value) + " ms (budget " + fmt(c.limit) + " ms)";
@@ -204,8 +236,8 @@ inline std::vector<BudgetCheck> check_budgets(const std::string& budgets_text, c
         const std::string counter = b["counter"].as<std::string>();
         const bool is_max = static_cast<bool>(b["max"]);
         c.limit = number(is_max ? b["max"] : b["min"], c.name + " bound");
-        if (f) {
-          c.value = counter_of(*f, counter);
+        if (f && usable(*f, counter)) {
+          c.value = f->counters.at(counter);
           c.verdict =
               (is_max ? c.value <= c.limit : c.value >= c.limit) ? Verdict::Ok : Verdict::Over;
           c.detail = fmt(c.value) + " " + counter + " (budget " + (is_max ? "<= " : ">= ") +
@@ -223,13 +255,31 @@ inline std::vector<BudgetCheck> check_budgets(const std::string& budgets_text, c
   return out;
 }
 
-enum class Change { Same, Regression, Faster, New, Missing };
+// Error: the benchmark reported an error in this run (a failure); one that erred only in the
+// base has nothing to compare with and counts as New.
+enum class Change { Same, Regression, Faster, New, Missing, Error };
 
 struct Comparison {
   std::string name;
   Change change = Change::Same;
-  double ratio = 0;  // current time / base time (0 when one side is missing)
+  double ratio = 0;   // current time / base time (0 when one side is missing)
+  std::string error;  // Change::Error: the benchmark's message
 };
+
+// The benchmarks of `current` that reported an error, as Change::Error entries: what a run
+// without a base reports about them (compare() reports them the same way).
+inline std::vector<Comparison> errors(const Results& current) {
+  std::vector<Comparison> out;
+  for (const auto& b : current.benchmarks)
+    if (b.failed) {
+      Comparison c;
+      c.name = b.name;
+      c.change = Change::Error;
+      c.error = b.error;
+      out.push_back(c);
+    }
+  return out;
+}
 
 // Run over run: every benchmark of `current` against the same name in `base`. A ratio above
 // 1 + kRegressionThreshold is a regression, below 1 - kRegressionThreshold faster, anything
@@ -242,7 +292,10 @@ inline std::vector<Comparison> compare(const Results& current, const Results& ba
     const Figures* old = nullptr;
     for (const auto& o : base.benchmarks)
       if (o.name == b.name) old = &o;
-    if (!old) {
+    if (b.failed) {
+      c.change = Change::Error;
+      c.error = b.error;
+    } else if (!old || old->failed) {
       c.change = Change::New;
     } else if (old->time_ns <= 0) {
       c.ratio = b.time_ns <= 0 ? 1 : INFINITY;
@@ -267,7 +320,17 @@ inline std::vector<Comparison> compare(const Results& current, const Results& ba
 }
 
 inline const char* verdict_name(Verdict v) {
-  return v == Verdict::Ok ? "ok" : v == Verdict::Over ? "over" : "skip";
+  switch (v) {
+    case Verdict::Ok:
+      return "ok";
+    case Verdict::Over:
+      return "over";
+    case Verdict::Skip:
+      return "skip";
+    case Verdict::Error:
+      return "error";
+  }
+  return "?";
 }
 inline const char* change_name(Change c) {
   switch (c) {
@@ -281,17 +344,20 @@ inline const char* change_name(Change c) {
       return "new";
     case Change::Missing:
       return "missing";
+    case Change::Error:
+      return "error";
   }
   return "?";
 }
 
-// 1 when a budget is over or a benchmark regressed, else 0.
+// 1 when a budget is over or cannot be judged (Error), or a benchmark regressed or erred;
+// else 0.
 inline int exit_status(const std::vector<BudgetCheck>& budgets,
                        const std::vector<Comparison>& cmp) {
   for (const auto& b : budgets)
-    if (b.verdict == Verdict::Over) return 1;
+    if (b.verdict == Verdict::Over || b.verdict == Verdict::Error) return 1;
   for (const auto& c : cmp)
-    if (c.change == Change::Regression) return 1;
+    if (c.change == Change::Regression || c.change == Change::Error) return 1;
   return 0;
 }
 
@@ -431,8 +497,8 @@ void bench(const BenchArgs& a) {
   } catch (const BadInput& e) {
     fail(budgets_path + ": " + e.what());
   }
-  std::vector<Comparison> cmp;
-  if (!a.compare.empty()) cmp = compare(current, load_results(a.compare));
+  const std::vector<Comparison> cmp =
+      a.compare.empty() ? errors(current) : compare(current, load_results(a.compare));
   const int status = exit_status(budgets, cmp);
 
   if (a.json) {
@@ -446,6 +512,7 @@ void bench(const BenchArgs& a) {
     for (const auto& c : cmp) {
       JsonObject o;
       o.add("name", c.name).add("change", change_name(c.change)).add_raw("ratio", num(c.ratio));
+      if (c.change == Change::Error) o.add("error", c.error);
       cj += (cj.size() > 1 ? "," : "") + o.str();
     }
     JsonObject top;
@@ -461,10 +528,14 @@ void bench(const BenchArgs& a) {
       printf("%-5s %s: %s\n",
              b.verdict == Verdict::Ok     ? "OK"
              : b.verdict == Verdict::Over ? "OVER"
-                                          : "SKIP",
+             : b.verdict == Verdict::Skip ? "SKIP"
+                                          : "ERROR",
              b.name.c_str(), b.detail.c_str());
     for (const auto& c : cmp) {
-      if (c.change == Change::New || c.change == Change::Missing)
+      if (c.change == Change::Error)
+        printf("%-10s %s: reported an error: %s\n", change_name(c.change), c.name.c_str(),
+               c.error.c_str());
+      else if (c.change == Change::New || c.change == Change::Missing)
         printf("%-10s %s: %s\n", change_name(c.change), c.name.c_str(),
                c.change == Change::New ? "not in the base run" : "in the base run only");
       else
@@ -483,7 +554,8 @@ void add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "bench",
       "run the benchmarks (dk_bench), check bench/budgets.json, compare with a base run. "
-      "Exit 1 on a broken budget or a regression (more than 10% slower than the base)");
+      "Exit 1 on a broken budget, a benchmark that reported an error, or a regression (more "
+      "than 10% slower than the base)");
   cmd->add_option("--filter", a->filter, "only benchmarks matching this regex (default: all)");
   cmd->add_option("--compare", a->compare,
                   "a base run's JSON results: per-benchmark verdicts against it");

@@ -1,18 +1,23 @@
 // dk bench's checking half on canned Google Benchmark JSON: parsing (units, repetitions,
-// aggregates, counters), budgets of each kind, run-over-run verdicts with the 10% rule, and
-// the exit status; then the dk command itself on canned files (--results, no timing).
+// aggregates, counters, errors), budgets of each kind and each verdict (ok, over, skip when
+// filtered out, error when the benchmark erred or lacks the counter), run-over-run verdicts
+// with the 10% rule, and the exit status; then the dk command itself on files this test
+// writes (--results, and a stand-in dk_bench that writes canned results: no timing), and
+// scripts/bench, which must print and exit exactly as dk bench.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #define DK_BENCH_CHECK_ONLY 1
-#include "ci_guard.h"
 #include "../cli/bench_command.cc"
+#include "ci_guard.h"
 
 namespace {
 
@@ -70,7 +75,28 @@ TEST(BenchParse, BadInputIsRefusedWithAReason) {
   EXPECT_THROW(parse_results(R"({"benchmarks": [{"name": "BM_A"}]})"), BadInput);
   EXPECT_THROW(parse_results(R"({"benchmarks": [{"name": "BM_A", "real_time": "fast"}]})"),
                BadInput);
-  EXPECT_THROW(parse_results(results({{"BM_A", 1, "ns", R"("error_occurred": true)"}})), BadInput);
+}
+
+// Google Benchmark's SkipWithError: "error_occurred" and "error_message" (and figures that
+// mean nothing). One erring repetition makes the benchmark erred.
+TEST(BenchParse, AnErrorIsKeptWithItsMessage) {
+  Results r = parse_results(results(
+      {{"BM_A", 0, "ns", R"("error_occurred": true, "error_message": "hello did not exit")"},
+       {"BM_B", 5, "ns", ""},
+       {"BM_R", 10, "ns", ""},
+       {"BM_R", 0, "ns", R"("error_occurred": true, "error_message": "second run")"},
+       {"BM_R", 30, "ns", ""}}));
+  ASSERT_EQ(r.benchmarks.size(), 3u);
+  EXPECT_TRUE(r.benchmarks[0].failed);
+  EXPECT_EQ(r.benchmarks[0].error, "hello did not exit");
+  EXPECT_FALSE(r.benchmarks[1].failed);
+  EXPECT_TRUE(r.benchmarks[2].failed);
+  EXPECT_EQ(r.benchmarks[2].error, "second run");
+  // An error entry needs no real_time; one without a message still says it erred.
+  r = parse_results(R"({"benchmarks": [{"name": "BM_E", "error_occurred": true}]})");
+  ASSERT_EQ(r.benchmarks.size(), 1u);
+  EXPECT_TRUE(r.benchmarks[0].failed);
+  EXPECT_FALSE(r.benchmarks[0].error.empty());
 }
 
 constexpr const char* kBudgets = R"({"budgets": [
@@ -110,18 +136,54 @@ TEST(BenchBudgets, UnmeasuredIsSkippedNotBroken) {
   EXPECT_EQ(exit_status(c, {}), 0);
 }
 
-TEST(BenchBudgets, MalformedBudgetsAndMissingCountersAreBadInput) {
+TEST(BenchBudgets, MalformedBudgetsAreBadInput) {
   Results r = parse_results(results({{"BM_Cold", 1, "ms", ""}}));
   EXPECT_THROW(check_budgets(R"({"budgets": [{"name": "x", "benchmark": "BM_Cold"}]})", r),
                BadInput);
   EXPECT_THROW(check_budgets(R"({"budgets": [{"benchmark": "BM_Cold", "max_ms": 1}]})", r),
                BadInput);
   EXPECT_THROW(check_budgets(R"({"nothing": []})", r), BadInput);
-  EXPECT_THROW(
-      check_budgets(
-          R"({"budgets": [{"name": "x", "benchmark": "BM_Cold", "counter": "held", "min": 1}]})",
-          r),
-      BadInput);
+}
+
+// A budget naming a counter its benchmark does not report cannot be judged: an Error (a
+// failure, never a skip) whose detail names the benchmark and the counter.
+TEST(BenchBudgets, AMissingCounterIsAnError) {
+  Results r = parse_results(results({{"BM_Null", 1, "ns", R"("ns_per_call": 250)"},
+                                     {"BM_Bare", 1, "ns", R"("other": 100)"},
+                                     {"BM_Cold", 1, "ms", ""},
+                                     {"BM_Density/256", 1, "ms", R"("held": 256)"}}));
+  auto c = check_budgets(kBudgets, r);
+  ASSERT_EQ(c.size(), 4u);
+  EXPECT_EQ(c[0].verdict, Verdict::Error);
+  EXPECT_EQ(c[0].detail, R"(BM_Bare reports no counter "ns_per_call")");
+  EXPECT_EQ(c[1].verdict, Verdict::Ok);
+  EXPECT_EQ(c[2].verdict, Verdict::Ok);
+  EXPECT_EQ(c[3].verdict, Verdict::Error);
+  EXPECT_EQ(c[3].detail, R"(BM_Density/256 reports no counter "KiB_per_idle")");
+  EXPECT_EQ(exit_status(c, {}), 1);
+}
+
+// A benchmark that reported an error fails every budget that names it, and the run.
+TEST(BenchBudgets, AnErredBenchmarkFailsItsBudgets) {
+  const std::string err = R"("error_occurred": true, "error_message": "boom")";
+  Results r = parse_results(results({{"BM_Null", 0, "ns", err},
+                                     {"BM_Bare", 1, "ns", R"("ns_per_call": 100)"},
+                                     {"BM_Cold", 0, "ms", err},
+                                     {"BM_Density/256", 0, "ms", err}}));
+  auto c = check_budgets(kBudgets, r);
+  ASSERT_EQ(c.size(), 4u);
+  for (const auto& b : c) EXPECT_EQ(b.verdict, Verdict::Error) << b.name << ": " << b.detail;
+  EXPECT_EQ(c[0].detail, "BM_Null reported an error: boom");
+  EXPECT_EQ(c[1].detail, "BM_Cold reported an error: boom");
+  EXPECT_EQ(c[2].detail, "BM_Density/256 reported an error: boom");
+  EXPECT_EQ(exit_status(c, {}), 1);
+  // Without a budget it still fails the run: errors() lists it.
+  Results only = parse_results(results({{"BM_Unbudgeted", 0, "ns", err}}));
+  auto e = errors(only);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].change, Change::Error);
+  EXPECT_EQ(e[0].error, "boom");
+  EXPECT_EQ(exit_status(check_budgets(kBudgets, only), e), 1);
 }
 
 TEST(BenchCompare, TenPercentRule) {
@@ -150,6 +212,18 @@ TEST(BenchCompare, TenPercentRule) {
   EXPECT_EQ(exit_status({}, cmp), 0);  // new, missing and faster never fail a run
 }
 
+TEST(BenchCompare, AnErrorIsNeverATime) {
+  const std::string err = R"("error_occurred": true, "error_message": "boom")";
+  Results base = parse_results(results({{"BM_A", 100, "ns", ""}, {"BM_B", 0, "ns", err}}));
+  Results now = parse_results(results({{"BM_A", 0, "ns", err}, {"BM_B", 100, "ns", ""}}));
+  auto cmp = compare(now, base);
+  ASSERT_EQ(cmp.size(), 2u);
+  EXPECT_EQ(cmp[0].change, Change::Error);  // not "faster" for its time of 0
+  EXPECT_EQ(cmp[0].error, "boom");
+  EXPECT_EQ(cmp[1].change, Change::New);  // nothing to compare with
+  EXPECT_EQ(exit_status({}, cmp), 1);
+}
+
 // ---- the dk command on canned files ----
 
 struct Dir {
@@ -165,8 +239,9 @@ struct Dir {
   }
 };
 
-int run_dk(const std::string& args, std::string* out) {
-  const std::string cmd = std::string(DK_BINARY_DIR) + "/cli/dk bench " + args + " 2>&1";
+// Runs a shell command line; its stdout and stderr into *out, its exit status back.
+int run_cmd(const std::string& cmd_line, std::string* out) {
+  const std::string cmd = cmd_line + " 2>&1";
   FILE* f = popen(cmd.c_str(), "r");
   if (!f) return -1;
   char buf[4096];
@@ -174,6 +249,16 @@ int run_dk(const std::string& args, std::string* out) {
   while ((n = fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
   const int st = pclose(f);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int run_dk(const std::string& args, std::string* out) {
+  return run_cmd(std::string(DK_BINARY_DIR) + "/cli/dk bench " + args, out);
+}
+
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
 }
 
 TEST(BenchCommand, VerdictsAndExitStatus) {
@@ -207,6 +292,108 @@ TEST(BenchCommand, VerdictsAndExitStatus) {
   EXPECT_NE(out.find("dk: bench:"), std::string::npos) << out;
   out.clear();
   EXPECT_EQ(run_dk("--budgets " + budgets + " --binary /nonexistent/dk_bench", &out), 2) << out;
+}
+
+// An erred benchmark and a missing counter fail (exit 1) with one line each naming the
+// budget, the benchmark and the reason; a budget whose benchmark was filtered out is SKIP.
+TEST(BenchCommand, ErrorsAndMissingCountersFailFilteredOutSkips) {
+  DK_REQUIRE(std::filesystem::exists(std::string(DK_BINARY_DIR) + "/cli/dk"), "dk is not built");
+  Dir d;
+  const std::string budgets = d.put("budgets.json", kBudgets);
+  const std::string erred = d.put(
+      "erred.json",
+      results({{"BM_Cold", 0, "ms",
+                R"("error_occurred": true, "error_message": "hello did not exit cleanly")"}}));
+  std::string out;
+  EXPECT_EQ(run_dk("--budgets " + budgets + " --results " + erred, &out), 1) << out;
+  EXPECT_NE(out.find("ERROR cold start: BM_Cold reported an error: hello did not exit cleanly\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("error      BM_Cold: reported an error: hello did not exit cleanly\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("SKIP  density: not measured in this run"), std::string::npos) << out;
+  EXPECT_NE(out.find("bench: FAILED"), std::string::npos) << out;
+
+  out.clear();
+  EXPECT_EQ(run_dk("--budgets " + budgets + " --results " + erred + " --json", &out), 1) << out;
+  EXPECT_NE(out.find(R"("name":"cold start","verdict":"error")"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("change":"error")"), std::string::npos) << out;
+
+  const std::string no_counter =
+      d.put("no_counter.json", results({{"BM_Density/256", 1, "ms", R"("held": 300)"}}));
+  out.clear();
+  EXPECT_EQ(run_dk("--budgets " + budgets + " --results " + no_counter, &out), 1) << out;
+  EXPECT_NE(out.find("OK    density: 300.00 held"), std::string::npos) << out;
+  EXPECT_NE(out.find("ERROR memory: BM_Density/256 reports no counter \"KiB_per_idle\"\n"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(count_of(out, "KiB_per_idle"), 1u) << out;  // one line says it
+
+  // Only BM_Cold ran (a --filter): the other budgets are skipped and the run passes.
+  const std::string filtered = d.put("filtered.json", results({{"BM_Cold", 4.0, "ms", ""}}));
+  out.clear();
+  EXPECT_EQ(run_dk("--budgets " + budgets + " --results " + filtered, &out), 0) << out;
+  EXPECT_EQ(count_of(out, "SKIP  "), 3u) << out;
+  EXPECT_NE(out.find("OK    cold start"), std::string::npos) << out;
+}
+
+// A stand-in dk_bench: notes its arguments and writes the canned results to the file
+// --benchmark_out names, as the real one does.
+std::string fake_bench(const Dir& d, const std::string& canned) {
+  const std::string json = d.put("canned.json", canned);
+  std::filesystem::create_directories(d.p / "build" / "bench");
+  std::filesystem::create_directories(d.p / "build" / "cli");
+  std::filesystem::create_symlink(std::string(DK_BINARY_DIR) + "/cli/dk", d.p / "build/cli/dk");
+  const std::string bin = (d.p / "build/bench/dk_bench").string();
+  std::ofstream(bin)
+      << "#!/bin/sh\n"
+         "printf '%s\\n' \"$@\" > '"
+      << (d.p / "args").string()
+      << "'\n"
+         "for a; do case \"$a\" in --benchmark_out=*) out=${a#--benchmark_out=};; esac; done\n"
+         "cp '"
+      << json << "' \"$out\"\n";
+  chmod(bin.c_str(), 0755);
+  return bin;
+}
+
+// dk bench runs dk_bench with the filter and repetitions it was given; scripts/bench is dk
+// bench with the build's dk_bench: the same output and exit status on the same results.
+TEST(BenchCommand, RunsDkBenchAndScriptsBenchGivesTheSameVerdicts) {
+  DK_REQUIRE(std::filesystem::exists(std::string(DK_BINARY_DIR) + "/cli/dk"), "dk is not built");
+  Dir d;
+  const std::string budgets = d.put("budgets.json", kBudgets);
+  const std::string bin = fake_bench(
+      d, results({{"BM_Cold", 4.0, "ms", ""},
+                  {"BM_Density/256", 0, "ms", R"("error_occurred": true, "error_message": "x")"}}));
+  const std::string out_json = (d.p / "out.json").string();
+  const std::string opts = " --budgets " + budgets + " --filter 'Cold|Density' --out " + out_json;
+
+  std::string dk_out;
+  const int dk_status = run_dk("--binary " + bin + opts + " --repetitions 3", &dk_out);
+  EXPECT_EQ(dk_status, 1) << dk_out;  // the erred benchmark
+  EXPECT_NE(dk_out.find("OK    cold start"), std::string::npos) << dk_out;
+  EXPECT_NE(dk_out.find("ERROR density: BM_Density/256 reported an error: x"), std::string::npos)
+      << dk_out;
+  std::ifstream args_file(d.p / "args");
+  const std::string args{std::istreambuf_iterator<char>(args_file), {}};
+  EXPECT_NE(args.find("--benchmark_filter=Cold|Density\n"), std::string::npos) << args;
+  EXPECT_NE(args.find("--benchmark_repetitions=3\n"), std::string::npos) << args;
+  EXPECT_NE(args.find("--benchmark_out=" + out_json + "\n"), std::string::npos) << args;
+
+  std::string script_out;
+  const int script_status = run_cmd(std::string(DK_SOURCE_DIR) + "/scripts/bench --build " +
+                                        (d.p / "build").string() + opts + " --repetitions 3",
+                                    &script_out);
+  EXPECT_EQ(script_status, dk_status) << script_out;
+  EXPECT_EQ(script_out, dk_out);
+
+  // Without the build, one line and exit 2.
+  std::string missing;
+  EXPECT_EQ(run_cmd(std::string(DK_SOURCE_DIR) + "/scripts/bench --build /nonexistent", &missing),
+            2);
+  EXPECT_EQ(count_of(missing, "\n"), 1u) << missing;
 }
 
 }  // namespace
