@@ -1,13 +1,11 @@
 // The spine end to end: the examples run on the simulated host through run_picoprocess and
 // through the dk binary, and two runs with one seed are identical.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <csignal>
-
 #include <array>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -132,7 +130,8 @@ Cmd dk(const std::string& args) {
 }
 
 // dk run forwards the first SIGINT to the picoprocess as INTERRUPT: a guest whose handler
-// does not take it ends with 128 + 6 and the one-line report.
+// does not take it ends with 128 + 6 and the one-line report. The guest prints "ready" once
+// its handler is in place and its loop runs; the signal goes only after that line.
 TEST(DkRun, SigintBecomesInterrupt) {
   int out[2];
   ASSERT_EQ(pipe(out), 0);
@@ -148,13 +147,19 @@ TEST(DkRun, SigintBecomesInterrupt) {
     _exit(127);
   }
   close(out[1]);
-  usleep(1500 * 1000);  // dk is up and the guest spins, waiting for the interrupt
-  kill(pid, SIGINT);
   std::string text;
   std::array<char, 4096> buf;
   ssize_t n;
-  while ((n = read(out[0], buf.data(), buf.size())) > 0) text.append(buf.data(), static_cast<size_t>(n));
+  bool signalled = false;
+  while ((n = read(out[0], buf.data(), buf.size())) > 0) {
+    text.append(buf.data(), static_cast<size_t>(n));
+    if (!signalled && text.find("ready\n") != std::string::npos) {
+      ASSERT_EQ(kill(pid, SIGINT), 0);
+      signalled = true;
+    }
+  }
   close(out[0]);
+  EXPECT_TRUE(signalled) << "dk ended before the guest said ready: " << text;
   int st = 0;
   ASSERT_EQ(waitpid(pid, &st, 0), pid);
   ASSERT_TRUE(WIFEXITED(st)) << "dk ended by a signal: " << text;
@@ -172,7 +177,8 @@ TEST(DkRun, ExitStatusAndReport) {
   EXPECT_EQ(esc.status, 133) << esc.out;
   EXPECT_EQ(esc.out.find("ESCAPED"), std::string::npos);
   // One line naming the reason, the address and the instruction.
-  EXPECT_TRUE(std::regex_search(esc.out, std::regex("dk: .*FOREIGN_TRAP.*0x[0-9a-f]+.*syscall"))) << esc.out;
+  EXPECT_TRUE(std::regex_search(esc.out, std::regex("dk: .*FOREIGN_TRAP.*0x[0-9a-f]+.*syscall")))
+      << esc.out;
 
   Cmd json = dk("run --json " + g + "hello");
   EXPECT_EQ(json.status, 0);

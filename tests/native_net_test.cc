@@ -4,11 +4,17 @@
 // idle() waking when a socket becomes readable.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include "native_test_world.h"
@@ -47,6 +53,34 @@ uint16_t free_port() {
   return ntohs(a.sin_port);
 }
 
+// The descriptor of this process's connected TCP socket whose local port is `port` (the
+// host's end of an accepted connection), or -1.
+int accepted_socket_on(uint16_t port) {
+  for (int fd = 0; fd < 1024; ++fd) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    sockaddr_in a{}, b{};
+    socklen_t la = sizeof a, lb = sizeof b;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &la) == 0 && a.sin_family == AF_INET &&
+        ntohs(a.sin_port) == port && getpeername(fd, reinterpret_cast<sockaddr*>(&b), &lb) == 0)
+      return fd;
+  }
+  return -1;
+}
+
+// True while thread `tid` of this process is inside epoll_wait (or epoll_pwait/epoll_pwait2):
+// the first field of /proc/self/task/TID/syscall is the number of the call it is blocked in.
+bool in_epoll_wait(pid_t tid) {
+  std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/syscall");
+  long nr = -1;
+  if (!(f >> nr)) return false;
+  return nr == SYS_epoll_wait || nr == SYS_epoll_pwait
+#ifdef SYS_epoll_pwait2
+         || nr == SYS_epoll_pwait2
+#endif
+      ;
+}
+
 class NativeNetTest : public NativeTest {
  protected:
   // A listener on a port the kernel picks; its name carries the port.
@@ -70,6 +104,8 @@ TEST_F(NativeNetTest, TcpBetweenTwoPicoprocesses) {
   dk_handle_t s = accept(p1, srv);
   ASSERT_NE(s, 0u);
   EXPECT_EQ(attr_of(p1, s).type, uint32_t{DK_STREAM_SOCKET});
+  const int host_fd = accepted_socket_on(port);  // the host's descriptor behind s
+  ASSERT_GE(host_fd, 0) << "the host's socket on port " << port;
   EXPECT_EQ(write(p2, c, "hello"), 0);
   EXPECT_EQ(read_n(p1, s, 5), "hello");
   EXPECT_EQ(write(p1, s, "HELLO"), 0);
@@ -82,10 +118,15 @@ TEST_F(NativeNetTest, TcpBetweenTwoPicoprocesses) {
   EXPECT_EQ(call(p2, 36, c), 0);
   EXPECT_EQ(until_done([&] { return read(p1, s, 10, out); }), 0);
   EXPECT_EQ(out, "");
-  dk_status_t st = 0;
-  for (int i = 0; i < 100 && st == 0; ++i) {
+  // The kernel takes the first write after the peer's close and the peer answers it with a
+  // reset; once that reset is on the host's socket (poll reports POLLHUP or POLLERR, which it
+  // always watches), writes are PIPE.
+  dk_status_t st = write(p1, s, "anyone?");
+  if (st == 0) {
+    pollfd pfd{host_fd, 0, 0};
+    ASSERT_EQ(poll(&pfd, 1, -1), 1);
+    EXPECT_NE(pfd.revents & (POLLHUP | POLLERR), 0);
     st = write(p1, s, "anyone?");
-    usleep(1000);
   }
   EXPECT_EQ(st, -DK_E_PIPE);
 }
@@ -186,14 +227,23 @@ TEST_F(NativeNetTest, IdleWakesWhenASocketBecomesReadable) {
   ASSERT_NE(s, 0u);
   std::string out;
   ASSERT_EQ(read(p1, s, 10, out), kBlocked);  // arms the socket
-  std::thread writer([peer] {
-    usleep(50'000);
-    ::send(peer, "late", 4, 0);
+  // The peer sends only once this thread is blocked in idle()'s epoll_wait, and only then: an
+  // idle() that returned without waiting for the data would find none on the read below.
+  const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+  std::atomic<bool> idle_returned{false}, sent{false};
+  std::thread writer([&] {
+    while (!idle_returned.load()) {
+      if (in_epoll_wait(tid)) {
+        sent.store(::send(peer, "late", 4, 0) == 4);
+        return;
+      }
+      sched_yield();
+    }
   });
-  const uint64_t before = NativeHost::monotonic_ns();
   EXPECT_TRUE(host.idle(kNoDeadline));  // returns once the data is there
-  EXPECT_GE(NativeHost::monotonic_ns() - before, 40'000'000u);
+  idle_returned.store(true);
   writer.join();
+  ASSERT_TRUE(sent.load()) << "idle() returned before it waited";
   EXPECT_EQ(read(p1, s, 10, out), 0);
   EXPECT_EQ(out, "late");
   // A wait on the socket arms it too; a deadline bounds idle().
