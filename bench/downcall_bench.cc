@@ -1,9 +1,8 @@
 // The null downcall: a guest loop of DkSemaphorePeek through the whole path (syscall hook,
 // dispatcher, SimHost), next to a bare Unicorn syscall hook that only writes rax, in one run.
 #include <benchmark/benchmark.h>
-#include <unicorn/unicorn.h>
-
 #include <time.h>
+#include <unicorn/unicorn.h>
 
 #include <algorithm>
 #include <cstring>
@@ -41,7 +40,8 @@ double run_seconds(const std::vector<uint8_t>& image) {
   const double t0 = cpu_now();
   dk::RunResult r = dk::run_picoprocess(host, spec);
   const double t1 = cpu_now();
-  if (r.end != dk::RunResult::End::Exited) throw std::runtime_error("null loop did not exit: " + r.reason);
+  if (r.end != dk::RunResult::End::Exited)
+    throw std::runtime_error("null loop did not exit: " + r.reason);
   return t1 - t0;
 }
 
@@ -95,6 +95,30 @@ void BM_BareUnicornSyscallHook(benchmark::State& state) {
   state.counters["ns_per_call"] = total / static_cast<double>(state.iterations()) * 1e9;
 }
 BENCHMARK(BM_BareUnicornSyscallHook)->UseManualTime()->Unit(benchmark::kNanosecond)->Iterations(5);
+
+// One call into Unicorn's register API on an idle engine, alone in a tight loop: what each
+// register transfer cost a downcall before the hook read and wrote registers in place
+// (dk/direct_regs.h). Arg 0: write rcx, 1: read rax, 2: read rflags.
+void BM_UnicornRegisterApi(benchmark::State& state) {
+  uc_engine* uc = nullptr;
+  if (uc_open(UC_ARCH_X86, UC_MODE_64, &uc) != UC_ERR_OK) {
+    state.SkipWithError("uc_open failed");
+    return;
+  }
+  const int which = static_cast<int>(state.range(0));
+  const int reg = which == 0 ? UC_X86_REG_RCX : which == 1 ? UC_X86_REG_RAX : UC_X86_REG_EFLAGS;
+  uint64_t v = 0x1234;
+  for (auto _ : state) {
+    if (which == 0)
+      uc_reg_write(uc, reg, &v);
+    else
+      uc_reg_read(uc, reg, &v);
+    benchmark::DoNotOptimize(v);
+  }
+  uc_close(uc);
+  state.SetLabel(which == 0 ? "write rcx" : which == 1 ? "read rax" : "read rflags");
+}
+BENCHMARK(BM_UnicornRegisterApi)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kNanosecond);
 
 // Per call: (time of 1M calls - time of 0 calls) / 1M, so start-up is not counted. Each
 // iteration also runs the bare hook's loop right before, and `ratio_to_bare` is the median of
