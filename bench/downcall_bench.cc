@@ -14,6 +14,7 @@
 #include "dk/engine.h"
 #include "dk/run.h"
 #include "dk/sim_host.h"
+#include "errors_reported.h"
 
 namespace {
 
@@ -94,7 +95,10 @@ void BM_BareUnicornSyscallHook(benchmark::State& state) {
   }
   state.counters["ns_per_call"] = total / static_cast<double>(state.iterations()) * 1e9;
 }
-BENCHMARK(BM_BareUnicornSyscallHook)->UseManualTime()->Unit(benchmark::kNanosecond)->Iterations(5);
+DK_BENCHMARK(BM_BareUnicornSyscallHook)
+    ->UseManualTime()
+    ->Unit(benchmark::kNanosecond)
+    ->Iterations(5);
 
 // One call into Unicorn's register API on an idle engine, alone in a tight loop: what each
 // register transfer cost a downcall before the hook read and wrote registers in place
@@ -118,7 +122,7 @@ void BM_UnicornRegisterApi(benchmark::State& state) {
   uc_close(uc);
   state.SetLabel(which == 0 ? "write rcx" : which == 1 ? "read rax" : "read rflags");
 }
-BENCHMARK(BM_UnicornRegisterApi)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kNanosecond);
+DK_BENCHMARK(BM_UnicornRegisterApi)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kNanosecond);
 
 // Per call: (time of 1M calls - time of 0 calls) / 1M, so start-up is not counted. Each
 // iteration also runs the bare hook's loop right before, and `ratio_to_bare` is the median of
@@ -143,7 +147,7 @@ void BM_NullDowncall(benchmark::State& state) {
   state.counters["ns_per_call"] = total / static_cast<double>(state.iterations()) * 1e9;
   state.counters["ratio_to_bare"] = ratios[ratios.size() / 2];
 }
-BENCHMARK(BM_NullDowncall)->UseManualTime()->Unit(benchmark::kNanosecond)->Iterations(5);
+DK_BENCHMARK(BM_NullDowncall)->UseManualTime()->Unit(benchmark::kNanosecond)->Iterations(5);
 
 // The floor under a downcall that the emulator alone sets: the same loop as the bare hook on
 // a real Engine (CPL 3, the tick/preemption block hook, the virtual TLB and I/O workarounds)
@@ -197,6 +201,6 @@ void BM_EngineHookFloor(benchmark::State& state) {
   engine.bind(nullptr, nullptr);
   as.attach(nullptr);
 }
-BENCHMARK(BM_EngineHookFloor)->UseManualTime()->Unit(benchmark::kNanosecond)->Iterations(5);
+DK_BENCHMARK(BM_EngineHookFloor)->UseManualTime()->Unit(benchmark::kNanosecond)->Iterations(5);
 
 }  // namespace

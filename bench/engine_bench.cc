@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "dk/engine.h"
+#include "errors_reported.h"
 
 extern char** environ;
 
@@ -65,7 +66,7 @@ void BM_EngineBringUp(benchmark::State& state) {
   }
   state.counters["KiB_resident"] = (after - before) / kHeld / 1024.0;
 }
-BENCHMARK(BM_EngineBringUp)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(20);
+DK_BENCHMARK(BM_EngineBringUp)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(20);
 
 // The helper's path: beside this binary.
 std::string first_engine_path() {
@@ -133,6 +134,6 @@ void BM_FirstEngineBringUp(benchmark::State& state) {
   if (state.iterations() > 0)
     state.counters["ms_per_engine"] = total / static_cast<double>(state.iterations()) * 1e3;
 }
-BENCHMARK(BM_FirstEngineBringUp)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(10);
+DK_BENCHMARK(BM_FirstEngineBringUp)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(10);
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "dk/native_launch.h"
 #include "dk/run.h"
 #include "dk/sim_host.h"
+#include "errors_reported.h"
 
 namespace {
 
@@ -67,7 +68,7 @@ void BM_HostNullDowncall(benchmark::State& state) {
   state.counters["ns_per_call"] = total / static_cast<double>(state.iterations()) * 1e9;
   state.SetLabel(native ? "native" : "sim");
 }
-BENCHMARK(BM_HostNullDowncall)
+DK_BENCHMARK(BM_HostNullDowncall)
     ->Arg(0)
     ->Arg(1)
     ->UseManualTime()
@@ -173,6 +174,6 @@ void BM_HostFileRead4K(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * 4096);
   state.SetLabel(native ? "native" : "sim");
 }
-BENCHMARK(BM_HostFileRead4K)->Arg(0)->Arg(1)->Unit(benchmark::kNanosecond);
+DK_BENCHMARK(BM_HostFileRead4K)->Arg(0)->Arg(1)->Unit(benchmark::kNanosecond);
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "dk/run.h"
 #include "dk/sim_host.h"
+#include "errors_reported.h"
 
 namespace {
 
@@ -29,6 +30,6 @@ void BM_ColdStartHello(benchmark::State& state) {
       state.SkipWithError(("hello did not exit cleanly: " + r.reason).c_str());
   }
 }
-BENCHMARK(BM_ColdStartHello)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+DK_BENCHMARK(BM_ColdStartHello)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 
 }  // namespace

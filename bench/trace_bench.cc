@@ -15,6 +15,7 @@
 #include "dk/run.h"
 #include "dk/sim_host.h"
 #include "dk/trace_file.h"
+#include "errors_reported.h"
 
 namespace {
 
@@ -122,8 +123,8 @@ void BM_ReplayRun(benchmark::State& state) {
 }
 
 // Arg 0: hello, 1: compute-heavy counter.
-BENCHMARK(BM_PlainRun)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(0.5);
-BENCHMARK(BM_RecordRun)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(0.5);
-BENCHMARK(BM_ReplayRun)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(0.5);
+DK_BENCHMARK(BM_PlainRun)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(0.5);
+DK_BENCHMARK(BM_RecordRun)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(0.5);
+DK_BENCHMARK(BM_ReplayRun)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(0.5);
 
 }  // namespace

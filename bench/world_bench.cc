@@ -20,6 +20,7 @@
 
 #include "dk/run.h"
 #include "dk/sim_host.h"
+#include "errors_reported.h"
 
 namespace {
 
@@ -117,7 +118,7 @@ void BM_EventPingPong(benchmark::State& state) {
   }
   state.counters["ns_per_round_trip"] = total / static_cast<double>(state.iterations()) * 1e9;
 }
-BENCHMARK(BM_EventPingPong)->UseManualTime()->Unit(benchmark::kNanosecond)->Iterations(3);
+DK_BENCHMARK(BM_EventPingPong)->UseManualTime()->Unit(benchmark::kNanosecond)->Iterations(3);
 
 constexpr uint64_t kPipeBlocks = 512;  // 32 MiB in 64 KiB writes
 
@@ -133,7 +134,7 @@ void BM_PipeThroughput(benchmark::State& state) {
   state.counters["MB_per_s"] = bytes * static_cast<double>(state.iterations()) / total / 1e6;
   state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
 }
-BENCHMARK(BM_PipeThroughput)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+DK_BENCHMARK(BM_PipeThroughput)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
 
 constexpr uint64_t kSpawns = 200;
 
@@ -149,7 +150,7 @@ void BM_ProcessCreateExit(benchmark::State& state) {
   state.counters["per_second"] = per > 0 ? 1.0 / per : 0;
   state.counters["us_per_process"] = per * 1e6;
 }
-BENCHMARK(BM_ProcessCreateExit)->UseManualTime()->Unit(benchmark::kMicrosecond)->Iterations(3);
+DK_BENCHMARK(BM_ProcessCreateExit)->UseManualTime()->Unit(benchmark::kMicrosecond)->Iterations(3);
 
 // N idle picoprocesses in one world (each blocked reading its parent stream): how many the
 // world held (N unless the host refused one), and the resident memory each added, from
@@ -179,6 +180,10 @@ void BM_IdleDensity(benchmark::State& state) {
   state.counters["ms_per_start"] =
       seconds / static_cast<double>(state.iterations()) / static_cast<double>(want) * 1e3;
 }
-BENCHMARK(BM_IdleDensity)->Arg(256)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+DK_BENCHMARK(BM_IdleDensity)
+    ->Arg(256)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 
 }  // namespace
