@@ -17,6 +17,7 @@
 #include <fstream>
 #include <thread>
 
+#include "ci_guard.h"
 #include "native_test_world.h"
 
 namespace dk::nativetest {
@@ -230,6 +231,9 @@ TEST_F(NativeNetTest, IdleWakesWhenASocketBecomesReadable) {
   // The peer sends only once this thread is blocked in idle()'s epoll_wait, and only then: an
   // idle() that returned without waiting for the data would find none on the read below.
   const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+  std::string self_syscall;  // "running" for the thread that reads it
+  DK_REQUIRE(std::ifstream("/proc/self/task/" + std::to_string(tid) + "/syscall") >> self_syscall,
+             "/proc/self/task/TID/syscall is not readable here");
   std::atomic<bool> idle_returned{false}, sent{false};
   std::thread writer([&] {
     while (!idle_returned.load()) {
