@@ -213,5 +213,72 @@ TEST_F(CliInputTest, ConformAndEscapeRefuseBadNumbers) {
   expect_refused("escape --list --host bogus", "--host");
 }
 
+TEST_F(CliInputTest, ManifestAndPkgBadInputIsExitTwo) {
+  write("bad.yaml", "package: {name: a, version: 1}\nlimits: {memory: 12 parsecs}\n");
+  expect_refused("manifest check bad.yaml",
+                 "dk: manifest check: bad.yaml:2: limits.memory: bad size");
+  expect_refused("manifest convert bad.yaml", "bad.yaml:2");
+  expect_refused("manifest check missing.yaml", "missing.yaml");
+  write("badpkg/manifest.yaml", "package: {name: a, version: 1}\nap: {}\n");
+  expect_refused("pkg check badpkg", "badpkg/manifest.yaml:2");
+  expect_refused("pkg tree badpkg", "badpkg/manifest.yaml:2");
+  expect_refused("pkg pack badpkg", "badpkg/manifest.yaml:2");
+  expect_refused("pkg check no-such-package", "no-such-package: no such package folder or archive");
+  write("junk.dkpkg", "not an archive at all");
+  expect_refused("pkg check junk.dkpkg", "junk.dkpkg");
+  expect_refused("pkg unpack junk.dkpkg -o out", "dk: pkg unpack: junk.dkpkg");
+  expect_refused("pkg unpack missing.dkpkg -o out", "missing.dkpkg: no such archive");
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+}
+
+TEST_F(CliInputTest, PkgCheckIsAsStrictAsRun) {
+  const std::string pkg_path = " --pkg-path " + pkgs_ + " ";
+  // An app whose image is not an ELF file.
+  const std::string text = package("textapp", "package:/bin/app", "#!/bin/sh\necho hi\n");
+  Out check = dk("pkg check" + pkg_path + text);
+  Out run = dk("run" + pkg_path + text);
+  EXPECT_EQ(check.rc, 2) << check.err;
+  EXPECT_EQ(run.rc, 2) << run.err;
+  EXPECT_NE(check.err.find("textapp 1.0.0: app.exe package:/bin/app does not load: "),
+            std::string::npos)
+      << check.err;
+  // The same reason, from the same check.
+  ASSERT_EQ(check.err.rfind("dk: pkg check: ", 0), 0u) << check.err;
+  ASSERT_EQ(run.err.rfind("dk: run: ", 0), 0u) << run.err;
+  EXPECT_EQ(check.err.substr(15), run.err.substr(9));
+  // An app.exe outside the package closure.
+  const std::string outside = package("outside", "package:/bin/missing", "x");
+  check = dk("pkg check" + pkg_path + outside);
+  run = dk("run" + pkg_path + outside);
+  EXPECT_EQ(check.rc, 2);
+  EXPECT_EQ(run.rc, 2);
+  EXPECT_NE(check.err.find("app.exe package:/bin/missing is not in the package closure"),
+            std::string::npos)
+      << check.err;
+  EXPECT_EQ(check.err.substr(15), run.err.substr(9));
+  // The same package with a real image passes both.
+  const std::string good = package("goodapp", "package:/bin/app", slurp(image_));
+  check = dk("pkg check" + pkg_path + good);
+  EXPECT_EQ(check.rc, 0) << check.err;
+  EXPECT_EQ(dk("run" + pkg_path + good).rc, 0);
+  // A library package (no app) is checked for its closure only.
+  EXPECT_EQ(dk("pkg check " + pkgs_ + "/libos-posix").rc, 0);
+}
+
+TEST_F(CliInputTest, ErrorsNameEachPathOnce) {
+  write("bad/manifest.yaml", "package: {name: bad, version: 1.0.0}\nap: {}\n");
+  for (const std::string verb : {"run", "pkg check", "pkg tree"}) {
+    const Out o = dk(verb + " bad");
+    SCOPED_TRACE(verb);
+    EXPECT_EQ(o.rc, 2);
+    EXPECT_EQ(count(o.err, "bad/manifest.yaml"), 1u) << o.err;
+    EXPECT_EQ(count(o.err, "bad:"), 0u) << o.err;  // not the folder again before it
+  }
+  write("notelf", "plain text");
+  const Out o = dk("run notelf");
+  EXPECT_EQ(o.rc, 2);
+  EXPECT_EQ(count(o.err, "notelf"), 1u) << o.err;
+}
+
 }  // namespace
 }  // namespace dk
