@@ -297,9 +297,9 @@ void run(const RunArgs& a) {
 void add_run_options(CLI::App* cmd, RunArgs& a0, bool record) {
   RunArgs* a = &a0;
   a->quantum = RunOptions{}.quantum;
-  cmd->add_option("target", a->target, "Guest ELF image, package folder or .dkpkg archive")
+  cmd->add_option("TARGET", a->target, "Guest ELF image, package folder or .dkpkg archive")
       ->required();
-  cmd->add_option("args", a->guest_args, "Arguments after --, passed to the picoprocess");
+  cmd->add_option("ARGS", a->guest_args, "Arguments after --, passed to the picoprocess");
   cmd->add_option("--seed", a->seed, "Seed of the simulated host's random bits")
       ->default_val(0)
       ->check(count_in(0, UINT64_MAX));

@@ -152,7 +152,7 @@ TEST_F(CliInputTest, UnknownOrMissingVerbs) {
   expect_refused("trace bogus", "dk: trace: unknown command: bogus (commands: show, diff, export)");
   expect_refused("pkg", "dk: pkg: give a command (check, tree, pack, unpack");
   expect_refused("manifest bogus", "dk: manifest: unknown command: bogus");
-  expect_refused("run", "dk: run: target is required");
+  expect_refused("run", "dk: run: TARGET is required");
   expect_refused("run --seed", "dk: run: --seed: give a value");
   expect_refused("conform --filter", "dk: conform: --filter: give a value");
   expect_refused("run --bogus " + image_, "dk: run: unexpected argument: --bogus");
