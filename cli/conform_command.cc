@@ -14,6 +14,7 @@
 #include "dk/conformance/hosts.h"
 #include "dk/conformance/report.h"
 #include "dk/conformance/runner.h"
+#include "options.h"
 
 namespace dk::cli {
 namespace {
@@ -123,14 +124,19 @@ void conform(const ConformArgs& a) {
 void add_conform_command(CLI::App& app) {
   auto a = std::make_shared<ConformArgs>();
   CLI::App* cmd = app.add_subcommand("conform", "Run the conformance suite against a host");
-  cmd->add_option(
+  one_value_per_use(cmd->add_option(
       "--host", a->hosts,
-      "Host under test: sim, native, plugin:PATH.so[,CONFIG] (repeatable; default sim)");
-  cmd->add_option("--filter", a->filters, "Run only cases whose id matches GLOB (repeatable)");
-  cmd->add_option("--jobs,-j", a->jobs, "Cases run at once (default: the CPU count)");
-  cmd->add_option("--timeout", a->timeout, "Wall-clock limit per case, seconds")->default_val(10);
+      "Host under test: sim, native, plugin:PATH.so[,CONFIG] (repeatable; default sim)"));
+  one_value_per_use(
+      cmd->add_option("--filter", a->filters, "Run only cases whose id matches GLOB (repeatable)"));
+  cmd->add_option("--jobs,-j", a->jobs, "Cases run at once, 1 to 1024 (default: the CPU count)")
+      ->check(count_in(1, 1024));
+  cmd->add_option("--timeout", a->timeout, "Wall-clock limit per case, seconds (at most a day)")
+      ->default_val(10)
+      ->check(seconds_up_to(86400));
   cmd->add_option("--max-ticks", a->max_ticks, "Tick limit per case (0: none)")
-      ->default_val(500000000);
+      ->default_val(500000000)
+      ->check(count_in(0, UINT64_MAX));
   cmd->add_option("--suite", a->suite, "Folder of case YAML files (default: the build's)");
   cmd->add_option("--images", a->images, "Folder of case images (default: the build's)");
   cmd->add_option("--junit", a->junit, "Write a JUnit XML report to FILE");

@@ -14,6 +14,7 @@
 #include "dk/escape/corpus.h"
 #include "dk/escape/report.h"
 #include "dk/escape/runner.h"
+#include "options.h"
 
 namespace dk::cli {
 namespace {
@@ -95,12 +96,16 @@ void add_escape_command(CLI::App& app) {
   auto a = std::make_shared<EscapeArgs>();
   CLI::App* cmd = app.add_subcommand(
       "escape", "Run the escape corpus against a host; a verdict per attempt (docs/escape.md)");
-  cmd->add_option("--host", a->host, "Host under test: sim or native")->default_val("sim");
-  cmd->add_option("--filter", a->filters,
-                  "Run only attempts whose id or family matches GLOB (repeatable)");
-  cmd->add_option("--jobs,-j", a->jobs, "Attempts run at once (default: the CPU count)");
-  cmd->add_option("--timeout", a->timeout, "Wall-clock limit per attempt, seconds")
-      ->default_val(20);
+  cmd->add_option("--host", a->host, "Host under test: sim or native")
+      ->default_val("sim")
+      ->check(CLI::IsMember({"sim", "native"}));
+  one_value_per_use(cmd->add_option(
+      "--filter", a->filters, "Run only attempts whose id or family matches GLOB (repeatable)"));
+  cmd->add_option("--jobs,-j", a->jobs, "Attempts run at once, 1 to 1024 (default: the CPU count)")
+      ->check(count_in(1, 1024));
+  cmd->add_option("--timeout", a->timeout, "Wall-clock limit per attempt, seconds (at most a day)")
+      ->default_val(20)
+      ->check(seconds_up_to(86400));
   cmd->add_option("--images", a->images, "Folder of attempt images (default: the build's)");
   cmd->add_option("--junit", a->junit, "Write a JUnit XML report to FILE");
   cmd->add_flag("--json", a->json, "Print JSON (totals and every attempt) instead of the table");

@@ -1,11 +1,75 @@
-// dk: the command line of the Dk harness. Each verb lives in its own *_command.cc.
+// dk: the command line of the Dk harness. Each verb lives in its own *_command.cc. Every
+// mistake on the command line ends here as one line `dk: [VERB: ]what` and exit status 2.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
 
 #include "commands.h"
 #include "conform_command.h"
 #include "trace_command.h"
+
+namespace {
+
+// "run, record, replay": the verbs `app` offers, in the order they were added.
+std::string verb_list(const CLI::App& app) {
+  std::string out;
+  for (const CLI::App* sub : app.get_subcommands(std::function<bool(const CLI::App*)>{}))
+    out += (out.empty() ? "" : ", ") + sub->get_name();
+  return out;
+}
+
+// "trace show": the verbs CLI11 had entered when it stopped.
+std::string verb_path(const CLI::App& app) {
+  std::string path;
+  for (const CLI::App* cur = &app; !cur->get_subcommands().empty();) {
+    cur = cur->get_subcommands().front();
+    path += (path.empty() ? "" : " ") + cur->get_name();
+  }
+  return path;
+}
+
+// CLI11 reports an unknown verb as an unexpected argument, and a missing one as "A
+// subcommand is required"; both are said here before parsing, naming the verbs there are.
+// Walks the leading words of the command line down the verb tree; stops at the first option.
+std::optional<std::string> verb_problem(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* cur = &app;
+  std::string path;
+  for (int i = 1;; ++i) {
+    if (cur->get_require_subcommand_min() == 0) return std::nullopt;  // a verb with its options
+    const std::string where = path.empty() ? "" : path + ": ";
+    if (i == argc)
+      return where + "give a command (" + verb_list(*cur) + "; see dk " + path +
+             (path.empty() ? "" : " ") + "--help)";
+    const std::string word = argv[i];
+    if (word.starts_with("-")) return std::nullopt;  // --help, --version, or CLI11's error
+    const CLI::App* next = nullptr;
+    for (const CLI::App* sub : cur->get_subcommands(std::function<bool(const CLI::App*)>{}))
+      if (sub->check_name(word)) next = sub;
+    if (!next) return where + "unknown command: " + word + " (commands: " + verb_list(*cur) + ")";
+    cur = next;
+    path += (path.empty() ? "" : " ") + word;
+  }
+}
+
+// CLI11's messages, one line each, in dk's words where CLI11's are vague.
+std::string parse_problem(const CLI::ParseError& e) {
+  std::string what = e.what();
+  for (char& c : what)
+    if (c == '\n') c = ' ';
+  for (const char* extras :
+       {"The following arguments were not expected: ", "The following argument was not expected: "})
+    if (what.starts_with(extras)) return "unexpected argument: " + what.substr(strlen(extras));
+  // "--seed: 1 required UINT:0 to 18446744073709551615 missing": the option came last, bare.
+  if (const size_t colon = what.find(": 1 required ");
+      colon != std::string::npos && what.ends_with(" missing"))
+    return what.substr(0, colon) + ": give a value";
+  return what;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"dk: run, record, replay and test Drawbridge-style picoprocesses"};
@@ -27,17 +91,29 @@ int main(int argc, char** argv) {
 #ifdef DK_HAVE_BENCH_CLI
   dk::cli::add_bench_command(app);
 #endif
+  if (std::optional<std::string> problem = verb_problem(app, argc, argv)) {
+    fprintf(stderr, "dk: %s\n", problem->c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() != 0) {
       // One clear line, not CLI11's full help text.
-      fprintf(stderr, "dk: %s (see dk --help)\n", e.what());
+      const std::string verb = verb_path(app);
+      fprintf(stderr, "dk: %s%s (see dk %s%s--help)\n", verb.empty() ? "" : (verb + ": ").c_str(),
+              parse_problem(e).c_str(), verb.c_str(), verb.empty() ? "" : " ");
       return 2;
     }
     return app.exit(e);
   } catch (const dk::cli::Exit& e) {
     return e.status;
+  } catch (const std::exception& e) {
+    // A verb's own checks say what is wrong; anything that slips past them is still one line.
+    const std::string verb = verb_path(app);
+    fflush(stdout);
+    fprintf(stderr, "dk: %s%s\n", verb.empty() ? "" : (verb + ": ").c_str(), e.what());
+    return 2;
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 // dk manifest check|convert: validate a manifest or policy in either form (YAML or the
-// seed's INI) without resolving dependencies, and write YAML from it.
+// seed's INI) without resolving dependencies, and write YAML from it. Exit status: 0 ok, 2
+// for bad input (an unreadable file or a bad manifest).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
@@ -11,18 +12,17 @@
 namespace dk::cli {
 namespace {
 
-[[noreturn]] void fail(const std::string& msg, int status) {
+[[noreturn]] void fail(const std::string& msg) {
+  fflush(stdout);
   fprintf(stderr, "dk: %s\n", msg.c_str());
-  throw Exit{status};
+  throw Exit{2};
 }
 
 Manifest load_or_fail(const std::string& verb, const std::string& file) {
   try {
     return load_manifest(file);
   } catch (const ManifestError& e) {
-    // An unreadable file is a usage problem (2); a readable but bad manifest is 1.
-    fail("manifest " + verb + ": " + e.what(),
-         e.line() == 0 && e.reason() == "cannot read the file" ? 2 : 1);
+    fail("manifest " + verb + ": " + e.what());  // names the file (and line)
   }
 }
 
@@ -62,7 +62,7 @@ void convert(const std::string& file, const std::string& out) {
   std::ofstream o(out, std::ios::binary | std::ios::trunc);
   o << yaml;
   o.close();
-  if (!o) fail("manifest convert: " + out + ": cannot write", 2);
+  if (!o) fail("manifest convert: " + out + ": cannot write");
   fprintf(stderr, "wrote %s\n", out.c_str());
 }
 

@@ -1,4 +1,6 @@
-// dk pkg check|tree|pack|unpack: packages and their dependency closure.
+// dk pkg check|tree|pack|unpack: packages and their dependency closure. `check` holds a
+// package to what `dk run` needs (checked_package_launch, the one code path of both). Exit
+// status: 0 ok, 2 for any bad input (a missing, unreadable or bad package, archive or closure).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <functional>
@@ -8,15 +10,18 @@
 #include "dk/monitor/json_writer.h"
 #include "dk/monitor/package_store.h"
 #include "dk/monitor/package_union.h"
+#include "options.h"
+#include "run_command.h"
 
 namespace dk::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
-[[noreturn]] void fail(const std::string& msg, int status) {
+[[noreturn]] void fail(const std::string& msg) {
+  fflush(stdout);
   fprintf(stderr, "dk: %s\n", msg.c_str());
-  throw Exit{status};
+  throw Exit{2};
 }
 
 struct PkgArgs {
@@ -34,11 +39,11 @@ std::vector<fs::path> search_path(const PkgArgs& a) {
 std::shared_ptr<const Package> open_or_fail(const std::string& verb, const std::string& target) {
   std::error_code ec;
   if (!fs::exists(target, ec))
-    fail("pkg " + verb + ": " + target + ": no such package folder or archive", 2);
+    fail("pkg " + verb + ": " + target + ": no such package folder or archive");
   try {
     return Package::open(target);
   } catch (const std::exception& e) {
-    fail("pkg " + verb + ": " + e.what(), 1);
+    fail("pkg " + verb + ": " + naming(target, e.what()));
   }
 }
 
@@ -55,7 +60,7 @@ Resolution resolve_or_fail(const std::string& verb, const PkgArgs& a) {
   try {
     r.view = std::make_unique<PackageUnion>(r.store->resolve(r.root));
   } catch (const std::exception& e) {
-    fail("pkg " + verb + ": " + r.root->label() + ": " + e.what(), 1);
+    fail("pkg " + verb + ": " + naming(a.target, e.what()));
   }
   return r;
 }
@@ -109,6 +114,15 @@ void write_closure_json(JsonWriter& j, const PackageUnion& u) {
 
 void check(const PkgArgs& a) {
   Resolution r = resolve_or_fail("check", a);
+  // An app must start as `dk run` starts it: app.exe resolved through the namespace to a file
+  // of the closure or a mapped folder, and a loadable ELF image.
+  if (r.root->manifest().app) {
+    try {
+      checked_package_launch(a.target, a.pkg_path, nullptr);
+    } catch (const std::exception& e) {
+      fail("pkg check: " + naming(a.target, e.what()));
+    }
+  }
   if (a.json) {
     JsonWriter j;
     j.begin_object().key("ok").value(true);
@@ -162,7 +176,7 @@ void tree(const PkgArgs& a) {
 
 void pack(const PkgArgs& a) {
   auto pkg = open_or_fail("pack", a.target);
-  if (pkg->is_archive()) fail("pkg pack: " + a.target + ": already an archive", 2);
+  if (pkg->is_archive()) fail("pkg pack: " + a.target + ": already an archive");
   for (const std::string& w : pkg->warnings())
     fprintf(stderr, "%s: warning: %s\n", pkg->label().c_str(), w.c_str());
   std::string out =
@@ -184,19 +198,21 @@ void pack(const PkgArgs& a) {
              check.entries().size(), static_cast<uintmax_t>(fs::file_size(out)));
     }
   } catch (const std::exception& e) {
-    fail(std::string("pkg pack: ") + e.what(), 1);
+    fail("pkg pack: " + naming(out, e.what()));
   }
 }
 
 void unpack(const PkgArgs& a) {
+  if (a.output.empty()) fail("pkg unpack: give the new folder with -o DIR");
+  std::error_code ec;
+  if (!fs::exists(a.target, ec)) fail("pkg unpack: " + a.target + ": no such archive");
   try {
     Archive ar = Archive::open(a.target);
-    std::string out = a.output;
-    if (out.empty()) fail("pkg unpack: give the new folder with -o DIR", 2);
-    unpack_archive(ar, out);
-    printf("unpacked %s into %s: %zu files\n", a.target.c_str(), out.c_str(), ar.entries().size());
+    unpack_archive(ar, a.output);
+    printf("unpacked %s into %s: %zu files\n", a.target.c_str(), a.output.c_str(),
+           ar.entries().size());
   } catch (const std::exception& e) {
-    fail(std::string("pkg unpack: ") + e.what(), 1);
+    fail("pkg unpack: " + naming(a.target, e.what()));
   }
 }
 
@@ -211,11 +227,11 @@ void add_pkg_command(CLI::App& app) {
     sub->add_option("PKG", a->target, what)->required();
   };
   auto path_opt = [&](CLI::App* sub) {
-    sub->add_option(
+    one_value_per_use(sub->add_option(
         "--pkg-path", a->pkg_path,
-        "Folders of packages to resolve dependencies from, after the package's own folder "
-        "(repeatable, or ':'-separated; default: $DK_PKG_PATH, examples/ and "
-        "~/.local/share/dk/packages)");
+        "A folder of packages to resolve dependencies from, after the package's own folder "
+        "(repeatable; ':' separates several in one; default: $DK_PKG_PATH, examples/ and "
+        "~/.local/share/dk/packages)"));
     sub->add_flag("-v,--verbose", a->verbose,
                   "Also report unreadable or shadowed packages in the search path");
   };

@@ -1,35 +1,36 @@
 // dk run: load an image and run it as a picoprocess on a host, with the picoprocess's
 // console on dk's own stdio, and dk's exit status telling how the picoprocess ended.
-#include <CLI/CLI.hpp>
+#include "run_command.h"
 
 #include <sys/stat.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <optional>
 #include <iterator>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
-#include "dk/trace_launch.h"
-#include "dk/elf_image.h"
 #include "dk/auditor.h"
-#include "dk/recorder.h"
-#include "dk/trace_file.h"
+#include "dk/elf_image.h"
 #include "dk/monitor/folder_hash.h"
 #include "dk/monitor/launch.h"
 #include "dk/monitor/manifest.h"
 #include "dk/monitor/package.h"
 #include "dk/monitor/package_store.h"
 #include "dk/native_launch.h"
+#include "dk/recorder.h"
 #include "dk/run.h"
 #include "dk/sim_host.h"
+#include "dk/trace_file.h"
+#include "dk/trace_launch.h"
 #include "json.h"
-#include "run_command.h"
+#include "options.h"
 
 namespace dk::cli {
 namespace {
@@ -66,25 +67,32 @@ std::string_view end_name(RunResult::End e) {
   throw Exit{status};
 }
 
-std::vector<uint8_t> read_image(const std::string& path) {
+std::vector<uint8_t> read_image(const std::string& verb, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail("run: " + path + ": cannot be read");
+  if (!in) fail(verb + ": " + path + ": cannot be read");
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-bool is_package(const std::string& path) {
+bool is_package(const std::string& verb, const std::string& path) {
   struct stat st;
-  if (stat(path.c_str(), &st) != 0) fail("run: " + path + ": no such file or folder");
+  if (stat(path.c_str(), &st) != 0) fail(verb + ": " + path + ": no such file or folder");
   return S_ISDIR(st.st_mode) || path.ends_with(".dkpkg");
 }
 
 // Fills the launch from a package: the monitor resolves the closure, the namespace and the
-// app's image before anything runs.
+// app's image before anything runs, and the image must load (the checks `dk pkg check` makes).
 void launch_from_package(const RunArgs& a, LaunchSpec& spec, std::optional<PackageLaunch>& out) {
+  std::optional<Manifest> policy;
+  if (!a.policy.empty()) {
+    try {
+      policy = load_manifest(a.policy);
+    } catch (const std::exception& e) {
+      fail(a.verb + ": --policy " + naming(a.policy, e.what()));
+    }
+  }
   try {
-    std::optional<Manifest> policy;
-    if (!a.policy.empty()) policy = load_manifest(a.policy);
-    PackageLaunch& l = out.emplace(prepare_launch(a.target, PackageStore::search_path_for(a.target, a.pkg_path), policy ? &*policy : nullptr));
+    PackageLaunch& l =
+        out.emplace(checked_package_launch(a.target, a.pkg_path, policy ? &*policy : nullptr));
     spec.image = l.image;
     spec.name = l.package->id().name;
     spec.args = l.app.args;
@@ -94,7 +102,7 @@ void launch_from_package(const RunArgs& a, LaunchSpec& spec, std::optional<Packa
     spec.stdout_uri = l.app.stdout_uri;
     spec.stderr_uri = l.app.stderr_uri;
   } catch (const std::exception& e) {
-    fail("run: " + a.target + ": " + e.what());
+    fail(a.verb + ": " + naming(a.target, e.what()));
   }
 }
 
@@ -149,15 +157,19 @@ TraceHeader trace_header(const RunArgs& a, const LaunchSpec& spec, const RunOpti
 }
 
 void run(const RunArgs& a) {
-  if (a.host != "sim" && a.host != "native") fail("run: --host " + a.host + ": 'sim' or 'native'");
+  if (a.verb == "record" && a.trace.empty()) fail("record: -o: give the trace file's name");
   LaunchSpec spec;
   std::optional<PackageLaunch> launch;
-  if (is_package(a.target)) {
-    if (!a.root.empty()) fail("run: --root is for bare images; a package's files come from its manifest");
+  if (is_package(a.verb, a.target)) {
+    if (!a.root.empty())
+      fail(a.verb + ": --root is for bare images; a package's files come from its manifest");
     launch_from_package(a, spec, launch);
   } else {
+    if (!a.policy.empty())
+      fail(a.verb + ": --policy adds to a package's namespace; " + a.target +
+           " is a bare image, which has none");
     // A bare image runs under the default policy: console streams, nothing else granted.
-    spec.image = read_image(a.target);
+    spec.image = read_image(a.verb, a.target);
     std::string base = a.target.substr(a.target.find_last_of('/') + 1);
     spec.name = base;
     spec.args.push_back(base);
@@ -238,7 +250,7 @@ void run(const RunArgs& a) {
   try {
     r = run_picoprocess(*served, spec, opts);
   } catch (const ElfError& e) {
-    fail("run: " + a.target + ": " + e.what());
+    fail(a.verb + ": " + naming(a.target, e.what()));
   }
   if (writer) {
     try {
@@ -256,7 +268,7 @@ void run(const RunArgs& a) {
   if (!a.debug_log.empty()) {
     std::ofstream out(a.debug_log, std::ios::binary);
     out << debug;
-    if (!out) fail("run: cannot write " + a.debug_log);
+    if (!out) fail(a.verb + ": cannot write " + a.debug_log);
   }
   if (a.json) {
     JsonObject o;
@@ -285,19 +297,32 @@ void run(const RunArgs& a) {
 void add_run_options(CLI::App* cmd, RunArgs& a0, bool record) {
   RunArgs* a = &a0;
   a->quantum = RunOptions{}.quantum;
-  cmd->add_option("target", a->target, "Guest ELF image, package folder or .dkpkg archive")
+  cmd->add_option("TARGET", a->target, "Guest ELF image, package folder or .dkpkg archive")
       ->required();
-  cmd->add_option("args", a->guest_args, "Arguments after --, passed to the picoprocess");
-  cmd->add_option("--seed", a->seed, "Seed of the simulated host's random bits")->default_val(0);
-  cmd->add_option("--host", a->host, "Host: sim or native")->default_val("sim");
-  cmd->add_option("--max-ticks", a->max_ticks, "End the picoprocess after this many ticks (0: none)");
+  cmd->add_option("ARGS", a->guest_args, "Arguments after --, passed to the picoprocess");
+  cmd->add_option("--seed", a->seed, "Seed of the simulated host's random bits")
+      ->default_val(0)
+      ->check(count_in(0, UINT64_MAX));
+  cmd->add_option("--host", a->host, "Host: sim or native")
+      ->default_val("sim")
+      ->check(CLI::IsMember({"sim", "native"}));
+  cmd->add_option("--max-ticks", a->max_ticks,
+                  "End the picoprocess after this many ticks (0: none)")
+      ->check(count_in(0, UINT64_MAX));
   cmd->add_option("--quantum", a->quantum, "Ticks a thread runs before the next ready thread")
       ->default_val(RunOptions{}.quantum)
-      ->check(CLI::Range(uint64_t{1}, ~uint64_t{0}));
+      ->check(count_in(1, UINT64_MAX));
   cmd->add_option("--debug-log", a->debug_log, "Write the picoprocess's DkDebugOutput to FILE");
-  cmd->add_option("--pkg-path", a->pkg_path, "Folders to find dependencies in (repeatable, ':'-separated)");
-  cmd->add_option("--root", a->root, "For a bare image: a host folder seen as file:/ (read-only; writes stay in memory)");
-  cmd->add_option("--policy", a->policy, "An administrator policy manifest added to the package's namespace");
+  one_value_per_use(cmd->add_option(
+      "--pkg-path", a->pkg_path,
+      "A folder to find dependencies in (repeatable; ':' separates several in one)"));
+  cmd->add_option(
+         "--root", a->root,
+         "For a bare image: a host folder seen as file:/ (read-only; writes stay in memory)")
+      ->check(existing_folder());
+  cmd->add_option("--policy", a->policy,
+                  "For a package: an administrator policy manifest added to its namespace")
+      ->check(existing_file());
   cmd->add_flag("--json", a->json, "Print the result (and the captured console) as JSON");
   cmd->add_option("--audit", a->audit,
                   "Write foreign traps, refused downcalls and quota hits to FILE as JSON lines");
@@ -321,6 +346,19 @@ void add_run_options(CLI::App* cmd, RunArgs& a0, bool record) {
   }
 }
 
+PackageLaunch checked_package_launch(const std::string& target,
+                                     const std::vector<std::string>& pkg_path,
+                                     const Manifest* policy) {
+  PackageLaunch l = prepare_launch(target, PackageStore::search_path_for(target, pkg_path), policy);
+  try {
+    ElfImage::parse(l.image);  // what the loader will do first
+  } catch (const ElfError& e) {
+    throw PackageError(l.package->label() + ": app.exe " + l.exe_uri +
+                       " does not load: " + e.what());
+  }
+  return l;
+}
+
 [[noreturn]] void run_target(const RunArgs& a) {
   run(a);
   throw Exit{0};  // run() always throws
@@ -330,7 +368,11 @@ void add_run_command(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
   CLI::App* cmd = app.add_subcommand("run", "Run an image as a picoprocess");
   add_run_options(cmd, *a, true);
-  cmd->add_option("--trace", a->trace, "Record the run to FILE (.dktrace; see dk replay)");
+  CLI::Option* trace =
+      cmd->add_option("--trace", a->trace, "Record the run to FILE (.dktrace; see dk replay)");
+  // They say how to record, so without a trace they would be silently ignored.
+  cmd->get_option("--checksum")->needs(trace);
+  cmd->get_option("--hash-inputs")->needs(trace);
   cmd->callback([a] { run(*a); });
 }
 

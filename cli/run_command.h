@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "dk/monitor/launch.h"
+
 namespace CLI {
 class App;
 }
@@ -37,6 +39,12 @@ struct RunArgs {
 // Adds every option of `dk run` but --trace to `cmd`; `record` adds the recording options
 // (--checksum, --hash-inputs) too.
 void add_run_options(CLI::App* cmd, RunArgs& a, bool record);
+// A package's launch as `dk run` starts it, and as `dk pkg check` checks it: the monitor's
+// prepare_launch (closure, namespace, app.exe read through it), then the app's image must
+// parse as a loadable ELF. Throws (PackageError, ManifestError, ArchiveError) with the reason.
+PackageLaunch checked_package_launch(const std::string& target,
+                                     const std::vector<std::string>& pkg_path,
+                                     const Manifest* policy);
 // Runs and throws Exit with dk's status.
 [[noreturn]] void run_target(const RunArgs& a);
 

@@ -40,7 +40,11 @@ class CliTest : public ::testing::Test {
           "package: {name: app, version: 1.0.0}\ndependencies: [{name: libx}, {name: libc, "
           "version: \">=1\"}]\n"
           "app: {exe: \"package:/bin/app\"}\n");
-    write("store/app/bin/app", "app");
+    // dk pkg check holds an app to what dk run needs: its image must be a loadable ELF.
+    const fs::path image = fs::path(DK_GUEST_DIR) / "hello";
+    DK_REQUIRE(fs::exists(image), "the guest image hello is not built");
+    app_image_ = slurp(image);
+    write("store/app/bin/app", app_image_);
   }
   void TearDown() override {
     if (!dir_.empty()) fs::remove_all(dir_);
@@ -70,6 +74,7 @@ class CliTest : public ::testing::Test {
   }
 
   fs::path dk_, dir_;
+  std::string app_image_;
   const std::string data_ = std::string(DK_SOURCE_DIR) + "/tests/data/monitor/";
 };
 
@@ -90,7 +95,7 @@ TEST_F(CliTest, ManifestCheckBothForms) {
 TEST_F(CliTest, ManifestCheckBadIsOneLine) {
   write("bad.yaml", "package: {name: a, version: 1}\nlimits: {memory: 12 parsecs}\n");
   Out o = dk("manifest check bad.yaml");
-  EXPECT_EQ(o.rc, 1);
+  EXPECT_EQ(o.rc, 2);
   EXPECT_EQ(lines(o.err), 1u) << o.err;
   EXPECT_NE(o.err.find("bad.yaml:2: limits.memory: bad size"), std::string::npos) << o.err;
   o = dk("manifest check missing.yaml");
@@ -138,15 +143,15 @@ TEST_F(CliTest, PkgCheckTreePackUnpack) {
   EXPECT_EQ(o.rc, 0) << o.err;
   o = dk("pkg unpack app.dkpkg -o unpacked");
   EXPECT_EQ(o.rc, 0) << o.err;
-  EXPECT_EQ(slurp(dir_ / "unpacked/bin/app"), "app");
-  // Corrupt the archive: one clear line, non-zero.
+  EXPECT_EQ(slurp(dir_ / "unpacked/bin/app"), app_image_);
+  // Corrupt the archive: one clear line, exit 2 (bad input).
   {
     std::fstream f(dir_ / "app.dkpkg", std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(-1, std::ios::end);
     f.put('!');
   }
   o = dk("pkg check app.dkpkg --pkg-path store");
-  EXPECT_EQ(o.rc, 1);
+  EXPECT_EQ(o.rc, 2);
   EXPECT_EQ(lines(o.err), 1u) << o.err;
   EXPECT_NE(o.err.find("content checksum mismatch"), std::string::npos) << o.err;
 }
@@ -156,7 +161,7 @@ TEST_F(CliTest, PkgErrors) {
   // empty search path misses its dependency.
   write("alone/app/manifest.yaml", slurp(dir_ / "store/app/manifest.yaml"));
   Out o = dk("pkg check alone/app --pkg-path nowhere");
-  EXPECT_EQ(o.rc, 1);
+  EXPECT_EQ(o.rc, 2);
   EXPECT_EQ(lines(o.err), 1u) << o.err;
   EXPECT_NE(o.err.find("missing dependency: app 1.0.0 needs libx"), std::string::npos) << o.err;
   o = dk("pkg check no-such-dir");
