@@ -6,9 +6,11 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "commands.h"
 #include "conform_command.h"
+#include "run_command.h"
 #include "trace_command.h"
 
 namespace {
@@ -95,8 +97,19 @@ int main(int argc, char** argv) {
     fprintf(stderr, "dk: %s\n", problem->c_str());
     return 2;
   }
+  // `dk run|record ... -- ARGS`: the words after the first `--` go to the run as they are
+  // (run_command.h, args_after_dashes); CLI11 reads the rest.
+  std::vector<char*> words(argv, argv + argc);
+  if (argc > 2 && (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "record") == 0)) {
+    for (int i = 2; i < argc; ++i)
+      if (strcmp(argv[i], "--") == 0) {
+        dk::cli::args_after_dashes().assign(argv + i + 1, argv + argc);
+        words.resize(static_cast<size_t>(i));
+        break;
+      }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(words.size()), words.data());
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() != 0) {
       // One clear line, not CLI11's full help text.

@@ -156,7 +156,15 @@ TraceHeader trace_header(const RunArgs& a, const LaunchSpec& spec, const RunOpti
   return h;
 }
 
-void run(const RunArgs& a) {
+void run(const RunArgs& given) {
+  RunArgs a = given;
+  std::vector<std::string> rest = args_after_dashes();
+  if (a.target.empty() && !rest.empty()) {
+    a.target = rest.front();
+    rest.erase(rest.begin());
+  }
+  a.guest_args.insert(a.guest_args.end(), rest.begin(), rest.end());
+  if (a.target.empty()) fail(a.verb + ": TARGET is required (see dk " + a.verb + " --help)");
   if (a.verb == "record" && a.trace.empty()) fail("record: -o: give the trace file's name");
   LaunchSpec spec;
   std::optional<PackageLaunch> launch;
@@ -297,8 +305,8 @@ void run(const RunArgs& a) {
 void add_run_options(CLI::App* cmd, RunArgs& a0, bool record) {
   RunArgs* a = &a0;
   a->quantum = RunOptions{}.quantum;
-  cmd->add_option("TARGET", a->target, "Guest ELF image, package folder or .dkpkg archive")
-      ->required();
+  // Required, checked by the run: it may come after `--` (args_after_dashes).
+  cmd->add_option("TARGET", a->target, "Guest ELF image, package folder or .dkpkg archive");
   cmd->add_option("ARGS", a->guest_args, "Arguments after --, passed to the picoprocess");
   cmd->add_option("--seed", a->seed, "Seed of the simulated host's random bits")
       ->default_val(0)
@@ -357,6 +365,11 @@ PackageLaunch checked_package_launch(const std::string& target,
                        " does not load: " + e.what());
   }
   return l;
+}
+
+std::vector<std::string>& args_after_dashes() {
+  static std::vector<std::string> words;
+  return words;
 }
 
 [[noreturn]] void run_target(const RunArgs& a) {

@@ -45,6 +45,11 @@ void add_run_options(CLI::App* cmd, RunArgs& a, bool record);
 PackageLaunch checked_package_launch(const std::string& target,
                                      const std::vector<std::string>& pkg_path,
                                      const Manifest* policy);
+// The words after the first `--` of a `dk run` or `dk record` command line. main() holds
+// them back from CLI11, which hands them to the parent command (and refuses them) once ARGS
+// took a word before the `--` (`dk run T x -- y`); the run appends them to ARGS, the first of
+// them being TARGET when none came before (`dk run -- T x`).
+std::vector<std::string>& args_after_dashes();
 // Runs and throws Exit with dk's status.
 [[noreturn]] void run_target(const RunArgs& a);
 

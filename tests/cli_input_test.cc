@@ -97,6 +97,28 @@ class CliInputTest : public ::testing::Test {
   const std::string image_ = std::string(DK_GUEST_DIR) + "/hello";
 };
 
+// ARGS come after TARGET, after `--`, or both; the words after `--` are passed as they are,
+// option-like ones too, and TARGET itself may come after `--`.
+TEST_F(CliInputTest, ArgsBeforeAndAfterTheDashes) {
+  for (const std::string& line : {"run " + image_ + " x -- y -z", "run " + image_ + " x y -z",
+                                  "run -- " + image_ + " x y -z", "run " + image_ + " -- x y -z"}) {
+    SCOPED_TRACE(line);
+    Out o = dk(line);
+    if (line.find(" y -z") != std::string::npos && line.find("-- ") == std::string::npos) {
+      // Without `--`, -z is an option of dk run's, and an unknown one.
+      EXPECT_EQ(o.rc, 2) << o.err;
+      EXPECT_NE(o.err.find("-z"), std::string::npos) << o.err;
+      continue;
+    }
+    EXPECT_EQ(o.rc, 0) << o.err;
+    EXPECT_NE(o.out.find("argv[1] = x\nargv[2] = y\nargv[3] = -z\n"), std::string::npos) << o.out;
+  }
+  expect_refused("run --", "dk: run: TARGET is required");
+  Out o = dk("record -o r.dktrace " + image_ + " a -- --b");
+  EXPECT_EQ(o.rc, 0) << o.err;
+  EXPECT_NE(o.out.find("argv[1] = a\nargv[2] = --b\n"), std::string::npos) << o.out;
+}
+
 TEST_F(CliInputTest, PkgPathBeforeTheTargetLeavesTheTargetAndArgs) {
   // An archive alone in its folder resolves its dependency only through --pkg-path.
   ASSERT_EQ(dk("pkg pack " + pkgs_ + "/hello -o hello.dkpkg").rc, 0);
