@@ -4,22 +4,22 @@
 // printed again; `--image` replays another build of the program against the recording. Exit
 // status of replay: 0 the run matched the trace to its end, 3 it diverged (report on
 // stderr), 2 the trace cannot be read or replayed (damaged anywhere: the byte where).
-#include <CLI/CLI.hpp>
 #include <sys/stat.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <memory>
 
 #include "commands.h"
-#include "dk/trace_launch.h"
 #include "dk/elf_image.h"
 #include "dk/monitor/launch.h"
 #include "dk/monitor/package_store.h"
 #include "dk/replayer.h"
 #include "dk/run.h"
 #include "dk/trace_file.h"
+#include "dk/trace_launch.h"
 #include "run_command.h"
 
 namespace dk::cli {
@@ -53,7 +53,8 @@ const char* end_text(uint32_t end) {
     fail("replay: " + file + ": damaged at byte " + std::to_string(e.offset()) + ": " + e.fault(),
          kReplayBadTrace);
   const std::string what = e.what();
-  fail("replay: " + (what.find(file) != std::string::npos ? what : file + ": " + what), kReplayBadTrace);
+  fail("replay: " + (what.find(file) != std::string::npos ? what : file + ": " + what),
+       kReplayBadTrace);
 }
 
 std::string hex(uint64_t v) {
@@ -66,7 +67,8 @@ std::string hex(uint64_t v) {
 // namespace, the app's exe read through it), as dk run would start it.
 std::vector<uint8_t> replacement_image(const ReplayArgs& a) {
   struct stat st;
-  if (stat(a.image.c_str(), &st) != 0) fail("replay: --image " + a.image + ": no such file or folder", kReplayBadTrace);
+  if (stat(a.image.c_str(), &st) != 0)
+    fail("replay: --image " + a.image + ": no such file or folder", kReplayBadTrace);
   if (S_ISDIR(st.st_mode) || a.image.ends_with(".dkpkg")) {
     try {
       return prepare_launch(a.image, PackageStore::search_path_for(a.image, a.pkg_path)).image;
@@ -105,8 +107,9 @@ void replay(const ReplayArgs& a) {
     spec.image = replacement_image(a);
     const uint64_t hash = trace_hash(spec.image.data(), spec.image.size());
     if (hash != h.image_hash)
-      image_note = "note: replayed " + a.image + " (xxh3 " + hex(hash) + "), not the recorded image " +
-                   h.image_name + " (xxh3 " + hex(h.image_hash) + ")";
+      image_note = "note: replayed " + a.image + " (xxh3 " + hex(hash) +
+                   "), not the recorded image " + h.image_name + " (xxh3 " + hex(h.image_hash) +
+                   ")";
   }
 
   ReplayOptions ro;
@@ -170,9 +173,11 @@ void add_record_commands(CLI::App& app) {
                                     "it to the end, 3 when it diverges");
   rp->add_option("file", r->file, "Trace file (dk record, dk run --trace)")->required();
   rp->add_flag("-q,--quiet", r->quiet, "No summary line on success");
-  rp->add_option("--image", r->image,
-                 "Replay this image instead of the trace's: a rebuilt ELF, a package folder or .dkpkg");
-  rp->add_option("--pkg-path", r->pkg_path, "With --image PKG: a folder to find dependencies in (repeatable)")
+  rp->add_option(
+      "--image", r->image,
+      "Replay this image instead of the trace's: a rebuilt ELF, a package folder or .dkpkg");
+  rp->add_option("--pkg-path", r->pkg_path,
+                 "With --image PKG: a folder to find dependencies in (repeatable)")
       ->allow_extra_args(false);
   rp->callback([r] { replay(*r); });
 }

@@ -4,7 +4,6 @@
 #include "trace_command.h"
 
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -12,10 +11,10 @@
 #include <vector>
 
 #include "commands.h"
+#include "dk/calls.h"
 #include "dk/chrome_export.h"
 #include "dk/trace_diff.h"
 #include "dk/trace_file.h"
-#include "dk/calls.h"
 #include "dk/trace_render.h"
 
 namespace dk::cli {
@@ -44,8 +43,10 @@ struct TraceArgs {
 }
 
 // One line for a trace that cannot be read: damage as `dk replay` says it, with the byte.
-[[noreturn]] void fail_trace(const std::string& verb, const std::string& path, const TraceError& e) {
-  if (e.damaged()) fail(verb + ": " + path + ": damaged at byte " + std::to_string(e.offset()) + ": " + e.fault());
+[[noreturn]] void fail_trace(const std::string& verb, const std::string& path,
+                             const TraceError& e) {
+  if (e.damaged())
+    fail(verb + ": " + path + ": damaged at byte " + std::to_string(e.offset()) + ": " + e.fault());
   // Open errors already name the file; format errors name only the offset.
   const std::string what = e.what();
   fail(verb + ": " + (what.find(path) != std::string::npos ? what : path + ": " + what));
@@ -84,7 +85,9 @@ ShowFilter show_filter(const TraceArgs& a) {
     for (const CallDesc& d : all_calls()) {
       if (d.name == name) found = &d;
     }
-    if (!found) fail("trace show: -e: unknown call '" + name + "' (names as the ABI spells them: DkStreamRead)");
+    if (!found)
+      fail("trace show: -e: unknown call '" + name +
+           "' (names as the ABI spells them: DkStreamRead)");
     if (f.calls.size() <= found->index) f.calls.resize(found->index + 1);
     f.calls[found->index] = true;
   }
@@ -130,7 +133,8 @@ void diff(const TraceArgs& a) {
     // Both readers advance together: the error does not say which file it came from.
     const std::string which = a.file + " or " + a.other;
     fail("trace diff: " + which + ": " +
-         (e.damaged() ? "damaged at byte " + std::to_string(e.offset()) + ": " + e.fault() : std::string(e.what())));
+         (e.damaged() ? "damaged at byte " + std::to_string(e.offset()) + ": " + e.fault()
+                      : std::string(e.what())));
   }
   printf("%s", d.text().c_str());
   throw Exit{d.equal ? 0 : 1};
@@ -160,20 +164,25 @@ void add_trace_command(CLI::App& app) {
 
   CLI::App* s = cmd->add_subcommand("show", "Print every record, strace-like: [tick thread] call(args) = status");
   s->add_option("file", a->file, "Trace file")->required();
-  s->add_flag("--json", a->json, "One JSON object per line (the header first), every field, buffers whole in hex");
-  s->add_option("-e,--calls", a->calls, "Only these calls (comma-separated: DkStreamRead,DkStreamWrite) and end records")
+  s->add_flag("--json", a->json,
+              "One JSON object per line (the header first), every field, buffers whole in hex");
+  s->add_option("-e,--calls", a->calls,
+                "Only these calls (comma-separated: DkStreamRead,DkStreamWrite) and end records")
       ->delimiter(',')
       ->allow_extra_args(false);
   a->pid_opt = s->add_option("--pid", a->pid, "Only records of picoprocess N");
   a->thread_opt = s->add_option("--thread", a->thread, "Only records of thread N");
-  s->add_option("-s,--string-limit", a->max_bytes, "Show the first N bytes of each buffer (default 32; --json: whole)")
+  s->add_option("-s,--string-limit", a->max_bytes,
+                "Show the first N bytes of each buffer (default 32; --json: whole)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   s->callback([a] { show(*a); });
 
-  CLI::App* d = cmd->add_subcommand("diff", "Compare two traces: every header field, then the records (exit 0 equal, 1 differ)");
+  CLI::App* d = cmd->add_subcommand(
+      "diff", "Compare two traces: every header field, then the records (exit 0 equal, 1 differ)");
   d->add_option("a", a->file, "First trace")->required();
   d->add_option("b", a->other, "Second trace")->required();
-  d->add_option("-n,--max", a->max, "List up to N differences (default 1; 0: all)")->check(CLI::NonNegativeNumber);
+  d->add_option("-n,--max", a->max, "List up to N differences (default 1; 0: all)")
+      ->check(CLI::NonNegativeNumber);
   d->add_flag("--continue", a->past_header, "Compare the records even when the headers differ");
   d->callback([a] { diff(*a); });
 

@@ -24,8 +24,12 @@ struct Json {
   std::vector<Json> items;
   std::map<std::string, Json> members;
 
-  bool is_uint() const { return type == Number && text.find_first_not_of("0123456789") == std::string::npos; }
-  uint64_t u64() const { return is_uint() ? std::stoull(text) : throw JsonParseError("not an unsigned integer: " + text); }
+  bool is_uint() const {
+    return type == Number && text.find_first_not_of("0123456789") == std::string::npos;
+  }
+  uint64_t u64() const {
+    return is_uint() ? std::stoull(text) : throw JsonParseError("not an unsigned integer: " + text);
+  }
   bool has(const std::string& k) const { return type == Object && members.count(k) != 0; }
   const Json& operator[](const std::string& k) const {
     auto it = members.find(k);
@@ -52,7 +56,8 @@ class Parser {
     throw JsonParseError("JSON at offset " + std::to_string(i_) + ": " + why);
   }
   void ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r'))
+      ++i_;
   }
   char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
   void expect(char c) {
@@ -68,13 +73,30 @@ class Parser {
     ws();
     Json v;
     switch (peek()) {
-      case '{': object(v, depth); break;
-      case '[': array(v, depth); break;
-      case '"': v.type = Json::String; v.text = string(); break;
-      case 't': literal("true"); v.type = Json::Bool; v.boolean = true; break;
-      case 'f': literal("false"); v.type = Json::Bool; break;
-      case 'n': literal("null"); break;
-      default: number(v);
+      case '{':
+        object(v, depth);
+        break;
+      case '[':
+        array(v, depth);
+        break;
+      case '"':
+        v.type = Json::String;
+        v.text = string();
+        break;
+      case 't':
+        literal("true");
+        v.type = Json::Bool;
+        v.boolean = true;
+        break;
+      case 'f':
+        literal("false");
+        v.type = Json::Bool;
+        break;
+      case 'n':
+        literal("null");
+        break;
+      default:
+        number(v);
     }
     return v;
   }
@@ -176,14 +198,30 @@ class Parser {
       const char e = peek();
       ++i_;
       switch (e) {
-        case '"': o += '"'; break;
-        case '\\': o += '\\'; break;
-        case '/': o += '/'; break;
-        case 'b': o += '\b'; break;
-        case 'f': o += '\f'; break;
-        case 'n': o += '\n'; break;
-        case 'r': o += '\r'; break;
-        case 't': o += '\t'; break;
+        case '"':
+          o += '"';
+          break;
+        case '\\':
+          o += '\\';
+          break;
+        case '/':
+          o += '/';
+          break;
+        case 'b':
+          o += '\b';
+          break;
+        case 'f':
+          o += '\f';
+          break;
+        case 'n':
+          o += '\n';
+          break;
+        case 'r':
+          o += '\r';
+          break;
+        case 't':
+          o += '\t';
+          break;
         case 'u': {
           uint32_t cp = hex4();
           if (cp >= 0xd800 && cp < 0xdc00) {
@@ -197,7 +235,9 @@ class Parser {
           utf8(o, cp);
           break;
         }
-        default: --i_; fail("bad escape");
+        default:
+          --i_;
+          fail("bad escape");
       }
     }
   }
@@ -234,6 +274,8 @@ class Parser {
 
 }  // namespace json_detail
 
-inline Json parse_json(const std::string& s) { return json_detail::Parser(s).document(); }
+inline Json parse_json(const std::string& s) {
+  return json_detail::Parser(s).document();
+}
 
 }  // namespace dk::test

@@ -71,7 +71,9 @@ class RecordCliTest : public ::testing::Test {
     }
     return v;
   }
-  static size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+  static size_t lines(const std::string& s) {
+    return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+  }
   fs::path dk_, dir_;
 };
 
@@ -137,8 +139,8 @@ TEST_F(RecordCliTest, DamageIsOneLineAndExitTwo) {
   flip("body.dktrace", fs::file_size(dir_ / "body.dktrace") - 20);
   o = dk("replay body.dktrace");
   EXPECT_EQ(o.rc, 2) << o.err;
-  EXPECT_EQ(o.err, "dk: replay: body.dktrace: damaged at byte " + std::to_string(chunks.back()) + ": chunk " +
-                       std::to_string(chunks.size() - 1) + ": checksum mismatch\n");
+  EXPECT_EQ(o.err, "dk: replay: body.dktrace: damaged at byte " + std::to_string(chunks.back()) +
+                       ": chunk " + std::to_string(chunks.size() - 1) + ": checksum mismatch\n");
   // A chunk header's bytes, and the version field (a damaged one, not a newer dk's).
   fs::copy_file(dir_ / "h.dktrace", dir_ / "chunk.dktrace");
   flip("chunk.dktrace", chunks[0] + 9);
@@ -150,12 +152,15 @@ TEST_F(RecordCliTest, DamageIsOneLineAndExitTwo) {
   flip("version.dktrace", 8);
   o = dk("replay version.dktrace");
   EXPECT_EQ(o.rc, 2) << o.err;
-  EXPECT_EQ(o.err.rfind("dk: replay: version.dktrace: damaged at byte 8: header: format version", 0), 0u) << o.err;
+  EXPECT_EQ(
+      o.err.rfind("dk: replay: version.dktrace: damaged at byte 8: header: format version", 0), 0u)
+      << o.err;
   EXPECT_EQ(lines(o.err), 1u) << o.err;
   // trace show says it the same way.
   o = dk("trace show body.dktrace");
   EXPECT_EQ(o.rc, 2);
-  EXPECT_EQ(o.err, "dk: trace show: body.dktrace: damaged at byte " + std::to_string(chunks.back()) + ": chunk " +
+  EXPECT_EQ(o.err, "dk: trace show: body.dktrace: damaged at byte " +
+                       std::to_string(chunks.back()) + ": chunk " +
                        std::to_string(chunks.size() - 1) + ": checksum mismatch\n");
   o = dk("replay nothing.dktrace");
   EXPECT_EQ(o.rc, 2);
@@ -176,8 +181,10 @@ TEST_F(RecordCliTest, CutShortTraceReplaysItsPrefix) {
   fs::resize_file(dir_ / "h.dktrace", fs::file_size(dir_ / "h.dktrace") - 20);
   const Out o = dk("replay h.dktrace");
   EXPECT_EQ(o.rc, 3) << o.err;
-  EXPECT_NE(o.err.find("dk: replay: the trace was cut short after record "), std::string::npos) << o.err;
-  EXPECT_NE(o.err.find("note: trace: truncated chunk at offset " + std::to_string(chunks.back())), std::string::npos)
+  EXPECT_NE(o.err.find("dk: replay: the trace was cut short after record "), std::string::npos)
+      << o.err;
+  EXPECT_NE(o.err.find("note: trace: truncated chunk at offset " + std::to_string(chunks.back())),
+            std::string::npos)
       << o.err;
   EXPECT_EQ(o.err.find("damaged"), std::string::npos) << o.err;
 }
@@ -220,7 +227,8 @@ TEST_F(RecordCliTest, ReplayAgainstAnotherImage) {
 
 TEST_F(RecordCliTest, ReplayAgainstAPackage) {
   const fs::path pkgs = fs::path(DK_BINARY_DIR) / "packages";
-  DK_REQUIRE(fs::exists(pkgs / "hello") && fs::exists(pkgs / "fault"), "the example packages are not staged");
+  DK_REQUIRE(fs::exists(pkgs / "hello") && fs::exists(pkgs / "fault"),
+             "the example packages are not staged");
   const Out rec = dk("record -o p.dktrace " + (pkgs / "hello").string());
   ASSERT_EQ(rec.rc, 0) << rec.err;
   // The folder: its app image through the monitor, dependencies beside it.
@@ -240,7 +248,8 @@ TEST_F(RecordCliTest, ReplayAgainstAPackage) {
   // Another package's program diverges.
   o = dk("replay --image " + (pkgs / "fault").string() + " p.dktrace");
   EXPECT_EQ(o.rc, 3) << o.err;
-  EXPECT_NE(o.err.find("dk: note: replayed " + (pkgs / "fault").string()), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("dk: note: replayed " + (pkgs / "fault").string()), std::string::npos)
+      << o.err;
   EXPECT_NE(o.err.find("replay diverged at record "), std::string::npos) << o.err;
 }
 

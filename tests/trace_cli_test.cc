@@ -31,7 +31,9 @@ std::vector<std::string> split_lines(const std::string& s) {
   return v;
 }
 
-size_t count_lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+size_t count_lines(const std::string& s) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 class TraceCliTest : public ::testing::Test {
  protected:
@@ -69,7 +71,8 @@ class TraceCliTest : public ::testing::Test {
 
 std::string unhex(const std::string& h) {
   std::string s;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) s += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16));
+  for (size_t i = 0; i + 1 < h.size(); i += 2)
+    s += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16));
   return s;
 }
 
@@ -138,11 +141,14 @@ TEST_F(TraceCliTest, FiltersLikeStrace) {
   // An unknown name is bad input.
   o = dk("trace show -e DkStreamWrite,DkNope c.dktrace");
   EXPECT_EQ(o.rc, 2);
-  EXPECT_EQ(o.err, "dk: trace show: -e: unknown call 'DkNope' (names as the ABI spells them: DkStreamRead)\n");
+  EXPECT_EQ(
+      o.err,
+      "dk: trace show: -e: unknown call 'DkNope' (names as the ABI spells them: DkStreamRead)\n");
   EXPECT_EQ(o.out, "");
   // --thread: every record of that thread and none other; the threads add up to the whole.
   std::set<std::string> threads;
-  for (const auto& l : records(all)) threads.insert(l.substr(l.find(' ') + 1, l.find(']') - l.find(' ') - 1));
+  for (const auto& l : records(all))
+    threads.insert(l.substr(l.find(' ') + 1, l.find(']') - l.find(' ') - 1));
   ASSERT_GT(threads.size(), 2u);  // the counter runs threads 1..3 (and 0 for host events)
   size_t shown = 0;
   for (const std::string& t : threads) {
@@ -179,8 +185,10 @@ TEST_F(TraceCliTest, StringLimitCutsBuffers) {
   EXPECT_NE(o.out.find("buf=\"hello\"..., count=25)"), std::string::npos) << o.out;
   EXPECT_EQ(o.out.find("buf=\"hello from"), std::string::npos) << o.out;
   o = dk("trace show h.dktrace");  // 32 by default: a 41-byte line is cut, a 25-byte one not
-  EXPECT_NE(o.out.find("buf=\"hello from a picoprocess\\n\", count=25)"), std::string::npos) << o.out;
-  EXPECT_NE(o.out.find("buf=\"random: b4f275cb365fec992a455649\"..., count=41)"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("buf=\"hello from a picoprocess\\n\", count=25)"), std::string::npos)
+      << o.out;
+  EXPECT_NE(o.out.find("buf=\"random: b4f275cb365fec992a455649\"..., count=41)"), std::string::npos)
+      << o.out;
   o = dk("trace show -s 100 h.dktrace");
   EXPECT_EQ(o.out.find("\"..."), std::string::npos) << o.out;
   o = dk("trace show -s 0 h.dktrace");
@@ -199,10 +207,12 @@ TEST_F(TraceCliTest, DiffNamesHeaderFieldsAndListsUpToN) {
   // Another argument: the header's launch args, and, on request, the records it changed.
   o = dk("trace diff a.dktrace m.dktrace");
   EXPECT_EQ(o.rc, 1);
-  EXPECT_NE(o.out.find("header differs: launch args\n- [\"hello\", \"world\"]\n+ [\"hello\", \"moon\"]\n"),
+  EXPECT_NE(o.out.find(
+                "header differs: launch args\n- [\"hello\", \"world\"]\n+ [\"hello\", \"moon\"]\n"),
             std::string::npos)
       << o.out;
-  EXPECT_NE(o.out.find("(records not compared: --continue compares them too)"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("(records not compared: --continue compares them too)"), std::string::npos)
+      << o.out;
   EXPECT_EQ(o.out.find("record "), std::string::npos) << o.out;
   o = dk("trace diff --continue -n 0 a.dktrace m.dktrace");
   EXPECT_EQ(o.rc, 1);
@@ -212,7 +222,8 @@ TEST_F(TraceCliTest, DiffNamesHeaderFieldsAndListsUpToN) {
   ASSERT_NE(at, std::string::npos) << o.out;
   const auto diff_lines = split_lines(o.out.substr(at));
   ASSERT_GE(diff_lines.size(), 3u);
-  EXPECT_NE(diff_lines[1].find("DkStreamWrite(stream=0x11, offset=0, buf=\"argv[1] = world\\n\", count=16)"),
+  EXPECT_NE(diff_lines[1].find(
+                "DkStreamWrite(stream=0x11, offset=0, buf=\"argv[1] = world\\n\", count=16)"),
             std::string::npos)
       << o.out;
   EXPECT_NE(diff_lines[2].find("buf=\"argv[1] = moon\\n\", count=15)"), std::string::npos) << o.out;

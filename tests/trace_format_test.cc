@@ -2,8 +2,9 @@
 // header or a chunk payload is reported with its offset; a file cut anywhere reads as its
 // whole chunks and then a clean "cut short" end; garbage is a TraceError, never a crash.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
+#include <xxhash.h>
+#include <zstd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -11,9 +12,6 @@
 #include <iterator>
 #include <optional>
 #include <random>
-
-#include <xxhash.h>
-#include <zstd.h>
 
 #include "dk/trace_file.h"
 #include "dk/trace_render.h"
@@ -285,6 +283,35 @@ TEST_F(TraceFileTest, FlippedHeaderBytes) {
   EXPECT_NE(error_of(b).find("trace: header"), std::string::npos);
 }
 
+// A newer major version (its header checksum holds) is not damage; the same field flipped
+// (the checksum no longer holds) is.
+TEST_F(TraceFileTest, NewerVersionIsToldFromADamagedOne) {
+  auto b = bytes;
+  b[8] = 2;
+  const uint64_t sum_at = layout.header_end - 8;
+  const uint64_t sum = XXH3_64bits(b.data(), sum_at);
+  memcpy(b.data() + sum_at, &sum, 8);
+  try {
+    TraceReader r(b);
+    FAIL() << "a format 2 trace was read";
+  } catch (const TraceError& e) {
+    EXPECT_FALSE(e.damaged()) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind(
+                  "trace: header at offset 8: format version 2.1 is not supported", 0),
+              0u);
+  }
+  b = bytes;
+  b[8] = 2;
+  try {
+    TraceReader r(b);
+    FAIL() << "a damaged version was read";
+  } catch (const TraceError& e) {
+    EXPECT_TRUE(e.damaged()) << e.what();
+    EXPECT_EQ(e.offset(), 8u);
+    EXPECT_EQ(e.fault().rfind("header: format version 2.1 is not supported", 0), 0u) << e.fault();
+  }
+}
+
 TEST_F(TraceFileTest, FlippedChunkPayloadByte) {
   for (size_t k = 0; k < layout.chunks.size(); ++k) {
     auto b = bytes;
@@ -396,13 +423,16 @@ TEST_F(TraceFileTest, RandomDamageIsAlwaysDetected) {
     };
     for (size_t k = 0; k < layout.chunks.size(); ++k) {
       const uint64_t end = k + 1 < layout.chunks.size() ? layout.chunks[k + 1] : bytes.size();
-      if (end <= cut) whole_records += layout.records[k];
-      else if (layout.chunks[k] < cut) partial = layout.chunks[k];
+      if (end <= cut)
+        whole_records += layout.records[k];
+      else if (layout.chunks[k] < cut)
+        partial = layout.chunks[k];
     }
     const bool damage_unread =
-        first && *first >= partial && (cut - partial < kChunkHeaderSize || *first >= partial + kChunkHeaderSize);
-    SCOPED_TRACE("case " + std::to_string(i) + ", cut at " + std::to_string(cut) + ", first damaged byte " +
-                 (first ? std::to_string(*first) : "none"));
+        first && *first >= partial &&
+        (cut - partial < kChunkHeaderSize || *first >= partial + kChunkHeaderSize);
+    SCOPED_TRACE("case " + std::to_string(i) + ", cut at " + std::to_string(cut) +
+                 ", first damaged byte " + (first ? std::to_string(*first) : "none"));
     std::vector<TraceRecord> got;
     std::optional<TraceError> err;
     bool was_cut = false;

@@ -2,7 +2,6 @@
 // differs, up to a limit; show --json carries every field as JSON values; the Chrome export
 // parses as JSON with a slice per downcall.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <sstream>
@@ -48,7 +47,8 @@ TraceHeader header_of(const std::string& name, uint64_t seed) {
   return h;
 }
 
-std::string make_with(const std::string& name, const TraceHeader& h, std::vector<TraceRecord> recs, bool end = true) {
+std::string make_with(const std::string& name, const TraceHeader& h, std::vector<TraceRecord> recs,
+                      bool end = true) {
   const std::string p = temp_path(name);
   TraceWriterOptions o;
   o.chunk_records = 2;
@@ -64,7 +64,8 @@ std::string make_with(const std::string& name, const TraceHeader& h, std::vector
   return p;
 }
 
-std::string make(const std::string& name, uint64_t seed, std::vector<TraceRecord> recs, bool end = true) {
+std::string make(const std::string& name, uint64_t seed, std::vector<TraceRecord> recs,
+                 bool end = true) {
   return make_with(name, header_of(name, seed), std::move(recs), end);
 }
 
@@ -78,7 +79,9 @@ TEST(TraceDiffTest, EqualDespiteDifferentCommandLines) {
   const auto a = make("a", 1, recs), b = make("b", 1, recs);
   EXPECT_TRUE(diff(a, b).equal) << diff(a, b).text();
   // The command line is a note, not a difference.
-  EXPECT_EQ(diff(a, b).text(), "note: the command lines differ: [\"dk\", \"a\"] and [\"dk\", \"b\"]\ntraces are equal\n");
+  EXPECT_EQ(
+      diff(a, b).text(),
+      "note: the command lines differ: [\"dk\", \"a\"] and [\"dk\", \"b\"]\ntraces are equal\n");
   EXPECT_EQ(diff(a, a).text(), "traces are equal\n");
   unlink(a.c_str());
   unlink(b.c_str());
@@ -123,7 +126,8 @@ TEST(TraceDiffTest, FirstDifferenceNamed) {
   ASSERT_EQ(d.differences.size(), 1u);
   EXPECT_EQ(d.differences[0].record, 2u);
   EXPECT_EQ(d.differences[0].field, "end of trace");
-  EXPECT_NE(d.differences[0].b.find("without an end record"), std::string::npos) << d.differences[0].b;
+  EXPECT_NE(d.differences[0].b.find("without an end record"), std::string::npos)
+      << d.differences[0].b;
   for (auto* p : {&a, &b, &c, &shorter}) unlink(p->c_str());
 }
 
@@ -144,11 +148,23 @@ TEST(TraceDiffTest, EveryHeaderFieldByName) {
       {"unicorn version", [](TraceHeader& h) { h.unicorn_version = "9.9.9"; }},
       {"image name", [](TraceHeader& h) { h.image_name = "other"; }},
       {"image hash", [](TraceHeader& h) { h.image_hash = 42; }},
-      {"package files", [](TraceHeader& h) { h.files = {{"/bin/x", 1}}; }},
-      {"cpuid", [](TraceHeader& h) { h.cpuid = {1, 2, 3}; }},
-      {"launch image", [](TraceHeader& h) { h.launch.image = {0x7f, 'E', 'L', 'F'}; }},
+      {"package files",
+       [](TraceHeader& h) {
+         h.files = {{"/bin/x", 1}};
+       }},
+      {"cpuid",
+       [](TraceHeader& h) {
+         h.cpuid = {1, 2, 3};
+       }},
+      {"launch image",
+       [](TraceHeader& h) {
+         h.launch.image = {0x7f, 'E', 'L', 'F'};
+       }},
       {"launch name", [](TraceHeader& h) { h.launch.name = "n"; }},
-      {"launch args", [](TraceHeader& h) { h.launch.args = {"hello", "moon"}; }},
+      {"launch args",
+       [](TraceHeader& h) {
+         h.launch.args = {"hello", "moon"};
+       }},
       {"launch env", [](TraceHeader& h) { h.launch.env = {"A=1"}; }},
       {"stack size", [](TraceHeader& h) { h.launch.stack_size = 4096; }},
       {"stdin", [](TraceHeader& h) { h.launch.stdin_uri = "dev:null"; }},
@@ -167,7 +183,8 @@ TEST(TraceDiffTest, EveryHeaderFieldByName) {
     ASSERT_EQ(d.differences.size(), 1u) << c.field << ": " << d.text();
     EXPECT_TRUE(d.differences[0].in_header);
     EXPECT_EQ(d.differences[0].field, c.field) << d.text();
-    EXPECT_NE(d.text().find("header differs: " + std::string(c.field) + "\n"), std::string::npos) << d.text();
+    EXPECT_NE(d.text().find("header differs: " + std::string(c.field) + "\n"), std::string::npos)
+        << d.text();
     unlink(b.c_str());
   }
   // Several header fields and a record: all listed with --continue, the header alone without.
@@ -242,7 +259,7 @@ TEST(ChromeExportTest, OneSlicePerDowncallAndInstants) {
     }
   }
   EXPECT_EQ(slices, 2u);
-  EXPECT_EQ(instants, 2u);  // the exception and the end
+  EXPECT_EQ(instants, 2u);      // the exception and the end
   EXPECT_EQ(thread_names, 3u);  // threads 1 and 2 of pid 1, thread 0 of the end
   EXPECT_TRUE(saw_escaped) << out.str();
   unlink(p.c_str());

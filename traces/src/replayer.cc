@@ -36,8 +36,8 @@ std::string Divergence::report() const {
   std::string s;
   if (end_of_trace && cut_short) {
     s = "replay: the trace was cut short after record " + std::to_string(record) +
-        " (every record before matched); the guest went on at tick " + std::to_string(tick) + ", thread " +
-        std::to_string(thread) + ", rip " + hex(rip) + "\n";
+        " (every record before matched); the guest went on at tick " + std::to_string(tick) +
+        ", thread " + std::to_string(thread) + ", rip " + hex(rip) + "\n";
   } else if (end_of_trace) {
     s = "replay: the guest went on past the end of the trace (record " + std::to_string(record) + ") at tick " +
         std::to_string(tick) + ", thread " + std::to_string(thread) + ", rip " + hex(rip) + "\n";
@@ -102,12 +102,13 @@ void Replayer::diverge(const TraceRecord& actual, const TraceRecord* expected, s
   } else {
     d.end_of_trace = true;
     d.field = "end of trace";
-    if (read_error_) d.note = read_error_->what();
+    if (read_error_)
+      d.note = read_error_->what();
     else if (in_.cut_short()) {
       d.cut_short = true;
       d.note = in_.cut_short_reason();
-    }
-    else d.note = "the trace ends here";
+    } else
+      d.note = "the trace ends here";
   }
   if (probe_ && actual.rip) d.instruction = probe_->instruction_at(actual.pid, actual.rip);
   add_notes(d);

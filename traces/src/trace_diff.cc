@@ -39,20 +39,26 @@ std::string list_text(const std::vector<std::string>& v) {
   return "[" + s + "]";
 }
 
-std::string version(uint16_t major, uint16_t minor) { return std::to_string(major) + "." + std::to_string(minor); }
+std::string version(uint16_t major, uint16_t minor) {
+  return std::to_string(major) + "." + std::to_string(minor);
+}
 
 // Every header field, in the order of the format, each under the name reports use.
 void header_diff(const TraceHeader& x, const TraceHeader& y, std::vector<TraceDifference>& out) {
   auto cmp = [&](bool differ, const char* field, const std::string& a, const std::string& b) {
     if (differ) out.push_back({true, 0, field, a, b});
   };
-  auto num = [&](const char* field, uint64_t a, uint64_t b) { cmp(a != b, field, std::to_string(a), std::to_string(b)); };
-  auto str = [&](const char* field, const std::string& a, const std::string& b) { cmp(a != b, field, a, b); };
+  auto num = [&](const char* field, uint64_t a, uint64_t b) {
+    cmp(a != b, field, std::to_string(a), std::to_string(b));
+  };
+  auto str = [&](const char* field, const std::string& a, const std::string& b) {
+    cmp(a != b, field, a, b);
+  };
   const TraceLaunch &lx = x.launch, &ly = y.launch;
   cmp(x.format_major != y.format_major || x.format_minor != y.format_minor, "format version",
       version(x.format_major, x.format_minor), version(y.format_major, y.format_minor));
-  cmp(x.abi_major != y.abi_major || x.abi_minor != y.abi_minor, "abi version", version(x.abi_major, x.abi_minor),
-      version(y.abi_major, y.abi_minor));
+  cmp(x.abi_major != y.abi_major || x.abi_minor != y.abi_minor, "abi version",
+      version(x.abi_major, x.abi_minor), version(y.abi_major, y.abi_minor));
   cmp(x.flags != y.flags, "flags", hex(x.flags), hex(y.flags));
   num("seed", x.seed, y.seed);
   str("host", x.host_kind, y.host_kind);
@@ -64,9 +70,11 @@ void header_diff(const TraceHeader& x, const TraceHeader& y, std::vector<TraceDi
   // The image bytes themselves, when the hash field agrees but they do not (a library
   // caller's header, or an image field that does not match its hash).
   if (x.image_hash == y.image_hash && lx.image != ly.image)
-    out.push_back({true, 0, "launch image", std::to_string(lx.image.size()) + " bytes, xxh3 " +
-                                                hex(trace_hash(lx.image.data(), lx.image.size())),
-                   std::to_string(ly.image.size()) + " bytes, xxh3 " + hex(trace_hash(ly.image.data(), ly.image.size()))});
+    out.push_back({true, 0, "launch image",
+                   std::to_string(lx.image.size()) + " bytes, xxh3 " +
+                       hex(trace_hash(lx.image.data(), lx.image.size())),
+                   std::to_string(ly.image.size()) + " bytes, xxh3 " +
+                       hex(trace_hash(ly.image.data(), ly.image.size()))});
   str("launch name", lx.name, ly.name);
   cmp(lx.args != ly.args, "launch args", list_text(lx.args), list_text(ly.args));
   cmp(lx.env != ly.env, "launch env", list_text(lx.env), list_text(ly.env));
@@ -91,8 +99,11 @@ std::string TraceDiff::text() const {
                      : "record " + std::to_string(d.record) + " differs: " + d.field + "\n";
     s += "- " + d.a + "\n+ " + d.b + "\n";
   }
-  if (more) s += "(stopped after " + std::to_string(differences.size()) + " differences: -n N lists more, -n 0 all)\n";
-  else if (!records_compared) s += "(records not compared: --continue compares them too)\n";
+  if (more)
+    s += "(stopped after " + std::to_string(differences.size()) +
+         " differences: -n N lists more, -n 0 all)\n";
+  else if (!records_compared)
+    s += "(records not compared: --continue compares them too)\n";
   return s;
 }
 
@@ -147,7 +158,8 @@ TraceDiff diff_traces(TraceReader& ra, TraceReader& rb, TraceDiffOptions opts) {
       d.more = true;
       return d;
     }
-    add({false, ra.records_read(), "cut short", ra.cut_short() ? ra.cut_short_reason() : "<complete>",
+    add({false, ra.records_read(), "cut short",
+         ra.cut_short() ? ra.cut_short_reason() : "<complete>",
          rb.cut_short() ? rb.cut_short_reason() : "<complete>"});
   }
   return d;

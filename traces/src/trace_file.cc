@@ -223,8 +223,9 @@ void TraceReader::read_header() {
   const size_t got = read_at(0, fixed, kFixedHeader);
   if (memcmp(fixed, kTraceMagic, got < 8 ? got : 8) != 0) throw TraceError("trace: header: not a Dk trace (bad magic)");
   if (got < kFixedHeader)
-    throw TraceError("trace: header: truncated" + at(got) + " (file is " + std::to_string(size_) + " bytes)", got,
-                     "header: truncated (the file ends inside the header's first 16 bytes)");
+    throw TraceError(
+        "trace: header: truncated" + at(got) + " (file is " + std::to_string(size_) + " bytes)",
+        got, "header: truncated (the file ends inside the header's first 16 bytes)");
   uint16_t major, minor;
   uint32_t len;
   memcpy(&major, fixed + 8, 2);
@@ -244,7 +245,8 @@ void TraceReader::read_header() {
   }
   if (major != kTraceFormatMajor) {
     const std::string v = "format version " + std::to_string(major) + "." + std::to_string(minor) +
-                          " is not supported (this dk reads " + std::to_string(kTraceFormatMajor) + ".x)";
+                          " is not supported (this dk reads " + std::to_string(kTraceFormatMajor) +
+                          ".x)";
     if (sound) throw TraceError("trace: header" + at(8) + ": " + v);
     damage("header", 8, v + " and the header checksum does not hold: the version field is damaged");
   }
@@ -252,11 +254,13 @@ void TraceReader::read_header() {
   if (!fits)
     throw TraceError("trace: header: truncated" + at(size_) + " (the header needs " +
                          std::to_string(kFixedHeader + len + 8) + " bytes)",
-                     size_, "header: truncated (the length at offset 12 says the header needs " +
-                                std::to_string(kFixedHeader + len + 8) + " bytes)");
+                     size_,
+                     "header: truncated (the length at offset 12 says the header needs " +
+                         std::to_string(kFixedHeader + len + 8) + " bytes)");
   if (!sound)
     damage("header", kFixedHeader + len,
-           "checksum mismatch (header bytes 0.." + std::to_string(kFixedHeader + len) + " are damaged)");
+           "checksum mismatch (header bytes 0.." + std::to_string(kFixedHeader + len) +
+               " are damaged)");
   header_.format_major = major;
   header_.format_minor = minor;
   try {

@@ -17,7 +17,8 @@ class Obj {
     return raw(k, v <= kExactInDouble ? std::to_string(v) : "\"" + std::to_string(v) + "\"");
   }
   Obj& i(const char* k, int64_t v) {
-    const bool exact = v >= -static_cast<int64_t>(kExactInDouble) && v <= static_cast<int64_t>(kExactInDouble);
+    const bool exact =
+        v >= -static_cast<int64_t>(kExactInDouble) && v <= static_cast<int64_t>(kExactInDouble);
     return raw(k, exact ? std::to_string(v) : "\"" + std::to_string(v) + "\"");
   }
   Obj& s(const char* k, const std::string& v) { return raw(k, json_string(v)); }
@@ -32,7 +33,9 @@ class Obj {
   std::string o_;
 };
 
-std::string u64_value(uint64_t v) { return v <= kExactInDouble ? std::to_string(v) : "\"" + std::to_string(v) + "\""; }
+std::string u64_value(uint64_t v) {
+  return v <= kExactInDouble ? std::to_string(v) : "\"" + std::to_string(v) + "\"";
+}
 
 std::string hex_bytes(const uint8_t* p, size_t n) {
   static const char digits[] = "0123456789abcdef";
@@ -44,7 +47,9 @@ std::string hex_bytes(const uint8_t* p, size_t n) {
   }
   return s + "\"";
 }
-std::string hex_bytes(const std::vector<uint8_t>& v) { return hex_bytes(v.data(), v.size()); }
+std::string hex_bytes(const std::vector<uint8_t>& v) {
+  return hex_bytes(v.data(), v.size());
+}
 
 std::string u64_array(const uint64_t* v, size_t n) {
   std::string s = "[";
@@ -86,11 +91,26 @@ std::string sysinfo_json(const dk_system_info& s) {
 
 std::string context_json(const dk_context& c) {
   return Obj()
-      .u("rax", c.rax).u("rbx", c.rbx).u("rcx", c.rcx).u("rdx", c.rdx)
-      .u("rsi", c.rsi).u("rdi", c.rdi).u("rbp", c.rbp).u("rsp", c.rsp)
-      .u("r8", c.r8).u("r9", c.r9).u("r10", c.r10).u("r11", c.r11)
-      .u("r12", c.r12).u("r13", c.r13).u("r14", c.r14).u("r15", c.r15)
-      .u("rip", c.rip).u("rflags", c.rflags).u("fs_base", c.fs_base).u("gs_base", c.gs_base)
+      .u("rax", c.rax)
+      .u("rbx", c.rbx)
+      .u("rcx", c.rcx)
+      .u("rdx", c.rdx)
+      .u("rsi", c.rsi)
+      .u("rdi", c.rdi)
+      .u("rbp", c.rbp)
+      .u("rsp", c.rsp)
+      .u("r8", c.r8)
+      .u("r9", c.r9)
+      .u("r10", c.r10)
+      .u("r11", c.r11)
+      .u("r12", c.r12)
+      .u("r13", c.r13)
+      .u("r14", c.r14)
+      .u("r15", c.r15)
+      .u("rip", c.rip)
+      .u("rflags", c.rflags)
+      .u("fs_base", c.fs_base)
+      .u("gs_base", c.gs_base)
       .raw("fxsave", hex_bytes(c.fxsave, sizeof c.fxsave))
       .str();
 }
@@ -115,9 +135,13 @@ void downcall_json(const DowncallRecord& c, Obj& o) {
   o.s("call", d ? std::string(d->name) : "?").u("index", c.index);
   std::string args = "{";
   for (int i = 0; d && i < d->nargs; ++i)
-    args += (i ? "," : "") + json_string(std::string(d->arg_names[i])) + ":" + json_string(render_arg(c, i));
+    args += (i ? "," : "") + json_string(std::string(d->arg_names[i])) + ":" +
+            json_string(render_arg(c, i));
   o.raw("args", args + "}");
-  o.u("fields", c.fields).raw("reg", u64_array(c.reg, 6)).raw("in_val", u64_array(c.in_val, 6)).u("room", c.room);
+  o.u("fields", c.fields)
+      .raw("reg", u64_array(c.reg, 6))
+      .raw("in_val", u64_array(c.in_val, 6))
+      .u("room", c.room);
   if (c.fields & kHasUri) o.s("uri", c.uri);
   if (c.fields & kHasInBytes) {
     o.u("in_len", c.in_len).u("in_hash", c.in_hash).b("in_hashed", (c.fields & kInHashed) != 0);
@@ -142,22 +166,46 @@ void downcall_json(const DowncallRecord& c, Obj& o) {
 
 std::string record_json(const TraceRecord& r) {
   Obj o;
-  o.s("kind", record_kind_name(r.kind)).u("tick", r.tick).u("pid", r.pid).u("thread", r.thread).u("rip", r.rip);
+  o.s("kind", record_kind_name(r.kind))
+      .u("tick", r.tick)
+      .u("pid", r.pid)
+      .u("thread", r.thread)
+      .u("rip", r.rip);
   switch (r.kind) {
-    case RecordKind::Downcall: downcall_json(r.call, o); break;
+    case RecordKind::Downcall:
+      downcall_json(r.call, o);
+      break;
     case RecordKind::Schedule:
-      o.u("next_pid", r.schedule.next_pid).u("next_thread", r.schedule.next_thread).u("reason", r.schedule.reason);
+      o.u("next_pid", r.schedule.next_pid)
+          .u("next_thread", r.schedule.next_thread)
+          .u("reason", r.schedule.reason);
       break;
     case RecordKind::Exception:
-      o.u("type", r.exception.type).u("detail", r.exception.detail).u("address", r.exception.address);
+      o.u("type", r.exception.type)
+          .u("detail", r.exception.detail)
+          .u("address", r.exception.address);
       break;
-    case RecordKind::ForeignTrap: o.u("detail", r.trap.detail).u("number", r.trap.number); break;
-    case RecordKind::Upcall: o.u("which", r.upcall.which).u("entry", r.upcall.entry).u("arg", r.upcall.arg); break;
-    case RecordKind::Rdtsc: o.u("value", r.rdtsc); break;
-    case RecordKind::End: o.u("reason", r.end.reason).i("exit_code", r.end.exit_code).s("message", r.end.message); break;
-    case RecordKind::Clock: o.u("value", r.clock); break;
-    case RecordKind::Idle: o.u("deadline", r.idle.deadline).b("woke", r.idle.woke != 0); break;
-    case RecordKind::Checksum: o.u("hash", r.checksum.hash).u("downcalls", r.checksum.downcalls); break;
+    case RecordKind::ForeignTrap:
+      o.u("detail", r.trap.detail).u("number", r.trap.number);
+      break;
+    case RecordKind::Upcall:
+      o.u("which", r.upcall.which).u("entry", r.upcall.entry).u("arg", r.upcall.arg);
+      break;
+    case RecordKind::Rdtsc:
+      o.u("value", r.rdtsc);
+      break;
+    case RecordKind::End:
+      o.u("reason", r.end.reason).i("exit_code", r.end.exit_code).s("message", r.end.message);
+      break;
+    case RecordKind::Clock:
+      o.u("value", r.clock);
+      break;
+    case RecordKind::Idle:
+      o.u("deadline", r.idle.deadline).b("woke", r.idle.woke != 0);
+      break;
+    case RecordKind::Checksum:
+      o.u("hash", r.checksum.hash).u("downcalls", r.checksum.downcalls);
+      break;
   }
   return o.s("text", render_event(r)).str();
 }

@@ -35,14 +35,16 @@ std::string sysinfo_text(const dk_system_info& s, size_t max) {
   char b[160];
   snprintf(b, sizeof b, "{abi=%u.%u, page_size=%" PRIu64 ", cpu_count=%u, host_name=", s.abi_major,
            s.abi_minor, s.page_size, s.cpu_count);
-  return b + quote_bytes(reinterpret_cast<const uint8_t*>(s.host_name), n, max < 32 ? max : 32) + "}";
+  return b + quote_bytes(reinterpret_cast<const uint8_t*>(s.host_name), n, max < 32 ? max : 32) +
+         "}";
 }
 
 std::string ctx_text(const dk_context& c) {
   return "{rip=" + hex(c.rip) + ", rsp=" + hex(c.rsp) + ", rax=" + hex(c.rax) + "}";
 }
 
-std::string arg_text(const DowncallRecord& c, const CallDesc& d, int i, bool with_result, size_t max) {
+std::string arg_text(const DowncallRecord& c, const CallDesc& d, int i, bool with_result,
+                     size_t max) {
   const bool ok = with_result && c.status == 0;
   const bool written = with_result && (c.written >> i & 1);
   switch (d.kinds[i]) {
@@ -56,14 +58,16 @@ std::string arg_text(const DowncallRecord& c, const CallDesc& d, int i, bool wit
     case DK_ARG_ADDR:
       return addr(c.in_val[i]);
     case DK_ARG_URI:
-      return quote_bytes(reinterpret_cast<const uint8_t*>(c.uri.data()), c.uri.size(), max > 256 ? max : 256);
+      return quote_bytes(reinterpret_cast<const uint8_t*>(c.uri.data()), c.uri.size(),
+                         max > 256 ? max : 256);
     case DK_ARG_BUF_IN_LEN_NEXT:
     case DK_ARG_BUF_IN_COUNT_NEXT:
       if (c.fields & kInHashed) return "<" + std::to_string(c.in_len) + " bytes, xxh3 " + hex(c.in_hash) + ">";
       return quote_bytes(c.in_bytes.data(), c.in_bytes.size(), max);
     case DK_ARG_BUF_OUT_LEN_NEXT:
     case DK_ARG_BUF_OUT_COUNT_NEXT:
-      if (ok && (c.fields & kHasOutBytes)) return quote_bytes(c.out_bytes.data(), c.out_bytes.size(), max);
+      if (ok && (c.fields & kHasOutBytes))
+        return quote_bytes(c.out_bytes.data(), c.out_bytes.size(), max);
       return addr(c.reg[i]);
     case DK_ARG_U64_INOUT:
     case DK_ARG_ADDR_INOUT: {
@@ -118,7 +122,8 @@ const char* upcall_name(uint32_t w) {
 
 std::string render_event(const TraceRecord& r, size_t max_bytes) {
   switch (r.kind) {
-    case RecordKind::Downcall: return render_call(r.call, true, max_bytes);
+    case RecordKind::Downcall:
+      return render_call(r.call, true, max_bytes);
     case RecordKind::Schedule:
       return std::string("-- schedule: ") +
              (r.schedule.next_pid && r.schedule.next_pid != r.pid
@@ -214,6 +219,8 @@ std::string render_record(const TraceRecord& r, size_t max_bytes) {
   return render_site(r) + render_event(r, max_bytes);
 }
 
-std::string json_string(const std::string& s) { return json_quote(s); }
+std::string json_string(const std::string& s) {
+  return json_quote(s);
+}
 
 }  // namespace dk

@@ -26,8 +26,8 @@ struct TraceDiffOptions {
 struct TraceDiff {
   bool equal = true;
   std::vector<TraceDifference> differences;  // in order: header fields, then records
-  bool more = false;              // stopped at `max` before the end of both traces
-  bool records_compared = true;   // false: a header difference stopped the comparison
+  bool more = false;                         // stopped at `max` before the end of both traces
+  bool records_compared = true;              // false: a header difference stopped the comparison
   // Header facts that differ without making the traces differ (the command lines).
   std::vector<std::string> notes;
   std::string text() const;  // a few lines per difference, for a person

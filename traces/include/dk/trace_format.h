@@ -26,7 +26,7 @@ class TraceError : public std::runtime_error {
   TraceError(const std::string& what, uint64_t offset, std::string fault)
       : std::runtime_error(what), damaged_(true), offset_(offset), fault_(std::move(fault)) {}
   bool damaged() const { return damaged_; }
-  uint64_t offset() const { return offset_; }      // the file byte where the damage shows
+  uint64_t offset() const { return offset_; }          // the file byte where the damage shows
   const std::string& fault() const { return fault_; }  // "chunk 3: checksum mismatch"
 
  private:

@@ -17,12 +17,15 @@ std::string quote_bytes(const uint8_t* data, size_t len, size_t max = 32);
 inline constexpr size_t kRenderBytes = 32;
 
 // One call. `with_result`: outputs and ` = status` too (a call not yet served has neither).
-std::string render_call(const DowncallRecord& call, bool with_result = true, size_t max_bytes = kRenderBytes);
+std::string render_call(const DowncallRecord& call, bool with_result = true,
+                        size_t max_bytes = kRenderBytes);
 // Argument `i` of a call as render_call shows it.
-std::string render_arg(const DowncallRecord& call, int i, bool with_result = true, size_t max_bytes = kRenderBytes);
+std::string render_arg(const DowncallRecord& call, int i, bool with_result = true,
+                       size_t max_bytes = kRenderBytes);
 // One record: `[tick thread] ...`, and `[tick pid:thread]` for pids other than 0 and 1.
 std::string render_record(const TraceRecord& r, size_t max_bytes = kRenderBytes);
-std::string render_event(const TraceRecord& r, size_t max_bytes = kRenderBytes);  // without the site
+std::string render_event(const TraceRecord& r,
+                         size_t max_bytes = kRenderBytes);  // without the site
 std::string render_site(const TraceRecord& r);  // the `[tick thread] ` prefix alone
 
 // `dk trace show --json` (trace_json.cc; schema in docs/formats.md): every field of a record
