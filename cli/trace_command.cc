@@ -130,11 +130,19 @@ void diff(const TraceArgs& a) {
   try {
     d = diff_traces(*x, *y, {a.max, a.past_header});
   } catch (const TraceError& e) {
-    // Both readers advance together: the error does not say which file it came from.
-    const std::string which = a.file + " or " + a.other;
-    fail("trace diff: " + which + ": " +
-         (e.damaged() ? "damaged at byte " + std::to_string(e.offset()) + ": " + e.fault()
-                      : std::string(e.what())));
+    // Both readers advance together, so the error does not say whose it is: read each file
+    // alone to name it (the damage is found again at the same place).
+    for (const std::string* f : {&a.file, &a.other}) {
+      try {
+        TraceReader r(*f);
+        TraceRecord rec;
+        while (r.next(rec)) {
+        }
+      } catch (const TraceError& alone) {
+        fail_trace("trace diff", *f, alone);
+      }
+    }
+    fail_trace("trace diff", a.file + " or " + a.other, e);
   }
   printf("%s", d.text().c_str());
   throw Exit{d.equal ? 0 : 1};

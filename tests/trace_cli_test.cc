@@ -242,6 +242,17 @@ TEST_F(TraceCliTest, DiffNamesHeaderFieldsAndListsUpToN) {
   o = dk("trace diff a.dktrace nothing.dktrace");
   EXPECT_EQ(o.rc, 2);
   EXPECT_EQ(count_lines(o.err), 1u) << o.err;
+  // Damage names the file it is in, and the byte.
+  {
+    std::string bytes = slurp(dir_ / "b.dktrace");
+    bytes[bytes.size() - 5] ^= 0x20;
+    std::ofstream(dir_ / "bad.dktrace", std::ios::binary) << bytes;
+  }
+  o = dk("trace diff a.dktrace bad.dktrace");
+  EXPECT_EQ(o.rc, 2);
+  EXPECT_EQ(o.err.rfind("dk: trace diff: bad.dktrace: damaged at byte ", 0), 0u) << o.err;
+  EXPECT_NE(o.err.find(": checksum mismatch\n"), std::string::npos) << o.err;
+  EXPECT_EQ(count_lines(o.err), 1u) << o.err;
   o = dk("trace diff -n -1 a.dktrace b.dktrace");
   EXPECT_EQ(o.rc, 2);
   EXPECT_EQ(count_lines(o.err), 1u) << o.err;
