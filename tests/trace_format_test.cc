@@ -2,17 +2,16 @@
 // header or a chunk payload is reported with its offset; a file cut anywhere reads as its
 // whole chunks and then a clean "cut short" end; garbage is a TraceError, never a crash.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
+#include <xxhash.h>
+#include <zstd.h>
 
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <random>
-
-#include <xxhash.h>
-#include <zstd.h>
 
 #include "dk/trace_file.h"
 #include "dk/trace_render.h"
@@ -284,6 +283,35 @@ TEST_F(TraceFileTest, FlippedHeaderBytes) {
   EXPECT_NE(error_of(b).find("trace: header"), std::string::npos);
 }
 
+// A newer major version (its header checksum holds) is not damage; the same field flipped
+// (the checksum no longer holds) is.
+TEST_F(TraceFileTest, NewerVersionIsToldFromADamagedOne) {
+  auto b = bytes;
+  b[8] = 2;
+  const uint64_t sum_at = layout.header_end - 8;
+  const uint64_t sum = XXH3_64bits(b.data(), sum_at);
+  memcpy(b.data() + sum_at, &sum, 8);
+  try {
+    TraceReader r(b);
+    FAIL() << "a format 2 trace was read";
+  } catch (const TraceError& e) {
+    EXPECT_FALSE(e.damaged()) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind(
+                  "trace: header at offset 8: format version 2.1 is not supported", 0),
+              0u);
+  }
+  b = bytes;
+  b[8] = 2;
+  try {
+    TraceReader r(b);
+    FAIL() << "a damaged version was read";
+  } catch (const TraceError& e) {
+    EXPECT_TRUE(e.damaged()) << e.what();
+    EXPECT_EQ(e.offset(), 8u);
+    EXPECT_EQ(e.fault().rfind("header: format version 2.1 is not supported", 0), 0u) << e.fault();
+  }
+}
+
 TEST_F(TraceFileTest, FlippedChunkPayloadByte) {
   for (size_t k = 0; k < layout.chunks.size(); ++k) {
     auto b = bytes;
@@ -367,19 +395,85 @@ TEST(TraceGarbage, EmptyAndForeignFiles) {
   EXPECT_THROW(TraceReader("/nonexistent/x.dktrace"), TraceError);
 }
 
-TEST_F(TraceFileTest, RandomDamageNeverCrashes) {
+// Random damage (flipped bytes, sometimes a cut) is always detected: the reader throws a
+// TraceError naming where, or, when no damaged byte is one it reads, returns exactly the
+// records before the damage. The one place it provably never reads is the tail a cut leaves:
+// the last, incomplete chunk (its payload never; its 32-byte header only when all of it
+// remains, and then its check catches a flip). So a flip there is no silent acceptance: the
+// reader stops before it and says the trace was cut short.
+TEST_F(TraceFileTest, RandomDamageIsAlwaysDetected) {
   std::mt19937_64 rng(11);
+  int errors = 0, hidden = 0;
   for (int i = 0; i < 1000; ++i) {
     auto b = bytes;
     const int flips = 1 + static_cast<int>(rng() % 4);
     for (int f = 0; f < flips; ++f) b[rng() % b.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
     if (rng() % 3 == 0) b.resize(rng() % b.size());
+    const uint64_t cut = b.size();
+    std::optional<uint64_t> first;  // the first damaged byte that is still in the file
+    for (uint64_t k = 0; k < cut && !first; ++k)
+      if (b[k] != bytes[k]) first = k;
+    // The chunk the cut goes through (its start), and the records of the chunks before it.
+    uint64_t partial = cut;
+    size_t whole_records = 0;
+    auto chunk_of = [&](uint64_t at) {
+      size_t k = 0;
+      while (k + 1 < layout.chunks.size() && layout.chunks[k + 1] <= at) ++k;
+      return k;
+    };
+    for (size_t k = 0; k < layout.chunks.size(); ++k) {
+      const uint64_t end = k + 1 < layout.chunks.size() ? layout.chunks[k + 1] : bytes.size();
+      if (end <= cut)
+        whole_records += layout.records[k];
+      else if (layout.chunks[k] < cut)
+        partial = layout.chunks[k];
+    }
+    const bool damage_unread =
+        first && *first >= partial &&
+        (cut - partial < kChunkHeaderSize || *first >= partial + kChunkHeaderSize);
+    SCOPED_TRACE("case " + std::to_string(i) + ", cut at " + std::to_string(cut) +
+                 ", first damaged byte " + (first ? std::to_string(*first) : "none"));
+    std::vector<TraceRecord> got;
+    std::optional<TraceError> err;
+    bool was_cut = false;
     try {
-      TraceReader r(std::move(b));
-      read_all(r);
-    } catch (const TraceError&) {
+      TraceReader r(b);
+      got = read_all(r);
+      was_cut = r.cut_short();
+    } catch (const TraceError& e) {
+      err = e;
+    }
+    if (cut < layout.header_end) {  // the header itself is incomplete
+      ASSERT_TRUE(err.has_value());
+      ++errors;
+      continue;
+    }
+    if (!first || damage_unread) {
+      ASSERT_FALSE(err.has_value()) << err->what();
+      if (first) ++hidden;
+      EXPECT_EQ(was_cut, cut < bytes.size());
+      ASSERT_EQ(got.size(), cut < bytes.size() ? whole_records : recs.size());
+      for (size_t k = 0; k < got.size(); ++k) EXPECT_EQ(first_difference(recs[k], got[k]), "") << k;
+      continue;
+    }
+    ASSERT_TRUE(err.has_value()) << "damage at byte " << *first << " was not detected";
+    ++errors;
+    const std::string what = err->what();
+    if (*first < layout.header_end) {
+      EXPECT_EQ(what.rfind("trace: header", 0), 0u) << what;
+      EXPECT_TRUE(err->damaged() || what.find("not a Dk trace") != std::string::npos) << what;
+    } else {
+      const size_t k = chunk_of(*first);
+      EXPECT_TRUE(err->damaged()) << what;
+      EXPECT_EQ(what.rfind("trace: chunk " + std::to_string(k) + " at offset ", 0), 0u) << what;
+      EXPECT_GE(err->offset(), layout.chunks[k]) << what;
+      EXPECT_LE(err->offset(), *first) << what;
+      EXPECT_EQ(err->fault().rfind("chunk " + std::to_string(k) + ": ", 0), 0u) << err->fault();
     }
   }
+  // Both outcomes occurred, so the loop checked each rule.
+  EXPECT_GT(errors, 500);
+  EXPECT_GT(hidden, 0);
 }
 
 // A chunk whose framing is intact (checksums recomputed) but whose record lies about its

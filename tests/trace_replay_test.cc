@@ -369,6 +369,39 @@ TEST_F(ReplayTest, CutTraceReplaysItsPrefixThenEndsClearly) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(o.statuses[i], recorded.statuses[i]) << i;
   EXPECT_EQ(o.statuses[3], Replayer::kDiverged);
   EXPECT_FALSE(rp.finished());
+  // Cut short is not damage: no read error, and the report says the trace stops early.
+  EXPECT_EQ(rp.read_error(), nullptr);
+  EXPECT_TRUE(rp.divergence().cut_short);
+  EXPECT_EQ(rp.divergence().report().rfind("replay: the trace was cut short after record ", 0), 0u)
+      << rp.divergence().report();
+}
+
+// A damaged chunk ends the replay where its records would start, as a read error naming the
+// chunk's offset (dk replay: exit 2), after the records before it matched.
+TEST_F(ReplayTest, DamagedChunkIsAReadErrorWithItsOffset) {
+  const Outcome recorded = record(false, 2);
+  std::ifstream f(path, std::ios::binary);
+  std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+  uint32_t len;
+  memcpy(&len, bytes.data() + 12, 4);
+  uint64_t pos = 16 + len + 8;
+  for (int k = 0; k < 2; ++k) {
+    uint32_t clen;
+    memcpy(&clen, bytes.data() + pos + 16, 4);
+    pos += 32 + clen;
+  }
+  ASSERT_LT(pos + 40, bytes.size());
+  bytes[pos + 40] ^= 0x04;  // the third chunk's payload
+  TraceReader in(bytes);
+  Replayer rp(in);
+  const Outcome o = run_guest(rp, rp);
+  ASSERT_NE(rp.read_error(), nullptr);
+  EXPECT_TRUE(rp.read_error()->damaged());
+  EXPECT_EQ(rp.read_error()->offset(), pos);
+  EXPECT_EQ(rp.read_error()->fault(), "chunk 2: checksum mismatch");
+  EXPECT_FALSE(rp.finished());
+  ASSERT_GE(o.statuses.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(o.statuses[i], recorded.statuses[i]) << i;
 }
 
 TEST_F(ReplayTest, EventsAreChecked) {

@@ -34,7 +34,11 @@ std::string hex(uint64_t v) {
 
 std::string Divergence::report() const {
   std::string s;
-  if (end_of_trace) {
+  if (end_of_trace && cut_short) {
+    s = "replay: the trace was cut short after record " + std::to_string(record) +
+        " (every record before matched); the guest went on at tick " + std::to_string(tick) +
+        ", thread " + std::to_string(thread) + ", rip " + hex(rip) + "\n";
+  } else if (end_of_trace) {
     s = "replay: the guest went on past the end of the trace (record " + std::to_string(record) + ") at tick " +
         std::to_string(tick) + ", thread " + std::to_string(thread) + ", rip " + hex(rip) + "\n";
   } else {
@@ -62,7 +66,7 @@ const TraceRecord* Replayer::peek(bool keep_events) {
         }
       } catch (const TraceError& e) {
         at_end_ = true;
-        read_error_ = e.what();
+        read_error_ = e;
         return nullptr;
       }
       have_next_ = true;
@@ -98,9 +102,13 @@ void Replayer::diverge(const TraceRecord& actual, const TraceRecord* expected, s
   } else {
     d.end_of_trace = true;
     d.field = "end of trace";
-    if (!read_error_.empty()) d.note = read_error_;
-    else if (in_.cut_short()) d.note = in_.cut_short_reason();
-    else d.note = "the trace ends here";
+    if (read_error_)
+      d.note = read_error_->what();
+    else if (in_.cut_short()) {
+      d.cut_short = true;
+      d.note = in_.cut_short_reason();
+    } else
+      d.note = "the trace ends here";
   }
   if (probe_ && actual.rip) d.instruction = probe_->instruction_at(actual.pid, actual.rip);
   add_notes(d);
@@ -515,7 +523,7 @@ void Replayer::on_end(const EventSite& site, uint32_t reason, int64_t exit_code,
   check_event(r);
   if (diverged()) return;
   // Anything after the End record would be a trace that disagrees with itself.
-  finished_ = peek(true) == nullptr && read_error_.empty();
+  finished_ = peek(true) == nullptr && !read_error_;
 }
 
 }  // namespace dk

@@ -39,6 +39,11 @@ constexpr size_t kFixedHeader = 16;  // magic, version, body length
 
 std::string at(uint64_t offset) { return " at offset " + std::to_string(offset); }
 
+// Bytes that are not what the format says: `where` is "header" or "chunk K".
+[[noreturn]] void damage(const std::string& where, uint64_t offset, const std::string& what) {
+  throw TraceError("trace: " + where + at(offset) + ": " + what, offset, where + ": " + what);
+}
+
 struct ChunkHeader {
   uint32_t seq, records, ulen, clen;
   uint64_t payload_hash;
@@ -217,28 +222,45 @@ void TraceReader::read_header() {
   uint8_t fixed[kFixedHeader];
   const size_t got = read_at(0, fixed, kFixedHeader);
   if (memcmp(fixed, kTraceMagic, got < 8 ? got : 8) != 0) throw TraceError("trace: header: not a Dk trace (bad magic)");
-  if (got < kFixedHeader) throw TraceError("trace: header: truncated" + at(got) + " (file is " + std::to_string(size_) + " bytes)");
+  if (got < kFixedHeader)
+    throw TraceError(
+        "trace: header: truncated" + at(got) + " (file is " + std::to_string(size_) + " bytes)",
+        got, "header: truncated (the file ends inside the header's first 16 bytes)");
   uint16_t major, minor;
   uint32_t len;
   memcpy(&major, fixed + 8, 2);
   memcpy(&minor, fixed + 10, 2);
   memcpy(&len, fixed + 12, 4);
-  if (major != kTraceFormatMajor)
-    throw TraceError("trace: header" + at(8) + ": format version " + std::to_string(major) + "." +
-                     std::to_string(minor) + " is not supported (this dk reads " +
-                     std::to_string(kTraceFormatMajor) + ".x)");
-  if (len > kTraceHeaderMax)
-    throw TraceError("trace: header" + at(12) + ": absurd header length " + std::to_string(len));
-  if (kFixedHeader + uint64_t{len} + 8 > size_)
+  // A header whose length and checksum hold: a damaged version field is told apart from a
+  // trace of a newer dk.
+  const bool fits = len <= kTraceHeaderMax && kFixedHeader + uint64_t{len} + 8 <= size_;
+  std::vector<uint8_t> h;
+  bool sound = false;
+  if (fits) {
+    h.resize(kFixedHeader + len + 8);
+    if (read_at(0, h.data(), h.size()) != h.size()) throw TraceError("trace: header: read failed");
+    uint64_t check;
+    memcpy(&check, h.data() + kFixedHeader + len, 8);
+    sound = XXH3_64bits(h.data(), kFixedHeader + len) == check;
+  }
+  if (major != kTraceFormatMajor) {
+    const std::string v = "format version " + std::to_string(major) + "." + std::to_string(minor) +
+                          " is not supported (this dk reads " + std::to_string(kTraceFormatMajor) +
+                          ".x)";
+    if (sound) throw TraceError("trace: header" + at(8) + ": " + v);
+    damage("header", 8, v + " and the header checksum does not hold: the version field is damaged");
+  }
+  if (len > kTraceHeaderMax) damage("header", 12, "absurd header length " + std::to_string(len));
+  if (!fits)
     throw TraceError("trace: header: truncated" + at(size_) + " (the header needs " +
-                     std::to_string(kFixedHeader + len + 8) + " bytes)");
-  std::vector<uint8_t> h(kFixedHeader + len + 8);
-  if (read_at(0, h.data(), h.size()) != h.size()) throw TraceError("trace: header: read failed");
-  uint64_t check;
-  memcpy(&check, h.data() + kFixedHeader + len, 8);
-  if (XXH3_64bits(h.data(), kFixedHeader + len) != check)
-    throw TraceError("trace: header" + at(kFixedHeader + len) + ": checksum mismatch (header bytes 0.." +
-                     std::to_string(kFixedHeader + len) + " are damaged)");
+                         std::to_string(kFixedHeader + len + 8) + " bytes)",
+                     size_,
+                     "header: truncated (the length at offset 12 says the header needs " +
+                         std::to_string(kFixedHeader + len + 8) + " bytes)");
+  if (!sound)
+    damage("header", kFixedHeader + len,
+           "checksum mismatch (header bytes 0.." + std::to_string(kFixedHeader + len) +
+               " are damaged)");
   header_.format_major = major;
   header_.format_minor = minor;
   try {
@@ -246,13 +268,13 @@ void TraceReader::read_header() {
     // A newer minor version may append fields that this reader skips.
     trace_detail::decode_header(in, header_, minor <= kTraceFormatMinor);
   } catch (const DecodeError& e) {
-    throw TraceError("trace: header" + at(e.offset) + ": " + e.what);
+    damage("header", e.offset, e.what);
   }
   pos_ = kFixedHeader + len + 8;
 }
 
 void TraceReader::fail_chunk(uint64_t offset, const std::string& what) const {
-  throw TraceError("trace: chunk " + std::to_string(seq_) + at(offset) + ": " + what);
+  damage("chunk " + std::to_string(seq_), offset, what);
 }
 
 bool TraceReader::cut(const std::string& why) {
@@ -320,8 +342,8 @@ bool TraceReader::next(TraceRecord& r) {
   while (payload_records_left_ == 0) {
     if (done_) return false;
     if (payload_pos_ != payload_.size())
-      throw TraceError("trace: chunk " + std::to_string(seq_ - 1) + at(chunk_offset_) + ": " +
-                       std::to_string(payload_.size() - payload_pos_) + " bytes after the last record");
+      damage("chunk " + std::to_string(seq_ - 1), chunk_offset_,
+             std::to_string(payload_.size() - payload_pos_) + " bytes after the last record");
     if (!load_chunk()) return false;
     ++seq_;
   }
@@ -330,8 +352,8 @@ bool TraceReader::next(TraceRecord& r) {
     trace_detail::decode_record(in, r);
     payload_pos_ = in.pos();
   } catch (const DecodeError& e) {
-    throw TraceError("trace: chunk " + std::to_string(seq_ - 1) + at(chunk_offset_) + ": record at payload offset " +
-                     std::to_string(e.offset) + ": " + e.what);
+    damage("chunk " + std::to_string(seq_ - 1), chunk_offset_,
+           "record at payload offset " + std::to_string(e.offset) + ": " + e.what);
   }
   --payload_records_left_;
   ++records_read_;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "dk/host.h"
+#include "dk/monitor/json_writer.h"
 
 namespace dk {
 namespace {
@@ -29,19 +30,21 @@ std::string attr_text(const dk_stream_attr& a) {
   return b;
 }
 
-std::string sysinfo_text(const dk_system_info& s) {
+std::string sysinfo_text(const dk_system_info& s, size_t max) {
   const size_t n = strnlen(s.host_name, sizeof s.host_name);
   char b[160];
   snprintf(b, sizeof b, "{abi=%u.%u, page_size=%" PRIu64 ", cpu_count=%u, host_name=", s.abi_major,
            s.abi_minor, s.page_size, s.cpu_count);
-  return b + quote_bytes(reinterpret_cast<const uint8_t*>(s.host_name), n) + "}";
+  return b + quote_bytes(reinterpret_cast<const uint8_t*>(s.host_name), n, max < 32 ? max : 32) +
+         "}";
 }
 
 std::string ctx_text(const dk_context& c) {
   return "{rip=" + hex(c.rip) + ", rsp=" + hex(c.rsp) + ", rax=" + hex(c.rax) + "}";
 }
 
-std::string arg_text(const DowncallRecord& c, const CallDesc& d, int i, bool with_result) {
+std::string arg_text(const DowncallRecord& c, const CallDesc& d, int i, bool with_result,
+                     size_t max) {
   const bool ok = with_result && c.status == 0;
   const bool written = with_result && (c.written >> i & 1);
   switch (d.kinds[i]) {
@@ -55,14 +58,16 @@ std::string arg_text(const DowncallRecord& c, const CallDesc& d, int i, bool wit
     case DK_ARG_ADDR:
       return addr(c.in_val[i]);
     case DK_ARG_URI:
-      return quote_bytes(reinterpret_cast<const uint8_t*>(c.uri.data()), c.uri.size(), 256);
+      return quote_bytes(reinterpret_cast<const uint8_t*>(c.uri.data()), c.uri.size(),
+                         max > 256 ? max : 256);
     case DK_ARG_BUF_IN_LEN_NEXT:
     case DK_ARG_BUF_IN_COUNT_NEXT:
       if (c.fields & kInHashed) return "<" + std::to_string(c.in_len) + " bytes, xxh3 " + hex(c.in_hash) + ">";
-      return quote_bytes(c.in_bytes.data(), c.in_bytes.size());
+      return quote_bytes(c.in_bytes.data(), c.in_bytes.size(), max);
     case DK_ARG_BUF_OUT_LEN_NEXT:
     case DK_ARG_BUF_OUT_COUNT_NEXT:
-      if (ok && (c.fields & kHasOutBytes)) return quote_bytes(c.out_bytes.data(), c.out_bytes.size());
+      if (ok && (c.fields & kHasOutBytes))
+        return quote_bytes(c.out_bytes.data(), c.out_bytes.size(), max);
       return addr(c.reg[i]);
     case DK_ARG_U64_INOUT:
     case DK_ARG_ADDR_INOUT: {
@@ -92,7 +97,7 @@ std::string arg_text(const DowncallRecord& c, const CallDesc& d, int i, bool wit
     case DK_ARG_ATTR_OUT:
       return ok && (c.fields & kHasAttrOut) ? attr_text(c.attr_out) : addr(c.reg[i]);
     case DK_ARG_SYSINFO_OUT:
-      return ok && (c.fields & kHasSysinfo) ? sysinfo_text(c.sysinfo) : addr(c.reg[i]);
+      return ok && (c.fields & kHasSysinfo) ? sysinfo_text(c.sysinfo, max) : addr(c.reg[i]);
     default:
       return hex(c.reg[i]);
   }
@@ -113,9 +118,12 @@ const char* upcall_name(uint32_t w) {
   return w < 4 ? names[w] : "?";
 }
 
-std::string event_text(const TraceRecord& r) {
+}  // namespace
+
+std::string render_event(const TraceRecord& r, size_t max_bytes) {
   switch (r.kind) {
-    case RecordKind::Downcall: return render_call(r.call);
+    case RecordKind::Downcall:
+      return render_call(r.call, true, max_bytes);
     case RecordKind::Schedule:
       return std::string("-- schedule: ") +
              (r.schedule.next_pid && r.schedule.next_pid != r.pid
@@ -146,8 +154,6 @@ std::string event_text(const TraceRecord& r) {
   }
   return "?";
 }
-
-}  // namespace
 
 std::string quote_bytes(const uint8_t* data, size_t len, size_t max) {
   std::string s = "\"";
@@ -182,7 +188,12 @@ std::string status_text(dk_status_t status) {
   return std::to_string(status) + " " + std::string(status_name(status));
 }
 
-std::string render_call(const DowncallRecord& c, bool with_result) {
+std::string render_arg(const DowncallRecord& c, int i, bool with_result, size_t max_bytes) {
+  const CallDesc* d = call_desc(c.index);
+  return d && i < d->nargs ? arg_text(c, *d, i, with_result, max_bytes) : hex(c.reg[i]);
+}
+
+std::string render_call(const DowncallRecord& c, bool with_result, size_t max_bytes) {
   const CallDesc* d = call_desc(c.index);
   if (!d) return "<call " + std::to_string(c.index) + ">";
   std::string s(d->name);
@@ -191,7 +202,7 @@ std::string render_call(const DowncallRecord& c, bool with_result) {
     if (i) s += ", ";
     s += d->arg_names[i];
     s += "=";
-    s += arg_text(c, *d, i, with_result);
+    s += arg_text(c, *d, i, with_result, max_bytes);
   }
   s += ")";
   if (with_result) s += " = " + status_text(c.status);
@@ -204,43 +215,12 @@ std::string render_site(const TraceRecord& r) {
   return s + std::to_string(r.thread) + "] ";
 }
 
-std::string render_record(const TraceRecord& r) { return render_site(r) + event_text(r); }
-
-std::string json_string(const std::string& s) {
-  std::string o = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      // Non-ASCII bytes become \u00XX so the output is valid JSON whatever the guest wrote.
-      char b[8];
-      snprintf(b, sizeof b, "\\u%04x", c);
-      o += b;
-    } else {
-      o += static_cast<char>(c);
-    }
-  }
-  return o + "\"";
+std::string render_record(const TraceRecord& r, size_t max_bytes) {
+  return render_site(r) + render_event(r, max_bytes);
 }
 
-std::string record_json(const TraceRecord& r) {
-  std::string o = "{\"kind\":" + json_string(record_kind_name(r.kind)) + ",\"tick\":" + std::to_string(r.tick) +
-                  ",\"pid\":" + std::to_string(r.pid) + ",\"thread\":" + std::to_string(r.thread) +
-                  ",\"rip\":" + std::to_string(r.rip);
-  if (r.kind == RecordKind::Downcall) {
-    const CallDesc* d = call_desc(r.call.index);
-    o += ",\"call\":" + json_string(d ? std::string(d->name) : "?") + ",\"index\":" + std::to_string(r.call.index);
-    o += ",\"args\":{";
-    for (int i = 0; d && i < d->nargs; ++i) {
-      if (i) o += ",";
-      o += json_string(std::string(d->arg_names[i])) + ":" + json_string(arg_text(r.call, *d, i, true));
-    }
-    o += "},\"status\":" + std::to_string(r.call.status) + ",\"status_name\":" +
-         json_string(std::string(status_name(r.call.status)));
-  }
-  o += ",\"text\":" + json_string(event_text(r)) + "}";
-  return o;
+std::string json_string(const std::string& s) {
+  return json_quote(s);
 }
 
 }  // namespace dk

@@ -30,6 +30,7 @@ struct Divergence {
   std::string instruction;   // disassembly at rip, filled in by the emulator if it has one
   std::string note;          // e.g. the trace was cut short, or recorded on another Unicorn
   bool end_of_trace = false; // the guest went on after the last record
+  bool cut_short = false;    // ... of a trace that was cut short (the recorder stopped early)
 
   // Several lines for a person: where, what differed, expected and actual.
   std::string report() const;
@@ -75,6 +76,9 @@ class Replayer : public Host, public RunEvents {
   // True once the run ended where the trace's End record says, with nothing left over.
   bool finished() const { return finished_; }
   uint64_t downcalls_replayed() const { return downcalls_; }
+  // The error that stopped reading the trace (a damaged chunk), or nullptr. Replay ends there
+  // as at the end of the trace; callers report it as damage, not as a divergence.
+  const TraceError* read_error() const { return read_error_ ? &*read_error_ : nullptr; }
   const TraceHeader& header() const { return in_.header(); }
 
  private:
@@ -101,7 +105,7 @@ class Replayer : public Host, public RunEvents {
   uint64_t index_ = 0;  // records consumed
   TraceRecord actual_;  // scratch for what the guest did
   std::optional<Divergence> divergence_;
-  std::string read_error_;  // a damaged trace ends replay like its end, with this note
+  std::optional<TraceError> read_error_;  // a damaged trace ends replay like its end
   bool finished_ = false;
   uint64_t downcalls_ = 0;
   WorldProbe* probe_ = nullptr;

@@ -15,10 +15,24 @@
 
 namespace dk {
 
-// A trace that cannot be read: the message names the byte offset and what is wrong.
+// A trace that cannot be read: the message names the byte offset and what is wrong. Damage
+// (bytes that are not what the format says: a checksum, magic or length that does not hold,
+// a record that does not decode) also carries the offset and the fault apart, so `dk replay`
+// can say "damaged at byte N" without parsing the message. Errors of opening, a foreign file
+// or an unsupported version carry none.
 class TraceError : public std::runtime_error {
  public:
   explicit TraceError(const std::string& what) : std::runtime_error(what) {}
+  TraceError(const std::string& what, uint64_t offset, std::string fault)
+      : std::runtime_error(what), damaged_(true), offset_(offset), fault_(std::move(fault)) {}
+  bool damaged() const { return damaged_; }
+  uint64_t offset() const { return offset_; }          // the file byte where the damage shows
+  const std::string& fault() const { return fault_; }  // "chunk 3: checksum mismatch"
+
+ private:
+  bool damaged_ = false;
+  uint64_t offset_ = 0;
+  std::string fault_;
 };
 
 inline constexpr char kTraceMagic[8] = {'D', 'K', 'T', 'R', 'A', 'C', 'E', '\x1a'};
