@@ -1,5 +1,7 @@
 // dk run --audit FILE: one JSON line per foreign trap, refused downcall and quota hit, with
-// the site and the disassembled instruction; refusals name who refused (dispatcher or host).
+// the site and the disassembled instruction; refusals name who refused: the dispatcher (its
+// argument checks: FAULT, INVAL, NAMETOOLONG, before any host saw the call) or the host
+// (EXIST, INVAL, FAULT of the address space, ...). Each kind is checked line by line.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +41,34 @@ class AuditTest : public ::testing::Test {
     for (std::string l; std::getline(in, l);) lines.push_back(l);
     return lines;
   }
+  // The raw value of "key": in a line ("" when absent): a number, or a string with quotes.
+  static std::string field(const std::string& line, const std::string& key) {
+    const std::string k = "\"" + key + "\":";
+    const size_t at = line.find(k);
+    if (at == std::string::npos) return "";
+    const size_t from = at + k.size();
+    size_t to = from;
+    if (line[from] == '"')
+      to = line.find('"', from + 1) + 1;
+    else
+      while (to < line.size() && line[to] != ',' && line[to] != '}') ++to;
+    return line.substr(from, to - from);
+  }
+  // "kind call status_name by" of every line, and each line's site fields checked.
+  static std::vector<std::string> refusals(const std::vector<std::string>& lines) {
+    std::vector<std::string> out;
+    for (const auto& l : lines) {
+      EXPECT_EQ(l.front(), '{') << l;
+      EXPECT_EQ(l.back(), '}') << l;
+      for (const char* site : {"tick", "pid", "thread", "rip"})
+        EXPECT_FALSE(field(l, site).empty()) << site << " missing: " << l;
+      EXPECT_EQ(field(l, "pid"), "1") << l;
+      EXPECT_EQ(field(l, "instruction"), "\"syscall\"") << l;
+      out.push_back(field(l, "kind") + " " + field(l, "call") + " " + field(l, "status_name") +
+                    " " + field(l, "by"));
+    }
+    return out;
+  }
   static size_t count(const std::vector<std::string>& lines, const std::string& part) {
     size_t n = 0;
     for (const auto& l : lines) n += l.find(part) != std::string::npos;
@@ -63,18 +93,68 @@ TEST_F(AuditTest, ForeignTrapWithItsInstruction) {
 }
 
 TEST_F(AuditTest, RefusalsNameWhoRefused) {
-  // The vm case makes calls the address space refuses (host side) and bad pointers
-  // (dispatcher side).
-  const auto lines = audit(g("emu_guest") + " -- vm");
-  EXPECT_GT(count(lines, "\"kind\":\"refused\""), 0u);
-  EXPECT_GT(count(lines, "\"by\":\"host\""), 0u);
-  EXPECT_EQ(count(lines, "\"kind\":\"foreign_trap\""), 0u);
+  // The vm case (tests/guest/emu_guest.c) makes calls the address space refuses (host side),
+  // then one with a bad out-pointer the dispatcher refuses before the host sees it.
+  int rc = -1;
+  const auto lines = audit(g("emu_guest") + " -- vm", &rc);
+  EXPECT_EQ(rc, 0);
+  const std::string host = "\"refused\" \"DkVirtualMemoryAllocate\" ";
+  const std::string protect = "\"refused\" \"DkVirtualMemoryProtect\" ";
+  const std::vector<std::string> want = {
+      host + "\"INVAL\" \"host\"",      host + "\"EXIST\" \"host\"",
+      host + "\"EXIST\" \"host\"",      protect + "\"FAULT\" \"host\"",
+      protect + "\"FAULT\" \"host\"",   host + "\"INVAL\" \"host\"",
+      host + "\"INVAL\" \"host\"",      host + "\"INVAL\" \"host\"",
+      host + "\"FAULT\" \"dispatcher\""};
+  EXPECT_EQ(refusals(lines), want);
   for (const auto& l : lines) {
-    EXPECT_NE(l.find("\"instruction\":\"syscall\""), std::string::npos) << l;
-    EXPECT_NE(l.find("\"status_name\":"), std::string::npos) << l;
+    EXPECT_EQ(field(l, "index"), field(l, "call") == "\"DkVirtualMemoryProtect\"" ? "3" : "1");
+    const std::string st = field(l, "status"), name = field(l, "status_name");
+    EXPECT_EQ(st, name == "\"INVAL\"" ? "-1" : name == "\"FAULT\"" ? "-2" : "-7") << l;
   }
   // A clean run audits nothing.
   EXPECT_TRUE(audit(g("hello")).empty());
+}
+
+// Refusals of the dispatcher's argument checks, one kind each: INVAL (a wait on zero
+// handles), FAULT (a wait whose handle array is unmapped) and NAMETOOLONG (an over-long
+// URI). No host saw these calls, so none is "by":"host".
+TEST_F(AuditTest, DispatcherRefusalsOfEachKind) {
+  int rc = -1;
+  auto lines = audit(g("conf_sync") + " -- wait_n_zero", &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(refusals(lines),
+            std::vector<std::string>{"\"refused\" \"DkObjectsWaitAny\" \"INVAL\" \"dispatcher\""});
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(field(lines[0], "index"), "16");
+  EXPECT_EQ(field(lines[0], "status"), "-1");
+
+  lines = audit(g("conf_sync") + " -- wait_handles_fault", &rc);
+  EXPECT_EQ(rc, 0);
+  ASSERT_FALSE(lines.empty());
+  for (const auto& r : refusals(lines))
+    EXPECT_EQ(r, "\"refused\" \"DkObjectsWaitAny\" \"FAULT\" \"dispatcher\"");
+  EXPECT_EQ(field(lines[0], "status"), "-2");
+
+  lines = audit(g("conf_stream") + " -- open_uri_too_long", &rc);
+  EXPECT_EQ(rc, 0);
+  ASSERT_FALSE(lines.empty());
+  for (const auto& r : refusals(lines))
+    EXPECT_EQ(r, "\"refused\" \"DkStreamOpen\" \"NAMETOOLONG\" \"dispatcher\"");
+  EXPECT_EQ(field(lines[0], "index"), "21");
+  EXPECT_EQ(field(lines[0], "status"), "-21");
+}
+
+// A quota hit is its own kind: the thread limit of a bare image (64) refuses a
+// DkThreadCreate with QUOTA, by the host.
+TEST_F(AuditTest, QuotaHitIsAQuotaLine) {
+  int rc = -1;
+  const auto lines = audit(g("quota_guest") + " -- threads", &rc);
+  EXPECT_EQ(rc, 13);
+  EXPECT_EQ(refusals(lines),
+            std::vector<std::string>{"\"quota\" \"DkThreadCreate\" \"QUOTA\" \"host\""});
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(field(lines[0], "status"), "-13");
 }
 
 TEST_F(AuditTest, AuditAndTraceTogether) {

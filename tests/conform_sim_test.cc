@@ -1,13 +1,14 @@
 // The conformance suite against the simulated host, the reference: the suite declares at
-// least 150 cases covering every call (but #20), everything the checked-in expectation
-// lists passes, nothing is broken; and a host that hangs or crashes fails that case only.
+// least 150 cases covering every call (but #20), the cases that pass are exactly those
+// conformance/expected/sim.txt lists, nothing is broken; and a host that hangs or crashes
+// fails that case only.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <csignal>
-#include <fstream>
 #include <set>
 
+#include "conform_expected.h"
 #include "dk/calls.h"
 #include "dk/conformance/hosts.h"
 #include "dk/conformance/report.h"
@@ -18,16 +19,6 @@ namespace dk::conformance {
 namespace {
 
 const std::string kSuite = std::string(DK_BINARY_DIR) + "/conformance/suite";
-
-std::set<std::string> read_ids(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << path;
-  std::set<std::string> ids;
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty() && line[0] != '#') ids.insert(line);
-  return ids;
-}
 
 RunnerOptions options(double timeout = 10) {
   RunnerOptions o;
@@ -54,25 +45,29 @@ TEST(ConformSuite, DeclaresEnoughCasesCoveringEveryCall) {
   }
 }
 
-TEST(ConformSuite, SimPassesAtLeastTheExpectedSet) {
+TEST(ConformSuite, SimPassesExactlyTheExpectedSet) {
   const auto cases = load_suite(kSuite);
   HostTarget sim;
   std::string error;
   ASSERT_TRUE(make_host_target("sim", sim, error)) << error;
   const auto results = run_suite(cases, sim, options());
+  ASSERT_EQ(results.size(), cases.size());
   std::set<std::string> passing;
   for (const auto& r : results) {
     EXPECT_NE(r.verdict, Verdict::Broken) << r.spec->id << ": " << r.reason;
     if (r.verdict == Verdict::Pass) passing.insert(r.spec->id);
   }
-  const auto expected = read_ids(std::string(DK_SOURCE_DIR) + "/conformance/expected/sim.txt");
+  const auto expected =
+      read_expected_ids(std::string(DK_SOURCE_DIR) + "/conformance/expected/sim.txt");
   EXPECT_GE(expected.size(), 150u);
-  for (const auto& id : expected) {
-    std::string why;
-    for (const auto& r : results)
-      if (r.spec->id == id) why = r.reason;
-    EXPECT_TRUE(passing.count(id)) << id << " no longer passes on sim: " << why;
-  }
+  expect_exactly_the_listed_passes(passing, expected, "sim", "conformance/expected/sim.txt",
+                                   [&](const std::string& id) -> std::string {
+                                     for (const auto& r : results)
+                                       if (r.spec->id == id)
+                                         return std::string(verdict_name(r.verdict)) + ", " +
+                                                r.reason;
+                                     return "no such case in the suite";
+                                   });
 }
 
 // A simulated host that misbehaves on one call: hangs in DkDebugOutput, dies in

@@ -48,7 +48,9 @@ struct FuzzCase {
   fs::path file;
 };
 
-void PrintTo(const FuzzCase& c, std::ostream* os) { *os << c.file.string(); }
+void PrintTo(const FuzzCase& c, std::ostream* os) {
+  *os << c.file.string();
+}
 
 std::vector<FuzzCase> cases_in(const std::string& folder) {
   std::vector<FuzzCase> out;
@@ -60,7 +62,8 @@ std::vector<FuzzCase> cases_in(const std::string& folder) {
       if (f.is_regular_file() && f.path().filename().string()[0] != '.')
         out.push_back({dir.path().filename().string(), f.path()});
   }
-  std::sort(out.begin(), out.end(), [](const FuzzCase& a, const FuzzCase& b) { return a.file < b.file; });
+  std::sort(out.begin(), out.end(),
+            [](const FuzzCase& a, const FuzzCase& b) { return a.file < b.file; });
   return out;
 }
 
@@ -94,10 +97,22 @@ INSTANTIATE_TEST_SUITE_P(Regressions, FuzzReplay, ::testing::ValuesIn(cases_in("
                          case_name);
 INSTANTIATE_TEST_SUITE_P(Corpus, FuzzReplay, ::testing::ValuesIn(cases_in("corpus")), case_name);
 
+// A replay of nothing checks nothing: the folders must be where this test looks, and every
+// target must have seeds (a target without any is replayed by no test at all).
+TEST(FuzzReplayLayout, EveryTargetHasSeedsToReplay) {
+  const auto seeds = cases_in("corpus");
+  EXPECT_FALSE(seeds.empty()) << "no seed under " << DK_SOURCE_DIR << "/tests/fuzz/corpus";
+  for (const auto& [target, entry] : entries()) {
+    const auto has = [&](const FuzzCase& c) { return c.target == target; };
+    EXPECT_TRUE(std::any_of(seeds.begin(), seeds.end(), has))
+        << "tests/fuzz/corpus/" << target << "/ holds no seed";
+  }
+  EXPECT_TRUE(fs::is_directory(fs::path(DK_SOURCE_DIR) / "tests" / "fuzz" / "regressions"));
+}
+
 TEST(FuzzReplayLayout, EveryFolderNamesATarget) {
   for (const char* folder : {"corpus", "regressions"})
-    for (const FuzzCase& c : cases_in(folder))
-      EXPECT_TRUE(entries().count(c.target)) << c.file;
+    for (const FuzzCase& c : cases_in(folder)) EXPECT_TRUE(entries().count(c.target)) << c.file;
 }
 
 }  // namespace

@@ -24,10 +24,13 @@ CASE(child_writes_parent) {
   return 0;
 }
 
-CASE(child_sleeps) {
-  uint64_t ns = 1000000000ull;
-  DkThreadDelayExecution(&ns);
-  return 0;
+/* Runs until its parent writes one byte to it (never sooner: nothing else can end it). */
+CASE(child_waits_parent) {
+  char b = 0;
+  uint64_t n = 1;
+  CHECK_OK(DkStreamRead(conf_boot->parent, 0, &b, &n));
+  CHECK_EQ(n, 1);
+  return b;
 }
 
 CASE(child_inherits_nothing) {
@@ -52,10 +55,16 @@ CASE(exit_code) {
 }
 
 CASE(exit_code_busy) {
-  dk_handle_t p = child("conf_process\0child_sleeps", 26, 0);
+  dk_handle_t s = 0;
+  dk_handle_t p = child("conf_process\0child_waits_parent", 32, &s);
   int64_t code = 55;
   CHECK_ST(DkProcessExitCodeQuery(p, &code), DK_E_BUSY);
   CHECK_EQ(code, 55);
+  uint64_t n = 1;
+  CHECK_OK(DkStreamWrite(s, 0, "\x06", &n)); /* now it may end, with exit code 6 */
+  wait_for(p);
+  CHECK_OK(DkProcessExitCodeQuery(p, &code));
+  CHECK_EQ(code, 6);
   return 0;
 }
 

@@ -144,22 +144,28 @@ CASE(yield_ok) {
 
 static volatile dk_status_t sleeper_status = 1;
 static volatile uint64_t sleeper_left;
+static volatile dk_handle_t ready; /* released by a second thread just before it blocks */
 
 static void long_sleep(uint64_t arg) {
   (void)arg;
   uint64_t ns = 10000000000ull; /* 10 s */
+  DkSemaphoreRelease(ready, 1, 0);
   sleeper_status = DkThreadDelayExecution(&ns);
   sleeper_left = ns;
 }
 
+/* The resume comes once the sleeper says it is about to sleep: it wakes the sleeper out of
+ * its delay, or, if the delay has not begun yet, stays pending and ends the delay at once
+ * (ABI.md #8). Either way the delay gives INTERRUPTED with the time left, and no order of
+ * the two threads can make the case pass or fail by chance. */
 CASE(resume_interrupts_delay) {
+  ready = conf_semaphore(0, 1);
   dk_handle_t t = spawn(long_sleep, 0);
-  uint64_t ns = 1000000; /* let it fall asleep */
-  CHECK_OK(DkThreadDelayExecution(&ns));
+  wait_for(ready);
   CHECK_OK(DkThreadResume(t));
   wait_for(t);
   CHECK_EQ(sleeper_status, -DK_E_INTERRUPTED);
-  CHECK(sleeper_left > 0 && sleeper_left < 10000000000ull);
+  CHECK(sleeper_left > 0 && sleeper_left <= 10000000000ull);
   return 0;
 }
 
@@ -197,14 +203,16 @@ static void wait_forever(uint64_t arg) {
   (void)arg;
   uint32_t i;
   dk_handle_t h = waited;
+  DkSemaphoreRelease(ready, 1, 0);
   waiter_status = DkObjectsWaitAny(1, &h, DK_TIMEOUT_INFINITE, &i);
 }
 
+/* As resume_interrupts_delay, with a wait: a resume during it or pending before it. */
 CASE(resume_interrupts_wait) {
+  ready = conf_semaphore(0, 1);
   waited = conf_semaphore(0, 1);
   dk_handle_t t = spawn(wait_forever, 0);
-  uint64_t ns = 1000000;
-  CHECK_OK(DkThreadDelayExecution(&ns));
+  wait_for(ready);
   CHECK_OK(DkThreadResume(t));
   wait_for(t);
   CHECK_EQ(waiter_status, -DK_E_INTERRUPTED);
@@ -258,24 +266,35 @@ static volatile int closed_wait_done;
 static void close_while_waiting(uint64_t sem) {
   uint32_t i;
   dk_handle_t h = sem;
-  dk_status_t st = DkObjectsWaitAny(1, &h, 1000000000ull, &i);
-  closed_wait_done = st == 0 ? 1 : 2;
+  DkSemaphoreRelease(ready, 1, 0);
+  dk_status_t st = DkObjectsWaitAny(1, &h, DK_TIMEOUT_INFINITE, &i);
+  closed_wait_done = st == 0 ? 1 : st == -DK_E_BADHANDLE ? 2 : 3;
 }
 
+/* The handle goes at once; a wait already in progress keeps the object, and a release
+ * through another handle to it ends that wait. The waiter says when it is about to wait. A
+ * close that still comes before its wait begins leaves that wait a handle that is gone
+ * (BADHANDLE at once), and the round runs again: only those two orders exist, and the case
+ * passes only once it has seen the first. */
 CASE(close_during_wait) {
-  /* The handle goes at once; a wait already in progress keeps the object. */
-  dk_handle_t s = conf_semaphore(0, 1), copy = 0;
-  CHECK_OK(DkObjectReference(s, &copy));
-  dk_handle_t t = spawn(close_while_waiting, s);
-  uint64_t ns = 1000000;
-  CHECK_OK(DkThreadDelayExecution(&ns));
-  CHECK_OK(DkObjectClose(s));
-  uint32_t c;
-  CHECK_ST(DkSemaphorePeek(s, &c), DK_E_BADHANDLE);
-  CHECK_OK(DkSemaphoreRelease(copy, 1, 0));
-  wait_for(t);
-  CHECK_EQ(closed_wait_done, 1);
-  return 0;
+  ready = conf_semaphore(0, 1);
+  for (int round = 0; round < 100; round++) {
+    dk_handle_t s = conf_semaphore(0, 1), copy = 0;
+    CHECK_OK(DkObjectReference(s, &copy));
+    closed_wait_done = 0;
+    dk_handle_t t = spawn(close_while_waiting, s);
+    wait_for(ready);
+    CHECK_OK(DkObjectClose(s));
+    uint32_t c;
+    CHECK_ST(DkSemaphorePeek(s, &c), DK_E_BADHANDLE);
+    CHECK_OK(DkSemaphoreRelease(copy, 1, 0));
+    wait_for(t);
+    if (closed_wait_done == 1) return 0;
+    CHECK_EQ(closed_wait_done, 2);
+    CHECK_OK(DkObjectClose(copy));
+    CHECK_OK(DkObjectClose(t));
+  }
+  conf_fail(__FILE__, __LINE__, "a wait in progress when its handle was closed", 2, 1);
 }
 
 CASE(resume_badhandle) {
