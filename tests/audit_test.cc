@@ -11,25 +11,15 @@
 #include <sstream>
 #include <vector>
 
-#include "ci_guard.h"
+#include "dk_cli.h"
 
 namespace dk {
 namespace {
 
 namespace fs = std::filesystem;
 
-class AuditTest : public ::testing::Test {
+class AuditTest : public testing::DkCliTest {
  protected:
-  void SetUp() override {
-    dk_ = fs::path(DK_BINARY_DIR) / "cli" / "dk";
-    DK_REQUIRE(fs::exists(dk_), "dk is not built");
-    char tmpl[] = "/tmp/dk-audit-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    if (!dir_.empty()) fs::remove_all(dir_);
-  }
   // Runs dk and returns the audit file's lines.
   std::vector<std::string> audit(const std::string& args, int* rc = nullptr) {
     const std::string cmd = "cd '" + dir_.string() + "' && '" + dk_.string() +
@@ -75,7 +65,6 @@ class AuditTest : public ::testing::Test {
     return n;
   }
   std::string g(const std::string& name) { return std::string(DK_GUEST_DIR) + "/" + name; }
-  fs::path dk_, dir_;
 };
 
 TEST_F(AuditTest, ForeignTrapWithItsInstruction) {

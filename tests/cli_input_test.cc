@@ -14,65 +14,26 @@
 #include <string>
 #include <vector>
 
-#include "ci_guard.h"
+#include "dk_cli.h"
 
 namespace dk {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Out {
-  int rc;
-  std::string out, err;
-};
+using testing::Out;
 
-class CliInputTest : public ::testing::Test {
+class CliInputTest : public testing::DkCliTest {
  protected:
   void SetUp() override {
-    dk_ = fs::path(DK_BINARY_DIR) / "cli" / "dk";
-    DK_REQUIRE(fs::exists(dk_), "dk is not built");
+    DkCliTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     DK_REQUIRE(fs::exists(pkgs_ + "/hello") && fs::exists(pkgs_ + "/libos-posix"),
                "the example packages are not staged under build/packages");
     DK_REQUIRE(fs::exists(image_), "the guest image hello is not built");
-    char tmpl[] = "/tmp/dk-cli-input-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     write("a-file", "not a folder");
     write("policy.yaml", "namespace:\n  readonly: {\"file:/docs\": \"file:/nowhere\"}\n");
   }
-  void TearDown() override {
-    if (!dir_.empty()) fs::remove_all(dir_);
-  }
-
-  void write(const std::string& rel, const std::string& text) {
-    fs::create_directories((dir_ / rel).parent_path());
-    std::ofstream(dir_ / rel, std::ios::binary) << text;
-  }
-
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
-  Out dk(const std::string& args) {
-    std::string cmd = "cd '" + dir_.string() + "' && '" + dk_.string() + "' " + args +
-                      " >out.txt 2>err.txt </dev/null";
-    int st = std::system(cmd.c_str());
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(dir_ / "out.txt"), slurp(dir_ / "err.txt")};
-  }
-
-  // Bad input: exit 2 and exactly one line on stderr, `dk: ...`, that says `what`.
-  void expect_refused(const std::string& args, const std::string& what) {
-    SCOPED_TRACE("dk " + args);
-    const Out o = dk(args);
-    EXPECT_EQ(o.rc, 2) << o.err;
-    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
-    EXPECT_EQ(o.err.rfind("dk: ", 0), 0u) << o.err;
-    EXPECT_NE(o.err.find(what), std::string::npos) << "wanted '" << what << "' in: " << o.err;
-  }
-
   // A package `name` in the temporary folder, depending on libos-posix, whose app.exe is
   // `exe` and whose bin/app holds `app`.
   std::string package(const std::string& name, const std::string& exe, const std::string& app) {
@@ -92,7 +53,6 @@ class CliInputTest : public ::testing::Test {
     return n;
   }
 
-  fs::path dk_, dir_;
   const std::string pkgs_ = std::string(DK_BINARY_DIR) + "/packages";
   const std::string image_ = std::string(DK_GUEST_DIR) + "/hello";
 };

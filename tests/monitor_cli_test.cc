@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "ci_guard.h"
+#include "dk_cli.h"
 #include "dk/monitor/manifest.h"
 
 namespace dk {
@@ -17,19 +17,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Out {
-  int rc;
-  std::string out, err;
-};
+using testing::Out;
 
-class CliTest : public ::testing::Test {
+class CliTest : public testing::DkCliTest {
  protected:
   void SetUp() override {
-    dk_ = fs::path(DK_BINARY_DIR) / "cli" / "dk";
-    DK_REQUIRE(fs::exists(dk_), "dk is not built");
-    char tmpl[] = "/tmp/dk-cli-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    DkCliTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     write("store/libc-1/manifest.yaml", "package: {name: libc, version: 1.0.0}\n");
     write("store/libc-1/lib/libc.so", "c1");
     write("store/libc-2/manifest.yaml", "package: {name: libc, version: 2.0.0}\n");
@@ -46,34 +40,6 @@ class CliTest : public ::testing::Test {
     app_image_ = slurp(image);
     write("store/app/bin/app", app_image_);
   }
-  void TearDown() override {
-    if (!dir_.empty()) fs::remove_all(dir_);
-  }
-
-  void write(const std::string& rel, const std::string& text) {
-    fs::create_directories((dir_ / rel).parent_path());
-    std::ofstream(dir_ / rel, std::ios::binary) << text;
-  }
-
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
-  Out dk(const std::string& args) {
-    std::string cmd = "cd '" + dir_.string() + "' && '" + dk_.string() + "' " + args +
-                      " >out.txt 2>err.txt </dev/null";
-    int st = std::system(cmd.c_str());
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(dir_ / "out.txt"), slurp(dir_ / "err.txt")};
-  }
-
-  static size_t lines(const std::string& s) {
-    return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
-  }
-
-  fs::path dk_, dir_;
   std::string app_image_;
   const std::string data_ = std::string(DK_SOURCE_DIR) + "/tests/data/monitor/";
 };

@@ -12,43 +12,17 @@
 #include <fstream>
 #include <sstream>
 
-#include "ci_guard.h"
+#include "dk_cli.h"
 
 namespace dk {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Out {
-  int rc;
-  std::string out, err;
-};
+using testing::Out;
 
-class RecordCliTest : public ::testing::Test {
+class RecordCliTest : public testing::DkCliTest {
  protected:
-  void SetUp() override {
-    dk_ = fs::path(DK_BINARY_DIR) / "cli" / "dk";
-    DK_REQUIRE(fs::exists(dk_), "dk is not built");
-    char tmpl[] = "/tmp/dk-record-cli-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    if (!dir_.empty()) fs::remove_all(dir_);
-  }
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  Out dk(const std::string& args) {
-    std::string cmd = "cd '" + dir_.string() + "' && '" + dk_.string() + "' " + args +
-                      " >out.txt 2>err.txt </dev/null";
-    int st = std::system(cmd.c_str());
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(dir_ / "out.txt"), slurp(dir_ / "err.txt")};
-  }
-  std::string g(const std::string& name) { return std::string(DK_GUEST_DIR) + "/" + name; }
   void flip(const std::string& file, uint64_t offset) {
     std::fstream f(dir_ / file, std::ios::in | std::ios::out | std::ios::binary);
     f.seekg(static_cast<std::streamoff>(offset));
@@ -71,10 +45,6 @@ class RecordCliTest : public ::testing::Test {
     }
     return v;
   }
-  static size_t lines(const std::string& s) {
-    return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
-  }
-  fs::path dk_, dir_;
 };
 
 TEST_F(RecordCliTest, RecordThenReplayPrintsTheSame) {

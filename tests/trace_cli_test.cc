@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "ci_guard.h"
+#include "dk_cli.h"
 #include "json_check.h"
 
 namespace dk {
@@ -19,10 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Out {
-  int rc;
-  std::string out, err;
-};
+using testing::Out;
 
 std::vector<std::string> split_lines(const std::string& s) {
   std::vector<std::string> v;
@@ -35,38 +32,14 @@ size_t count_lines(const std::string& s) {
   return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
 }
 
-class TraceCliTest : public ::testing::Test {
+class TraceCliTest : public testing::DkCliTest {
  protected:
-  void SetUp() override {
-    dk_ = fs::path(DK_BINARY_DIR) / "cli" / "dk";
-    DK_REQUIRE(fs::exists(dk_), "dk is not built");
-    char tmpl[] = "/tmp/dk-trace-cli-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    if (!dir_.empty()) fs::remove_all(dir_);
-  }
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  Out dk(const std::string& args) {
-    std::string cmd = "cd '" + dir_.string() + "' && '" + dk_.string() + "' " + args +
-                      " >out.txt 2>err.txt </dev/null";
-    int st = std::system(cmd.c_str());
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(dir_ / "out.txt"), slurp(dir_ / "err.txt")};
-  }
-  std::string g(const std::string& name) { return std::string(DK_GUEST_DIR) + "/" + name; }
   // The records of `show` (the header line left out).
   std::vector<std::string> records(const Out& o) {
     auto v = split_lines(o.out);
     if (!v.empty()) v.erase(v.begin());
     return v;
   }
-  fs::path dk_, dir_;
 };
 
 std::string unhex(const std::string& h) {
