@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "dk/conformance/runner.h"
+
 #include <fstream>
 #include <set>
 #include <string>
@@ -36,6 +38,28 @@ void expect_exactly_the_listed_passes(const std::set<std::string>& passing,
   for (const auto& id : passing)
     EXPECT_TRUE(expected.count(id)) << id << " passes on " << host << " but is not in " << list
                                     << " (add it there, and to docs/conformance.md's counts)";
+}
+
+// Holds a whole suite's run on `host` to conformance/expected/HOST.txt: nothing broken, and
+// the passing cases exactly those listed.
+inline void expect_results_match_the_list(const std::vector<CaseResult>& results,
+                                          const std::string& host) {
+  std::set<std::string> passing;
+  for (const auto& r : results) {
+    EXPECT_NE(r.verdict, Verdict::Broken) << r.spec->id << ": " << r.reason;
+    if (r.verdict == Verdict::Pass) passing.insert(r.spec->id);
+  }
+  const std::string list = "conformance/expected/" + host + ".txt";
+  const auto expected = read_expected_ids(std::string(DK_SOURCE_DIR) + "/" + list);
+  EXPECT_GE(expected.size(), 150u);
+  expect_exactly_the_listed_passes(passing, expected, host, list,
+                                   [&](const std::string& id) -> std::string {
+                                     for (const auto& r : results)
+                                       if (r.spec->id == id)
+                                         return std::string(verdict_name(r.verdict)) + ", " +
+                                                r.reason;
+                                     return "no such case in the suite";
+                                   });
 }
 
 }  // namespace dk::conformance

@@ -28,22 +28,7 @@ TEST(ConformNative, PassesExactlyTheExpectedSet) {
   const auto results = run_suite(cases, native, o);
   ASSERT_EQ(results.size(), cases.size());
 
-  std::set<std::string> passing;
-  for (const auto& r : results) {
-    EXPECT_NE(r.verdict, Verdict::Broken) << r.spec->id << ": " << r.reason;
-    if (r.verdict == Verdict::Pass) passing.insert(r.spec->id);
-  }
-  const auto expected =
-      read_expected_ids(std::string(DK_SOURCE_DIR) + "/conformance/expected/native.txt");
-  EXPECT_GE(expected.size(), 150u);
-  expect_exactly_the_listed_passes(passing, expected, "native", "conformance/expected/native.txt",
-                                   [&](const std::string& id) -> std::string {
-                                     for (const auto& r : results)
-                                       if (r.spec->id == id)
-                                         return std::string(verdict_name(r.verdict)) + ", " +
-                                                r.reason;
-                                     return "no such case in the suite";
-                                   });
+  expect_results_match_the_list(results, "native");
 }
 
 }  // namespace

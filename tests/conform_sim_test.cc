@@ -52,22 +52,7 @@ TEST(ConformSuite, SimPassesExactlyTheExpectedSet) {
   ASSERT_TRUE(make_host_target("sim", sim, error)) << error;
   const auto results = run_suite(cases, sim, options());
   ASSERT_EQ(results.size(), cases.size());
-  std::set<std::string> passing;
-  for (const auto& r : results) {
-    EXPECT_NE(r.verdict, Verdict::Broken) << r.spec->id << ": " << r.reason;
-    if (r.verdict == Verdict::Pass) passing.insert(r.spec->id);
-  }
-  const auto expected =
-      read_expected_ids(std::string(DK_SOURCE_DIR) + "/conformance/expected/sim.txt");
-  EXPECT_GE(expected.size(), 150u);
-  expect_exactly_the_listed_passes(passing, expected, "sim", "conformance/expected/sim.txt",
-                                   [&](const std::string& id) -> std::string {
-                                     for (const auto& r : results)
-                                       if (r.spec->id == id)
-                                         return std::string(verdict_name(r.verdict)) + ", " +
-                                                r.reason;
-                                     return "no such case in the suite";
-                                   });
+  expect_results_match_the_list(results, "sim");
 }
 
 // A simulated host that misbehaves on one call: hangs in DkDebugOutput, dies in
