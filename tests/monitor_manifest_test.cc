@@ -2,7 +2,7 @@
 // of bad manifest with the line it is refused on, conversion, versions and sizes.
 #include <gtest/gtest.h>
 
-#include "dk/monitor/json_writer.h"
+#include "dk/json.h"
 #include "dk/monitor/manifest.h"
 #include "dk/monitor/size.h"
 #include "dk/monitor/version.h"
