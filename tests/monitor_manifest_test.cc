@@ -151,6 +151,26 @@ TEST(JsonQuote, Utf8PassesAndEverythingElseIsEscaped) {
   EXPECT_EQ(json_quote(std::string("\0", 1)), "\"\\u0000\"");
 }
 
+// The writer's two shapes: compact, and the conformance reports' spaced one with a member per
+// line in the containers begun with Layout::Lines (empty ones included).
+TEST(JsonWriter, CompactAndSpacedLines) {
+  JsonWriter c;
+  c.begin_object().field("a", uint64_t{1}).key("b").begin_array().value("x").null().end_array();
+  c.key("t").raw("0.125").field("ok", true).end_object();
+  EXPECT_EQ(c.str(), "{\"a\":1,\"b\":[\"x\",null],\"t\":0.125,\"ok\":true}");
+
+  JsonWriter s(/*spaced=*/true);
+  s.begin_object(JsonWriter::Layout::Lines).key("hosts").begin_array().value("sim").value("native");
+  s.end_array().key("cases").begin_array(JsonWriter::Layout::Lines);
+  s.begin_object().field("id", "a").field("n", -1).end_object();
+  s.begin_object().field("id", "b").key("calls").begin_array().end_array().end_object();
+  s.end_array().key("none").begin_array(JsonWriter::Layout::Lines).end_array().end_object();
+  EXPECT_EQ(s.str(),
+            "{\n  \"hosts\": [\"sim\", \"native\"],\n  \"cases\": [\n"
+            "    {\"id\": \"a\", \"n\": -1},\n    {\"id\": \"b\", \"calls\": []}\n  ],\n"
+            "  \"none\": [\n  ]\n}");
+}
+
 TEST(ManifestIni, Extensions) {
   Manifest m = parse_manifest_ini(
       "[Identity]\nName=a\nMajorVersion=1\n[Dependency.B]\nName=b\nVersion=^1.2, <1.5\n"
