@@ -379,7 +379,7 @@ inline int exit_status(const std::vector<BudgetCheck>& budgets,
 #include <sstream>
 
 #include "commands.h"
-#include "json.h"
+#include "dk/json.h"
 
 extern char** environ;
 
@@ -502,26 +502,25 @@ void bench(const BenchArgs& a) {
   const int status = exit_status(budgets, cmp);
 
   if (a.json) {
-    std::string bj = "[", cj = "[";
+    JsonWriter j;
+    j.begin_object().field("results", results_path).field("budgets_file", budgets_path);
+    if (!a.compare.empty()) j.field("base", a.compare);
+    j.key("budgets").begin_array();
     for (const auto& b : budgets) {
-      JsonObject o;
-      o.add("name", b.name).add("verdict", verdict_name(b.verdict)).add("detail", b.detail);
-      o.add_raw("value", num(b.value)).add_raw("limit", num(b.limit));
-      bj += (bj.size() > 1 ? "," : "") + o.str();
+      j.begin_object().field("name", b.name).field("verdict", verdict_name(b.verdict));
+      j.field("detail", b.detail).key("value").raw(num(b.value)).key("limit").raw(num(b.limit));
+      j.end_object();
     }
+    j.end_array().key("comparisons").begin_array();
     for (const auto& c : cmp) {
-      JsonObject o;
-      o.add("name", c.name).add("change", change_name(c.change)).add_raw("ratio", num(c.ratio));
-      if (c.change == Change::Error) o.add("error", c.error);
-      cj += (cj.size() > 1 ? "," : "") + o.str();
+      j.begin_object().field("name", c.name).field("change", change_name(c.change));
+      j.key("ratio").raw(num(c.ratio));
+      if (c.change == Change::Error) j.field("error", c.error);
+      j.end_object();
     }
-    JsonObject top;
-    top.add("results", results_path).add("budgets_file", budgets_path);
-    if (!a.compare.empty()) top.add("base", a.compare);
-    top.add_raw("budgets", bj + "]").add_raw("comparisons", cj + "]");
-    top.add_raw("regression_threshold", num(kRegressionThreshold));
-    top.add("ok", status == 0);
-    printf("%s\n", top.str().c_str());
+    j.end_array().key("regression_threshold").raw(num(kRegressionThreshold));
+    j.field("ok", status == 0).end_object();
+    printf("%s\n", j.str().c_str());
   } else {
     printf("bench: results in %s\n", results_path.c_str());
     for (const auto& b : budgets)

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "commands.h"
-#include "dk/monitor/json_writer.h"
+#include "dk/json.h"
 #include "dk/monitor/manifest.h"
 
 namespace dk::cli {

@@ -7,7 +7,7 @@
 #include <set>
 
 #include "commands.h"
-#include "dk/monitor/json_writer.h"
+#include "dk/json.h"
 #include "dk/monitor/package_store.h"
 #include "dk/monitor/package_union.h"
 #include "options.h"

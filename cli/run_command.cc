@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "dk/auditor.h"
 #include "dk/elf_image.h"
+#include "dk/json.h"
 #include "dk/monitor/folder_hash.h"
 #include "dk/monitor/launch.h"
 #include "dk/monitor/manifest.h"
@@ -29,7 +30,6 @@
 #include "dk/sim_host.h"
 #include "dk/trace_file.h"
 #include "dk/trace_launch.h"
-#include "json.h"
 #include "options.h"
 
 namespace dk::cli {
@@ -279,19 +279,19 @@ void run(const RunArgs& given) {
     if (!out) fail(a.verb + ": cannot write " + a.debug_log);
   }
   if (a.json) {
-    JsonObject o;
-    o.add("end", end_name(r.end)).add("exit_code", r.exit_code).add("status", r.shell_status());
-    o.add("ticks", r.ticks).add("downcalls", r.downcalls);
+    JsonWriter o;
+    o.begin_object().field("end", end_name(r.end)).field("exit_code", r.exit_code);
+    o.field("status", r.shell_status()).field("ticks", r.ticks).field("downcalls", r.downcalls);
     if (r.end != RunResult::End::Exited) {
-      o.add("reason", r.reason).add("exception_type", static_cast<uint64_t>(r.exception_type));
-      o.add("address", r.address).add("rip", r.rip).add("instruction", r.instruction);
+      o.field("reason", r.reason).field("exception_type", static_cast<uint64_t>(r.exception_type));
+      o.field("address", r.address).field("rip", r.rip).field("instruction", r.instruction);
     }
-    o.add("stdout", captured.out).add("stderr", captured.err);
+    o.field("stdout", captured.out).field("stderr", captured.err);
     // The run's inputs: each mapped host folder with a hash of its contents.
     Namespace inputs = launch ? launch->ns : Namespace{};
     if (!launch && !a.root.empty())
       inputs.add(Mapping{"file:/", "file:" + std::filesystem::absolute(a.root).string(), false, 0});
-    o.add_raw("mapped_folders", mapped_folders_json(inputs));
+    o.key("mapped_folders").raw(mapped_folders_json(inputs)).end_object();
     printf("%s\n", o.str().c_str());
   } else if (r.end != RunResult::End::Exited) {
     fflush(stdout);

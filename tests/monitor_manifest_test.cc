@@ -2,7 +2,7 @@
 // of bad manifest with the line it is refused on, conversion, versions and sizes.
 #include <gtest/gtest.h>
 
-#include "dk/monitor/json_writer.h"
+#include "dk/json.h"
 #include "dk/monitor/manifest.h"
 #include "dk/monitor/size.h"
 #include "dk/monitor/version.h"
@@ -149,6 +149,26 @@ TEST(JsonQuote, Utf8PassesAndEverythingElseIsEscaped) {
   EXPECT_EQ(json_quote("\xc0\xaf"), "\"\\u00c0\\u00af\"");
   EXPECT_EQ(json_quote("\xed\xa0\x80"), "\"\\u00ed\\u00a0\\u0080\"");
   EXPECT_EQ(json_quote(std::string("\0", 1)), "\"\\u0000\"");
+}
+
+// The writer's two shapes: compact, and the conformance reports' spaced one with a member per
+// line in the containers begun with Layout::Lines (empty ones included).
+TEST(JsonWriter, CompactAndSpacedLines) {
+  JsonWriter c;
+  c.begin_object().field("a", uint64_t{1}).key("b").begin_array().value("x").null().end_array();
+  c.key("t").raw("0.125").field("ok", true).end_object();
+  EXPECT_EQ(c.str(), "{\"a\":1,\"b\":[\"x\",null],\"t\":0.125,\"ok\":true}");
+
+  JsonWriter s(/*spaced=*/true);
+  s.begin_object(JsonWriter::Layout::Lines).key("hosts").begin_array().value("sim").value("native");
+  s.end_array().key("cases").begin_array(JsonWriter::Layout::Lines);
+  s.begin_object().field("id", "a").field("n", -1).end_object();
+  s.begin_object().field("id", "b").key("calls").begin_array().end_array().end_object();
+  s.end_array().key("none").begin_array(JsonWriter::Layout::Lines).end_array().end_object();
+  EXPECT_EQ(s.str(),
+            "{\n  \"hosts\": [\"sim\", \"native\"],\n  \"cases\": [\n"
+            "    {\"id\": \"a\", \"n\": -1},\n    {\"id\": \"b\", \"calls\": []}\n  ],\n"
+            "  \"none\": [\n  ]\n}");
 }
 
 TEST(ManifestIni, Extensions) {

@@ -7,7 +7,7 @@
 #include <set>
 
 #include "dk/calls.h"
-#include "dk/monitor/json_writer.h"
+#include "dk/json.h"
 
 namespace dk::conformance {
 namespace {
@@ -229,35 +229,30 @@ std::string tap_report(const std::vector<CaseResult>& results) {
 }
 
 std::string json_report(const std::vector<CaseResult>& results) {
-  std::string o = "{\n  \"hosts\": [";
+  JsonWriter j(/*spaced=*/true);
+  j.begin_object(JsonWriter::Layout::Lines).key("hosts").begin_array();
   const auto hosts = hosts_of(results);
-  for (size_t i = 0; i < hosts.size(); ++i) o += (i ? ", " : "") + json_quote(hosts[i]);
-  o += "],\n  \"summary\": {";
-  bool first_host = true;
+  for (const auto& h : hosts) j.value(h);
+  j.end_array().key("summary").begin_object();
   for (const auto& h : hosts) {
     std::vector<CaseResult> mine;
     for (const auto& r : results)
       if (r.host == h) mine.push_back(r);
     const Summary s = summarize(mine);
-    o += std::string(first_host ? "" : ", ") + json_quote(h) +
-         ": {\"total\": " + std::to_string(s.total()) + ", \"pass\": " + std::to_string(s.pass) +
-         ", \"fail\": " + std::to_string(s.fail) + ", \"broken\": " + std::to_string(s.broken) +
-         ", \"not_applicable\": " + std::to_string(s.not_applicable) + "}";
-    first_host = false;
+    j.key(h).begin_object().field("total", uint64_t{s.total()}).field("pass", uint64_t{s.pass});
+    j.field("fail", uint64_t{s.fail}).field("broken", uint64_t{s.broken});
+    j.field("not_applicable", uint64_t{s.not_applicable}).end_object();
   }
-  o += "},\n  \"cases\": [\n";
-  for (size_t i = 0; i < results.size(); ++i) {
-    const CaseResult& r = results[i];
-    o += "    {\"id\": " + json_quote(r.spec->id) + ", \"host\": " + json_quote(r.host) +
-         ", \"verdict\": " + json_quote(std::string(verdict_name(r.verdict))) +
-         ", \"reason\": " + json_quote(r.reason) + ", \"clause\": " + json_quote(r.spec->clause) +
-         ", \"calls\": [";
-    for (size_t k = 0; k < r.spec->calls.size(); ++k)
-      o += (k ? ", " : "") + json_quote(r.spec->calls[k]);
-    o += "], \"seconds\": " + seconds(r.seconds) + "}" + (i + 1 < results.size() ? "," : "") + "\n";
+  j.end_object().key("cases").begin_array(JsonWriter::Layout::Lines);
+  for (const CaseResult& r : results) {
+    j.begin_object().field("id", r.spec->id).field("host", r.host);
+    j.field("verdict", verdict_name(r.verdict)).field("reason", r.reason);
+    j.field("clause", r.spec->clause).key("calls").begin_array();
+    for (const auto& c : r.spec->calls) j.value(c);
+    j.end_array().key("seconds").raw(seconds(r.seconds)).end_object();
   }
-  o += "  ]\n}\n";
-  return o;
+  j.end_array().end_object();
+  return j.str() + "\n";
 }
 
 std::string matrix_report(const std::vector<CaseResult>& results, bool json) {
@@ -272,28 +267,25 @@ std::string matrix_report(const std::vector<CaseResult>& results, bool json) {
       if (r.verdict == Verdict::Pass) ++passing[{c, r.host}];
     }
   }
-  std::string o;
   if (json) {
-    o = "{\n  \"hosts\": [";
-    for (size_t i = 0; i < hosts.size(); ++i) o += (i ? ", " : "") + json_quote(hosts[i]);
-    o += "],\n  \"calls\": [\n";
-    bool first = true;
+    JsonWriter j(/*spaced=*/true);
+    j.begin_object(JsonWriter::Layout::Lines).key("hosts").begin_array();
+    for (const auto& h : hosts) j.value(h);
+    j.end_array().key("calls").begin_array(JsonWriter::Layout::Lines);
     for (const auto& d : all_calls()) {
       const std::string name(d.name);
-      o += std::string(first ? "" : ",\n") + "    {\"index\": " + std::to_string(d.index) +
-           ", \"call\": " + json_quote(name) +
-           ", \"cases\": " + std::to_string(touching[name].size()) + ", \"hosts\": {";
-      for (size_t i = 0; i < hosts.size(); ++i)
-        o += (i ? ", " : "") + json_quote(hosts[i]) +
-             ": {\"pass\": " + std::to_string(passing[{name, hosts[i]}]) +
-             ", \"applicable\": " + std::to_string(applicable[{name, hosts[i]}]) + "}";
-      o += "}}";
-      first = false;
+      j.begin_object().field("index", uint64_t{d.index}).field("call", name);
+      j.field("cases", uint64_t{touching[name].size()}).key("hosts").begin_object();
+      for (const auto& h : hosts) {
+        j.key(h).begin_object().field("pass", uint64_t{passing[{name, h}]});
+        j.field("applicable", uint64_t{applicable[{name, h}]}).end_object();
+      }
+      j.end_object().end_object();
     }
-    o += "\n  ]\n}\n";
-    return o;
+    j.end_array().end_object();
+    return j.str() + "\n";
   }
-  o = fit("#", 3) + " " + fit("call", 32) + " " + fit("cases", 5);
+  std::string o = fit("#", 3) + " " + fit("call", 32) + " " + fit("cases", 5);
   for (const auto& h : hosts)
     o += "  " + fit(h.size() > 18 ? "..." + h.substr(h.size() - 15) : h, 18);
   o += "\n";

@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "dk/json.h"
 #include "dk/monitor/archive.h"
-#include "dk/monitor/json_writer.h"
 
 namespace dk {
 namespace {

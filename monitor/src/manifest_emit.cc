@@ -1,6 +1,6 @@
 #include <yaml-cpp/yaml.h>
 
-#include "dk/monitor/json_writer.h"
+#include "dk/json.h"
 #include "dk/monitor/manifest.h"
 #include "dk/monitor/size.h"
 

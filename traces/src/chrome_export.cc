@@ -5,20 +5,40 @@
 #include <set>
 #include <utility>
 
+#include "dk/json.h"
 #include "dk/trace_render.h"
 
 namespace dk {
 namespace {
 
-std::string common(const char* ph, const std::string& name, const char* cat, const TraceRecord& r) {
-  return "{\"ph\":\"" + std::string(ph) + "\",\"name\":" + json_string(name) + ",\"cat\":\"" + cat +
-         "\",\"pid\":" + std::to_string(r.pid) + ",\"tid\":" + std::to_string(r.thread) +
-         ",\"ts\":" + std::to_string(r.tick);
+// An event's fields every kind has; the caller adds its own and closes the object.
+JsonWriter& common(JsonWriter& j, const char* ph, const std::string& name, const char* cat,
+                   const TraceRecord& r) {
+  return j.begin_object()
+      .field("ph", ph)
+      .field("name", name)
+      .field("cat", cat)
+      .field("pid", uint64_t{r.pid})
+      .field("tid", uint64_t{r.thread})
+      .field("ts", uint64_t{r.tick});
 }
 
-std::string instant(const std::string& name, const char* cat, const TraceRecord& r, const char* scope = "t") {
-  return common("i", name, cat, r) + ",\"s\":\"" + scope + "\",\"args\":{\"text\":" +
-         json_string(render_record(r)) + "}}";
+std::string instant(const std::string& name, const char* cat, const TraceRecord& r,
+                    const char* scope = "t") {
+  JsonWriter j;
+  common(j, "i", name, cat, r).field("s", scope).key("args").begin_object();
+  j.field("text", render_record(r)).end_object().end_object();
+  return j.str();
+}
+
+// The metadata event that names a track (process_name, thread_name).
+std::string track_name(const char* what, uint32_t pid, const uint32_t* tid,
+                       const std::string& name) {
+  JsonWriter j;
+  j.begin_object().field("ph", "M").field("name", what).field("pid", uint64_t{pid});
+  if (tid) j.field("tid", uint64_t{*tid});
+  j.key("args").begin_object().field("name", name).end_object().end_object();
+  return j.str();
 }
 
 }  // namespace
@@ -31,24 +51,30 @@ uint64_t export_chrome_trace(TraceReader& in, std::ostream& out) {
     out << (first ? "\n" : ",\n") << ev;
     first = false;
   };
-  out << "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"host\":" << json_string(in.header().host_kind)
-      << ",\"seed\":" << in.header().seed << ",\"time\":\"1 tick = 1 us\"},\"traceEvents\":[";
+  // The events stream out one by one: the object stays open around them.
+  JsonWriter other;
+  other.begin_object()
+      .field("host", in.header().host_kind)
+      .field("seed", uint64_t{in.header().seed})
+      .field("time", "1 tick = 1 us")
+      .end_object();
+  out << "{\"displayTimeUnit\":\"ns\",\"otherData\":" << other.str() << ",\"traceEvents\":[";
   TraceRecord r;
   uint64_t n = 0;
   while (in.next(r)) {
     ++n;
     if (pids.insert(r.pid).second)
-      emit("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" + std::to_string(r.pid) +
-           ",\"args\":{\"name\":\"picoprocess " + std::to_string(r.pid) + "\"}}");
+      emit(track_name("process_name", r.pid, nullptr, "picoprocess " + std::to_string(r.pid)));
     if (threads.insert({r.pid, r.thread}).second)
-      emit("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":" + std::to_string(r.pid) + ",\"tid\":" +
-           std::to_string(r.thread) + ",\"args\":{\"name\":\"thread " + std::to_string(r.thread) + "\"}}");
+      emit(track_name("thread_name", r.pid, &r.thread, "thread " + std::to_string(r.thread)));
     switch (r.kind) {
       case RecordKind::Downcall: {
         const CallDesc* d = call_desc(r.call.index);
-        emit(common("X", d ? std::string(d->name) : "?", "downcall", r) + ",\"dur\":1,\"args\":{\"call\":" +
-             json_string(render_call(r.call)) + ",\"status\":" + json_string(std::string(status_name(r.call.status))) +
-             "}}");
+        JsonWriter j;
+        common(j, "X", d ? std::string(d->name) : "?", "downcall", r).field("dur", 1);
+        j.key("args").begin_object().field("call", render_call(r.call));
+        j.field("status", status_name(r.call.status)).end_object().end_object();
+        emit(j.str());
         break;
       }
       case RecordKind::Exception: emit(instant("exception", "exception", r)); break;

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "dk/host.h"
-#include "dk/monitor/json_writer.h"
+#include "dk/json.h"
 
 namespace dk {
 namespace {

@@ -5,7 +5,7 @@
 #include <map>
 
 #include "dk/escape/corpus.h"
-#include "dk/monitor/json_writer.h"
+#include "dk/json.h"
 
 namespace dk::escape {
 namespace {
@@ -103,39 +103,38 @@ std::string table_report(const std::vector<AttemptResult>& results, const std::s
   return o;
 }
 
+namespace {
+
+void write_totals(JsonWriter& j, const Totals& t) {
+  j.field("attempts", uint64_t{t.attempts}).field("contained", uint64_t{t.contained});
+  j.field("deviations", uint64_t{t.deviations}).field("escapes", uint64_t{t.escapes});
+  j.field("host_failures", uint64_t{t.host_failures});
+}
+
+}  // namespace
+
 std::string json_report(const std::vector<AttemptResult>& results, const std::string& host) {
-  const Totals t = totals(results);
-  std::string o = "{\"host\":" + json_quote(host) + ",\"attempts\":" + std::to_string(t.attempts) +
-                  ",\"contained\":" + std::to_string(t.contained) +
-                  ",\"deviations\":" + std::to_string(t.deviations) +
-                  ",\"escapes\":" + std::to_string(t.escapes) +
-                  ",\"host_failures\":" + std::to_string(t.host_failures) + ",\"families\":[";
-  bool first = true;
+  JsonWriter j;
+  j.begin_object().field("host", host);
+  write_totals(j, totals(results));
+  j.key("families").begin_array();
   for (const auto& [family, ft] : per_family(results)) {
-    o += std::string(first ? "" : ",") + "{\"family\":" + json_quote(family) +
-         ",\"attempts\":" + std::to_string(ft.attempts) +
-         ",\"contained\":" + std::to_string(ft.contained) +
-         ",\"deviations\":" + std::to_string(ft.deviations) +
-         ",\"escapes\":" + std::to_string(ft.escapes) +
-         ",\"host_failures\":" + std::to_string(ft.host_failures) + "}";
-    first = false;
+    j.begin_object().field("family", family);
+    write_totals(j, ft);
+    j.end_object();
   }
-  o += "],\"results\":[";
-  first = true;
+  j.end_array().key("results").begin_array();
   char secs[32];
   for (const auto& r : results) {
     snprintf(secs, sizeof secs, "%.3f", r.seconds);
-    o += std::string(first ? "" : ",") + "{\"id\":" + json_quote(r.attempt->id) +
-         ",\"family\":" + json_quote(r.attempt->family) +
-         ",\"what\":" + json_quote(r.attempt->what) +
-         ",\"clause\":" + json_quote(r.attempt->clause) +
-         ",\"expected\":" + json_quote(r.attempt->expect.describe()) +
-         ",\"outcome\":" + json_quote(r.outcome) +
-         ",\"verdict\":" + json_quote(verdict_name(r.verdict)) +
-         ",\"reason\":" + json_quote(r.reason) + ",\"seconds\":" + secs + "}";
-    first = false;
+    j.begin_object().field("id", r.attempt->id).field("family", r.attempt->family);
+    j.field("what", r.attempt->what).field("clause", r.attempt->clause);
+    j.field("expected", r.attempt->expect.describe()).field("outcome", r.outcome);
+    j.field("verdict", verdict_name(r.verdict)).field("reason", r.reason);
+    j.key("seconds").raw(secs).end_object();
   }
-  return o + "]}\n";
+  j.end_array().end_object();
+  return j.str() + "\n";
 }
 
 std::string junit_report(const std::vector<AttemptResult>& results, const std::string& host) {

@@ -1,9 +1,8 @@
-// Between a trace header's launch (what to run, with which scheduling options) and the
-// emulator's LaunchSpec and RunOptions: what dk record writes and dk replay reads back.
-// Header-only, so dk_traces itself does not depend on the emulator.
+// Between a trace header's launch (what to run, with which scheduling options) and the run's
+// LaunchSpec and RunOptions (dk/run_types.h): what dk record writes and dk replay reads back.
 #pragma once
 
-#include "dk/run.h"
+#include "dk/run_types.h"
 #include "dk/trace_format.h"
 
 namespace dk {

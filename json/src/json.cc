@@ -1,4 +1,4 @@
-#include "dk/monitor/json_writer.h"
+#include "dk/json.h"
 
 namespace dk {
 
@@ -69,51 +69,61 @@ std::string json_quote(std::string_view s) {
   return o + '"';
 }
 
+void JsonWriter::newline(size_t depth) {
+  out_ += '\n';
+  out_.append(2 * depth, ' ');
+}
+
 void JsonWriter::separate() {
   if (after_key_) {
     after_key_ = false;
     return;
   }
-  if (!first_.empty()) {
-    if (!first_.back()) out_ += ',';
-    first_.back() = false;
-  }
+  if (open_.empty()) return;
+  Open& o = open_.back();
+  if (!o.first) out_ += o.lines ? "," : spaced_ ? ", " : ",";
+  o.first = false;
+  if (o.lines) newline(open_.size());
 }
 
-void JsonWriter::quote(std::string_view s) { out_ += json_quote(s); }
-
-JsonWriter& JsonWriter::begin_object() {
+void JsonWriter::open(char bracket, Layout layout) {
   separate();
-  out_ += '{';
-  first_.push_back(true);
+  out_ += bracket;
+  open_.push_back({true, layout == Layout::Lines});
+}
+
+void JsonWriter::close(char bracket) {
+  if (open_.back().lines) newline(open_.size() - 1);
+  out_ += bracket;
+  open_.pop_back();
+}
+
+JsonWriter& JsonWriter::begin_object(Layout layout) {
+  open('{', layout);
   return *this;
 }
 JsonWriter& JsonWriter::end_object() {
-  out_ += '}';
-  first_.pop_back();
+  close('}');
   return *this;
 }
-JsonWriter& JsonWriter::begin_array() {
-  separate();
-  out_ += '[';
-  first_.push_back(true);
+JsonWriter& JsonWriter::begin_array(Layout layout) {
+  open('[', layout);
   return *this;
 }
 JsonWriter& JsonWriter::end_array() {
-  out_ += ']';
-  first_.pop_back();
+  close(']');
   return *this;
 }
 JsonWriter& JsonWriter::key(std::string_view k) {
   separate();
-  quote(k);
-  out_ += ':';
+  out_ += json_quote(k);
+  out_ += spaced_ ? ": " : ":";
   after_key_ = true;
   return *this;
 }
 JsonWriter& JsonWriter::value(std::string_view s) {
   separate();
-  quote(s);
+  out_ += json_quote(s);
   return *this;
 }
 JsonWriter& JsonWriter::value(uint64_t n) {
@@ -134,6 +144,11 @@ JsonWriter& JsonWriter::value(bool b) {
 JsonWriter& JsonWriter::null() {
   separate();
   out_ += "null";
+  return *this;
+}
+JsonWriter& JsonWriter::raw(std::string_view json) {
+  separate();
+  out_ += json;
   return *this;
 }
 
