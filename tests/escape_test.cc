@@ -139,7 +139,7 @@ TEST(EscapeCorpus, SubsetContainedOnSim) {
 TEST(EscapeObserver, ForbiddenUriLetThroughIsAnEscape) {
   const auto attempts = pick({"args.connect", "syscall.x64.000"});
   auto o = broken([](Host& inner, CallContext& cx, Call& call, dk_status_t& st) {
-    if (call.index != 21 || !call.uri.starts_with("pipe:notgranted")) return false;
+    if (call.index != calls::DkStreamOpen || !call.uri.starts_with("pipe:notgranted")) return false;
     call.uri = "dev:null";
     st = inner.serve(cx, call);
     return true;
@@ -160,7 +160,7 @@ TEST(EscapeObserver, CanaryWriteIsAnEscape) {
     const std::string canary = cx.canary_path;
     return std::make_unique<BrokenHost>(
         std::move(inner), [canary](Host&, CallContext&, Call& call, dk_status_t&) {
-          if (call.index == 39) std::ofstream(canary, std::ios::app) << "x";  // time query
+          if (call.index == calls::DkSystemTimeQuery) std::ofstream(canary, std::ios::app) << "x";
           return false;
         });
   };
@@ -178,7 +178,7 @@ TEST(EscapeObserver, HarnessMemoryAndSiblingAreWatched) {
     auto* buffer = reinterpret_cast<volatile uint8_t*>(cx.harness_data);
     return std::make_unique<BrokenHost>(
         std::move(inner), [buffer](Host&, CallContext& cx, Call& call, dk_status_t& st) {
-          if (call.index == 11 && cx.pid == 2) {  // the sibling's DkSemaphorePeek
+          if (call.index == calls::DkSemaphorePeek && cx.pid == 2) {  // the sibling's
             buffer[100] = static_cast<uint8_t>(buffer[100] ^ 0xff);
             st = -DK_E_BADHANDLE;
             return true;
@@ -204,9 +204,9 @@ TEST(EscapeObserver, CrashAndHangAreHostFailuresOfOneRow) {
     const std::string id = cx.id;
     return std::make_unique<BrokenHost>(std::move(inner),
                                         [id](Host&, CallContext&, Call& call, dk_status_t&) {
-                                          if (call.index == 9 && id == "syscall.x64.003")
+                                          if (call.index == calls::DkSemaphoreCreate && id == "syscall.x64.003")
                                             raise(SIGSEGV);
-                                          if (call.index == 9 && id == "syscall.x64.005")
+                                          if (call.index == calls::DkSemaphoreCreate && id == "syscall.x64.005")
                                             for (;;) pause();
                                           return false;
                                         });
@@ -225,7 +225,7 @@ TEST(EscapeObserver, CrashAndHangAreHostFailuresOfOneRow) {
 TEST(EscapeObserver, WrongStatusIsADeviation) {
   const auto attempts = pick({"args.handle_kind"});
   auto o = broken([](Host&, CallContext& cx, Call& call, dk_status_t& st) {
-    if (call.index != 14 || cx.pid != 1) return false;  // the attacker's DkEventSet
+    if (call.index != calls::DkEventSet || cx.pid != 1) return false;  // the attacker's
     st = -DK_E_INVAL;
     return true;
   });
