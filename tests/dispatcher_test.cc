@@ -293,5 +293,80 @@ TEST(CallTraits, DocsTableIsTheCallTable) {
   EXPECT_EQ(doc.substr(b + begin.size(), e - b - begin.size()), want) << "write this table into docs/abi.md";
 }
 
+// A control that counts what reached it: the Host defaults of the DK_CALL_CONTROL calls.
+class CountingControl : public NullControl {
+ public:
+  dk_status_t vm_allocate(uint64_t& addr, uint64_t, uint32_t, uint32_t) override {
+    ++reached;
+    addr = 0x40000;
+    return 0;
+  }
+  dk_status_t vm_free(uint64_t, uint64_t) override { return count(); }
+  dk_status_t vm_protect(uint64_t, uint64_t, uint32_t) override { return count(); }
+  dk_status_t set_segment(uint32_t, uint64_t) override { return count(); }
+  dk_status_t exception_return(const dk_context&) override { return count(); }
+  void thread_exit() override { ++reached; }
+  void process_exit(int64_t) override { ++reached; }
+  int reached = 0;
+
+ private:
+  dk_status_t count() {
+    ++reached;
+    return 0;
+  }
+};
+
+class BareHost : public Host {
+ public:
+  std::string_view name() const override { return "bare"; }
+  uint64_t cycle_counter(const CallContext&) override { return 0; }
+};
+
+TEST(HostDefaults, ControlCallsReachGuestControlTheRestAreNotSupported) {
+  FakeMemory mem;
+  CountingControl ctl;
+  HandleTable handles;
+  BareHost host;
+  for (const CallDesc& d : all_calls()) {
+    CallContext cx{mem, ctl, handles};
+    Call call;
+    call.desc = &d;
+    call.index = d.index;
+    const int before = ctl.reached;
+    const dk_status_t st = host.serve(cx, call);
+    if (d.served_by_control()) {
+      EXPECT_EQ(st, 0) << d.name;
+      EXPECT_EQ(ctl.reached, before + 1) << d.name;
+    } else {
+      EXPECT_EQ(st, -DK_E_NOTSUP) << d.name;
+      EXPECT_EQ(ctl.reached, before) << d.name;
+    }
+  }
+  Call alloc;
+  alloc.index = calls::DkVirtualMemoryAllocate;
+  alloc.desc = call_desc(alloc.index);
+  CallContext cx{mem, ctl, handles};
+  EXPECT_EQ(host.serve(cx, alloc), 0);
+  EXPECT_TRUE(alloc.written[0]);
+  EXPECT_EQ(alloc.val[0], 0x40000u) << "the address the control chose goes out";
+}
+
+// A decorator forwards everything it does not override.
+TEST(HostDecorator, ForwardsToTheInnerHost) {
+  BareHost inner;
+  HostDecorator d(inner);
+  EXPECT_EQ(d.name(), "bare");
+  FakeMemory mem;
+  CountingControl ctl;
+  HandleTable handles;
+  CallContext cx{mem, ctl, handles};
+  Call c;
+  c.index = calls::DkProcessExit;
+  c.desc = call_desc(c.index);
+  EXPECT_EQ(d.serve(cx, c), 0);
+  EXPECT_EQ(ctl.reached, 1);
+  EXPECT_FALSE(d.idle(kNoDeadline));
+}
+
 }  // namespace
 }  // namespace dk

@@ -45,26 +45,20 @@ const AttemptResult& find(const std::vector<AttemptResult>& rs, const std::strin
 }
 
 // A host that forwards everything to the host under test, except what `hook` changes.
-class BrokenHost : public Host {
+class BrokenHost : public HostDecorator {
  public:
   using Hook = std::function<bool(Host& inner, CallContext& cx, Call& call, dk_status_t& st)>;
+  // The decorator is built on *inner before the pointer moves into owned_.
   BrokenHost(std::unique_ptr<Host> inner, Hook hook)
-      : inner_(std::move(inner)), hook_(std::move(hook)) {}
-  std::string_view name() const override { return inner_->name(); }
+      : HostDecorator(*inner), owned_(std::move(inner)), hook_(std::move(hook)) {}
   dk_status_t serve(CallContext& cx, Call& call) override {
     dk_status_t st = 0;
-    if (hook_(*inner_, cx, call, st)) return st;
-    return inner_->serve(cx, call);
-  }
-  uint64_t cycle_counter(const CallContext& cx) override { return inner_->cycle_counter(cx); }
-  uint64_t clock_ns(const CallContext& cx) override { return inner_->clock_ns(cx); }
-  bool idle(uint64_t deadline) override { return inner_->idle(deadline); }
-  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override {
-    inner_->bind_std_handle(cx, which, h);
+    if (hook_(*owned_, cx, call, st)) return st;
+    return HostDecorator::serve(cx, call);
   }
 
  private:
-  std::unique_ptr<Host> inner_;
+  std::unique_ptr<Host> owned_;
   Hook hook_;
 };
 

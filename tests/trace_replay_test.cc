@@ -102,16 +102,6 @@ class FakeHost : public Host {
     ++served;
     clock_ += 1000;
     switch (call.index) {
-      case calls::DkVirtualMemoryAllocate: {
-        uint64_t addr = call.arg(0);
-        dk_status_t st = cx.ctl.vm_allocate(addr, call.arg(1), static_cast<uint32_t>(call.arg(2)),
-                                            static_cast<uint32_t>(call.arg(3)));
-        if (st == 0) call.set_out(0, addr);
-        return st;
-      }
-      case calls::DkProcessExit:
-        cx.ctl.process_exit(static_cast<int64_t>(call.arg(0)));
-        return 0;
       case calls::DkStreamOpen:
         if (call.uri != "dev:console") return -DK_E_NOENT;
         call.set_out(5, cx.handles.insert(std::make_shared<HostObject>(ObjectKind::Stream)));
@@ -135,15 +125,13 @@ class FakeHost : public Host {
         call.out_bytes.resize(call.room);
         for (auto& b : call.out_bytes) b = static_cast<uint8_t>(clock_ += 13);
         return 0;
-      case calls::DkSegmentRegisterSet:
-        return cx.ctl.set_segment(static_cast<uint32_t>(call.arg(0)), call.arg(1));
       case calls::DkSystemInfoQuery:
         call.sysinfo.page_size = DK_PAGE_SIZE;
         call.sysinfo.cpu_count = static_cast<uint32_t>(clock_ % 7 + 1);
         memcpy(call.sysinfo.host_name, "fake", 5);
         return 0;
-      default:
-        return -DK_E_NOTSUP;
+      default:  // memory, exit, segment base: the Host defaults; NOTSUP for the rest
+        return Host::serve(cx, call);
     }
   }
   int served = 0;

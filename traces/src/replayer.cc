@@ -5,7 +5,6 @@
 
 #include <cstring>
 
-#include "control_quota.h"
 #include "dk/trace_render.h"
 
 namespace dk {
@@ -324,7 +323,7 @@ bool Replayer::perform(CallContext& cx, const TraceRecord& cur, uint64_t record)
         break;
       }
       case EffectOp::TickLimit:
-        trace_detail::set_tick_limit(cx.ctl, v[0]);
+        cx.ctl.set_tick_limit(v[0]);
         break;
       case EffectOp::MemoryWrite: {
         const bool ok = e.result ? cx.mem.write(v[0], e.bytes.data(), e.bytes.size()) : !cx.mem.check(v[0], v[1], DK_PROT_WRITE);

@@ -163,7 +163,7 @@ dk_status_t WatchingHost::serve(CallContext& cx, Call& call) {
   const std::string uri = call.uri;
   const uint32_t index = call.index;
   const uint64_t acc = call.val[1], create = call.val[3];
-  const dk_status_t st = inner_.serve(cx, call);
+  const dk_status_t st = inner().serve(cx, call);
   if (st < 0 || uri.empty()) return st;
   // Which request the host must have asked the policy: the access a call needs.
   NamespaceOp op = NamespaceOp::Open;

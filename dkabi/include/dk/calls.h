@@ -40,7 +40,8 @@ struct CallDesc {
   // Does not return to the caller when it succeeds (DkThreadExit, DkProcessExit,
   // DkExceptionReturn).
   constexpr bool does_not_return() const { return traits & DK_CALL_NORETURN; }
-  // Served by the picoprocess's own state through GuestControl, with no host resource.
+  // Served by the picoprocess's own state through GuestControl: the Host interface's
+  // default serves it, so hosts need not.
   constexpr bool served_by_control() const { return traits & DK_CALL_CONTROL; }
   // May park the calling thread (kBlocked) until the world changes.
   constexpr bool may_block() const { return traits & DK_CALL_BLOCKS; }
