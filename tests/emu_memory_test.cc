@@ -237,23 +237,7 @@ class VmHost : public Host {
  public:
   std::string_view name() const override { return "test"; }
   uint64_t cycle_counter(const CallContext&) override { return 0; }
-  dk_status_t DkVirtualMemoryAllocate(CallContext& cx, Call& c) override {
-    uint64_t a = c.arg(0);
-    dk_status_t st = cx.ctl.vm_allocate(a, c.arg(1), static_cast<uint32_t>(c.arg(2)),
-                                        static_cast<uint32_t>(c.arg(3)));
-    if (st == 0) c.set_out(0, a);
-    return st;
-  }
-  dk_status_t DkVirtualMemoryFree(CallContext& cx, Call& c) override {
-    return cx.ctl.vm_free(c.arg(0), c.arg(1));
-  }
-  dk_status_t DkVirtualMemoryProtect(CallContext& cx, Call& c) override {
-    return cx.ctl.vm_protect(c.arg(0), c.arg(1), static_cast<uint32_t>(c.arg(2)));
-  }
-  dk_status_t DkProcessExit(CallContext& cx, Call& c) override {
-    cx.ctl.process_exit(static_cast<int64_t>(c.arg(0)));
-    return 0;
-  }
+  // Memory and exit: the Host defaults, through GuestControl.
   dk_status_t DkDebugOutput(CallContext&, Call& c) override {
     uint64_t v = 0;
     std::memcpy(&v, c.in_bytes.data(), std::min<size_t>(8, c.in_bytes.size()));

@@ -22,33 +22,7 @@ class TestHost : public Host {
   std::string_view name() const override { return "test"; }
   uint64_t cycle_counter(const CallContext& cx) override { return 1000000 + cx.tick * 7; }
 
-  dk_status_t DkVirtualMemoryAllocate(CallContext& cx, Call& c) override {
-    uint64_t a = c.arg(0);
-    dk_status_t st = cx.ctl.vm_allocate(a, c.arg(1), static_cast<uint32_t>(c.arg(2)),
-                                        static_cast<uint32_t>(c.arg(3)));
-    if (st == 0) c.set_out(0, a);
-    return st;
-  }
-  dk_status_t DkVirtualMemoryFree(CallContext& cx, Call& c) override {
-    return cx.ctl.vm_free(c.arg(0), c.arg(1));
-  }
-  dk_status_t DkVirtualMemoryProtect(CallContext& cx, Call& c) override {
-    return cx.ctl.vm_protect(c.arg(0), c.arg(1), static_cast<uint32_t>(c.arg(2)));
-  }
-  dk_status_t DkProcessExit(CallContext& cx, Call& c) override {
-    cx.ctl.process_exit(static_cast<int64_t>(c.arg(0)));
-    return 0;
-  }
-  dk_status_t DkThreadExit(CallContext& cx, Call&) override {
-    cx.ctl.thread_exit();
-    return 0;
-  }
-  dk_status_t DkExceptionReturn(CallContext& cx, Call& c) override {
-    return cx.ctl.exception_return(c.ctx);
-  }
-  dk_status_t DkSegmentRegisterSet(CallContext& cx, Call& c) override {
-    return cx.ctl.set_segment(static_cast<uint32_t>(c.arg(0)), c.arg(1));
-  }
+  // Memory, exit, segment bases and exception return: the Host defaults, through GuestControl.
   dk_status_t DkDebugOutput(CallContext&, Call& c) override {
     out.emplace_back(c.in_bytes.begin(), c.in_bytes.end());
     return 0;

@@ -45,26 +45,20 @@ const AttemptResult& find(const std::vector<AttemptResult>& rs, const std::strin
 }
 
 // A host that forwards everything to the host under test, except what `hook` changes.
-class BrokenHost : public Host {
+class BrokenHost : public HostDecorator {
  public:
   using Hook = std::function<bool(Host& inner, CallContext& cx, Call& call, dk_status_t& st)>;
+  // The decorator is built on *inner before the pointer moves into owned_.
   BrokenHost(std::unique_ptr<Host> inner, Hook hook)
-      : inner_(std::move(inner)), hook_(std::move(hook)) {}
-  std::string_view name() const override { return inner_->name(); }
+      : HostDecorator(*inner), owned_(std::move(inner)), hook_(std::move(hook)) {}
   dk_status_t serve(CallContext& cx, Call& call) override {
     dk_status_t st = 0;
-    if (hook_(*inner_, cx, call, st)) return st;
-    return inner_->serve(cx, call);
-  }
-  uint64_t cycle_counter(const CallContext& cx) override { return inner_->cycle_counter(cx); }
-  uint64_t clock_ns(const CallContext& cx) override { return inner_->clock_ns(cx); }
-  bool idle(uint64_t deadline) override { return inner_->idle(deadline); }
-  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override {
-    inner_->bind_std_handle(cx, which, h);
+    if (hook_(*owned_, cx, call, st)) return st;
+    return HostDecorator::serve(cx, call);
   }
 
  private:
-  std::unique_ptr<Host> inner_;
+  std::unique_ptr<Host> owned_;
   Hook hook_;
 };
 
@@ -139,7 +133,7 @@ TEST(EscapeCorpus, SubsetContainedOnSim) {
 TEST(EscapeObserver, ForbiddenUriLetThroughIsAnEscape) {
   const auto attempts = pick({"args.connect", "syscall.x64.000"});
   auto o = broken([](Host& inner, CallContext& cx, Call& call, dk_status_t& st) {
-    if (call.index != 21 || !call.uri.starts_with("pipe:notgranted")) return false;
+    if (call.index != calls::DkStreamOpen || !call.uri.starts_with("pipe:notgranted")) return false;
     call.uri = "dev:null";
     st = inner.serve(cx, call);
     return true;
@@ -160,7 +154,7 @@ TEST(EscapeObserver, CanaryWriteIsAnEscape) {
     const std::string canary = cx.canary_path;
     return std::make_unique<BrokenHost>(
         std::move(inner), [canary](Host&, CallContext&, Call& call, dk_status_t&) {
-          if (call.index == 39) std::ofstream(canary, std::ios::app) << "x";  // time query
+          if (call.index == calls::DkSystemTimeQuery) std::ofstream(canary, std::ios::app) << "x";
           return false;
         });
   };
@@ -178,7 +172,7 @@ TEST(EscapeObserver, HarnessMemoryAndSiblingAreWatched) {
     auto* buffer = reinterpret_cast<volatile uint8_t*>(cx.harness_data);
     return std::make_unique<BrokenHost>(
         std::move(inner), [buffer](Host&, CallContext& cx, Call& call, dk_status_t& st) {
-          if (call.index == 11 && cx.pid == 2) {  // the sibling's DkSemaphorePeek
+          if (call.index == calls::DkSemaphorePeek && cx.pid == 2) {  // the sibling's
             buffer[100] = static_cast<uint8_t>(buffer[100] ^ 0xff);
             st = -DK_E_BADHANDLE;
             return true;
@@ -204,9 +198,9 @@ TEST(EscapeObserver, CrashAndHangAreHostFailuresOfOneRow) {
     const std::string id = cx.id;
     return std::make_unique<BrokenHost>(std::move(inner),
                                         [id](Host&, CallContext&, Call& call, dk_status_t&) {
-                                          if (call.index == 9 && id == "syscall.x64.003")
+                                          if (call.index == calls::DkSemaphoreCreate && id == "syscall.x64.003")
                                             raise(SIGSEGV);
-                                          if (call.index == 9 && id == "syscall.x64.005")
+                                          if (call.index == calls::DkSemaphoreCreate && id == "syscall.x64.005")
                                             for (;;) pause();
                                           return false;
                                         });
@@ -225,7 +219,7 @@ TEST(EscapeObserver, CrashAndHangAreHostFailuresOfOneRow) {
 TEST(EscapeObserver, WrongStatusIsADeviation) {
   const auto attempts = pick({"args.handle_kind"});
   auto o = broken([](Host&, CallContext& cx, Call& call, dk_status_t& st) {
-    if (call.index != 14 || cx.pid != 1) return false;  // the attacker's DkEventSet
+    if (call.index != calls::DkEventSet || cx.pid != 1) return false;  // the attacker's
     st = -DK_E_INVAL;
     return true;
   });

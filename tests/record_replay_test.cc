@@ -293,7 +293,7 @@ TEST_F(RecordTest, DivergenceReportNamesTheCall) {
   rewrite(
       trace, other, [](TraceHeader& h) { h.unicorn_version = "1.9.9"; },
       [&](TraceRecord& r) {
-        if (!done && r.kind == RecordKind::Downcall && r.call.index == 23 &&
+        if (!done && r.kind == RecordKind::Downcall && r.call.index == calls::DkStreamWrite &&
             !r.call.in_bytes.empty()) {
           r.call.in_bytes[0] ^= 0x20;
           r.call.in_hash = trace_hash(r.call.in_bytes.data(), r.call.in_bytes.size());
@@ -331,7 +331,7 @@ TEST_F(RecordTest, EditedArgumentIsNamed) {
   rewrite(
       trace, other, [](TraceHeader&) {},
       [&](TraceRecord& r) {
-        if (!done && r.kind == RecordKind::Downcall && r.call.index == 23) {
+        if (!done && r.kind == RecordKind::Downcall && r.call.index == calls::DkStreamWrite) {
           r.call.in_val[3] += 1;
           done = true;
         }

@@ -62,7 +62,7 @@ std::vector<TraceRecord> sample_records() {
   up.upcall = {kUpcallInit, 0x401000, 0x7000};
   v.push_back(up);
 
-  TraceRecord w = downcall(23, 10);  // DkStreamWrite
+  TraceRecord w = downcall(calls::DkStreamWrite, 10);
   w.call.fields = kHasInBytes;
   w.call.in_bytes = {'h', 'i', '\n'};
   w.call.in_len = 3;
@@ -71,41 +71,41 @@ std::vector<TraceRecord> sample_records() {
   w.call.out_val[3] = 3;
   v.push_back(w);
 
-  TraceRecord o = downcall(21, 20);  // DkStreamOpen
+  TraceRecord o = downcall(calls::DkStreamOpen, 20);
   o.call.fields = kHasUri;
   o.call.uri = "file:/tmp/x";
   o.call.status = -DK_E_NOENT;
   v.push_back(o);
 
-  TraceRecord wait = downcall(16, 30);  // DkObjectsWaitAny
+  TraceRecord wait = downcall(calls::DkObjectsWaitAny, 30);
   wait.call.fields = kHasHandles;
   wait.call.handles = {0x10, 0x11, 0x12};
   v.push_back(wait);
 
-  TraceRecord er = downcall(43, 40);  // DkExceptionReturn
+  TraceRecord er = downcall(calls::DkExceptionReturn, 40);
   er.call.fields = kHasContext;
   er.call.ctx.rip = 0x401234;
   er.call.ctx.fxsave[511] = 7;
   v.push_back(er);
 
-  TraceRecord set = downcall(32, 50);  // DkStreamAttributesSetByHandle
+  TraceRecord set = downcall(calls::DkStreamAttributesSetByHandle, 50);
   set.call.fields = kHasAttrIn;
   set.call.attr_in.nonblocking = 1;
   v.push_back(set);
 
-  TraceRecord q = downcall(31, 60);  // DkStreamAttributesQueryByHandle
+  TraceRecord q = downcall(calls::DkStreamAttributesQueryByHandle, 60);
   q.call.fields = kHasAttrOut;
   q.call.attr_out = {DK_STREAM_FILE, 0644, 12, 1, 1, 0, 0};
   v.push_back(q);
 
-  TraceRecord si = downcall(44, 70);  // DkSystemInfoQuery
+  TraceRecord si = downcall(calls::DkSystemInfoQuery, 70);
   si.call.fields = kHasSysinfo;
   si.call.room = 80;
   si.call.sysinfo.page_size = 4096;
   memcpy(si.call.sysinfo.host_name, "native", 7);
   v.push_back(si);
 
-  TraceRecord rd = downcall(22, 80);  // DkStreamRead
+  TraceRecord rd = downcall(calls::DkStreamRead, 80);
   rd.call.fields = kHasOutBytes;
   rd.call.room = 64;
   rd.call.out_bytes.assign(300, 0xab);
@@ -113,7 +113,7 @@ std::vector<TraceRecord> sample_records() {
   rd.call.out_val[3] = 300;
   v.push_back(rd);
 
-  TraceRecord hashed = downcall(45, 90);  // DkDebugOutput, input kept as a hash
+  TraceRecord hashed = downcall(calls::DkDebugOutput, 90);  // DkDebugOutput, input kept as a hash
   hashed.call.fields = kHasInBytes | kInHashed;
   hashed.call.in_len = 1000;
   hashed.call.in_hash = 0xfeed;
@@ -143,7 +143,7 @@ std::vector<TraceRecord> sample_records() {
   v.push_back(ts);
   // Many small records so the file has several chunks.
   for (uint64_t t = 200; t < 260; ++t) {
-    TraceRecord y = downcall(7, t);  // DkThreadYieldExecution
+    TraceRecord y = downcall(calls::DkThreadYieldExecution, t);
     v.push_back(y);
   }
   TraceRecord end;
@@ -480,15 +480,15 @@ TEST_F(TraceFileTest, RandomDamageIsAlwaysDetected) {
 // length: the record decoder catches it without reading past its record.
 TEST(TraceRecords, LyingRecordLengthIsCaught) {
   const std::string p = temp_path("lying");
-  write_trace(p, {downcall(7, 1)});
+  write_trace(p, {downcall(calls::DkThreadYieldExecution, 1)});
   auto file = slurp(p);
   unlink(p.c_str());
   const Layout l = layout_of(file);
   file.resize(l.header_end);
 
   std::vector<uint8_t> payload;
-  encode_record(downcall(7, 1), payload);
-  encode_record(downcall(7, 2), payload);
+  encode_record(downcall(calls::DkThreadYieldExecution, 1), payload);
+  encode_record(downcall(calls::DkThreadYieldExecution, 2), payload);
   uint32_t len;
   memcpy(&len, payload.data() + 1, 4);
   len -= 4;  // the first record claims 4 bytes fewer than its fields take
@@ -514,7 +514,7 @@ TEST(TraceRecords, LyingRecordLengthIsCaught) {
 }
 
 TEST(TraceRender, StraceLikeLines) {
-  TraceRecord w = downcall(23, 1234);
+  TraceRecord w = downcall(calls::DkStreamWrite, 1234);
   w.call.reg[0] = w.call.in_val[0] = 0x11;
   w.call.reg[1] = w.call.in_val[1] = 0;
   w.call.in_val[3] = 3;
@@ -532,14 +532,14 @@ TEST(TraceRender, StraceLikeLines) {
   EXPECT_NE(render_call(w.call).find("buf=\"\\x01xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"..."), std::string::npos)
       << render_call(w.call);
 
-  TraceRecord o = downcall(21, 5);
+  TraceRecord o = downcall(calls::DkStreamOpen, 5);
   o.call.fields = kHasUri;
   o.call.uri = "file:/missing";
   o.call.status = -DK_E_NOENT;
   EXPECT_EQ(render_call(o.call).rfind("DkStreamOpen(uri=\"file:/missing\", ", 0), 0u);
   EXPECT_EQ(render_call(o.call).substr(render_call(o.call).size() - 11), " = -6 NOENT");
 
-  TraceRecord rd = downcall(22, 5);  // a read shows what it got, and the count it returned
+  TraceRecord rd = downcall(calls::DkStreamRead, 5);  // a read shows what it got, and the count it returned
   rd.call.in_val[3] = 64;
   rd.call.fields = kHasOutBytes;
   rd.call.out_bytes = {'o', 'k'};

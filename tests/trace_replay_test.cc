@@ -102,48 +102,36 @@ class FakeHost : public Host {
     ++served;
     clock_ += 1000;
     switch (call.index) {
-      case 1: {
-        uint64_t addr = call.arg(0);
-        dk_status_t st = cx.ctl.vm_allocate(addr, call.arg(1), static_cast<uint32_t>(call.arg(2)),
-                                            static_cast<uint32_t>(call.arg(3)));
-        if (st == 0) call.set_out(0, addr);
-        return st;
-      }
-      case 18:
-        cx.ctl.process_exit(static_cast<int64_t>(call.arg(0)));
-        return 0;
-      case 21:
+      case calls::DkStreamOpen:
         if (call.uri != "dev:console") return -DK_E_NOENT;
         call.set_out(5, cx.handles.insert(std::make_shared<HostObject>(ObjectKind::Stream)));
         return 0;
-      case 22: {
+      case calls::DkStreamRead: {
         const std::string data = "data@" + std::to_string(clock_);
         call.out_bytes.assign(data.begin(), data.begin() + std::min<size_t>(data.size(), call.room));
         call.set_out(3, call.out_bytes.size());
         return 0;
       }
-      case 23:
+      case calls::DkStreamWrite:
         call.set_out(3, call.in_bytes.size());
         return 0;
-      case 31:
+      case calls::DkStreamAttributesQueryByHandle:
         call.attr = {DK_STREAM_DEVICE, 0666, clock_, 1, 1, 0, 0};
         return 0;
-      case 39:
+      case calls::DkSystemTimeQuery:
         call.set_out(0, clock_ * 3);
         return 0;
-      case 40:
+      case calls::DkRandomBitsRead:
         call.out_bytes.resize(call.room);
         for (auto& b : call.out_bytes) b = static_cast<uint8_t>(clock_ += 13);
         return 0;
-      case 42:
-        return cx.ctl.set_segment(static_cast<uint32_t>(call.arg(0)), call.arg(1));
-      case 44:
+      case calls::DkSystemInfoQuery:
         call.sysinfo.page_size = DK_PAGE_SIZE;
         call.sysinfo.cpu_count = static_cast<uint32_t>(clock_ % 7 + 1);
         memcpy(call.sysinfo.host_name, "fake", 5);
         return 0;
-      default:
-        return -DK_E_NOTSUP;
+      default:  // memory, exit, segment base: the Host defaults; NOTSUP for the rest
+        return Host::serve(cx, call);
     }
   }
   int served = 0;
@@ -198,31 +186,31 @@ Outcome run_guest(Host& host, RunEvents& events, Change change = Change::None) {
   mem.poke(kWriteBuf, change == Change::InputByte ? "hI\n" : "hi\n", 3);
 
   events.on_upcall(site(), kUpcallInit, 0x401000, 0x7000);
-  call(1, kAddrSlot, 0x3000, DK_ALLOC_COMMIT, DK_PROT_READ | DK_PROT_WRITE);
-  call(21, kUri, DK_ACCESS_RDWR, 0, 0, 0, kHandleSlot);
+  call(calls::DkVirtualMemoryAllocate, kAddrSlot, 0x3000, DK_ALLOC_COMMIT, DK_PROT_READ | DK_PROT_WRITE);
+  call(calls::DkStreamOpen, kUri, DK_ACCESS_RDWR, 0, 0, 0, kHandleSlot);
   uint64_t h = mem.peek64(kHandleSlot);
   if (change == Change::Handle) h += 1;
   uint64_t count = change == Change::Count ? 2 : 3;
   mem.poke(kCountSlot, &count, 8);
   if (change == Change::Tick) tick += 1;
   if (change == Change::Thread) thread = 2;
-  call(23, h, 0, kWriteBuf, kCountSlot);
+  call(calls::DkStreamWrite, h, 0, kWriteBuf, kCountSlot);
   count = 64;
   mem.poke(kCountSlot, &count, 8);
-  call(22, h, 0, kReadBuf, kCountSlot);
-  if (change == Change::CallNumber) call(7);
-  else call(39, kNsSlot);
+  call(calls::DkStreamRead, h, 0, kReadBuf, kCountSlot);
+  if (change == Change::CallNumber) call(calls::DkThreadYieldExecution);
+  else call(calls::DkSystemTimeQuery, kNsSlot);
   {
     CallContext cx{mem, ctl, handles, 1, thread, tick, 0x401000 + tick};
     out.rdtsc = host.cycle_counter(cx);
   }
   events.on_schedule(site(), 2, kScheduleYield);
   thread = 2;
-  call(40, kRandBuf, 16);
-  call(44, kInfo, sizeof(dk_system_info));
-  call(31, h, kAttr);
-  call(42, DK_SEGMENT_FS, 0x7000);
-  call(18, 3);
+  call(calls::DkRandomBitsRead, kRandBuf, 16);
+  call(calls::DkSystemInfoQuery, kInfo, sizeof(dk_system_info));
+  call(calls::DkStreamAttributesQueryByHandle, h, kAttr);
+  call(calls::DkSegmentRegisterSet, DK_SEGMENT_FS, 0x7000);
+  call(calls::DkProcessExit, 3);
   events.on_end(site(), 0, 3, "exited");
   out.memory.assign(mem.bytes_.begin(), mem.bytes_.begin() + (kSnapshotEnd - FakeMemory::kBase));
   out.effects = ctl.log;

@@ -25,7 +25,7 @@ TraceRecord write_call(uint64_t tick, uint32_t thread, const std::string& text) 
   r.tick = tick;
   r.pid = 1;
   r.thread = thread;
-  r.call.index = 23;
+  r.call.index = calls::DkStreamWrite;
   r.call.reg[0] = r.call.in_val[0] = 0x11;
   r.call.fields = kHasInBytes;
   r.call.in_bytes.assign(text.begin(), text.end());

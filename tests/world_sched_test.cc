@@ -37,24 +37,7 @@ class WorldHost : public Host {
   std::string_view name() const override { return "world-test"; }
   uint64_t cycle_counter(const CallContext& cx) override { return cx.now_ns; }
 
-  dk_status_t DkVirtualMemoryAllocate(CallContext& cx, Call& c) override {
-    uint64_t a = c.arg(0);
-    dk_status_t st = cx.ctl.vm_allocate(a, c.arg(1), static_cast<uint32_t>(c.arg(2)),
-                                        static_cast<uint32_t>(c.arg(3)));
-    if (st == 0) c.set_out(0, a);
-    return st;
-  }
-  dk_status_t DkProcessExit(CallContext& cx, Call& c) override {
-    cx.ctl.process_exit(static_cast<int64_t>(c.arg(0)));
-    return 0;
-  }
-  dk_status_t DkThreadExit(CallContext& cx, Call&) override {
-    cx.ctl.thread_exit();
-    return 0;
-  }
-  dk_status_t DkExceptionReturn(CallContext& cx, Call& c) override {
-    return cx.ctl.exception_return(c.ctx);
-  }
+  // Memory, exit and exception return: the Host defaults, through GuestControl.
   dk_status_t DkDebugOutput(CallContext& cx, Call& c) override {
     out.push_back({cx.pid, cx.thread, std::string(c.in_bytes.begin(), c.in_bytes.end())});
     if (interrupt_on_ready && out.back().bytes == "ready") interrupt_on_ready->store(true);

@@ -1,4 +1,4 @@
-// The C++ call table, expanded from DK_CALL_LIST.
+// The C++ call table, expanded from DK_CALL_TABLE.
 #include "dk/calls.h"
 
 namespace dk {
@@ -6,12 +6,13 @@ namespace {
 
 #define DK_UNPAREN(...) __VA_ARGS__
 
-constexpr CallDesc make_desc(uint32_t index, std::string_view name,
+constexpr CallDesc make_desc(uint32_t index, std::string_view name, uint32_t traits,
                              std::initializer_list<int> kinds,
                              std::initializer_list<std::string_view> names) {
   CallDesc d;
   d.index = index;
   d.name = name;
+  d.traits = traits;
   d.nargs = static_cast<uint8_t>(kinds.size());
   size_t i = 0;
   for (int k : kinds) d.kinds[i++] = static_cast<uint8_t>(k);
@@ -21,9 +22,9 @@ constexpr CallDesc make_desc(uint32_t index, std::string_view name,
 }
 
 constexpr std::array<CallDesc, DK_CALL_COUNT> kCalls = {{
-#define DK_X_DESC(idx, name, kinds, names) \
-  make_desc(idx, #name, {DK_UNPAREN kinds}, {DK_UNPAREN names}),
-    DK_CALL_LIST(DK_X_DESC)
+#define DK_X_DESC(idx, name, traits, kinds, names) \
+  make_desc(idx, #name, traits, {DK_UNPAREN kinds}, {DK_UNPAREN names}),
+    DK_CALL_TABLE(DK_X_DESC)
 #undef DK_X_DESC
 }};
 
@@ -38,6 +39,18 @@ constexpr bool table_is_dense() {
   return true;
 }
 static_assert(table_is_dense(), "DK_CALL_LIST must list calls 1..45 in order, with a name per argument");
+
+// The traits hang together: a call that does not return is one the picoprocess's own state
+// carries out, and a support level is one of the three.
+constexpr bool traits_are_consistent() {
+  for (const CallDesc& d : kCalls) {
+    if (d.does_not_return() && !d.served_by_control()) return false;
+    if ((d.traits & DK_CALL_SUPPORT_MASK) == DK_CALL_SUPPORT_MASK) return false;
+    if (d.traits & ~(DK_CALL_NORETURN | DK_CALL_CONTROL | DK_CALL_BLOCKS | DK_CALL_SUPPORT_MASK)) return false;
+  }
+  return true;
+}
+static_assert(traits_are_consistent(), "DK_CALL_TABLE: unknown trait bits or a NORETURN call not served by control");
 
 constexpr std::string_view kStatusNames[] = {
     "OK",     "INVAL",   "FAULT",  "BADHANDLE", "NOMEM",   "ACCESS",     "NOENT",  "EXIST",
@@ -70,6 +83,15 @@ std::string_view status_name(dk_status_t status) {
   uint64_t code = static_cast<uint64_t>(-status);
   if (code > DK_E_MAX) return "E?";
   return kStatusNames[code];
+}
+
+std::string_view support_name(Support s) {
+  switch (s) {
+    case Support::Required: return "required";
+    case Support::Conditional: return "conditional";
+    case Support::Optional: return "optional";
+  }
+  return "?";
 }
 
 std::string_view arg_kind_name(uint8_t kind) {

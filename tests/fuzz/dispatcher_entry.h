@@ -61,15 +61,13 @@ class RandomHost : public Host {
 };
 
 // Checks a decoded Call against the guest memory it came from, then passes it on.
-class CheckingHost : public Host {
+class CheckingHost : public HostDecorator {
  public:
-  CheckingHost(Host& inner, const FakeGuestMemory& mem) : inner_(inner), mem_(mem) {}
-  std::string_view name() const override { return inner_.name(); }
-  uint64_t cycle_counter(const CallContext& cx) override { return inner_.cycle_counter(cx); }
+  CheckingHost(Host& inner, const FakeGuestMemory& mem) : HostDecorator(inner), mem_(mem) {}
   dk_status_t serve(CallContext& cx, Call& call) override {
     ++served;
     check_inputs(call);
-    status = inner_.serve(cx, call);
+    status = HostDecorator::serve(cx, call);
     return status;
   }
   int served = 0;
@@ -173,7 +171,6 @@ class CheckingHost : public Host {
     }
   }
 
-  Host& inner_;
   const FakeGuestMemory& mem_;
 };
 

@@ -22,7 +22,7 @@ std::string refusal_fields(uint32_t index, dk_status_t status, const char* by) {
 }  // namespace
 
 Auditor::Auditor(Host& inner, std::ostream& out, RunEvents* next)
-    : inner_(inner), out_(out), next_(next) {}
+    : HostDecorator(inner), out_(out), next_(next) {}
 
 void Auditor::line(const char* kind, const EventSite& site, const std::string& rest) {
   const std::string insn = probe_ && site.rip ? probe_->instruction_at(site.pid, site.rip) : "";
@@ -34,7 +34,7 @@ void Auditor::line(const char* kind, const EventSite& site, const std::string& r
 }
 
 dk_status_t Auditor::serve(CallContext& cx, Call& call) {
-  const dk_status_t st = inner_.serve(cx, call);
+  const dk_status_t st = inner().serve(cx, call);
   if (st < 0 && st != kBlocked) {
     const EventSite at{cx.tick, cx.pid, cx.thread, cx.rip};
     line(st == -DK_E_QUOTA ? "quota" : "refused", at, refusal_fields(call.index, st, "host"));

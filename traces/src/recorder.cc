@@ -6,8 +6,6 @@
 
 #include <cstring>
 
-#include "control_quota.h"
-
 namespace dk {
 
 namespace {
@@ -62,10 +60,10 @@ class LoggingGuest final : public GuestControl, public GuestMemory {
     return st;
   }
   uint64_t committed_bytes() const override { return ctl_.committed_bytes(); }
-  // Quotas (where the control has them): a query, and a budget the picoprocess keeps.
-  size_t live_threads() const { return trace_detail::live_threads(ctl_); }
-  void set_tick_limit(uint64_t ticks) {
-    trace_detail::set_tick_limit(ctl_, ticks);
+  // Quotas: a query, and a budget the picoprocess keeps.
+  size_t live_threads() const override { return ctl_.live_threads(); }
+  void set_tick_limit(uint64_t ticks) override {
+    ctl_.set_tick_limit(ticks);
     add(EffectOp::TickLimit).v[0] = ticks;
   }
   dk_status_t set_segment(uint32_t reg, uint64_t base) override {
@@ -157,7 +155,7 @@ class LoggingGuest final : public GuestControl, public GuestMemory {
 }  // namespace
 
 Recorder::Recorder(Host& inner, TraceWriter& out, RecorderOptions opts)
-    : inner_(inner), out_(out), opts_(opts) {}
+    : HostDecorator(inner), out_(out), opts_(opts) {}
 
 void Recorder::begin(RecordKind kind, const EventSite& site) {
   rec_.kind = kind;
@@ -192,7 +190,7 @@ dk_status_t Recorder::serve(CallContext& cx, Call& call) {
   LoggingGuest guest(cx.ctl, cx.mem, rec.call.effects);
   CallContext inner_cx{guest, guest, cx.handles, cx.pid, cx.thread, cx.tick, cx.rip, cx.now_ns};
   ++depth_;
-  const dk_status_t status = inner_.serve(inner_cx, call);
+  const dk_status_t status = inner().serve(inner_cx, call);
   --depth_;
   set_downcall_outputs(rec.call, call, status);
   if (!rec.call.effects.empty()) rec.call.fields |= kHasEffects;
@@ -214,7 +212,7 @@ dk_status_t Recorder::serve(CallContext& cx, Call& call) {
 }
 
 uint64_t Recorder::cycle_counter(const CallContext& cx) {
-  const uint64_t v = inner_.cycle_counter(cx);
+  const uint64_t v = inner().cycle_counter(cx);
   begin(RecordKind::Rdtsc, EventSite{cx.tick, cx.pid, cx.thread, cx.rip});
   rec_.rdtsc = v;
   write();
@@ -222,7 +220,7 @@ uint64_t Recorder::cycle_counter(const CallContext& cx) {
 }
 
 uint64_t Recorder::clock_ns(const CallContext& cx) {
-  const uint64_t v = inner_.clock_ns(cx);
+  const uint64_t v = inner().clock_ns(cx);
   begin(RecordKind::Clock, EventSite{cx.tick, cx.pid, cx.thread, cx.rip});
   rec_.clock = v;
   write();
@@ -230,7 +228,7 @@ uint64_t Recorder::clock_ns(const CallContext& cx) {
 }
 
 bool Recorder::idle(uint64_t deadline) {
-  const bool woke = inner_.idle(deadline);
+  const bool woke = inner().idle(deadline);
   begin(RecordKind::Idle, EventSite{});
   rec_.idle.deadline = deadline;
   rec_.idle.woke = woke;

@@ -5,7 +5,6 @@
 
 #include <cstring>
 
-#include "control_quota.h"
 #include "dk/trace_render.h"
 
 namespace dk {
@@ -151,7 +150,7 @@ dk_status_t Replayer::serve(CallContext& cx, Call& call) {
   }
   const bool has_effects = (rec.fields & kHasEffects) != 0;
   // 1.0 traces kept a mapping's bytes in out_bytes; they are not the call's output.
-  if ((rec.fields & kHasOutBytes) && (has_effects || rec.index != 24)) call.out_bytes = rec.out_bytes;
+  if ((rec.fields & kHasOutBytes) && (has_effects || rec.index != calls::DkStreamMap)) call.out_bytes = rec.out_bytes;
   if (rec.fields & kHasAttrOut) call.attr = rec.attr_out;
   if (rec.fields & kHasSysinfo) call.sysinfo = rec.sysinfo;
   const dk_status_t status = rec.status;
@@ -181,7 +180,7 @@ dk_status_t Replayer::serve(CallContext& cx, Call& call) {
 void Replayer::mirror_handles(CallContext& cx, const DowncallRecord& rec) {
   const CallDesc* d = call_desc(rec.index);
   if (!d) return;
-  if (std::string_view(d->name) == "DkObjectClose") {
+  if (d->index == calls::DkObjectClose) {
     cx.handles.erase(static_cast<dk_handle_t>(rec.in_val[0]));
     return;
   }
@@ -198,7 +197,7 @@ void Replayer::mirror_handles(CallContext& cx, const DowncallRecord& rec) {
 }
 
 void Replayer::echo_console(const CallContext& cx, const DowncallRecord& rec) {
-  if (!opts_.console || rec.index != 23 || rec.status != 0 || (rec.fields & kInHashed)) return;
+  if (!opts_.console || rec.index != calls::DkStreamWrite || rec.status != 0 || (rec.fields & kInHashed)) return;
   const auto it = console_.find({cx.pid, static_cast<dk_handle_t>(rec.in_val[0])});
   if (it == console_.end()) return;
   uint64_t n = rec.written >> 3 & 1 ? rec.out_val[3] : rec.in_bytes.size();
@@ -324,7 +323,7 @@ bool Replayer::perform(CallContext& cx, const TraceRecord& cur, uint64_t record)
         break;
       }
       case EffectOp::TickLimit:
-        trace_detail::set_tick_limit(cx.ctl, v[0]);
+        cx.ctl.set_tick_limit(v[0]);
         break;
       case EffectOp::MemoryWrite: {
         const bool ok = e.result ? cx.mem.write(v[0], e.bytes.data(), e.bytes.size()) : !cx.mem.check(v[0], v[1], DK_PROT_WRITE);
@@ -338,56 +337,58 @@ bool Replayer::perform(CallContext& cx, const TraceRecord& cur, uint64_t record)
 
 void Replayer::apply_effects(CallContext& cx, const TraceRecord& cur, uint64_t record, Call& call) {
   const DowncallRecord& rec = cur.call;
-  auto check = [&](dk_status_t st, const char* what) {
+  const CallDesc* d = call_desc(rec.index);
+  if (!d) return;
+  // "DkStreamMap" or "DkStreamMap contents": what failed, named after the call.
+  auto check = [&](dk_status_t st, std::string_view what = {}) {
     if (st == 0) return true;
     diverge(cur, &cur, "effect");
     divergence_->record = record;
-    divergence_->note = std::string(what) + " failed on replay with " + status_text(st) +
+    divergence_->note = std::string(d->name) + (what.empty() ? "" : " ") + std::string(what) +
+                        " failed on replay with " + status_text(st) +
                         (divergence_->note.empty() ? "" : "; " + divergence_->note);
     return false;
   };
   const uint64_t* v = rec.in_val;
-  switch (rec.index) {
-    case 1: {  // DkVirtualMemoryAllocate: at the address the recording got, fixed
+  switch (d->index) {
+    case calls::DkVirtualMemoryAllocate: {  // at the address the recording got, fixed
       const uint64_t want = rec.out_val[0];
       uint64_t addr = want;
-      if (!check(cx.ctl.vm_allocate(addr, v[1], static_cast<uint32_t>(v[2]), static_cast<uint32_t>(v[3])),
-                 "DkVirtualMemoryAllocate"))
+      if (!check(cx.ctl.vm_allocate(addr, v[1], static_cast<uint32_t>(v[2]), static_cast<uint32_t>(v[3]))))
         return;
-      if (addr != want) check(-DK_E_EXIST, "DkVirtualMemoryAllocate at the recorded address");
+      if (addr != want) check(-DK_E_EXIST, "at the recorded address");
       return;
     }
-    case 2:
-    case 25:  // DkVirtualMemoryFree, DkStreamUnmap
-      check(cx.ctl.vm_free(v[0], v[1]), rec.index == 2 ? "DkVirtualMemoryFree" : "DkStreamUnmap");
+    case calls::DkVirtualMemoryFree:
+    case calls::DkStreamUnmap:
+      check(cx.ctl.vm_free(v[0], v[1]));
       return;
-    case 3:
-      check(cx.ctl.vm_protect(v[0], v[1], static_cast<uint32_t>(v[2])), "DkVirtualMemoryProtect");
+    case calls::DkVirtualMemoryProtect:
+      check(cx.ctl.vm_protect(v[0], v[1], static_cast<uint32_t>(v[2])));
       return;
-    case 24: {  // DkStreamMap: the file is gone; its recorded bytes are mapped instead
+    case calls::DkStreamMap: {  // the file is gone; its recorded bytes are mapped instead
       const uint64_t want = rec.out_val[1], size = v[4];
       const uint32_t prot = static_cast<uint32_t>(v[2]) & ~DK_MAP_SHARED;
       uint64_t addr = want;
-      if (!check(cx.ctl.vm_allocate(addr, size, DK_ALLOC_COMMIT | DK_ALLOC_REPLACE, DK_PROT_READ | DK_PROT_WRITE),
-                 "DkStreamMap"))
+      if (!check(cx.ctl.vm_allocate(addr, size, DK_ALLOC_COMMIT | DK_ALLOC_REPLACE, DK_PROT_READ | DK_PROT_WRITE)))
         return;
-      if (addr != want && !check(-DK_E_EXIST, "DkStreamMap at the recorded address")) return;
+      if (addr != want && !check(-DK_E_EXIST, "at the recorded address")) return;
       if (!rec.out_bytes.empty() && !cx.mem.write(addr, rec.out_bytes.data(), rec.out_bytes.size()) &&
-          !check(-DK_E_FAULT, "DkStreamMap contents"))
+          !check(-DK_E_FAULT, "contents"))
         return;
-      check(cx.ctl.vm_protect(addr, size, prot), "DkStreamMap protection");
+      check(cx.ctl.vm_protect(addr, size, prot), "protection");
       return;
     }
-    case 42:
-      check(cx.ctl.set_segment(static_cast<uint32_t>(v[0]), v[1]), "DkSegmentRegisterSet");
+    case calls::DkSegmentRegisterSet:
+      check(cx.ctl.set_segment(static_cast<uint32_t>(v[0]), v[1]));
       return;
-    case 43:
-      check(cx.ctl.exception_return(call.ctx), "DkExceptionReturn");
+    case calls::DkExceptionReturn:
+      check(cx.ctl.exception_return(call.ctx));
       return;
-    case 18:
+    case calls::DkProcessExit:
       cx.ctl.process_exit(static_cast<int64_t>(v[0]));
       return;
-    case 5:
+    case calls::DkThreadExit:
       cx.ctl.thread_exit();
       return;
     default:

@@ -163,33 +163,30 @@ dk_status_t WatchingHost::serve(CallContext& cx, Call& call) {
   const std::string uri = call.uri;
   const uint32_t index = call.index;
   const uint64_t acc = call.val[1], create = call.val[3];
-  const dk_status_t st = inner_.serve(cx, call);
+  const dk_status_t st = inner().serve(cx, call);
   if (st < 0 || uri.empty()) return st;
   // Which request the host must have asked the policy: the access a call needs.
   NamespaceOp op = NamespaceOp::Open;
   Access access = Access::Read;
-  const char* what = "DkStreamOpen";
   switch (index) {
-    case 17:
+    case calls::DkProcessCreate:
       op = NamespaceOp::Spawn;
-      what = "DkProcessCreate";
       break;
-    case 21:
+    case calls::DkStreamOpen:
       if ((acc & 3) != DK_ACCESS_RDONLY || (acc & DK_ACCESS_APPEND) || create != 0)
         access = Access::Write;
       break;
-    case 30:
+    case calls::DkStreamAttributesQuery:
       op = NamespaceOp::Query;
-      what = "DkStreamAttributesQuery";
       break;
-    case 34:
+    case calls::DkStreamChangeName:
       op = NamespaceOp::Rename;
       access = Access::Write;
-      what = "DkStreamChangeName";
       break;
     default:
       return st;
   }
+  const std::string what(call_desc(index)->name);
   Uri u;
   if (parse_uri(uri, UriRole::Guest, u) != 0) {
     breaches_.push_back(std::string("the host served an unparseable URI (") + what + "): '" +

@@ -221,63 +221,97 @@ DK_STATIC_ASSERT(sizeof(dk_image_note) == 32, "dk_image_note layout");
 #define DK_ARG_U64_OUT 22      /* uint64_t* written */
 #define DK_ARG_KIND_COUNT 23
 
-#define DK_CALL_LIST(X)                                                                          \
-  X(1, DkVirtualMemoryAllocate, (DK_ARG_ADDR_INOUT, DK_ARG_U64, DK_ARG_U32, DK_ARG_U32),          \
-    ("addr", "size", "alloc", "prot"))                                                           \
-  X(2, DkVirtualMemoryFree, (DK_ARG_ADDR, DK_ARG_U64), ("addr", "size"))                         \
-  X(3, DkVirtualMemoryProtect, (DK_ARG_ADDR, DK_ARG_U64, DK_ARG_U32), ("addr", "size", "prot"))  \
-  X(4, DkThreadCreate, (DK_ARG_U64, DK_ARG_ADDR, DK_ARG_HANDLE_OUT), ("arg", "stack_top", "thread")) \
-  X(5, DkThreadExit, (), ())                                                                     \
-  X(6, DkThreadDelayExecution, (DK_ARG_U64_INOUT), ("ns"))                                       \
-  X(7, DkThreadYieldExecution, (), ())                                                           \
-  X(8, DkThreadResume, (DK_ARG_HANDLE), ("thread"))                                              \
-  X(9, DkSemaphoreCreate, (DK_ARG_U32, DK_ARG_U32, DK_ARG_HANDLE_OUT), ("initial", "max", "sem")) \
-  X(10, DkSemaphoreRelease, (DK_ARG_HANDLE, DK_ARG_U32, DK_ARG_U32_OUT_OPT),                     \
-    ("sem", "count", "previous"))                                                                \
-  X(11, DkSemaphorePeek, (DK_ARG_HANDLE, DK_ARG_U32_OUT), ("sem", "count"))                      \
-  X(12, DkNotificationEventCreate, (DK_ARG_U32, DK_ARG_HANDLE_OUT), ("signaled", "ev"))          \
-  X(13, DkSynchronizationEventCreate, (DK_ARG_U32, DK_ARG_HANDLE_OUT), ("signaled", "ev"))       \
-  X(14, DkEventSet, (DK_ARG_HANDLE), ("ev"))                                                     \
-  X(15, DkEventClear, (DK_ARG_HANDLE), ("ev"))                                                   \
-  X(16, DkObjectsWaitAny, (DK_ARG_U32, DK_ARG_HANDLES_IN, DK_ARG_U64, DK_ARG_U32_OUT),           \
-    ("n", "handles", "timeout_ns", "index"))                                                     \
-  X(17, DkProcessCreate,                                                                         \
-    (DK_ARG_URI, DK_ARG_BUF_IN_LEN_NEXT, DK_ARG_U64, DK_ARG_HANDLE_OUT, DK_ARG_HANDLE_OUT),      \
-    ("uri", "args", "args_len", "process", "stream"))                                            \
-  X(18, DkProcessExit, (DK_ARG_I64), ("code"))                                                   \
-  X(19, DkProcessExitCodeQuery, (DK_ARG_HANDLE, DK_ARG_I64_OUT), ("process", "code"))            \
-  X(20, DkProcessSnapshot, (DK_ARG_HANDLE, DK_ARG_U64, DK_ARG_U32_OUT), ("stream", "flags", "restored")) \
-  X(21, DkStreamOpen,                                                                            \
-    (DK_ARG_URI, DK_ARG_U32, DK_ARG_U32, DK_ARG_U32, DK_ARG_U32, DK_ARG_HANDLE_OUT),             \
-    ("uri", "access", "share", "create", "options", "stream"))                                   \
-  X(22, DkStreamRead, (DK_ARG_HANDLE, DK_ARG_U64, DK_ARG_BUF_OUT_COUNT_NEXT, DK_ARG_U64_INOUT),  \
-    ("stream", "offset", "buf", "count"))                                                        \
-  X(23, DkStreamWrite, (DK_ARG_HANDLE, DK_ARG_U64, DK_ARG_BUF_IN_COUNT_NEXT, DK_ARG_U64_INOUT),  \
-    ("stream", "offset", "buf", "count"))                                                        \
-  X(24, DkStreamMap, (DK_ARG_HANDLE, DK_ARG_ADDR_INOUT, DK_ARG_U32, DK_ARG_U64, DK_ARG_U64),     \
-    ("stream", "addr", "prot", "offset", "size"))                                                \
-  X(25, DkStreamUnmap, (DK_ARG_ADDR, DK_ARG_U64), ("addr", "size"))                              \
-  X(26, DkStreamSetLength, (DK_ARG_HANDLE, DK_ARG_U64), ("stream", "length"))                    \
-  X(27, DkStreamFlush, (DK_ARG_HANDLE), ("stream"))                                              \
-  X(28, DkStreamDelete, (DK_ARG_HANDLE, DK_ARG_U32), ("stream", "which"))                        \
-  X(29, DkStreamWaitForClient, (DK_ARG_HANDLE, DK_ARG_HANDLE_OUT), ("server", "client"))         \
-  X(30, DkStreamAttributesQuery, (DK_ARG_URI, DK_ARG_ATTR_OUT), ("uri", "attr"))                 \
-  X(31, DkStreamAttributesQueryByHandle, (DK_ARG_HANDLE, DK_ARG_ATTR_OUT), ("stream", "attr"))   \
-  X(32, DkStreamAttributesSetByHandle, (DK_ARG_HANDLE, DK_ARG_ATTR_IN), ("stream", "attr"))      \
-  X(33, DkStreamGetName, (DK_ARG_HANDLE, DK_ARG_BUF_OUT_COUNT_NEXT, DK_ARG_U64_INOUT),           \
-    ("stream", "buf", "size"))                                                                   \
-  X(34, DkStreamChangeName, (DK_ARG_HANDLE, DK_ARG_URI), ("stream", "new_uri"))                  \
-  X(35, DkObjectReference, (DK_ARG_HANDLE, DK_ARG_HANDLE_OUT), ("object", "copy"))               \
-  X(36, DkObjectClose, (DK_ARG_HANDLE), ("object"))                                              \
-  X(37, DkSendHandle, (DK_ARG_HANDLE, DK_ARG_HANDLE), ("pipe", "cargo"))                         \
-  X(38, DkReceiveHandle, (DK_ARG_HANDLE, DK_ARG_HANDLE_OUT), ("pipe", "cargo"))                  \
-  X(39, DkSystemTimeQuery, (DK_ARG_U64_OUT), ("ns"))                                             \
-  X(40, DkRandomBitsRead, (DK_ARG_BUF_OUT_LEN_NEXT, DK_ARG_U64), ("buf", "size"))                \
-  X(41, DkInstructionCacheFlush, (DK_ARG_ADDR, DK_ARG_U64), ("addr", "size"))                    \
-  X(42, DkSegmentRegisterSet, (DK_ARG_U32, DK_ARG_U64), ("reg", "base"))                         \
-  X(43, DkExceptionReturn, (DK_ARG_CONTEXT_IN), ("ctx"))                                         \
-  X(44, DkSystemInfoQuery, (DK_ARG_SYSINFO_OUT, DK_ARG_U64), ("info", "size"))                   \
-  X(45, DkDebugOutput, (DK_ARG_BUF_IN_LEN_NEXT, DK_ARG_U64), ("buf", "size"))
+/* Traits of a call, or-ed in its row (0: returns, never blocks, a host resource, required):
+ *   DK_CALL_NORETURN     does not return to the caller when it succeeds
+ *   DK_CALL_CONTROL      served by the picoprocess's own state (GuestControl in the harness):
+ *                        memory, exit, segment bases, exception return; no host resource
+ *   DK_CALL_BLOCKS       may park the calling thread until the world changes
+ *   support level, in two bits: DK_CALL_REQUIRED (every host serves it), DK_CALL_CONDITIONAL
+ *   (NOTSUP under a condition the ABI names), DK_CALL_OPTIONAL (a host may answer NOTSUP) */
+#define DK_CALL_NORETURN 0x1u
+#define DK_CALL_CONTROL 0x2u
+#define DK_CALL_BLOCKS 0x4u
+#define DK_CALL_SUPPORT_MASK 0x30u
+#define DK_CALL_REQUIRED 0x00u
+#define DK_CALL_CONDITIONAL 0x10u
+#define DK_CALL_OPTIONAL 0x20u
+
+/* DK_CALL_ROWS(R, X) expands R(X, index, Name, traits, (argument kinds), ("argument names"))
+ * per call. DK_CALL_TABLE(X) hands X all five columns; DK_CALL_LIST(X) the four without the
+ * traits, as X(index, Name, (kinds), (names)). */
+#define DK_CALL_ROWS(R, X)                                                                       \
+  R(X, 1, DkVirtualMemoryAllocate, DK_CALL_CONTROL,                                               \
+    (DK_ARG_ADDR_INOUT, DK_ARG_U64, DK_ARG_U32, DK_ARG_U32), ("addr", "size", "alloc", "prot"))   \
+  R(X, 2, DkVirtualMemoryFree, DK_CALL_CONTROL, (DK_ARG_ADDR, DK_ARG_U64), ("addr", "size"))      \
+  R(X, 3, DkVirtualMemoryProtect, DK_CALL_CONTROL,                                                \
+    (DK_ARG_ADDR, DK_ARG_U64, DK_ARG_U32), ("addr", "size", "prot"))                              \
+  R(X, 4, DkThreadCreate, DK_CALL_CONDITIONAL,                                                    \
+    (DK_ARG_U64, DK_ARG_ADDR, DK_ARG_HANDLE_OUT), ("arg", "stack_top", "thread"))                 \
+  R(X, 5, DkThreadExit, DK_CALL_CONTROL | DK_CALL_NORETURN, (), ())                               \
+  R(X, 6, DkThreadDelayExecution, DK_CALL_BLOCKS, (DK_ARG_U64_INOUT), ("ns"))                     \
+  R(X, 7, DkThreadYieldExecution, 0, (), ())                                                      \
+  R(X, 8, DkThreadResume, 0, (DK_ARG_HANDLE), ("thread"))                                         \
+  R(X, 9, DkSemaphoreCreate, 0,                                                                   \
+    (DK_ARG_U32, DK_ARG_U32, DK_ARG_HANDLE_OUT), ("initial", "max", "sem"))                       \
+  R(X, 10, DkSemaphoreRelease, 0,                                                                 \
+    (DK_ARG_HANDLE, DK_ARG_U32, DK_ARG_U32_OUT_OPT), ("sem", "count", "previous"))                \
+  R(X, 11, DkSemaphorePeek, 0, (DK_ARG_HANDLE, DK_ARG_U32_OUT), ("sem", "count"))                 \
+  R(X, 12, DkNotificationEventCreate, 0, (DK_ARG_U32, DK_ARG_HANDLE_OUT), ("signaled", "ev"))     \
+  R(X, 13, DkSynchronizationEventCreate, 0, (DK_ARG_U32, DK_ARG_HANDLE_OUT), ("signaled", "ev"))  \
+  R(X, 14, DkEventSet, 0, (DK_ARG_HANDLE), ("ev"))                                                \
+  R(X, 15, DkEventClear, 0, (DK_ARG_HANDLE), ("ev"))                                              \
+  R(X, 16, DkObjectsWaitAny, DK_CALL_BLOCKS,                                                      \
+    (DK_ARG_U32, DK_ARG_HANDLES_IN, DK_ARG_U64, DK_ARG_U32_OUT),                                  \
+    ("n", "handles", "timeout_ns", "index"))                                                      \
+  R(X, 17, DkProcessCreate, 0,                                                                    \
+    (DK_ARG_URI, DK_ARG_BUF_IN_LEN_NEXT, DK_ARG_U64, DK_ARG_HANDLE_OUT, DK_ARG_HANDLE_OUT),       \
+    ("uri", "args", "args_len", "process", "stream"))                                             \
+  R(X, 18, DkProcessExit, DK_CALL_CONTROL | DK_CALL_NORETURN, (DK_ARG_I64), ("code"))             \
+  R(X, 19, DkProcessExitCodeQuery, 0, (DK_ARG_HANDLE, DK_ARG_I64_OUT), ("process", "code"))       \
+  R(X, 20, DkProcessSnapshot, DK_CALL_OPTIONAL,                                                   \
+    (DK_ARG_HANDLE, DK_ARG_U64, DK_ARG_U32_OUT), ("stream", "flags", "restored"))                 \
+  R(X, 21, DkStreamOpen, DK_CALL_BLOCKS,                                                          \
+    (DK_ARG_URI, DK_ARG_U32, DK_ARG_U32, DK_ARG_U32, DK_ARG_U32, DK_ARG_HANDLE_OUT),              \
+    ("uri", "access", "share", "create", "options", "stream"))                                    \
+  R(X, 22, DkStreamRead, DK_CALL_BLOCKS,                                                          \
+    (DK_ARG_HANDLE, DK_ARG_U64, DK_ARG_BUF_OUT_COUNT_NEXT, DK_ARG_U64_INOUT),                     \
+    ("stream", "offset", "buf", "count"))                                                         \
+  R(X, 23, DkStreamWrite, DK_CALL_BLOCKS,                                                         \
+    (DK_ARG_HANDLE, DK_ARG_U64, DK_ARG_BUF_IN_COUNT_NEXT, DK_ARG_U64_INOUT),                      \
+    ("stream", "offset", "buf", "count"))                                                         \
+  R(X, 24, DkStreamMap, 0,                                                                        \
+    (DK_ARG_HANDLE, DK_ARG_ADDR_INOUT, DK_ARG_U32, DK_ARG_U64, DK_ARG_U64),                       \
+    ("stream", "addr", "prot", "offset", "size"))                                                 \
+  R(X, 25, DkStreamUnmap, 0, (DK_ARG_ADDR, DK_ARG_U64), ("addr", "size"))                         \
+  R(X, 26, DkStreamSetLength, 0, (DK_ARG_HANDLE, DK_ARG_U64), ("stream", "length"))               \
+  R(X, 27, DkStreamFlush, 0, (DK_ARG_HANDLE), ("stream"))                                         \
+  R(X, 28, DkStreamDelete, 0, (DK_ARG_HANDLE, DK_ARG_U32), ("stream", "which"))                   \
+  R(X, 29, DkStreamWaitForClient, DK_CALL_BLOCKS,                                                 \
+    (DK_ARG_HANDLE, DK_ARG_HANDLE_OUT), ("server", "client"))                                     \
+  R(X, 30, DkStreamAttributesQuery, 0, (DK_ARG_URI, DK_ARG_ATTR_OUT), ("uri", "attr"))            \
+  R(X, 31, DkStreamAttributesQueryByHandle, 0,                                                    \
+    (DK_ARG_HANDLE, DK_ARG_ATTR_OUT), ("stream", "attr"))                                         \
+  R(X, 32, DkStreamAttributesSetByHandle, 0, (DK_ARG_HANDLE, DK_ARG_ATTR_IN), ("stream", "attr")) \
+  R(X, 33, DkStreamGetName, 0,                                                                    \
+    (DK_ARG_HANDLE, DK_ARG_BUF_OUT_COUNT_NEXT, DK_ARG_U64_INOUT), ("stream", "buf", "size"))      \
+  R(X, 34, DkStreamChangeName, 0, (DK_ARG_HANDLE, DK_ARG_URI), ("stream", "new_uri"))             \
+  R(X, 35, DkObjectReference, 0, (DK_ARG_HANDLE, DK_ARG_HANDLE_OUT), ("object", "copy"))          \
+  R(X, 36, DkObjectClose, 0, (DK_ARG_HANDLE), ("object"))                                         \
+  R(X, 37, DkSendHandle, 0, (DK_ARG_HANDLE, DK_ARG_HANDLE), ("pipe", "cargo"))                    \
+  R(X, 38, DkReceiveHandle, DK_CALL_BLOCKS,                                                       \
+    (DK_ARG_HANDLE, DK_ARG_HANDLE_OUT), ("pipe", "cargo"))                                        \
+  R(X, 39, DkSystemTimeQuery, 0, (DK_ARG_U64_OUT), ("ns"))                                        \
+  R(X, 40, DkRandomBitsRead, 0, (DK_ARG_BUF_OUT_LEN_NEXT, DK_ARG_U64), ("buf", "size"))           \
+  R(X, 41, DkInstructionCacheFlush, 0, (DK_ARG_ADDR, DK_ARG_U64), ("addr", "size"))               \
+  R(X, 42, DkSegmentRegisterSet, DK_CALL_CONTROL, (DK_ARG_U32, DK_ARG_U64), ("reg", "base"))      \
+  R(X, 43, DkExceptionReturn, DK_CALL_CONTROL | DK_CALL_NORETURN, (DK_ARG_CONTEXT_IN), ("ctx"))   \
+  R(X, 44, DkSystemInfoQuery, 0, (DK_ARG_SYSINFO_OUT, DK_ARG_U64), ("info", "size"))              \
+  R(X, 45, DkDebugOutput, 0, (DK_ARG_BUF_IN_LEN_NEXT, DK_ARG_U64), ("buf", "size"))
+
+#define DK_CALL_ROW_WITH_TRAITS(X, idx, name, traits, kinds, names) X(idx, name, traits, kinds, names)
+#define DK_CALL_ROW_WITHOUT_TRAITS(X, idx, name, traits, kinds, names) X(idx, name, kinds, names)
+#define DK_CALL_TABLE(X) DK_CALL_ROWS(DK_CALL_ROW_WITH_TRAITS, X)
+#define DK_CALL_LIST(X) DK_CALL_ROWS(DK_CALL_ROW_WITHOUT_TRAITS, X)
 
 /* Call numbers as constants: DK_CALL_DkStreamOpen == 0xD015. */
 #ifndef __ASSEMBLER__

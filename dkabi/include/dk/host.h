@@ -119,7 +119,7 @@ class Host {
   virtual std::string_view name() const = 0;  // goes into dk_system_info.host_name
 
   // Serve one checked call. The default routes to the per-call methods below; decorators
-  // (Recorder, Replayer, Auditor) override this one method.
+  // (HostDecorator: Recorder, Auditor; and the Replayer) override this one method.
   virtual dk_status_t serve(CallContext& cx, Call& call);
 
   // Value of rdtsc for a picoprocess that has executed `tick` ticks.
@@ -138,9 +138,35 @@ class Host {
   // stderr (2) through DkStreamOpen; a host may route console output by it.
   virtual void bind_std_handle(CallContext& /*cx*/, int /*which*/, dk_handle_t /*h*/) {}
 
+  // One method per call. The calls the table marks DK_CALL_CONTROL (memory, exit, segment
+  // base, exception return) default to GuestControl, which carries them out on the
+  // picoprocess; a host overrides one only to do more (charge a quota, say). Every other
+  // call defaults to -DK_E_NOTSUP.
 #define DK_X_METHOD(idx, name, kinds, names) virtual dk_status_t name(CallContext& cx, Call& call);
   DK_CALL_LIST(DK_X_METHOD)
 #undef DK_X_METHOD
+};
+
+// A Host that serves through another one, the base of every decorator: forwarding is
+// written once here, and a decorator overrides only what it changes (usually serve()).
+class HostDecorator : public Host {
+ public:
+  explicit HostDecorator(Host& inner) : inner_(inner) {}
+
+  std::string_view name() const override { return inner_.name(); }
+  dk_status_t serve(CallContext& cx, Call& call) override { return inner_.serve(cx, call); }
+  uint64_t cycle_counter(const CallContext& cx) override { return inner_.cycle_counter(cx); }
+  uint64_t clock_ns(const CallContext& cx) override { return inner_.clock_ns(cx); }
+  bool idle(uint64_t deadline) override { return inner_.idle(deadline); }
+  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override {
+    inner_.bind_std_handle(cx, which, h);
+  }
+
+ protected:
+  Host& inner() const { return inner_; }
+
+ private:
+  Host& inner_;
 };
 
 }  // namespace dk

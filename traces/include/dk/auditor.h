@@ -15,19 +15,12 @@
 
 namespace dk {
 
-class Auditor : public Host, public RunEvents {
+class Auditor : public HostDecorator, public RunEvents {
  public:
   // `next`: events are passed on to it (a Recorder), or nullptr.
   Auditor(Host& inner, std::ostream& out, RunEvents* next = nullptr);
 
-  std::string_view name() const override { return inner_.name(); }
   dk_status_t serve(CallContext& cx, Call& call) override;
-  uint64_t cycle_counter(const CallContext& cx) override { return inner_.cycle_counter(cx); }
-  uint64_t clock_ns(const CallContext& cx) override { return inner_.clock_ns(cx); }
-  bool idle(uint64_t deadline) override { return inner_.idle(deadline); }
-  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override {
-    inner_.bind_std_handle(cx, which, h);
-  }
 
   void on_schedule(const EventSite& site, uint32_t next_thread, uint32_t reason) override;
   void on_schedule_to(const EventSite& site, uint32_t next_pid, uint32_t next_thread,
@@ -48,7 +41,6 @@ class Auditor : public Host, public RunEvents {
  private:
   void line(const char* kind, const EventSite& site, const std::string& rest);
 
-  Host& inner_;
   std::ostream& out_;
   RunEvents* next_;
   WorldProbe* probe_ = nullptr;

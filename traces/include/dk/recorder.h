@@ -22,20 +22,16 @@ struct RecorderOptions {
   uint64_t checksum_every = 0;
 };
 
-class Recorder : public Host, public RunEvents {
+class Recorder : public HostDecorator, public RunEvents {
  public:
   // The writer's header should say kTraceInputsHashed when hash_inputs is set.
   Recorder(Host& inner, TraceWriter& out, RecorderOptions opts = {});
 
-  std::string_view name() const override { return inner_.name(); }
   dk_status_t serve(CallContext& cx, Call& call) override;
   uint64_t cycle_counter(const CallContext& cx) override;
   // The host's clock and idle waits decide which parked thread runs: both are recorded.
   uint64_t clock_ns(const CallContext& cx) override;
   bool idle(uint64_t deadline) override;
-  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override {
-    inner_.bind_std_handle(cx, which, h);
-  }
 
   void on_schedule(const EventSite& site, uint32_t next_thread, uint32_t reason) override;
   void on_schedule_to(const EventSite& site, uint32_t next_pid, uint32_t next_thread, uint32_t reason) override;
@@ -60,7 +56,6 @@ class Recorder : public Host, public RunEvents {
   // performs the call's effects, and so meets the nested records, after matching it.
   void emit(const TraceRecord& r);
 
-  Host& inner_;
   TraceWriter& out_;
   RecorderOptions opts_;
   TraceRecord rec_;                // events; reused: recording allocates nothing per call once warm

@@ -56,22 +56,14 @@ class Canaries {
 
 // The policy oracle: serves through `inner` and records every call that succeeded on a URI
 // the escape namespace does not grant (for the picoprocess `watched`, 0 for all).
-class WatchingHost : public Host {
+class WatchingHost : public HostDecorator {
  public:
-  explicit WatchingHost(Host& inner) : inner_(inner) {}
-  std::string_view name() const override { return inner_.name(); }
+  explicit WatchingHost(Host& inner) : HostDecorator(inner) {}
   dk_status_t serve(CallContext& cx, Call& call) override;
-  uint64_t cycle_counter(const CallContext& cx) override { return inner_.cycle_counter(cx); }
-  uint64_t clock_ns(const CallContext& cx) override { return inner_.clock_ns(cx); }
-  bool idle(uint64_t deadline) override { return inner_.idle(deadline); }
-  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override {
-    inner_.bind_std_handle(cx, which, h);
-  }
   const std::vector<std::string>& breaches() const { return breaches_; }
   uint64_t calls() const { return calls_; }
 
  private:
-  Host& inner_;
   std::vector<std::string> breaches_;
   uint64_t calls_ = 0;
 };
