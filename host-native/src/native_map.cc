@@ -46,7 +46,7 @@ bool same_inode(int a, int b) {
 
 }  // namespace
 
-void native::flush_mappings(NativeWorld& w, CallContext& cx, const NativeStream* file) {
+void native::flush_mappings(NativeWorld& w, CallContext& cx, const HostStream* file) {
   auto it = w.mappings.find(cx.pid);
   if (it == w.mappings.end()) return;
   auto* h = dynamic_cast<const HostFileStream*>(file);
@@ -60,7 +60,7 @@ void native::flush_mappings(NativeWorld& w, CallContext& cx, const NativeStream*
 dk_status_t NativeHost::DkStreamMap(CallContext& cx, Call& call) {
   auto o = cx.handles.get(call.arg(0));
   if (!o) return -DK_E_BADHANDLE;
-  auto s = std::dynamic_pointer_cast<NativeStream>(o);
+  auto s = std::dynamic_pointer_cast<HostStream>(o);
   if (!s || s->type != DK_STREAM_FILE) return -DK_E_WRONGTYPE;
   const uint32_t prot = static_cast<uint32_t>(call.arg(2)) & ~DK_MAP_SHARED;
   const bool shared_flag = (call.arg(2) & DK_MAP_SHARED) != 0;

@@ -99,7 +99,7 @@ dk_status_t listen_socket(NativeWorld& w, const Uri& phys, int type, int& fd) {
 
 // A TCP connect, waited for across retries of the same open by the same thread.
 dk_status_t connect_tcp(NativeWorld& w, CallContext& cx, const Uri& phys, const Resolved& r,
-                        const OpenFlags& f, std::shared_ptr<NativeStream>& out) {
+                        const OpenFlags& f, std::shared_ptr<HostStream>& out) {
   const auto key = std::make_pair(cx.pid, cx.thread);
   const std::string virt = r.uri.str();
   int fd = -1;
@@ -154,7 +154,7 @@ dk_status_t connect_tcp(NativeWorld& w, CallContext& cx, const Uri& phys, const 
 }  // namespace
 
 dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const OpenFlags& f,
-                     std::shared_ptr<NativeStream>& out) {
+                     std::shared_ptr<HostStream>& out) {
   Uri phys;
   if (dk_status_t st = physical_uri(r, phys)) return st;
   switch (r.uri.scheme) {

@@ -31,10 +31,10 @@ struct Connection {
   Channel dir[2];  // dir[i]: written by end i, read by end 1 - i
 };
 
-class PipeEnd : public NativeStream {
+class PipeEnd : public HostStream {
  public:
   PipeEnd(std::string name, std::shared_ptr<Connection> c, int side, bool nb)
-      : NativeStream(DK_STREAM_PIPE, std::move(name), true, true, nb),
+      : HostStream(DK_STREAM_PIPE, std::move(name), true, true, nb),
         conn(std::move(c)),
         side(side) {}
   ~PipeEnd() override;
@@ -55,10 +55,10 @@ class PipeEnd : public NativeStream {
   dk_status_t receive(CallContext& cx, std::shared_ptr<HostObject>& cargo);
 };
 
-class PipeListener : public NativeStream {
+class PipeListener : public HostStream {
  public:
   PipeListener(std::string name, bool nb)
-      : NativeStream(DK_STREAM_SERVER, std::move(name), false, false, nb) {}
+      : HostStream(DK_STREAM_SERVER, std::move(name), false, false, nb) {}
   std::deque<std::shared_ptr<PipeEnd>> backlog;
   bool closed = false;
 

@@ -11,16 +11,16 @@ namespace dk {
 using namespace native;
 namespace {
 
-dk_status_t get_stream(CallContext& cx, dk_handle_t h, std::shared_ptr<NativeStream>& s) {
+dk_status_t get_stream(CallContext& cx, dk_handle_t h, std::shared_ptr<HostStream>& s) {
   auto o = cx.handles.get(h);
   if (!o) return -DK_E_BADHANDLE;
-  s = std::dynamic_pointer_cast<NativeStream>(o);
+  s = std::dynamic_pointer_cast<HostStream>(o);
   return s ? 0 : -DK_E_WRONGTYPE;
 }
 
 template <class T>
 dk_status_t get_stream_as(CallContext& cx, dk_handle_t h, std::shared_ptr<T>& out) {
-  std::shared_ptr<NativeStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, h, s)) return st;
   out = std::dynamic_pointer_cast<T>(s);
   return out ? 0 : -DK_E_WRONGTYPE;
@@ -49,7 +49,7 @@ dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
 
   NativeWorld& w = *world_;
   Resolved r;
-  std::shared_ptr<NativeStream> s;
+  std::shared_ptr<HostStream> s;
   switch (uri.kind()) {
     case UriKind::Device: {
       const Access a = f.writable() ? Access::Write : Access::Read;
@@ -87,7 +87,7 @@ dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
 }
 
 dk_status_t NativeHost::DkStreamRead(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   if (!s->positioned() && call.arg(1) != 0) return -DK_E_INVAL;
   if (s->type == DK_STREAM_SERVER) return -DK_E_NOTCONN;
@@ -99,7 +99,7 @@ dk_status_t NativeHost::DkStreamRead(CallContext& cx, Call& call) {
 }
 
 dk_status_t NativeHost::DkStreamWrite(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   if (!s->positioned() && call.arg(1) != 0) return -DK_E_INVAL;
   if (s->type == DK_STREAM_SERVER) return -DK_E_NOTCONN;
@@ -119,7 +119,7 @@ dk_status_t NativeHost::DkStreamWrite(CallContext& cx, Call& call) {
 }
 
 dk_status_t NativeHost::DkStreamSetLength(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   if (s->type != DK_STREAM_FILE) return -DK_E_WRONGTYPE;
   if (!s->writable) return -DK_E_ACCESS;
@@ -129,14 +129,14 @@ dk_status_t NativeHost::DkStreamSetLength(CallContext& cx, Call& call) {
 }
 
 dk_status_t NativeHost::DkStreamFlush(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   if (s->type == DK_STREAM_FILE) flush_mappings(*world_, cx, s.get());
   return s->flush();
 }
 
 dk_status_t NativeHost::DkStreamDelete(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   const uint64_t which = call.arg(1);
   if (which > DK_DELETE_WRITE) return -DK_E_INVAL;
@@ -151,9 +151,9 @@ dk_status_t NativeHost::DkStreamDelete(CallContext& cx, Call& call) {
 }
 
 dk_status_t NativeHost::DkStreamWaitForClient(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
-  std::shared_ptr<NativeStream> client;
+  std::shared_ptr<HostStream> client;
   if (auto l = std::dynamic_pointer_cast<PipeListener>(s)) {
     if (l->backlog.empty()) {
       if (l->closed) return -DK_E_NOTCONN;
@@ -202,7 +202,7 @@ dk_status_t NativeHost::DkStreamAttributesQuery(CallContext& cx, Call& call) {
 }
 
 dk_status_t NativeHost::DkStreamAttributesQueryByHandle(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   dk_stream_attr& a = call.attr;
   a.type = s->type;
@@ -215,7 +215,7 @@ dk_status_t NativeHost::DkStreamAttributesQueryByHandle(CallContext& cx, Call& c
 }
 
 dk_status_t NativeHost::DkStreamAttributesSetByHandle(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   if (call.attr.share > 0777 || call.attr.nonblocking > 1) return -DK_E_INVAL;
   s->set_mode(call.attr.share);
@@ -224,7 +224,7 @@ dk_status_t NativeHost::DkStreamAttributesSetByHandle(CallContext& cx, Call& cal
 }
 
 dk_status_t NativeHost::DkStreamGetName(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   const uint64_t need = s->name.size() + 1;
   call.set_out(2, need);
@@ -235,7 +235,7 @@ dk_status_t NativeHost::DkStreamGetName(CallContext& cx, Call& call) {
 }
 
 dk_status_t NativeHost::DkStreamChangeName(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   if (s->type != DK_STREAM_FILE && s->type != DK_STREAM_DIR) return -DK_E_WRONGTYPE;
   Uri to;

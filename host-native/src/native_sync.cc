@@ -23,7 +23,7 @@ bool native::object_ready(const HostObject& o) {
     case ObjectKind::Process:
       return static_cast<const ProcessObject&>(o).exited;
     case ObjectKind::Stream: {
-      auto* s = dynamic_cast<const NativeStream*>(&o);
+      auto* s = dynamic_cast<const HostStream*>(&o);
       return s ? s->wait_ready() : false;
     }
   }
@@ -41,7 +41,7 @@ void native::object_take(HostObject& o) {
 namespace {
 
 bool waitable(const HostObject& o) {
-  if (o.kind() == ObjectKind::Stream) return dynamic_cast<const NativeStream*>(&o) != nullptr;
+  if (o.kind() == ObjectKind::Stream) return dynamic_cast<const HostStream*>(&o) != nullptr;
   return true;
 }
 
@@ -159,7 +159,7 @@ dk_status_t NativeHost::DkObjectsWaitAny(CallContext& cx, Call& call) {
   }
   if (timeout == 0 || (deadline != kNoDeadline && now >= deadline)) return -DK_E_TIMEOUT;
   for (const auto& o : objects)
-    if (auto* s = dynamic_cast<const NativeStream*>(o.get())) s->arm_wait(w.env->poller);
+    if (auto* s = dynamic_cast<const HostStream*>(o.get())) s->arm_wait(w.env->poller);
   w.waits[key] = std::move(objects);
   cx.ctl.block(deadline);
   return kBlocked;

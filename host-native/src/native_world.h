@@ -31,7 +31,7 @@ struct OpenFlags {
 // A DkStreamMap region of one picoprocess.
 struct StreamMapping {
   uint64_t addr = 0, size = 0;
-  std::shared_ptr<NativeStream> file;  // HostFileStream or MemFileStream
+  std::shared_ptr<HostStream> file;  // HostFileStream or MemFileStream
   uint64_t offset = 0;
   uint32_t prot = 0;
   bool shared = false;  // stores reach the file on DkStreamFlush and DkStreamUnmap
@@ -80,7 +80,7 @@ struct NativeWorld {
 
 // file:, dir:, package: (r is what the namespace resolved).
 dk_status_t open_path(NativeWorld& w, const Resolved& r, const OpenFlags& f,
-                      std::shared_ptr<NativeStream>& out);
+                      std::shared_ptr<HostStream>& out);
 dk_status_t query_path(NativeWorld& w, const Resolved& r, dk_stream_attr& attr);
 // Whole contents of a file, for process images.
 dk_status_t read_whole(NativeWorld& w, const Resolved& r, std::vector<uint8_t>& out);
@@ -88,9 +88,9 @@ dk_status_t delete_path(HostPathStream& s);
 dk_status_t rename_path(HostPathStream& s, const Resolved& to);
 // pipe:, pipe.server: (in-process) and tcp:, tcp.server:, udp:, udp.server: (real sockets).
 dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const OpenFlags& f,
-                     std::shared_ptr<NativeStream>& out);
+                     std::shared_ptr<HostStream>& out);
 dk_status_t query_net(NativeWorld& w, const Resolved& r, dk_stream_attr& attr);
 // Writes the shared mappings of `file` made by the caller back to it.
-void flush_mappings(NativeWorld& w, CallContext& cx, const NativeStream* file);
+void flush_mappings(NativeWorld& w, CallContext& cx, const HostStream* file);
 
 }  // namespace dk::native

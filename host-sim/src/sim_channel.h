@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "sim_stream.h"
+#include "dk/core/stream.h"
 
 namespace dk {
 
@@ -34,10 +34,10 @@ struct Connection {
 };
 
 // One end of a pipe (DK_STREAM_PIPE) or TCP connection (DK_STREAM_SOCKET).
-class ConnEnd : public SimStream {
+class ConnEnd : public HostStream {
  public:
   ConnEnd(uint32_t type, std::string name, std::shared_ptr<Connection> c, int side, bool nb)
-      : SimStream(type, std::move(name), true, true, nb), conn(std::move(c)), side(side) {}
+      : HostStream(type, std::move(name), true, true, nb), conn(std::move(c)), side(side) {}
   ~ConnEnd() override;
   // Two ends joined by a fresh connection.
   static void make_pair(uint32_t type, const std::string& name0, const std::string& name1,
@@ -61,10 +61,10 @@ class ConnEnd : public SimStream {
 
 // pipe.server: and tcp.server: (DK_STREAM_SERVER). Clients that connected and were not yet
 // taken by DkStreamWaitForClient wait in the backlog, already able to write.
-class Listener : public SimStream {
+class Listener : public HostStream {
  public:
   Listener(std::string name, uint32_t client_type, bool nb)
-      : SimStream(DK_STREAM_SERVER, std::move(name), false, false, nb), client_type(client_type) {}
+      : HostStream(DK_STREAM_SERVER, std::move(name), false, false, nb), client_type(client_type) {}
   uint32_t client_type;  // DK_STREAM_PIPE or DK_STREAM_SOCKET
   std::deque<std::shared_ptr<ConnEnd>> backlog;
   bool closed = false;  // DkStreamDelete: no more clients
@@ -91,10 +91,10 @@ struct DatagramQueue {
 // udp.server: (bound; answers the sender of the datagram it read last) and udp: (sends to
 // one server). Both are DK_STREAM_SOCKET and keep datagram boundaries: a read returns one
 // datagram, cut to the room given.
-class DatagramSocket : public SimStream {
+class DatagramSocket : public HostStream {
  public:
   DatagramSocket(std::string name, bool server, bool nb)
-      : SimStream(DK_STREAM_SOCKET, std::move(name), true, true, nb),
+      : HostStream(DK_STREAM_SOCKET, std::move(name), true, true, nb),
         server(server),
         inbox(std::make_shared<DatagramQueue>()) {}
   ~DatagramSocket() override { inbox->closed = true; }

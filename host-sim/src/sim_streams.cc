@@ -7,16 +7,16 @@
 namespace dk {
 namespace {
 
-dk_status_t get_stream(CallContext& cx, dk_handle_t h, std::shared_ptr<SimStream>& s) {
+dk_status_t get_stream(CallContext& cx, dk_handle_t h, std::shared_ptr<HostStream>& s) {
   auto o = cx.handles.get(h);
   if (!o) return -DK_E_BADHANDLE;
-  s = std::dynamic_pointer_cast<SimStream>(o);
+  s = std::dynamic_pointer_cast<HostStream>(o);
   return s ? 0 : -DK_E_WRONGTYPE;
 }
 
 template <class T>
 dk_status_t get_stream_as(CallContext& cx, dk_handle_t h, std::shared_ptr<T>& out) {
-  std::shared_ptr<SimStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, h, s)) return st;
   out = std::dynamic_pointer_cast<T>(s);
   return out ? 0 : -DK_E_WRONGTYPE;
@@ -43,7 +43,7 @@ dk_status_t SimHost::DkStreamOpen(CallContext& cx, Call& call) {
   f.create = static_cast<uint32_t>(create);
   f.nonblocking = options & DK_OPTION_NONBLOCK;
 
-  std::shared_ptr<SimStream> s;
+  std::shared_ptr<HostStream> s;
   switch (uri.kind()) {
     case UriKind::Device: {
       const Access a = f.writable() ? Access::Write : Access::Read;
@@ -81,7 +81,7 @@ dk_status_t SimHost::DkStreamOpen(CallContext& cx, Call& call) {
 }
 
 dk_status_t SimHost::DkStreamRead(CallContext& cx, Call& call) {
-  std::shared_ptr<SimStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   if (!s->positioned() && call.arg(1) != 0) return -DK_E_INVAL;
   if (s->type == DK_STREAM_SERVER) return -DK_E_NOTCONN;  // servers carry no data
@@ -93,7 +93,7 @@ dk_status_t SimHost::DkStreamRead(CallContext& cx, Call& call) {
 }
 
 dk_status_t SimHost::DkStreamWrite(CallContext& cx, Call& call) {
-  std::shared_ptr<SimStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   if (!s->positioned() && call.arg(1) != 0) return -DK_E_INVAL;
   if (s->type == DK_STREAM_SERVER) return -DK_E_NOTCONN;
@@ -120,14 +120,14 @@ dk_status_t SimHost::DkStreamSetLength(CallContext& cx, Call& call) {
 }
 
 dk_status_t SimHost::DkStreamFlush(CallContext& cx, Call& call) {
-  std::shared_ptr<SimStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   if (auto f = std::dynamic_pointer_cast<FileStream>(s)) flush_mappings(*world_, cx, f->node.get());
   return 0;
 }
 
 dk_status_t SimHost::DkStreamDelete(CallContext& cx, Call& call) {
-  std::shared_ptr<SimStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   const uint64_t which = call.arg(1);
   if (which > DK_DELETE_WRITE) return -DK_E_INVAL;
@@ -176,7 +176,7 @@ dk_status_t SimHost::DkStreamAttributesQuery(CallContext& cx, Call& call) {
 }
 
 dk_status_t SimHost::DkStreamAttributesQueryByHandle(CallContext& cx, Call& call) {
-  std::shared_ptr<SimStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   dk_stream_attr& a = call.attr;
   a.type = s->type;
@@ -189,7 +189,7 @@ dk_status_t SimHost::DkStreamAttributesQueryByHandle(CallContext& cx, Call& call
 }
 
 dk_status_t SimHost::DkStreamAttributesSetByHandle(CallContext& cx, Call& call) {
-  std::shared_ptr<SimStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   if (call.attr.share > 0777 || call.attr.nonblocking > 1) return -DK_E_INVAL;
   s->set_mode(call.attr.share);
@@ -198,7 +198,7 @@ dk_status_t SimHost::DkStreamAttributesSetByHandle(CallContext& cx, Call& call) 
 }
 
 dk_status_t SimHost::DkStreamGetName(CallContext& cx, Call& call) {
-  std::shared_ptr<SimStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   const uint64_t need = s->name.size() + 1;
   call.set_out(2, need);

@@ -4,8 +4,8 @@
 // the world so that closing one of their handles meanwhile does not end the wait.
 #include "sim_sync.h"
 
+#include "dk/core/stream.h"
 #include "dk/sim_host.h"
-#include "sim_stream.h"
 #include "sim_world.h"
 
 namespace dk {
@@ -22,7 +22,7 @@ bool object_ready(const HostObject& o) {
     case ObjectKind::Process:
       return static_cast<const ProcessObject&>(o).exited;
     case ObjectKind::Stream: {
-      auto* s = dynamic_cast<const SimStream*>(&o);
+      auto* s = dynamic_cast<const HostStream*>(&o);
       return s ? s->wait_ready() : false;
     }
   }
@@ -48,7 +48,7 @@ bool waitable(const HostObject& o) {
     case ObjectKind::Process:
       return true;
     case ObjectKind::Stream:
-      return dynamic_cast<const SimStream*>(&o) != nullptr;
+      return dynamic_cast<const HostStream*>(&o) != nullptr;
   }
   return false;
 }

@@ -59,11 +59,11 @@ struct SimWorld {
 
 // file:, dir:, package:
 dk_status_t open_path(SimWorld& w, const Uri& uri, const OpenFlags& f,
-                      std::shared_ptr<SimStream>& out);
+                      std::shared_ptr<HostStream>& out);
 dk_status_t query_path(SimWorld& w, const Uri& uri, dk_stream_attr& attr);
 // pipe:, pipe.server:, tcp:, tcp.server:, udp:, udp.server:
 dk_status_t open_net(SimWorld& w, const Uri& uri, const OpenFlags& f,
-                     std::shared_ptr<SimStream>& out);
+                     std::shared_ptr<HostStream>& out);
 dk_status_t query_net(SimWorld& w, const Uri& uri, dk_stream_attr& attr);
 // DkStreamDelete and DkStreamChangeName on a file or directory stream (`s` is one).
 dk_status_t delete_path(PathStream& s);

@@ -1,11 +1,12 @@
-// The simulated host's streams: the common base every stream object derives from (files,
-// directories, devices, pipe and socket ends, servers), and the request one read or write
-// carries. Stream kinds override what they support; the rest answers as the ABI says for a
-// stream of the wrong kind.
+// The stream base every host's stream objects derive from (files, directories, devices, pipe
+// and socket ends, servers), and the request one read or write carries. Kinds override what
+// they support; the rest answers as the ABI says for a stream of the wrong kind. Errors are
+// dk_status_t values; nothing here throws.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dk/host.h"
@@ -21,9 +22,20 @@ struct StreamIo {
   uint64_t done = 0;                         // bytes read or written
 };
 
-class SimStream : public HostObject {
+// What a host backed by the kernel watches while a thread is parked in a wait: descriptors
+// whose readiness may end it. A host with nothing outside the world (the simulated one) has
+// none; its world changes only when a peer calls.
+class IoWatch {
  public:
-  SimStream(uint32_t type, std::string name, bool readable, bool writable, bool nonblocking)
+  virtual void arm(int fd, uint32_t events) = 0;
+
+ protected:
+  ~IoWatch() = default;
+};
+
+class HostStream : public HostObject {
+ public:
+  HostStream(uint32_t type, std::string name, bool readable, bool writable, bool nonblocking)
       : HostObject(ObjectKind::Stream),
         type(type),
         name(std::move(name)),
@@ -32,7 +44,7 @@ class SimStream : public HostObject {
         nonblocking(nonblocking) {}
 
   uint32_t type;     // DK_STREAM_*
-  std::string name;  // the virtual URI, canonical spelling
+  std::string name;  // the virtual URI, canonical spelling; never a host path
   bool readable, writable, nonblocking;
 
   // Files and directories take offsets; every other stream needs offset 0.
@@ -41,12 +53,16 @@ class SimStream : public HostObject {
   virtual dk_status_t write(StreamIo& io) = 0;
   // DkObjectsWaitAny: data or end of stream readable, a client waiting, the peer closed.
   virtual bool wait_ready() const { return true; }
+  // A wait that parks on this stream: arm what would make it ready (a descriptor).
+  virtual void arm_wait(IoWatch&) const {}
   // dk_stream_attr.size: a file's length, or the bytes ready to read.
   virtual uint64_t size() const { return 0; }
   virtual uint32_t mode() const { return share_; }
   virtual void set_mode(uint32_t m) { share_ = m; }
-  // DkStreamDelete on pipes and sockets (READ, WRITE, ALL); files override elsewhere.
+  // DkStreamDelete on pipes and sockets (READ, WRITE, ALL); files are deleted by their host.
   virtual dk_status_t shutdown(uint32_t /*which*/) { return -DK_E_WRONGTYPE; }
+  // DkStreamFlush after the host wrote back the caller's shared mappings.
+  virtual dk_status_t flush() { return 0; }
 
  private:
   uint32_t share_ = 0666;
