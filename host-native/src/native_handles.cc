@@ -7,11 +7,11 @@ namespace dk {
 using namespace native;
 namespace {
 
-dk_status_t get_pipe(CallContext& cx, dk_handle_t h, std::shared_ptr<PipeEnd>& out) {
+dk_status_t get_pipe(CallContext& cx, dk_handle_t h, std::shared_ptr<ConnEnd>& out) {
   auto o = cx.handles.get(h);
   if (!o) return -DK_E_BADHANDLE;
-  out = std::dynamic_pointer_cast<PipeEnd>(o);
-  return out ? 0 : -DK_E_WRONGTYPE;
+  out = std::dynamic_pointer_cast<ConnEnd>(o);
+  return out && out->type == DK_STREAM_PIPE ? 0 : -DK_E_WRONGTYPE;
 }
 
 }  // namespace
@@ -30,7 +30,7 @@ dk_status_t NativeHost::DkObjectClose(CallContext& cx, Call& call) {
 }
 
 dk_status_t NativeHost::DkSendHandle(CallContext& cx, Call& call) {
-  std::shared_ptr<PipeEnd> pipe;
+  std::shared_ptr<ConnEnd> pipe;
   if (dk_status_t st = get_pipe(cx, call.arg(0), pipe)) return st;
   auto cargo = cx.handles.get(call.arg(1));
   if (!cargo) return -DK_E_BADHANDLE;
@@ -38,7 +38,7 @@ dk_status_t NativeHost::DkSendHandle(CallContext& cx, Call& call) {
 }
 
 dk_status_t NativeHost::DkReceiveHandle(CallContext& cx, Call& call) {
-  std::shared_ptr<PipeEnd> pipe;
+  std::shared_ptr<ConnEnd> pipe;
   if (dk_status_t st = get_pipe(cx, call.arg(0), pipe)) return st;
   std::shared_ptr<HostObject> cargo;
   if (dk_status_t st = pipe->receive(cx, cargo)) return st;

@@ -49,8 +49,8 @@ dk_status_t NativeHost::DkProcessCreate(CallContext& cx, Call& call) {
   }
   spec.args = split_args(call.in_bytes);
 
-  std::shared_ptr<PipeEnd> parent_end, child_end;
-  PipeEnd::make_pair("pipe:child", "pipe:parent", parent_end, child_end);
+  std::shared_ptr<ConnEnd> parent_end, child_end;
+  ConnEnd::make_pair(DK_STREAM_PIPE, "pipe:child", "pipe:parent", parent_end, child_end);
   spec.parent_end = child_end;
   std::vector<uint8_t> image = spec.image;
   std::string name = spec.name;

@@ -154,7 +154,7 @@ dk_status_t NativeHost::DkStreamWaitForClient(CallContext& cx, Call& call) {
   std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   std::shared_ptr<HostStream> client;
-  if (auto l = std::dynamic_pointer_cast<PipeListener>(s)) {
+  if (auto l = std::dynamic_pointer_cast<Listener>(s)) {
     if (l->backlog.empty()) {
       if (l->closed) return -DK_E_NOTCONN;
       return block_or_again(cx, l->nonblocking);

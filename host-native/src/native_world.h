@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "dk/core/pipe.h"
 #include "dk/native_host.h"
 #include "native_files.h"
-#include "native_pipe.h"
 
 namespace dk::native {
 
@@ -46,7 +46,7 @@ struct NativeWorld {
   std::shared_ptr<StreamEnv> env;
   std::map<std::string, std::shared_ptr<MountDir>> mounts;  // by host folder
 
-  std::map<std::string, std::weak_ptr<PipeListener>> pipe_servers;
+  std::map<std::string, std::weak_ptr<Listener>> pipe_servers;
 
   struct Image {
     std::vector<uint8_t> bytes;

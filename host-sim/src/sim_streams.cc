@@ -1,5 +1,6 @@
 // Streams (calls 21-23, 26-33): opening by URI scheme, and the calls every stream kind
-// shares. Kind-specific work lives with the kind (sim_fs, sim_channel, sim_net, sim_files).
+// shares. Kind-specific work lives with the kind (sim_fs, sim_datagram, sim_net, sim_files;
+// pipes and connections in the host core).
 #include "dk/sim_host.h"
 #include "sim_device.h"
 #include "sim_world.h"

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "dk/monitor/uri.h"
-#include "sim_channel.h"
+#include "sim_datagram.h"
 #include "sim_fs.h"
 
 namespace dk {
