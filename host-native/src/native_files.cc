@@ -78,8 +78,8 @@ NativeWorld::PrivateFolder::~PrivateFolder() {
 dk_status_t NativeWorld::private_folder(uint32_t pid, const std::string& base, std::string& out) {
   // The folders of children that have ended go first (and the mounts opened in them).
   for (auto it = private_folders.begin(); it != private_folders.end();) {
-    auto p = processes.find(it->first);
-    const bool ended = p != processes.end() && (p->second.expired() || p->second.lock()->exited);
+    auto child = processes.child(it->first);
+    const bool ended = processes.child_forgotten(it->first) || (child && child->exited);
     if (!ended || it->first == pid) {
       ++it;
       continue;

@@ -1,7 +1,7 @@
 // The state one NativeHost keeps for its whole world: the policy, the mapped folders it has
-// opened, named pipes, each picoprocess's image and stream mappings, waits and connects in
-// progress, and the epoll set. Stream kinds open through the functions below, one file per
-// subsystem.
+// opened, named pipes, each picoprocess's stream mappings, connects in progress, and the
+// epoll set (images, process records and waits are the host core's). Stream kinds open
+// through the functions below, one file per subsystem.
 #pragma once
 
 #include <cstdint>
@@ -38,24 +38,21 @@ struct StreamMapping {
 };
 
 struct NativeWorld {
-  explicit NativeWorld(const NativeConfig& c)
-      : ns(c.ns), packages(c.packages), env(std::make_shared<StreamEnv>(c.inject)) {}
+  NativeWorld(const NativeConfig& c, const ProcessTable& processes)
+      : ns(c.ns),
+        processes(processes),
+        packages(c.packages),
+        env(std::make_shared<StreamEnv>(c.inject)) {}
 
   const Namespace& ns;
+  const ProcessTable& processes;  // the host core's: tmpfs: folders go with their process
   std::shared_ptr<const PackageUnion> packages;
   std::shared_ptr<StreamEnv> env;
   std::map<std::string, std::shared_ptr<MountDir>> mounts;  // by host folder
 
   std::map<std::string, std::weak_ptr<Listener>> pipe_servers;
 
-  struct Image {
-    std::vector<uint8_t> bytes;
-    std::string name;
-  };
-  std::map<uint32_t, Image> images;
-  std::map<uint32_t, std::weak_ptr<ProcessObject>> processes;
   std::map<uint32_t, std::vector<StreamMapping>> mappings;
-  std::map<std::pair<uint32_t, uint32_t>, std::vector<std::shared_ptr<HostObject>>> waits;
   // TCP connects in progress, by (pid, thread): the socket and the URI it was opened with.
   struct Connecting {
     int fd = -1;

@@ -1,6 +1,7 @@
 // The state one SimHost keeps for its whole world: the file trees, the names pipes and
-// sockets listen on, each picoprocess's image and stream mappings, and the objects of waits
-// in progress. Stream kinds open through the functions below, one file per subsystem.
+// sockets listen on, and each picoprocess's stream mappings (images, process records and
+// waits are the host core's). Stream kinds open through the functions below, one file per
+// subsystem.
 #pragma once
 
 #include <cstdint>
@@ -45,16 +46,7 @@ struct SimWorld {
   std::map<uint16_t, std::weak_ptr<DatagramSocket>> udp_servers;
   uint16_t next_port = 49152;  // ports for listeners opened on port 0
 
-  struct Image {
-    std::vector<uint8_t> bytes;
-    std::string name;
-  };
-  std::map<uint32_t, Image> images;                            // by pid
-  std::map<uint32_t, std::weak_ptr<ProcessObject>> processes;  // children, by pid
-  std::map<uint32_t, std::vector<StreamMapping>> mappings;     // by pid
-  // DkObjectsWaitAny calls parked on a (pid, thread): the objects they wait on, kept alive
-  // even when their handles are closed meanwhile.
-  std::map<std::pair<uint32_t, uint32_t>, std::vector<std::shared_ptr<HostObject>>> waits;
+  std::map<uint32_t, std::vector<StreamMapping>> mappings;  // by pid
 };
 
 // file:, dir:, package:

@@ -1,10 +1,10 @@
-// Handles (calls 35-38): references, close, and passing handles over in-process pipes.
-#include "dk/native_host.h"
-#include "native_world.h"
+// Handles (calls 35-38): references, close, and passing handles over pipes. A handle sent
+// with DkSendHandle is queued in order with the pipe's bytes; the receiver gets a new handle
+// to the same object in its own table.
+#include "dk/core/core_host.h"
+#include "dk/core/pipe.h"
 
 namespace dk {
-
-using namespace native;
 namespace {
 
 dk_status_t get_pipe(CallContext& cx, dk_handle_t h, std::shared_ptr<ConnEnd>& out) {
@@ -16,7 +16,7 @@ dk_status_t get_pipe(CallContext& cx, dk_handle_t h, std::shared_ptr<ConnEnd>& o
 
 }  // namespace
 
-dk_status_t NativeHost::DkObjectReference(CallContext& cx, Call& call) {
+dk_status_t CoreHost::DkObjectReference(CallContext& cx, Call& call) {
   auto o = cx.handles.get(call.arg(0));
   if (!o) return -DK_E_BADHANDLE;
   dk_handle_t h = cx.handles.insert(std::move(o));
@@ -25,11 +25,11 @@ dk_status_t NativeHost::DkObjectReference(CallContext& cx, Call& call) {
   return 0;
 }
 
-dk_status_t NativeHost::DkObjectClose(CallContext& cx, Call& call) {
+dk_status_t CoreHost::DkObjectClose(CallContext& cx, Call& call) {
   return cx.handles.erase(call.arg(0)) ? 0 : -DK_E_BADHANDLE;
 }
 
-dk_status_t NativeHost::DkSendHandle(CallContext& cx, Call& call) {
+dk_status_t CoreHost::DkSendHandle(CallContext& cx, Call& call) {
   std::shared_ptr<ConnEnd> pipe;
   if (dk_status_t st = get_pipe(cx, call.arg(0), pipe)) return st;
   auto cargo = cx.handles.get(call.arg(1));
@@ -37,14 +37,14 @@ dk_status_t NativeHost::DkSendHandle(CallContext& cx, Call& call) {
   return pipe->send(std::move(cargo));
 }
 
-dk_status_t NativeHost::DkReceiveHandle(CallContext& cx, Call& call) {
+dk_status_t CoreHost::DkReceiveHandle(CallContext& cx, Call& call) {
   std::shared_ptr<ConnEnd> pipe;
   if (dk_status_t st = get_pipe(cx, call.arg(0), pipe)) return st;
   std::shared_ptr<HostObject> cargo;
   if (dk_status_t st = pipe->receive(cx, cargo)) return st;
   dk_handle_t h = cx.handles.insert(cargo);
   if (!h) {
-    pipe->in().cargo.push_front({pipe->in().read_total, std::move(cargo)});
+    pipe->in().cargo.push_front({pipe->in().read_total, std::move(cargo)});  // stays first
     return -DK_E_QUOTA;
   }
   call.set_out(1, h);
