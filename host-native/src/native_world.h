@@ -1,6 +1,6 @@
 // The state one NativeHost keeps for its whole world: the policy, the mapped folders it has
-// opened, named pipes, each picoprocess's stream mappings, connects in progress, and the
-// epoll set (images, process records and waits are the host core's). Stream kinds open
+// opened, named pipes, connects in progress, and the epoll set (images, process records,
+// waits and stream mappings are the host core's). Stream kinds open
 // through the functions below, one file per subsystem.
 #pragma once
 
@@ -28,15 +28,6 @@ struct OpenFlags {
   bool changes() const { return writable() || append || create != DK_CREATE_NEVER; }
 };
 
-// A DkStreamMap region of one picoprocess.
-struct StreamMapping {
-  uint64_t addr = 0, size = 0;
-  std::shared_ptr<HostStream> file;  // HostFileStream or MemFileStream
-  uint64_t offset = 0;
-  uint32_t prot = 0;
-  bool shared = false;  // stores reach the file on DkStreamFlush and DkStreamUnmap
-};
-
 struct NativeWorld {
   NativeWorld(const NativeConfig& c, const ProcessTable& processes)
       : ns(c.ns),
@@ -52,7 +43,6 @@ struct NativeWorld {
 
   std::map<std::string, std::weak_ptr<Listener>> pipe_servers;
 
-  std::map<uint32_t, std::vector<StreamMapping>> mappings;
   // TCP connects in progress, by (pid, thread): the socket and the URI it was opened with.
   struct Connecting {
     int fd = -1;
@@ -87,7 +77,5 @@ dk_status_t rename_path(HostPathStream& s, const Resolved& to);
 dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const OpenFlags& f,
                      std::shared_ptr<HostStream>& out);
 dk_status_t query_net(NativeWorld& w, const Resolved& r, dk_stream_attr& attr);
-// Writes the shared mappings of `file` made by the caller back to it.
-void flush_mappings(NativeWorld& w, CallContext& cx, const HostStream* file);
 
 }  // namespace dk::native

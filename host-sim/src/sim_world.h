@@ -1,6 +1,6 @@
-// The state one SimHost keeps for its whole world: the file trees, the names pipes and
-// sockets listen on, and each picoprocess's stream mappings (images, process records and
-// waits are the host core's). Stream kinds open through the functions below, one file per
+// The state one SimHost keeps for its whole world: the file trees and the names pipes and
+// sockets listen on (images, process records, waits and stream mappings are the host
+// core's). Stream kinds open through the functions below, one file per
 // subsystem.
 #pragma once
 
@@ -27,16 +27,6 @@ struct OpenFlags {
   bool writable() const { return mode != DK_ACCESS_RDONLY; }
 };
 
-// A DkStreamMap region of one picoprocess.
-struct StreamMapping {
-  uint64_t addr = 0, size = 0;  // page-aligned, whole pages
-  std::shared_ptr<FsNode> node;
-  std::shared_ptr<FsTree> tree;
-  uint64_t offset = 0;
-  uint32_t prot = 0;
-  bool shared = false;  // stores reach the file on DkStreamFlush and DkStreamUnmap
-};
-
 struct SimWorld {
   std::shared_ptr<FsTree> files;    // file:/ and dir:/ (the writable overlay)
   std::shared_ptr<FsTree> package;  // package:/ (the host folder as it is)
@@ -45,8 +35,6 @@ struct SimWorld {
   std::map<uint16_t, std::weak_ptr<Listener>> tcp_servers;      // by port
   std::map<uint16_t, std::weak_ptr<DatagramSocket>> udp_servers;
   uint16_t next_port = 49152;  // ports for listeners opened on port 0
-
-  std::map<uint32_t, std::vector<StreamMapping>> mappings;  // by pid
 };
 
 // file:, dir:, package:
@@ -60,7 +48,5 @@ dk_status_t query_net(SimWorld& w, const Uri& uri, dk_stream_attr& attr);
 // DkStreamDelete and DkStreamChangeName on a file or directory stream (`s` is one).
 dk_status_t delete_path(PathStream& s);
 dk_status_t rename_path(PathStream& s, const Uri& to);
-// Writes the bytes of the shared mappings of `node` made by `pid` back to the file.
-void flush_mappings(SimWorld& w, CallContext& cx, const FsNode* node);
 
 }  // namespace dk

@@ -89,20 +89,10 @@ class NativeHost : public CoreHost {
   // Time and randomness.
   dk_status_t DkSystemTimeQuery(CallContext& cx, Call& call) override;
   dk_status_t DkRandomBitsRead(CallContext& cx, Call& call) override;
-  // Streams (21-34).
+  // Streams: opening, queries by URI, lengths and renames (the rest is the host core's).
   dk_status_t DkStreamOpen(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamRead(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamWrite(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamMap(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamUnmap(CallContext& cx, Call& call) override;
   dk_status_t DkStreamSetLength(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamFlush(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamDelete(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamWaitForClient(CallContext& cx, Call& call) override;
   dk_status_t DkStreamAttributesQuery(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamAttributesQueryByHandle(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamAttributesSetByHandle(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamGetName(CallContext& cx, Call& call) override;
   dk_status_t DkStreamChangeName(CallContext& cx, Call& call) override;
 
  protected:
@@ -110,6 +100,14 @@ class NativeHost : public CoreHost {
   IoWatch* io_watch() override;
   // self: from the process table; file: and package: images the namespace lets the caller read.
   dk_status_t child_image(CallContext& cx, const std::string& uri, ChildSpec& spec) override;
+  // Streams and mappings on host files, and TCP servers.
+  bool is_console(const HostStream& s) const override;
+  dk_status_t delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) override;
+  dk_status_t wait_for_client(CallContext& cx, Call& call,
+                              const std::shared_ptr<HostStream>& server) override;
+  bool mapped_length(const StreamMapping& m, uint64_t& length) override;
+  void store_mapped(const StreamMapping& m, const std::vector<uint8_t>& bytes) override;
+  bool same_file(const HostStream& mapped, const HostStream& s) const override;
 
  private:
   // Namespace::resolve, then the launcher's narrowing: every policy question goes here. A

@@ -103,25 +103,24 @@ class SimHost : public CoreHost {
   // Time and randomness.
   dk_status_t DkSystemTimeQuery(CallContext& cx, Call& call) override;
   dk_status_t DkRandomBitsRead(CallContext& cx, Call& call) override;
-  // Streams (21-34).
+  // Streams: opening, queries by URI, lengths and renames (the rest is the host core's).
   dk_status_t DkStreamOpen(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamRead(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamWrite(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamMap(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamUnmap(CallContext& cx, Call& call) override;
   dk_status_t DkStreamSetLength(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamFlush(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamDelete(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamWaitForClient(CallContext& cx, Call& call) override;
   dk_status_t DkStreamAttributesQuery(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamAttributesQueryByHandle(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamAttributesSetByHandle(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamGetName(CallContext& cx, Call& call) override;
   dk_status_t DkStreamChangeName(CallContext& cx, Call& call) override;
 
  protected:
   // file: and package: images from the trees, self: from the process table.
   dk_status_t child_image(CallContext& cx, const std::string& uri, ChildSpec& spec) override;
+  // Streams and mappings on the overlay's file nodes.
+  bool is_console(const HostStream& s) const override;
+  dk_status_t delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) override;
+  bool mappable(const HostStream& s) const override;
+  dk_status_t read_mapped(CallContext& cx, HostStream& s, uint64_t offset, uint64_t pages,
+                          std::vector<uint8_t>& data) override;
+  bool mapped_length(const StreamMapping& m, uint64_t& length) override;
+  void store_mapped(const StreamMapping& m, const std::vector<uint8_t>& bytes) override;
+  bool same_file(const HostStream& mapped, const HostStream& s) const override;
 
  private:
   dk_status_t check_policy(const CallContext& cx, NamespaceOp op, const Uri& uri,

@@ -1,7 +1,8 @@
 // The core of every host: the calls whose meaning does not depend on the backend, served
 // once over the host core's objects (memory and exit through GuestControl, threads,
 // semaphores and events with DkObjectsWaitAny, child processes and their records, handles
-// and handle passing), with the quota ledger every call passes first. SimHost and NativeHost derive
+// and handle passing, the calls every stream kind shares, stream mappings), with the quota
+// ledger every call passes first. SimHost and NativeHost derive
 // from it and add only the resources they own. Errors are dk_status_t values; nothing throws across
 // the Host interface.
 #pragma once
@@ -69,6 +70,18 @@ class CoreHost : public Host {
   // Processes (17, 19): the host finds the image (child_image).
   dk_status_t DkProcessCreate(CallContext& cx, Call& call) override;
   dk_status_t DkProcessExitCodeQuery(CallContext& cx, Call& call) override;
+  // Streams (22-25, 27-29, 31-33): what every stream kind shares. Opening, queries by URI,
+  // renames and lengths stay with the host that owns the files.
+  dk_status_t DkStreamRead(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamWrite(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamMap(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamUnmap(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamFlush(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamDelete(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamWaitForClient(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamAttributesQueryByHandle(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamAttributesSetByHandle(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamGetName(CallContext& cx, Call& call) override;
   // Handles (35-38): references, close, and passing handles over pipes.
   dk_status_t DkObjectReference(CallContext& cx, Call& call) override;
   dk_status_t DkObjectClose(CallContext& cx, Call& call) override;
@@ -85,14 +98,49 @@ class CoreHost : public Host {
   // self: of `pid`: its recorded image, else the first picoprocess's; NOENT when neither.
   dk_status_t self_image(uint32_t pid, ChildSpec& spec) const;
 
+  // Streams. Console output counts against the console's quota.
+  virtual bool is_console(const HostStream& s) const = 0;
+  // DkStreamDelete of a file or directory stream: the host asks its policy and deletes.
+  virtual dk_status_t delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) = 0;
+  // DkStreamWaitForClient on a server that is not a pipe server (the native host's TCP).
+  virtual dk_status_t wait_for_client(CallContext&, Call&, const std::shared_ptr<HostStream>&) {
+    return -DK_E_WRONGTYPE;
+  }
+
+  // A DkStreamMap region of one picoprocess: a copy of the file's bytes in fresh pages.
+  struct StreamMapping {
+    uint64_t addr = 0, size = 0;  // page-aligned, whole pages
+    std::shared_ptr<HostStream> file;
+    uint64_t offset = 0;
+    uint32_t prot = 0;
+    bool shared = false;  // stores reach the file on DkStreamFlush and DkStreamUnmap
+  };
+  // What DkStreamMap accepts (a file stream).
+  virtual bool mappable(const HostStream& s) const { return s.type == DK_STREAM_FILE; }
+  // The bytes of `s` from `offset`, at most `pages` of them, read before any memory is
+  // touched. The default reads the stream.
+  virtual dk_status_t read_mapped(CallContext& cx, HostStream& s, uint64_t offset, uint64_t pages,
+                                  std::vector<uint8_t>& data);
+  // Write-back of a shared mapping: the file's length now (false: nothing to write back),
+  // and the bytes to store at m.offset.
+  virtual bool mapped_length(const StreamMapping& m, uint64_t& length) = 0;
+  virtual void store_mapped(const StreamMapping& m, const std::vector<uint8_t>& bytes) = 0;
+  // True when `mapped` and `s` are the same file (through the same handle or another).
+  virtual bool same_file(const HostStream& mapped, const HostStream& s) const = 0;
+  // Writes the caller's shared mappings of `file` back to it.
+  void flush_mappings(CallContext& cx, const HostStream& file);
+
   QuotaLedger quotas_;
   ProcessTable processes_;
 
  private:
+  void write_back(CallContext& cx, const StreamMapping& m);
+
   std::string* debug_log_;
   // DkObjectsWaitAny calls parked on a (pid, thread): the objects they wait on, kept alive
   // even when their handles are closed meanwhile.
   std::map<std::pair<uint32_t, uint32_t>, std::vector<std::shared_ptr<HostObject>>> waits_;
+  std::map<uint32_t, std::vector<StreamMapping>> mappings_;  // by pid
 };
 
 }  // namespace dk

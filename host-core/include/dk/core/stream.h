@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -67,6 +68,23 @@ class HostStream : public HostObject {
  private:
   uint32_t share_ = 0666;
 };
+
+// The stream behind handle `h`: BADHANDLE, or WRONGTYPE for another kind of object.
+inline dk_status_t get_stream(CallContext& cx, dk_handle_t h, std::shared_ptr<HostStream>& s) {
+  auto o = cx.handles.get(h);
+  if (!o) return -DK_E_BADHANDLE;
+  s = std::dynamic_pointer_cast<HostStream>(o);
+  return s ? 0 : -DK_E_WRONGTYPE;
+}
+
+// The stream behind `h` as kind T (a host's stream class): WRONGTYPE for any other.
+template <class T>
+dk_status_t get_stream_as(CallContext& cx, dk_handle_t h, std::shared_ptr<T>& out) {
+  std::shared_ptr<HostStream> s;
+  if (dk_status_t st = get_stream(cx, h, s)) return st;
+  out = std::dynamic_pointer_cast<T>(s);
+  return out ? 0 : -DK_E_WRONGTYPE;
+}
 
 // A call that cannot go on yet: AGAIN for a nonblocking stream, else park the thread until
 // the world changes (see kBlocked).
