@@ -73,7 +73,7 @@ bool DeviceStream::wait_ready() const {
   return poll_now(0, POLLIN) != 0;
 }
 
-void DeviceStream::arm_wait(Poller& p) const {
+void DeviceStream::arm_wait(IoWatch& p) const {
   if (device == Device::Console && !read_fn) p.arm(0, EPOLLIN);
 }
 

@@ -8,14 +8,14 @@
 
 namespace dk::native {
 
-class DeviceStream : public NativeStream {
+class DeviceStream : public HostStream {
  public:
   enum class Device { Console, Null, Zero };
   using WriteFn = std::function<void(int, const uint8_t*, size_t)>;
   using ReadFn = std::function<size_t(uint8_t*, size_t)>;
   DeviceStream(Device d, std::string name, std::shared_ptr<StreamEnv> env, WriteFn w, ReadFn r,
                bool rd, bool wr, bool nb)
-      : NativeStream(DK_STREAM_DEVICE, std::move(name), rd, wr, nb),
+      : HostStream(DK_STREAM_DEVICE, std::move(name), rd, wr, nb),
         device(d),
         env(std::move(env)),
         write_fn(std::move(w)),
@@ -29,7 +29,7 @@ class DeviceStream : public NativeStream {
   dk_status_t read(StreamIo& io) override;
   dk_status_t write(StreamIo& io) override;
   bool wait_ready() const override;
-  void arm_wait(Poller& p) const override;
+  void arm_wait(IoWatch& p) const override;
 };
 
 }  // namespace dk::native

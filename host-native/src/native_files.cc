@@ -78,8 +78,8 @@ NativeWorld::PrivateFolder::~PrivateFolder() {
 dk_status_t NativeWorld::private_folder(uint32_t pid, const std::string& base, std::string& out) {
   // The folders of children that have ended go first (and the mounts opened in them).
   for (auto it = private_folders.begin(); it != private_folders.end();) {
-    auto p = processes.find(it->first);
-    const bool ended = p != processes.end() && (p->second.expired() || p->second.lock()->exited);
+    auto child = processes.child(it->first);
+    const bool ended = processes.child_forgotten(it->first) || (child && child->exited);
     if (!ended || it->first == pid) {
       ++it;
       continue;
@@ -248,7 +248,7 @@ namespace {
 
 // Package targets: the union, read-only. A folder that only holds mapping points exists too.
 dk_status_t open_package(NativeWorld& w, const Resolved& r, const OpenFlags& f,
-                         std::shared_ptr<NativeStream>& out) {
+                         std::shared_ptr<HostStream>& out) {
   if (f.changes()) return -DK_E_ACCESS;
   const bool want_dir = r.uri.scheme == UriScheme::Dir;
   const std::vector<std::string> mounts = mounts_in(w, r.uri);
@@ -273,7 +273,7 @@ dk_status_t open_package(NativeWorld& w, const Resolved& r, const OpenFlags& f,
 }
 
 dk_status_t open_host(NativeWorld& w, const Resolved& r, const OpenFlags& f,
-                      std::shared_ptr<NativeStream>& out) {
+                      std::shared_ptr<HostStream>& out) {
   std::shared_ptr<MountDir> m;
   if (dk_status_t st = w.mount(r.base, m)) return st;
   const HostSys& sys = w.env->sys;
@@ -326,7 +326,7 @@ dk_status_t open_host(NativeWorld& w, const Resolved& r, const OpenFlags& f,
 }  // namespace
 
 dk_status_t open_path(NativeWorld& w, const Resolved& r, const OpenFlags& f,
-                      std::shared_ptr<NativeStream>& out) {
+                      std::shared_ptr<HostStream>& out) {
   const bool want_dir = r.uri.scheme == UriScheme::Dir;
   if (r.uri.scheme == UriScheme::Package && f.changes()) return -DK_E_ACCESS;
   if ((f.create & DK_CREATE_TRUNCATE) && (want_dir || !f.writable())) return -DK_E_INVAL;
@@ -380,7 +380,7 @@ dk_status_t query_path(NativeWorld& w, const Resolved& r, dk_stream_attr& a) {
 
 dk_status_t read_whole(NativeWorld& w, const Resolved& r, std::vector<uint8_t>& out) {
   OpenFlags f;
-  std::shared_ptr<NativeStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = open_path(w, r, f, s)) return st == -DK_E_ISDIR ? -DK_E_NOENT : st;
   if (auto m = std::dynamic_pointer_cast<MemFileStream>(s)) {
     out.assign(m->data->begin(), m->data->end());

@@ -29,11 +29,11 @@ struct MountDir {
 // ones as fit; OVERFLOW with io.done = the room the first one needs.
 dk_status_t read_names(const std::vector<std::string>& names, StreamIo& io);
 
-class HostPathStream : public NativeStream {
+class HostPathStream : public HostStream {
  public:
   HostPathStream(uint32_t type, std::shared_ptr<StreamEnv> env, std::shared_ptr<MountDir> mount,
                  const Resolved& r, int fd, bool rd, bool wr, bool nb)
-      : NativeStream(type, r.uri.str(), rd, wr, nb),
+      : HostStream(type, r.uri.str(), rd, wr, nb),
         env(std::move(env)),
         mount(std::move(mount)),
         mount_key(r.mount),
@@ -83,10 +83,10 @@ class HostDirStream : public HostPathStream {
 };
 
 // A package file: the union's bytes, read-only.
-class MemFileStream : public NativeStream {
+class MemFileStream : public HostStream {
  public:
   MemFileStream(std::shared_ptr<const std::string> data, const Uri& uri, bool nb)
-      : NativeStream(DK_STREAM_FILE, uri.str(), true, false, nb), data(std::move(data)) {
+      : HostStream(DK_STREAM_FILE, uri.str(), true, false, nb), data(std::move(data)) {
     set_mode(0444);
   }
   std::shared_ptr<const std::string> data;
@@ -97,10 +97,10 @@ class MemFileStream : public NativeStream {
 };
 
 // A package folder (or a folder that only holds mapping points): names fixed at open.
-class MemDirStream : public NativeStream {
+class MemDirStream : public HostStream {
  public:
   MemDirStream(std::vector<std::string> names, const Uri& uri, bool nb)
-      : NativeStream(DK_STREAM_DIR, uri.str(), true, false, nb), names(std::move(names)) {
+      : HostStream(DK_STREAM_DIR, uri.str(), true, false, nb), names(std::move(names)) {
     set_mode(0555);
   }
   std::vector<std::string> names;

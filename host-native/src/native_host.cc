@@ -1,6 +1,6 @@
-// The native host's spine: construction, the real clocks, idle() over the epoll set, and
-// the calls that need no stream: memory (through GuestControl), time, random bits, system
-// info and debug output. The other calls live in one file per subsystem.
+// The native host's spine: construction, the real clocks, idle() over the epoll set, time
+// and random bits. The calls the host core serves live there; the streams, files and
+// sockets of this host in one file per subsystem.
 #include "dk/native_host.h"
 
 #include <sys/random.h>
@@ -19,9 +19,9 @@ namespace dk {
 using namespace native;
 
 NativeHost::NativeHost(NativeConfig config)
-    : config_(std::move(config)),
-      world_(std::make_unique<NativeWorld>(config_)),
-      quotas_(config_.limits) {}
+    : CoreHost(config.limits, config.debug_log, {config.image, config.name}),
+      config_(std::move(config)),
+      world_(std::make_unique<NativeWorld>(config_, processes_)) {}
 
 NativeHost::~NativeHost() = default;
 
@@ -47,6 +47,10 @@ bool NativeHost::idle(uint64_t deadline) {
   return world_->env->poller.wait(deadline, monotonic_ns());
 }
 
+IoWatch* NativeHost::io_watch() {
+  return &world_->env->poller;
+}
+
 dk_status_t NativeHost::resolve(uint32_t pid, std::string_view uri, Access access,
                                 Resolved& out) const {
   if (dk_status_t st = config_.ns.resolve(uri, access, out)) return st;
@@ -61,48 +65,10 @@ dk_status_t NativeHost::resolve(uint32_t pid, std::string_view uri, Access acces
   return 0;
 }
 
-void NativeHost::set_image(uint32_t pid, std::vector<uint8_t> image, std::string name) {
-  world_->images[pid] = {std::move(image), std::move(name)};
-}
-
 void NativeHost::bind_std_handle(CallContext& cx, int which, dk_handle_t h) {
-  auto o = cx.handles.get(h);
-  quotas_.bind_std(cx, which, o);
-  auto d = std::dynamic_pointer_cast<DeviceStream>(o);
+  CoreHost::bind_std_handle(cx, which, h);
+  auto d = std::dynamic_pointer_cast<DeviceStream>(cx.handles.get(h));
   if (d && which == 2) d->console_fd = 2;
-}
-
-dk_status_t NativeHost::serve(CallContext& cx, Call& call) {
-  quotas_.enter(cx);
-  return Host::serve(cx, call);
-}
-
-dk_status_t NativeHost::DkVirtualMemoryAllocate(CallContext& cx, Call& call) {
-  if ((call.arg(2) & DK_ALLOC_COMMIT) && call.arg(1) <= DK_USER_HIGH)
-    if (dk_status_t st = quotas_.memory(cx, (call.arg(1) + DK_PAGE_SIZE - 1) & ~(DK_PAGE_SIZE - 1)))
-      return st;
-  uint64_t addr = call.arg(0);
-  dk_status_t st = cx.ctl.vm_allocate(addr, call.arg(1), static_cast<uint32_t>(call.arg(2)),
-                                      static_cast<uint32_t>(call.arg(3)));
-  if (st == 0) call.set_out(0, addr);
-  return st;
-}
-
-dk_status_t NativeHost::DkVirtualMemoryFree(CallContext& cx, Call& call) {
-  return cx.ctl.vm_free(call.arg(0), call.arg(1));
-}
-
-dk_status_t NativeHost::DkVirtualMemoryProtect(CallContext& cx, Call& call) {
-  return cx.ctl.vm_protect(call.arg(0), call.arg(1), static_cast<uint32_t>(call.arg(2)));
-}
-
-dk_status_t NativeHost::DkProcessExit(CallContext& cx, Call& call) {
-  cx.ctl.process_exit(static_cast<int64_t>(call.arg(0)));
-  return 0;
-}
-
-dk_status_t NativeHost::DkProcessSnapshot(CallContext&, Call&) {
-  return -DK_E_NOTSUP;  // snapshots come with their own work
 }
 
 dk_status_t NativeHost::DkSystemTimeQuery(CallContext&, Call& call) {
@@ -125,39 +91,6 @@ dk_status_t NativeHost::DkRandomBitsRead(CallContext&, Call& call) {
     }
     got += static_cast<size_t>(n);
   }
-  return 0;
-}
-
-dk_status_t NativeHost::DkInstructionCacheFlush(CallContext&, Call&) {
-  return 0;
-}
-
-dk_status_t NativeHost::DkSegmentRegisterSet(CallContext& cx, Call& call) {
-  return cx.ctl.set_segment(static_cast<uint32_t>(call.arg(0)), call.arg(1));
-}
-
-dk_status_t NativeHost::DkExceptionReturn(CallContext& cx, Call& call) {
-  return cx.ctl.exception_return(call.ctx);
-}
-
-dk_status_t NativeHost::DkSystemInfoQuery(CallContext&, Call& call) {
-  dk_system_info& i = call.sysinfo;
-  i.abi_major = DK_ABI_MAJOR;
-  i.abi_minor = DK_ABI_MINOR;
-  i.page_size = DK_PAGE_SIZE;
-  i.alloc_granularity = DK_PAGE_SIZE;
-  i.user_low = DK_USER_LOW;
-  i.user_high = DK_USER_HIGH;
-  // The emulator runs one guest thread at a time, whatever the machine has.
-  i.cpu_count = 1;
-  memcpy(i.host_name, "native", 7);
-  return 0;
-}
-
-dk_status_t NativeHost::DkDebugOutput(CallContext&, Call& call) {
-  if (config_.debug_log)
-    config_.debug_log->append(reinterpret_cast<const char*>(call.in_bytes.data()),
-                              call.in_bytes.size());
   return 0;
 }
 

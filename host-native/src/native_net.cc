@@ -18,7 +18,7 @@
 namespace dk::native {
 namespace {
 
-std::shared_ptr<PipeListener> find_pipe(NativeWorld& w, const std::string& name) {
+std::shared_ptr<Listener> find_pipe(NativeWorld& w, const std::string& name) {
   auto it = w.pipe_servers.find(name);
   if (it == w.pipe_servers.end()) return nullptr;
   auto l = it->second.lock();
@@ -99,7 +99,7 @@ dk_status_t listen_socket(NativeWorld& w, const Uri& phys, int type, int& fd) {
 
 // A TCP connect, waited for across retries of the same open by the same thread.
 dk_status_t connect_tcp(NativeWorld& w, CallContext& cx, const Uri& phys, const Resolved& r,
-                        const OpenFlags& f, std::shared_ptr<NativeStream>& out) {
+                        const OpenFlags& f, std::shared_ptr<HostStream>& out) {
   const auto key = std::make_pair(cx.pid, cx.thread);
   const std::string virt = r.uri.str();
   int fd = -1;
@@ -154,13 +154,13 @@ dk_status_t connect_tcp(NativeWorld& w, CallContext& cx, const Uri& phys, const 
 }  // namespace
 
 dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const OpenFlags& f,
-                     std::shared_ptr<NativeStream>& out) {
+                     std::shared_ptr<HostStream>& out) {
   Uri phys;
   if (dk_status_t st = physical_uri(r, phys)) return st;
   switch (r.uri.scheme) {
     case UriScheme::PipeServer: {
       if (find_pipe(w, phys.path)) return -DK_E_EXIST;
-      auto l = std::make_shared<PipeListener>(r.uri.str(), f.nonblocking);
+      auto l = std::make_shared<Listener>(r.uri.str(), DK_STREAM_PIPE, f.nonblocking);
       w.pipe_servers[phys.path] = l;
       out = l;
       return 0;
@@ -168,9 +168,9 @@ dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const O
     case UriScheme::Pipe: {
       auto l = find_pipe(w, phys.path);
       if (!l) return -DK_E_CONNREFUSED;
-      std::shared_ptr<PipeEnd> client, server_end;
+      std::shared_ptr<ConnEnd> client, server_end;
       const std::string name = r.uri.str();
-      PipeEnd::make_pair(name, name, client, server_end);
+      ConnEnd::make_pair(DK_STREAM_PIPE, name, name, client, server_end);
       client->readable = f.readable();
       client->writable = f.writable();
       client->nonblocking = f.nonblocking;

@@ -15,15 +15,15 @@
 
 namespace dk::native {
 
-class SocketStream : public NativeStream {
+class SocketStream : public HostStream {
  public:
   SocketStream(uint32_t type, std::string name, std::shared_ptr<StreamEnv> env, int fd, bool rd,
                bool wr, bool nb)
-      : NativeStream(type, std::move(name), rd, wr, nb), env(std::move(env)), fd(fd) {}
+      : HostStream(type, std::move(name), rd, wr, nb), env(std::move(env)), fd(fd) {}
   ~SocketStream() override;
   std::shared_ptr<StreamEnv> env;
   int fd;
-  void arm_wait(Poller& p) const override { p.arm(fd, EPOLLIN); }
+  void arm_wait(IoWatch& p) const override { p.arm(fd, EPOLLIN); }
 };
 
 // A TCP connection (DK_STREAM_SOCKET).

@@ -1,5 +1,6 @@
-// Streams (calls 21-23, 26-33): opening by URI scheme after the namespace has resolved the
-// URI, and the calls every stream kind shares. Namespace::resolve decides every open,
+// Streams of the native host (calls 21, 26, 30, 34, and the host core's hooks): opening by
+// URI scheme after the namespace has resolved the URI; the calls every stream kind shares are
+// the host core's. Namespace::resolve decides every open,
 // attribute query, rename and delete; nothing here grants anything on its own.
 #include "dk/native_host.h"
 #include "native_device.h"
@@ -9,24 +10,6 @@
 namespace dk {
 
 using namespace native;
-namespace {
-
-dk_status_t get_stream(CallContext& cx, dk_handle_t h, std::shared_ptr<NativeStream>& s) {
-  auto o = cx.handles.get(h);
-  if (!o) return -DK_E_BADHANDLE;
-  s = std::dynamic_pointer_cast<NativeStream>(o);
-  return s ? 0 : -DK_E_WRONGTYPE;
-}
-
-template <class T>
-dk_status_t get_stream_as(CallContext& cx, dk_handle_t h, std::shared_ptr<T>& out) {
-  std::shared_ptr<NativeStream> s;
-  if (dk_status_t st = get_stream(cx, h, s)) return st;
-  out = std::dynamic_pointer_cast<T>(s);
-  return out ? 0 : -DK_E_WRONGTYPE;
-}
-
-}  // namespace
 
 dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
   const uint64_t access = call.arg(1), share = call.arg(2), create = call.arg(3),
@@ -49,7 +32,7 @@ dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
 
   NativeWorld& w = *world_;
   Resolved r;
-  std::shared_ptr<NativeStream> s;
+  std::shared_ptr<HostStream> s;
   switch (uri.kind()) {
     case UriKind::Device: {
       const Access a = f.writable() ? Access::Write : Access::Read;
@@ -86,40 +69,8 @@ dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
   return 0;
 }
 
-dk_status_t NativeHost::DkStreamRead(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
-  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
-  if (!s->positioned() && call.arg(1) != 0) return -DK_E_INVAL;
-  if (s->type == DK_STREAM_SERVER) return -DK_E_NOTCONN;
-  if (!s->readable) return -DK_E_ACCESS;
-  StreamIo io{cx, call.arg(1), call.room, nullptr, &call.out_bytes};
-  dk_status_t st = s->read(io);
-  if (st == 0 || st == -DK_E_OVERFLOW) call.set_out(3, io.done);
-  return st;
-}
-
-dk_status_t NativeHost::DkStreamWrite(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
-  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
-  if (!s->positioned() && call.arg(1) != 0) return -DK_E_INVAL;
-  if (s->type == DK_STREAM_SERVER) return -DK_E_NOTCONN;
-  if (!s->writable) return -DK_E_ACCESS;
-  // Output past the output_bytes quota is refused whole, before anything is written.
-  const auto* dev = dynamic_cast<const DeviceStream*>(s.get());
-  const bool console = dev && dev->device == DeviceStream::Device::Console;
-  uint64_t charged = 0;
-  if (dk_status_t st = quotas_.output(cx, s.get(), console, call.in_bytes.size(), charged))
-    return st;
-  StreamIo io{cx, call.arg(1), 0, &call.in_bytes, nullptr};
-  dk_status_t st = s->write(io);
-  const uint64_t done = st == 0 ? io.done : 0;
-  if (charged > done) quotas_.output_unused(cx, charged - done);
-  if (st == 0) call.set_out(3, io.done);
-  return st;
-}
-
 dk_status_t NativeHost::DkStreamSetLength(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   if (s->type != DK_STREAM_FILE) return -DK_E_WRONGTYPE;
   if (!s->writable) return -DK_E_ACCESS;
@@ -128,21 +79,12 @@ dk_status_t NativeHost::DkStreamSetLength(CallContext& cx, Call& call) {
   return f->set_length(call.arg(1));
 }
 
-dk_status_t NativeHost::DkStreamFlush(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
-  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
-  if (s->type == DK_STREAM_FILE) flush_mappings(*world_, cx, s.get());
-  return s->flush();
+bool NativeHost::is_console(const HostStream& s) const {
+  const auto* dev = dynamic_cast<const DeviceStream*>(&s);
+  return dev && dev->device == DeviceStream::Device::Console;
 }
 
-dk_status_t NativeHost::DkStreamDelete(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
-  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
-  const uint64_t which = call.arg(1);
-  if (which > DK_DELETE_WRITE) return -DK_E_INVAL;
-  const bool path = s->type == DK_STREAM_FILE || s->type == DK_STREAM_DIR;
-  if (!path) return s->shutdown(static_cast<uint32_t>(which));
-  if (which != DK_DELETE_ALL) return -DK_E_INVAL;
+dk_status_t NativeHost::delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) {
   Resolved r;
   if (dk_status_t st = resolve(cx.pid, s->name, Access::Write, r)) return st;
   auto p = std::dynamic_pointer_cast<HostPathStream>(s);
@@ -150,22 +92,8 @@ dk_status_t NativeHost::DkStreamDelete(CallContext& cx, Call& call) {
   return delete_path(*p);
 }
 
-dk_status_t NativeHost::DkStreamWaitForClient(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
-  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
-  std::shared_ptr<NativeStream> client;
-  if (auto l = std::dynamic_pointer_cast<PipeListener>(s)) {
-    if (l->backlog.empty()) {
-      if (l->closed) return -DK_E_NOTCONN;
-      return block_or_again(cx, l->nonblocking);
-    }
-    if (dk_status_t st = quotas_.stream(cx)) return st;  // the client stays first in line
-    dk_handle_t h = cx.handles.insert(l->backlog.front());
-    if (!h) return -DK_E_QUOTA;
-    l->backlog.pop_front();
-    call.set_out(1, h);
-    return 0;
-  }
+dk_status_t NativeHost::wait_for_client(CallContext& cx, Call& call,
+                                        const std::shared_ptr<HostStream>& s) {
   auto t = std::dynamic_pointer_cast<TcpListener>(s);
   if (!t) return -DK_E_WRONGTYPE;
   if (dk_status_t st = quotas_.stream(cx)) return st;  // the connection waits in the backlog
@@ -201,41 +129,8 @@ dk_status_t NativeHost::DkStreamAttributesQuery(CallContext& cx, Call& call) {
   return -DK_E_NOENT;
 }
 
-dk_status_t NativeHost::DkStreamAttributesQueryByHandle(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
-  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
-  dk_stream_attr& a = call.attr;
-  a.type = s->type;
-  a.share = s->mode();
-  a.size = s->size();
-  a.readable = s->readable;
-  a.writable = s->writable;
-  a.nonblocking = s->nonblocking;
-  return 0;
-}
-
-dk_status_t NativeHost::DkStreamAttributesSetByHandle(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
-  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
-  if (call.attr.share > 0777 || call.attr.nonblocking > 1) return -DK_E_INVAL;
-  s->set_mode(call.attr.share);
-  s->nonblocking = call.attr.nonblocking != 0;
-  return 0;
-}
-
-dk_status_t NativeHost::DkStreamGetName(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
-  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
-  const uint64_t need = s->name.size() + 1;
-  call.set_out(2, need);
-  if (need > call.room) return -DK_E_OVERFLOW;
-  call.out_bytes.assign(s->name.begin(), s->name.end());
-  call.out_bytes.push_back(0);
-  return 0;
-}
-
 dk_status_t NativeHost::DkStreamChangeName(CallContext& cx, Call& call) {
-  std::shared_ptr<NativeStream> s;
+  std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
   if (s->type != DK_STREAM_FILE && s->type != DK_STREAM_DIR) return -DK_E_WRONGTYPE;
   Uri to;

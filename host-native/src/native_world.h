@@ -1,7 +1,7 @@
 // The state one NativeHost keeps for its whole world: the policy, the mapped folders it has
-// opened, named pipes, each picoprocess's image and stream mappings, waits and connects in
-// progress, and the epoll set. Stream kinds open through the functions below, one file per
-// subsystem.
+// opened, named pipes, connects in progress, and the epoll set (images, process records,
+// waits and stream mappings are the host core's). Stream kinds open
+// through the functions below, one file per subsystem.
 #pragma once
 
 #include <cstdint>
@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "dk/core/pipe.h"
 #include "dk/native_host.h"
 #include "native_files.h"
-#include "native_pipe.h"
 
 namespace dk::native {
 
@@ -28,34 +28,21 @@ struct OpenFlags {
   bool changes() const { return writable() || append || create != DK_CREATE_NEVER; }
 };
 
-// A DkStreamMap region of one picoprocess.
-struct StreamMapping {
-  uint64_t addr = 0, size = 0;
-  std::shared_ptr<NativeStream> file;  // HostFileStream or MemFileStream
-  uint64_t offset = 0;
-  uint32_t prot = 0;
-  bool shared = false;  // stores reach the file on DkStreamFlush and DkStreamUnmap
-};
-
 struct NativeWorld {
-  explicit NativeWorld(const NativeConfig& c)
-      : ns(c.ns), packages(c.packages), env(std::make_shared<StreamEnv>(c.inject)) {}
+  NativeWorld(const NativeConfig& c, const ProcessTable& processes)
+      : ns(c.ns),
+        processes(processes),
+        packages(c.packages),
+        env(std::make_shared<StreamEnv>(c.inject)) {}
 
   const Namespace& ns;
+  const ProcessTable& processes;  // the host core's: tmpfs: folders go with their process
   std::shared_ptr<const PackageUnion> packages;
   std::shared_ptr<StreamEnv> env;
   std::map<std::string, std::shared_ptr<MountDir>> mounts;  // by host folder
 
-  std::map<std::string, std::weak_ptr<PipeListener>> pipe_servers;
+  std::map<std::string, std::weak_ptr<Listener>> pipe_servers;
 
-  struct Image {
-    std::vector<uint8_t> bytes;
-    std::string name;
-  };
-  std::map<uint32_t, Image> images;
-  std::map<uint32_t, std::weak_ptr<ProcessObject>> processes;
-  std::map<uint32_t, std::vector<StreamMapping>> mappings;
-  std::map<std::pair<uint32_t, uint32_t>, std::vector<std::shared_ptr<HostObject>>> waits;
   // TCP connects in progress, by (pid, thread): the socket and the URI it was opened with.
   struct Connecting {
     int fd = -1;
@@ -80,7 +67,7 @@ struct NativeWorld {
 
 // file:, dir:, package: (r is what the namespace resolved).
 dk_status_t open_path(NativeWorld& w, const Resolved& r, const OpenFlags& f,
-                      std::shared_ptr<NativeStream>& out);
+                      std::shared_ptr<HostStream>& out);
 dk_status_t query_path(NativeWorld& w, const Resolved& r, dk_stream_attr& attr);
 // Whole contents of a file, for process images.
 dk_status_t read_whole(NativeWorld& w, const Resolved& r, std::vector<uint8_t>& out);
@@ -88,9 +75,7 @@ dk_status_t delete_path(HostPathStream& s);
 dk_status_t rename_path(HostPathStream& s, const Resolved& to);
 // pipe:, pipe.server: (in-process) and tcp:, tcp.server:, udp:, udp.server: (real sockets).
 dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const OpenFlags& f,
-                     std::shared_ptr<NativeStream>& out);
+                     std::shared_ptr<HostStream>& out);
 dk_status_t query_net(NativeWorld& w, const Resolved& r, dk_stream_attr& attr);
-// Writes the shared mappings of `file` made by the caller back to it.
-void flush_mappings(NativeWorld& w, CallContext& cx, const NativeStream* file);
 
 }  // namespace dk::native

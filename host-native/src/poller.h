@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <set>
 
+#include "dk/core/stream.h"
+
 namespace dk::native {
 
-class Poller {
+class Poller final : public IoWatch {
  public:
   Poller();
   ~Poller();
@@ -17,7 +19,7 @@ class Poller {
 
   // Wake idle() when `fd` has any of `events` (EPOLLIN, EPOLLOUT). Descriptors epoll cannot
   // watch (regular files) are always ready: nothing is armed for them.
-  void arm(int fd, uint32_t events);
+  void arm(int fd, uint32_t events) override;
   // Before closing `fd`.
   void forget(int fd);
   // Waits until an armed descriptor is ready or `deadline` (CLOCK_MONOTONIC ns; ~0 for none).

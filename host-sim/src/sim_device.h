@@ -3,15 +3,15 @@
 #pragma once
 
 #include "dk/console.h"
-#include "sim_stream.h"
+#include "dk/core/stream.h"
 
 namespace dk {
 
-class DeviceStream : public SimStream {
+class DeviceStream : public HostStream {
  public:
   enum class Device { Console, Null, Zero };
   DeviceStream(Device d, std::string name, Console* console, bool r, bool w, bool nb)
-      : SimStream(DK_STREAM_DEVICE, std::move(name), r, w, nb), device(d), console(console) {}
+      : HostStream(DK_STREAM_DEVICE, std::move(name), r, w, nb), device(d), console(console) {}
   Device device;
   Console* console;
   int console_fd = 1;  // 1 stdout, 2 stderr

@@ -14,7 +14,7 @@ std::shared_ptr<FsTree> tree_for(SimWorld& w, const Uri& uri) {
 }  // namespace
 
 dk_status_t open_path(SimWorld& w, const Uri& uri, const OpenFlags& f,
-                      std::shared_ptr<SimStream>& out) {
+                      std::shared_ptr<HostStream>& out) {
   const bool want_dir = uri.scheme == UriScheme::Dir;
   const bool changes = f.writable() || f.append || f.create != DK_CREATE_NEVER;
   if (uri.scheme == UriScheme::Package && changes) return -DK_E_ACCESS;

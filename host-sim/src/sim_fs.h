@@ -14,9 +14,9 @@
 #include <string_view>
 #include <vector>
 
+#include "dk/core/stream.h"
 #include "dk/monitor/package_union.h"
 #include "dk/monitor/uri.h"
-#include "sim_stream.h"
 
 namespace dk {
 
@@ -76,11 +76,11 @@ class FsTree {
 };
 
 // A stream on a node of a tree: a file or a directory.
-class PathStream : public SimStream {
+class PathStream : public HostStream {
  public:
   PathStream(uint32_t type, std::shared_ptr<FsNode> node, std::shared_ptr<FsTree> tree, Uri uri,
              bool r, bool w, bool nb)
-      : SimStream(type, uri.str(), r, w, nb),
+      : HostStream(type, uri.str(), r, w, nb),
         node(std::move(node)),
         tree(std::move(tree)),
         uri(std::move(uri)) {}

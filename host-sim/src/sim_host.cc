@@ -1,6 +1,6 @@
-// The simulated host's world state, its default policy, and the spine's calls: memory
-// (through GuestControl), time, randomness, system info and debug output. The other calls
-// live in one file per subsystem (threads, sync, streams, files, net, processes, handles).
+// The simulated host's world state, its default policy, its virtual clock and seeded
+// randomness. The calls the host core serves live there; the streams and files of this
+// host in one file per subsystem (streams, files, net, map, processes' images).
 #include "dk/sim_host.h"
 
 #include <algorithm>
@@ -57,10 +57,10 @@ dk_status_t default_namespace_policy(const NamespaceRequest& r) {
 }
 
 SimHost::SimHost(SimConfig config)
-    : config_(std::move(config)),
+    : CoreHost(config.limits, config.debug_log, {config.image, config.name}),
+      config_(std::move(config)),
       random_(config_.seed),
-      world_(std::make_unique<SimWorld>()),
-      quotas_(config_.limits) {
+      world_(std::make_unique<SimWorld>()) {
   if (config_.packages) {
     world_->files = std::make_shared<FsTree>(config_.packages);
     world_->package = std::make_shared<FsTree>(config_.packages);
@@ -74,10 +74,6 @@ SimHost::SimHost(SimConfig config)
 
 SimHost::~SimHost() = default;
 
-void SimHost::set_image(uint32_t pid, std::vector<uint8_t> image, std::string name) {
-  world_->images[pid] = {std::move(image), std::move(name)};
-}
-
 dk_status_t SimHost::check_policy(const CallContext& cx, NamespaceOp op, const Uri& uri,
                                   Access access) const {
   NamespaceRequest r{cx.pid, op, &uri, access};
@@ -85,43 +81,9 @@ dk_status_t SimHost::check_policy(const CallContext& cx, NamespaceOp op, const U
 }
 
 void SimHost::bind_std_handle(CallContext& cx, int which, dk_handle_t h) {
-  auto o = cx.handles.get(h);
-  quotas_.bind_std(cx, which, o);
-  auto d = std::dynamic_pointer_cast<DeviceStream>(o);
+  CoreHost::bind_std_handle(cx, which, h);
+  auto d = std::dynamic_pointer_cast<DeviceStream>(cx.handles.get(h));
   if (d && which == 2) d->console_fd = 2;
-}
-
-dk_status_t SimHost::serve(CallContext& cx, Call& call) {
-  quotas_.enter(cx);
-  return Host::serve(cx, call);
-}
-
-dk_status_t SimHost::DkVirtualMemoryAllocate(CallContext& cx, Call& call) {
-  if ((call.arg(2) & DK_ALLOC_COMMIT) && call.arg(1) <= DK_USER_HIGH)
-    if (dk_status_t st = quotas_.memory(cx, (call.arg(1) + DK_PAGE_SIZE - 1) & ~(DK_PAGE_SIZE - 1)))
-      return st;
-  uint64_t addr = call.arg(0);
-  dk_status_t st = cx.ctl.vm_allocate(addr, call.arg(1), static_cast<uint32_t>(call.arg(2)),
-                                      static_cast<uint32_t>(call.arg(3)));
-  if (st == 0) call.set_out(0, addr);
-  return st;
-}
-
-dk_status_t SimHost::DkVirtualMemoryFree(CallContext& cx, Call& call) {
-  return cx.ctl.vm_free(call.arg(0), call.arg(1));
-}
-
-dk_status_t SimHost::DkVirtualMemoryProtect(CallContext& cx, Call& call) {
-  return cx.ctl.vm_protect(call.arg(0), call.arg(1), static_cast<uint32_t>(call.arg(2)));
-}
-
-dk_status_t SimHost::DkProcessExit(CallContext& cx, Call& call) {
-  cx.ctl.process_exit(static_cast<int64_t>(call.arg(0)));
-  return 0;
-}
-
-dk_status_t SimHost::DkProcessSnapshot(CallContext&, Call&) {
-  return -DK_E_NOTSUP;  // snapshots come with their own work
 }
 
 dk_status_t SimHost::DkSystemTimeQuery(CallContext& cx, Call& call) {
@@ -134,39 +96,6 @@ dk_status_t SimHost::DkSystemTimeQuery(CallContext& cx, Call& call) {
 dk_status_t SimHost::DkRandomBitsRead(CallContext&, Call& call) {
   call.out_bytes.resize(call.room);
   random_.fill(call.out_bytes.data(), call.room);
-  return 0;
-}
-
-dk_status_t SimHost::DkInstructionCacheFlush(CallContext&, Call&) {
-  // Code stays coherent without it (ABI.md section 1); the call is a hint.
-  return 0;
-}
-
-dk_status_t SimHost::DkSegmentRegisterSet(CallContext& cx, Call& call) {
-  return cx.ctl.set_segment(static_cast<uint32_t>(call.arg(0)), call.arg(1));
-}
-
-dk_status_t SimHost::DkExceptionReturn(CallContext& cx, Call& call) {
-  return cx.ctl.exception_return(call.ctx);
-}
-
-dk_status_t SimHost::DkSystemInfoQuery(CallContext&, Call& call) {
-  dk_system_info& i = call.sysinfo;
-  i.abi_major = DK_ABI_MAJOR;
-  i.abi_minor = DK_ABI_MINOR;
-  i.page_size = DK_PAGE_SIZE;
-  i.alloc_granularity = DK_PAGE_SIZE;
-  i.user_low = DK_USER_LOW;
-  i.user_high = DK_USER_HIGH;
-  i.cpu_count = 1;
-  memcpy(i.host_name, "sim", 4);
-  return 0;
-}
-
-dk_status_t SimHost::DkDebugOutput(CallContext&, Call& call) {
-  if (config_.debug_log)
-    config_.debug_log->append(reinterpret_cast<const char*>(call.in_bytes.data()),
-                              call.in_bytes.size());
   return 0;
 }
 

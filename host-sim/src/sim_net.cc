@@ -61,7 +61,7 @@ std::string net_name(std::string_view scheme, const std::string& host, uint16_t 
 }  // namespace
 
 dk_status_t open_net(SimWorld& w, const Uri& uri, const OpenFlags& f,
-                     std::shared_ptr<SimStream>& out) {
+                     std::shared_ptr<HostStream>& out) {
   switch (uri.scheme) {
     case UriScheme::PipeServer: {
       if (find_listener(w.pipe_servers, uri.path)) return -DK_E_EXIST;

@@ -1,90 +1,24 @@
-// Processes (calls 17, 19): a child picoprocess from an image URI in the same world, with a
-// pipe between the parent and the child's boot-info `parent` stream.
+// The image of a child picoprocess (DkProcessCreate; the host core creates it): self: from
+// the process table, file: and package: from the file trees.
 #include "dk/sim_host.h"
 #include "sim_world.h"
 
 namespace dk {
-namespace {
 
-std::vector<std::string> split_args(const std::vector<uint8_t>& block) {
-  std::vector<std::string> args;
-  std::string cur;
-  for (uint8_t b : block) {
-    if (b == 0) {
-      args.push_back(std::move(cur));
-      cur.clear();
-    } else {
-      cur.push_back(static_cast<char>(b));
-    }
-  }
-  if (!cur.empty()) args.push_back(std::move(cur));  // a last argument without its NUL
-  return args;
-}
-
-}  // namespace
-
-dk_status_t SimHost::DkProcessCreate(CallContext& cx, Call& call) {
+dk_status_t SimHost::child_image(CallContext& cx, const std::string& uri_text, ChildSpec& spec) {
   Uri uri;
-  if (dk_status_t st = parse_uri(call.uri, UriRole::Guest, uri)) return st;
+  if (dk_status_t st = parse_uri(uri_text, UriRole::Guest, uri)) return st;
   if (dk_status_t st = check_policy(cx, NamespaceOp::Spawn, uri, Access::Read)) return st;
-  SimWorld& w = *world_;
-  ChildSpec spec;
-  if (uri.scheme == UriScheme::Self) {
-    auto it = w.images.find(cx.pid);
-    if (it != w.images.end()) {
-      spec.image = it->second.bytes;
-      spec.name = it->second.name;
-    } else if (!config_.image.empty()) {
-      spec.image = config_.image;
-      spec.name = config_.name;
-    } else {
-      return -DK_E_NOENT;
-    }
-  } else if (uri.scheme == UriScheme::File || uri.scheme == UriScheme::Package) {
-    auto tree = uri.scheme == UriScheme::Package ? w.package : w.files;
-    std::shared_ptr<FsNode> node;
-    if (dk_status_t st = tree->lookup(uri.path, node)) return st == -DK_E_NOTDIR ? -DK_E_NOENT : st;
-    if (node->dir) return -DK_E_NOENT;
-    if (dk_status_t st = tree->load(*node)) return st;
-    spec.image = node->data;
-    spec.name = uri.path.substr(uri.path.find_last_of('/') + 1);
-  } else {
+  if (uri.scheme == UriScheme::Self) return self_image(cx.pid, spec);
+  if (uri.scheme != UriScheme::File && uri.scheme != UriScheme::Package)
     return -DK_E_ACCESS;  // not an image URI
-  }
-  spec.args = split_args(call.in_bytes);
-
-  std::shared_ptr<ConnEnd> parent_end, child_end;
-  ConnEnd::make_pair(DK_STREAM_PIPE, "pipe:child", "pipe:parent", parent_end, child_end);
-  spec.parent_end = child_end;
-  std::vector<uint8_t> image = spec.image;
-  std::string name = spec.name;
-  std::shared_ptr<ProcessObject> proc;
-  quotas_.begin_child(cx.pid);
-  dk_status_t created = cx.ctl.process_create(std::move(spec), proc);
-  quotas_.end_child(created == 0 && proc ? proc->pid : 0);
-  if (created) return created;
-  if (!proc) return -DK_E_NOMEM;
-  w.images[proc->pid] = {std::move(image), std::move(name)};
-  w.processes[proc->pid] = proc;
-  parent_end->name = "pipe:child." + std::to_string(proc->pid);
-
-  dk_handle_t ph = cx.handles.insert(proc);
-  if (!ph) return -DK_E_QUOTA;
-  dk_handle_t sh = cx.handles.insert(parent_end);
-  if (!sh) {
-    cx.handles.erase(ph);
-    return -DK_E_QUOTA;
-  }
-  call.set_out(3, ph);
-  call.set_out(4, sh);
-  return 0;
-}
-
-dk_status_t SimHost::DkProcessExitCodeQuery(CallContext& cx, Call& call) {
-  std::shared_ptr<ProcessObject> p;
-  if (dk_status_t st = cx.handles.get_as(call.arg(0), ObjectKind::Process, p)) return st;
-  if (!p->exited) return -DK_E_BUSY;
-  call.set_out(1, static_cast<uint64_t>(p->exit_code));
+  auto tree = uri.scheme == UriScheme::Package ? world_->package : world_->files;
+  std::shared_ptr<FsNode> node;
+  if (dk_status_t st = tree->lookup(uri.path, node)) return st == -DK_E_NOTDIR ? -DK_E_NOENT : st;
+  if (node->dir) return -DK_E_NOENT;
+  if (dk_status_t st = tree->load(*node)) return st;
+  spec.image = node->data;
+  spec.name = uri.path.substr(uri.path.find_last_of('/') + 1);
   return 0;
 }
 

@@ -1,6 +1,7 @@
-// The state one SimHost keeps for its whole world: the file trees, the names pipes and
-// sockets listen on, each picoprocess's image and stream mappings, and the objects of waits
-// in progress. Stream kinds open through the functions below, one file per subsystem.
+// The state one SimHost keeps for its whole world: the file trees and the names pipes and
+// sockets listen on (images, process records, waits and stream mappings are the host
+// core's). Stream kinds open through the functions below, one file per
+// subsystem.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,7 @@
 #include <vector>
 
 #include "dk/monitor/uri.h"
-#include "sim_channel.h"
+#include "sim_datagram.h"
 #include "sim_fs.h"
 
 namespace dk {
@@ -26,16 +27,6 @@ struct OpenFlags {
   bool writable() const { return mode != DK_ACCESS_RDONLY; }
 };
 
-// A DkStreamMap region of one picoprocess.
-struct StreamMapping {
-  uint64_t addr = 0, size = 0;  // page-aligned, whole pages
-  std::shared_ptr<FsNode> node;
-  std::shared_ptr<FsTree> tree;
-  uint64_t offset = 0;
-  uint32_t prot = 0;
-  bool shared = false;  // stores reach the file on DkStreamFlush and DkStreamUnmap
-};
-
 struct SimWorld {
   std::shared_ptr<FsTree> files;    // file:/ and dir:/ (the writable overlay)
   std::shared_ptr<FsTree> package;  // package:/ (the host folder as it is)
@@ -44,31 +35,18 @@ struct SimWorld {
   std::map<uint16_t, std::weak_ptr<Listener>> tcp_servers;      // by port
   std::map<uint16_t, std::weak_ptr<DatagramSocket>> udp_servers;
   uint16_t next_port = 49152;  // ports for listeners opened on port 0
-
-  struct Image {
-    std::vector<uint8_t> bytes;
-    std::string name;
-  };
-  std::map<uint32_t, Image> images;                            // by pid
-  std::map<uint32_t, std::weak_ptr<ProcessObject>> processes;  // children, by pid
-  std::map<uint32_t, std::vector<StreamMapping>> mappings;     // by pid
-  // DkObjectsWaitAny calls parked on a (pid, thread): the objects they wait on, kept alive
-  // even when their handles are closed meanwhile.
-  std::map<std::pair<uint32_t, uint32_t>, std::vector<std::shared_ptr<HostObject>>> waits;
 };
 
 // file:, dir:, package:
 dk_status_t open_path(SimWorld& w, const Uri& uri, const OpenFlags& f,
-                      std::shared_ptr<SimStream>& out);
+                      std::shared_ptr<HostStream>& out);
 dk_status_t query_path(SimWorld& w, const Uri& uri, dk_stream_attr& attr);
 // pipe:, pipe.server:, tcp:, tcp.server:, udp:, udp.server:
 dk_status_t open_net(SimWorld& w, const Uri& uri, const OpenFlags& f,
-                     std::shared_ptr<SimStream>& out);
+                     std::shared_ptr<HostStream>& out);
 dk_status_t query_net(SimWorld& w, const Uri& uri, dk_stream_attr& attr);
 // DkStreamDelete and DkStreamChangeName on a file or directory stream (`s` is one).
 dk_status_t delete_path(PathStream& s);
 dk_status_t rename_path(PathStream& s, const Uri& to);
-// Writes the bytes of the shared mappings of `node` made by `pid` back to the file.
-void flush_mappings(SimWorld& w, CallContext& cx, const FsNode* node);
 
 }  // namespace dk

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "dk/core/core_host.h"
 #include "dk/host.h"
 #include "dk/monitor/namespace.h"
 #include "dk/monitor/package_union.h"
@@ -70,7 +71,9 @@ namespace native {
 struct NativeWorld;  // the world state; internals live in namespace dk::native
 }
 
-class NativeHost : public Host {
+// The native host is the host core (threads, sync, processes, handles, pipes) plus what it
+// owns: real files beneath the namespace, sockets, clocks, getrandom and idle().
+class NativeHost : public CoreHost {
  public:
   explicit NativeHost(NativeConfig config);
   ~NativeHost() override;
@@ -79,22 +82,32 @@ class NativeHost : public Host {
   uint64_t clock_ns(const CallContext& cx) override;
   bool idle(uint64_t deadline) override;
   void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;
-  // Every call passes the quota ledger first (it learns each picoprocess's limits there).
-  dk_status_t serve(CallContext& cx, Call& call) override;
 
-  // Limits of picoprocess `pid`, before it runs; and its counters.
-  void set_limits(uint32_t pid, const Limits& l) { quotas_.set_limits(pid, l); }
-  const Quotas& quotas(uint32_t pid) { return quotas_.quotas(pid); }
-
-  // The image (and package name) of picoprocess `pid`, for its DkProcessCreate("self:").
-  void set_image(uint32_t pid, std::vector<uint8_t> image, std::string name);
   // CLOCK_MONOTONIC in ns: the clock of every deadline this host gives block().
   static uint64_t monotonic_ns();
 
-#define DK_X_NATIVE_METHOD(idx, name, kinds, names) \
-  dk_status_t name(CallContext& cx, Call& call) override;
-  DK_CALL_LIST(DK_X_NATIVE_METHOD)
-#undef DK_X_NATIVE_METHOD
+  // Time and randomness.
+  dk_status_t DkSystemTimeQuery(CallContext& cx, Call& call) override;
+  dk_status_t DkRandomBitsRead(CallContext& cx, Call& call) override;
+  // Streams: opening, queries by URI, lengths and renames (the rest is the host core's).
+  dk_status_t DkStreamOpen(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamSetLength(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamAttributesQuery(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamChangeName(CallContext& cx, Call& call) override;
+
+ protected:
+  // Parked waits arm their streams' descriptors in the epoll set idle() waits on.
+  IoWatch* io_watch() override;
+  // self: from the process table; file: and package: images the namespace lets the caller read.
+  dk_status_t child_image(CallContext& cx, const std::string& uri, ChildSpec& spec) override;
+  // Streams and mappings on host files, and TCP servers.
+  bool is_console(const HostStream& s) const override;
+  dk_status_t delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) override;
+  dk_status_t wait_for_client(CallContext& cx, Call& call,
+                              const std::shared_ptr<HostStream>& server) override;
+  bool mapped_length(const StreamMapping& m, uint64_t& length) override;
+  void store_mapped(const StreamMapping& m, const std::vector<uint8_t>& bytes) override;
+  bool same_file(const HostStream& mapped, const HostStream& s) const override;
 
  private:
   // Namespace::resolve, then the launcher's narrowing: every policy question goes here. A
@@ -104,7 +117,6 @@ class NativeHost : public Host {
 
   NativeConfig config_;
   std::unique_ptr<native::NativeWorld> world_;
-  QuotaLedger quotas_;
 };
 
 std::unique_ptr<NativeHost> make_native_host(NativeConfig config);

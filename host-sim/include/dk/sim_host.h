@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dk/console.h"
+#include "dk/core/core_host.h"
 #include "dk/host.h"
 #include "dk/monitor/namespace.h"
 #include "dk/monitor/package_union.h"
@@ -88,27 +89,38 @@ class SeededRandom {
 
 struct SimWorld;  // the world's shared state: file system, pipes, network, waits, images
 
-class SimHost : public Host {
+// The simulated host is the host core (threads, sync, processes, handles, pipes) plus what
+// it owns: the overlay file tree, the virtual clock, seeded randomness and the loopback
+// network.
+class SimHost : public CoreHost {
  public:
   explicit SimHost(SimConfig config);
   ~SimHost() override;
   std::string_view name() const override { return "sim"; }
   uint64_t cycle_counter(const CallContext& cx) override { return VirtualClock::tsc_at(cx.tick); }
   void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;
-  // Every call passes the quota ledger first (it learns each picoprocess's limits there).
-  dk_status_t serve(CallContext& cx, Call& call) override;
 
-  // Limits of picoprocess `pid`, before it runs; and its counters.
-  void set_limits(uint32_t pid, const Limits& l) { quotas_.set_limits(pid, l); }
-  const Quotas& quotas(uint32_t pid) { return quotas_.quotas(pid); }
+  // Time and randomness.
+  dk_status_t DkSystemTimeQuery(CallContext& cx, Call& call) override;
+  dk_status_t DkRandomBitsRead(CallContext& cx, Call& call) override;
+  // Streams: opening, queries by URI, lengths and renames (the rest is the host core's).
+  dk_status_t DkStreamOpen(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamSetLength(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamAttributesQuery(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamChangeName(CallContext& cx, Call& call) override;
 
-  // The image (and package name) of picoprocess `pid`, for its DkProcessCreate("self:").
-  void set_image(uint32_t pid, std::vector<uint8_t> image, std::string name);
-
-#define DK_X_SIM_METHOD(idx, name, kinds, names) \
-  dk_status_t name(CallContext& cx, Call& call) override;
-  DK_CALL_LIST(DK_X_SIM_METHOD)
-#undef DK_X_SIM_METHOD
+ protected:
+  // file: and package: images from the trees, self: from the process table.
+  dk_status_t child_image(CallContext& cx, const std::string& uri, ChildSpec& spec) override;
+  // Streams and mappings on the overlay's file nodes.
+  bool is_console(const HostStream& s) const override;
+  dk_status_t delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) override;
+  bool mappable(const HostStream& s) const override;
+  dk_status_t read_mapped(CallContext& cx, HostStream& s, uint64_t offset, uint64_t pages,
+                          std::vector<uint8_t>& data) override;
+  bool mapped_length(const StreamMapping& m, uint64_t& length) override;
+  void store_mapped(const StreamMapping& m, const std::vector<uint8_t>& bytes) override;
+  bool same_file(const HostStream& mapped, const HostStream& s) const override;
 
  private:
   dk_status_t check_policy(const CallContext& cx, NamespaceOp op, const Uri& uri,
@@ -117,7 +129,6 @@ class SimHost : public Host {
   SimConfig config_;
   SeededRandom random_;
   std::unique_ptr<SimWorld> world_;
-  QuotaLedger quotas_;
 };
 
 }  // namespace dk

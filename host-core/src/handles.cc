@@ -1,8 +1,8 @@
 // Handles (calls 35-38): references, close, and passing handles over pipes. A handle sent
 // with DkSendHandle is queued in order with the pipe's bytes; the receiver gets a new handle
 // to the same object in its own table.
-#include "dk/sim_host.h"
-#include "sim_world.h"
+#include "dk/core/core_host.h"
+#include "dk/core/pipe.h"
 
 namespace dk {
 namespace {
@@ -16,7 +16,7 @@ dk_status_t get_pipe(CallContext& cx, dk_handle_t h, std::shared_ptr<ConnEnd>& o
 
 }  // namespace
 
-dk_status_t SimHost::DkObjectReference(CallContext& cx, Call& call) {
+dk_status_t CoreHost::DkObjectReference(CallContext& cx, Call& call) {
   auto o = cx.handles.get(call.arg(0));
   if (!o) return -DK_E_BADHANDLE;
   dk_handle_t h = cx.handles.insert(std::move(o));
@@ -25,11 +25,11 @@ dk_status_t SimHost::DkObjectReference(CallContext& cx, Call& call) {
   return 0;
 }
 
-dk_status_t SimHost::DkObjectClose(CallContext& cx, Call& call) {
+dk_status_t CoreHost::DkObjectClose(CallContext& cx, Call& call) {
   return cx.handles.erase(call.arg(0)) ? 0 : -DK_E_BADHANDLE;
 }
 
-dk_status_t SimHost::DkSendHandle(CallContext& cx, Call& call) {
+dk_status_t CoreHost::DkSendHandle(CallContext& cx, Call& call) {
   std::shared_ptr<ConnEnd> pipe;
   if (dk_status_t st = get_pipe(cx, call.arg(0), pipe)) return st;
   auto cargo = cx.handles.get(call.arg(1));
@@ -37,7 +37,7 @@ dk_status_t SimHost::DkSendHandle(CallContext& cx, Call& call) {
   return pipe->send(std::move(cargo));
 }
 
-dk_status_t SimHost::DkReceiveHandle(CallContext& cx, Call& call) {
+dk_status_t CoreHost::DkReceiveHandle(CallContext& cx, Call& call) {
   std::shared_ptr<ConnEnd> pipe;
   if (dk_status_t st = get_pipe(cx, call.arg(0), pipe)) return st;
   std::shared_ptr<HostObject> cargo;

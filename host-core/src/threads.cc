@@ -1,12 +1,12 @@
-// Threads (calls 4-8): as on the simulated host, through GuestControl; a delay blocks until
-// its deadline on CLOCK_MONOTONIC and is retried by the emulator.
-#include "dk/native_host.h"
+// Threads (calls 4-8): creation, exit, yield and resume go to GuestControl; a delay is a
+// block until its deadline on the host's clock (clock_ns: the world clock on the simulated
+// host, CLOCK_MONOTONIC on a real one), retried by the emulator (see kBlocked), so the host
+// keeps no state for it.
+#include "dk/core/core_host.h"
 
 namespace dk {
 
-using namespace native;
-
-dk_status_t NativeHost::DkThreadCreate(CallContext& cx, Call& call) {
+dk_status_t CoreHost::DkThreadCreate(CallContext& cx, Call& call) {
   if (dk_status_t st = quotas_.thread(cx)) return st;
   std::shared_ptr<ThreadObject> t;
   if (dk_status_t st = cx.ctl.thread_create(call.arg(0), call.arg(1), t)) return st;
@@ -16,15 +16,17 @@ dk_status_t NativeHost::DkThreadCreate(CallContext& cx, Call& call) {
   return 0;
 }
 
-dk_status_t NativeHost::DkThreadExit(CallContext& cx, Call&) {
+dk_status_t CoreHost::DkThreadExit(CallContext& cx, Call&) {
   cx.ctl.thread_exit();
   return 0;
 }
 
-dk_status_t NativeHost::DkThreadDelayExecution(CallContext& cx, Call& call) {
+dk_status_t CoreHost::DkThreadDelayExecution(CallContext& cx, Call& call) {
   const uint64_t now = clock_ns(cx);
   const uint64_t retry_deadline = cx.ctl.wait_deadline();
   const bool retry = retry_deadline != kNoDeadline;
+  // A deadline past the clock's range waits as long as one can; kNoDeadline itself would
+  // make the retry look like a fresh call.
   const uint64_t ns = call.arg(0);
   const uint64_t deadline =
       retry ? retry_deadline : (ns >= kNoDeadline - 1 - now ? kNoDeadline - 1 : now + ns);
@@ -33,19 +35,19 @@ dk_status_t NativeHost::DkThreadDelayExecution(CallContext& cx, Call& call) {
     return -DK_E_INTERRUPTED;
   }
   if (now >= deadline) {
-    if (!retry) cx.ctl.yield();
+    if (!retry) cx.ctl.yield();  // a zero delay still gives up the quantum
     return 0;
   }
   cx.ctl.block(deadline);
   return kBlocked;
 }
 
-dk_status_t NativeHost::DkThreadYieldExecution(CallContext& cx, Call&) {
+dk_status_t CoreHost::DkThreadYieldExecution(CallContext& cx, Call&) {
   cx.ctl.yield();
   return 0;
 }
 
-dk_status_t NativeHost::DkThreadResume(CallContext& cx, Call& call) {
+dk_status_t CoreHost::DkThreadResume(CallContext& cx, Call& call) {
   std::shared_ptr<ThreadObject> t;
   if (dk_status_t st = cx.handles.get_as(call.arg(0), ObjectKind::Thread, t)) return st;
   return cx.ctl.thread_resume(*t);

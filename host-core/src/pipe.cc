@@ -1,7 +1,7 @@
-// Pipe and socket ends over in-memory channels. Reads never cross a queued handle, so a
+// Pipe ends over in-memory channels. Reads never cross a queued handle, so a
 // reader that has read up to a DkSendHandle can receive that handle next; writes go in as
 // far as the buffer has room (a short count) and block only when it is full.
-#include "sim_channel.h"
+#include "dk/core/pipe.h"
 
 #include <algorithm>
 
@@ -106,49 +106,6 @@ dk_status_t Listener::shutdown(uint32_t) {
   closed = true;
   auto doomed = std::move(backlog);
   backlog.clear();
-  return 0;
-}
-
-dk_status_t DatagramSocket::read(StreamIo& io) {
-  DatagramQueue& q = *inbox;
-  if (q.queue.empty()) {
-    if (q.closed) return 0;
-    return block_or_again(io.cx, nonblocking);
-  }
-  DatagramQueue::Datagram d = std::move(q.queue.front());
-  q.queue.pop_front();
-  q.bytes -= d.data.size();
-  const uint64_t n = std::min<uint64_t>(io.room, d.data.size());
-  io.out->assign(d.data.begin(), d.data.begin() + static_cast<ptrdiff_t>(n));
-  io.done = n;
-  if (server) {
-    peer = d.reply_to;
-    has_peer = true;
-  }
-  return 0;
-}
-
-dk_status_t DatagramSocket::write(StreamIo& io) {
-  if (write_shut) return -DK_E_PIPE;
-  if (!has_peer) return -DK_E_NOTCONN;
-  auto target = peer.lock();
-  if (!target || target->closed) return -DK_E_PIPE;
-  const size_t n = io.in->size();
-  if (n > DatagramQueue::kCapacity) return -DK_E_INVAL;
-  if (target->bytes + n > DatagramQueue::kCapacity) return block_or_again(io.cx, nonblocking);
-  target->queue.push_back({*io.in, inbox});
-  target->bytes += n;
-  io.done = n;
-  return 0;
-}
-
-dk_status_t DatagramSocket::shutdown(uint32_t which) {
-  if (which == DK_DELETE_ALL || which == DK_DELETE_READ) {
-    inbox->closed = true;
-    inbox->queue.clear();
-    inbox->bytes = 0;
-  }
-  if (which == DK_DELETE_ALL || which == DK_DELETE_WRITE) write_shut = true;
   return 0;
 }
 

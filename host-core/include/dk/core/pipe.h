@@ -1,17 +1,17 @@
-// In-memory byte channels between picoprocesses: the two directions of a pipe or TCP
-// connection, with handles (DkSendHandle) queued in order with the bytes, the servers
-// clients connect to, and UDP datagram sockets. Every buffer is bounded; a writer facing a
-// full buffer and a reader facing an empty one block (or get AGAIN when nonblocking).
-// An end is closed when its last reference goes (handles, queued cargo, waits in progress).
+// Pipes and their ends, in memory between the picoprocesses of one world: the two
+// directions of a connection, with handles (DkSendHandle) queued in order with the bytes,
+// and the servers clients connect to. The simulated host also carries its loopback TCP
+// connections on them. Every buffer is bounded; a writer facing a full buffer and a reader
+// facing an empty one block (or get AGAIN when nonblocking). An end is closed when its last
+// reference goes (handles, queued cargo, waits in progress).
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "sim_stream.h"
+#include "dk/core/stream.h"
 
 namespace dk {
 
@@ -34,10 +34,10 @@ struct Connection {
 };
 
 // One end of a pipe (DK_STREAM_PIPE) or TCP connection (DK_STREAM_SOCKET).
-class ConnEnd : public SimStream {
+class ConnEnd : public HostStream {
  public:
   ConnEnd(uint32_t type, std::string name, std::shared_ptr<Connection> c, int side, bool nb)
-      : SimStream(type, std::move(name), true, true, nb), conn(std::move(c)), side(side) {}
+      : HostStream(type, std::move(name), true, true, nb), conn(std::move(c)), side(side) {}
   ~ConnEnd() override;
   // Two ends joined by a fresh connection.
   static void make_pair(uint32_t type, const std::string& name0, const std::string& name1,
@@ -61,10 +61,10 @@ class ConnEnd : public SimStream {
 
 // pipe.server: and tcp.server: (DK_STREAM_SERVER). Clients that connected and were not yet
 // taken by DkStreamWaitForClient wait in the backlog, already able to write.
-class Listener : public SimStream {
+class Listener : public HostStream {
  public:
   Listener(std::string name, uint32_t client_type, bool nb)
-      : SimStream(DK_STREAM_SERVER, std::move(name), false, false, nb), client_type(client_type) {}
+      : HostStream(DK_STREAM_SERVER, std::move(name), false, false, nb), client_type(client_type) {}
   uint32_t client_type;  // DK_STREAM_PIPE or DK_STREAM_SOCKET
   std::deque<std::shared_ptr<ConnEnd>> backlog;
   bool closed = false;  // DkStreamDelete: no more clients
@@ -73,43 +73,6 @@ class Listener : public SimStream {
   dk_status_t write(StreamIo&) override { return -DK_E_NOTCONN; }
   bool wait_ready() const override { return !backlog.empty(); }
   uint64_t size() const override { return backlog.size(); }
-  dk_status_t shutdown(uint32_t which) override;
-};
-
-// The receive queue of a UDP socket.
-struct DatagramQueue {
-  static constexpr size_t kCapacity = 64 * 1024;
-  struct Datagram {
-    std::vector<uint8_t> data;
-    std::weak_ptr<DatagramQueue> reply_to;
-  };
-  std::deque<Datagram> queue;
-  size_t bytes = 0;
-  bool closed = false;  // its socket shut down reading or went away
-};
-
-// udp.server: (bound; answers the sender of the datagram it read last) and udp: (sends to
-// one server). Both are DK_STREAM_SOCKET and keep datagram boundaries: a read returns one
-// datagram, cut to the room given.
-class DatagramSocket : public SimStream {
- public:
-  DatagramSocket(std::string name, bool server, bool nb)
-      : SimStream(DK_STREAM_SOCKET, std::move(name), true, true, nb),
-        server(server),
-        inbox(std::make_shared<DatagramQueue>()) {}
-  ~DatagramSocket() override { inbox->closed = true; }
-  bool server;
-  std::shared_ptr<DatagramQueue> inbox;
-  std::weak_ptr<DatagramQueue> peer;  // client: the server; server: the last sender
-  bool has_peer = false;
-  bool write_shut = false;
-
-  dk_status_t read(StreamIo& io) override;
-  dk_status_t write(StreamIo& io) override;
-  bool wait_ready() const override { return !inbox->queue.empty() || inbox->closed; }
-  uint64_t size() const override {
-    return inbox->queue.empty() ? 0 : inbox->queue.front().data.size();
-  }
   dk_status_t shutdown(uint32_t which) override;
 };
 

@@ -1,0 +1,146 @@
+// The core of every host: the calls whose meaning does not depend on the backend, served
+// once over the host core's objects (memory and exit through GuestControl, threads,
+// semaphores and events with DkObjectsWaitAny, child processes and their records, handles
+// and handle passing, the calls every stream kind shares, stream mappings), with the quota
+// ledger every call passes first. SimHost and NativeHost derive
+// from it and add only the resources they own. Errors are dk_status_t values; nothing throws across
+// the Host interface.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dk/core/process_table.h"
+#include "dk/core/stream.h"
+#include "dk/host.h"
+#include "dk/monitor/quota_ledger.h"
+
+namespace dk {
+
+class CoreHost : public Host {
+ public:
+  // `limits`: those of every picoprocess nobody set limits for (Limits{}: none);
+  // `debug_log`: where DkDebugOutput lands (nullptr: dropped).
+  // `first`: the first picoprocess's image, for self: (empty: none).
+  CoreHost(Limits limits, std::string* debug_log, ProcessTable::Image first);
+  ~CoreHost() override;
+
+  // Every call passes the quota ledger first (it learns each picoprocess's limits there).
+  dk_status_t serve(CallContext& cx, Call& call) override;
+  // The ledger learns which stream is the caller's stdout or stderr.
+  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;
+
+  // Limits of picoprocess `pid`, before it runs; and its counters.
+  void set_limits(uint32_t pid, const Limits& l) { quotas_.set_limits(pid, l); }
+  const Quotas& quotas(uint32_t pid) { return quotas_.quotas(pid); }
+  // The image (and package name) of picoprocess `pid`, for its DkProcessCreate("self:").
+  void set_image(uint32_t pid, std::vector<uint8_t> image, std::string name);
+
+  // Memory, exit, segment base and exception return (through GuestControl), system info
+  // and debug output.
+  dk_status_t DkVirtualMemoryAllocate(CallContext& cx, Call& call) override;
+  dk_status_t DkVirtualMemoryFree(CallContext& cx, Call& call) override;
+  dk_status_t DkVirtualMemoryProtect(CallContext& cx, Call& call) override;
+  dk_status_t DkProcessExit(CallContext& cx, Call& call) override;
+  dk_status_t DkProcessSnapshot(CallContext& cx, Call& call) override;
+  dk_status_t DkInstructionCacheFlush(CallContext& cx, Call& call) override;
+  dk_status_t DkSegmentRegisterSet(CallContext& cx, Call& call) override;
+  dk_status_t DkExceptionReturn(CallContext& cx, Call& call) override;
+  dk_status_t DkSystemInfoQuery(CallContext& cx, Call& call) override;
+  dk_status_t DkDebugOutput(CallContext& cx, Call& call) override;
+  // Threads (4-8): a delay blocks until its deadline on clock_ns().
+  dk_status_t DkThreadCreate(CallContext& cx, Call& call) override;
+  dk_status_t DkThreadExit(CallContext& cx, Call& call) override;
+  dk_status_t DkThreadDelayExecution(CallContext& cx, Call& call) override;
+  dk_status_t DkThreadYieldExecution(CallContext& cx, Call& call) override;
+  dk_status_t DkThreadResume(CallContext& cx, Call& call) override;
+  // Semaphores, events and waits (9-16).
+  dk_status_t DkSemaphoreCreate(CallContext& cx, Call& call) override;
+  dk_status_t DkSemaphoreRelease(CallContext& cx, Call& call) override;
+  dk_status_t DkSemaphorePeek(CallContext& cx, Call& call) override;
+  dk_status_t DkNotificationEventCreate(CallContext& cx, Call& call) override;
+  dk_status_t DkSynchronizationEventCreate(CallContext& cx, Call& call) override;
+  dk_status_t DkEventSet(CallContext& cx, Call& call) override;
+  dk_status_t DkEventClear(CallContext& cx, Call& call) override;
+  dk_status_t DkObjectsWaitAny(CallContext& cx, Call& call) override;
+  // Processes (17, 19): the host finds the image (child_image).
+  dk_status_t DkProcessCreate(CallContext& cx, Call& call) override;
+  dk_status_t DkProcessExitCodeQuery(CallContext& cx, Call& call) override;
+  // Streams (22-25, 27-29, 31-33): what every stream kind shares. Opening, queries by URI,
+  // renames and lengths stay with the host that owns the files.
+  dk_status_t DkStreamRead(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamWrite(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamMap(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamUnmap(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamFlush(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamDelete(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamWaitForClient(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamAttributesQueryByHandle(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamAttributesSetByHandle(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamGetName(CallContext& cx, Call& call) override;
+  // Handles (35-38): references, close, and passing handles over pipes.
+  dk_status_t DkObjectReference(CallContext& cx, Call& call) override;
+  dk_status_t DkObjectClose(CallContext& cx, Call& call) override;
+  dk_status_t DkSendHandle(CallContext& cx, Call& call) override;
+  dk_status_t DkReceiveHandle(CallContext& cx, Call& call) override;
+
+ protected:
+  // What a parked DkObjectsWaitAny arms its streams on: the host's descriptor watch, or
+  // nullptr when nothing outside the world can make an object ready.
+  virtual IoWatch* io_watch() { return nullptr; }
+  // The image DkProcessCreate starts for `uri` (spec.image and spec.name), once the host's
+  // policy let the caller read it; self: through self_image().
+  virtual dk_status_t child_image(CallContext& cx, const std::string& uri, ChildSpec& spec) = 0;
+  // self: of `pid`: its recorded image, else the first picoprocess's; NOENT when neither.
+  dk_status_t self_image(uint32_t pid, ChildSpec& spec) const;
+
+  // Streams. Console output counts against the console's quota.
+  virtual bool is_console(const HostStream& s) const = 0;
+  // DkStreamDelete of a file or directory stream: the host asks its policy and deletes.
+  virtual dk_status_t delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) = 0;
+  // DkStreamWaitForClient on a server that is not a pipe server (the native host's TCP).
+  virtual dk_status_t wait_for_client(CallContext&, Call&, const std::shared_ptr<HostStream>&) {
+    return -DK_E_WRONGTYPE;
+  }
+
+  // A DkStreamMap region of one picoprocess: a copy of the file's bytes in fresh pages.
+  struct StreamMapping {
+    uint64_t addr = 0, size = 0;  // page-aligned, whole pages
+    std::shared_ptr<HostStream> file;
+    uint64_t offset = 0;
+    uint32_t prot = 0;
+    bool shared = false;  // stores reach the file on DkStreamFlush and DkStreamUnmap
+  };
+  // What DkStreamMap accepts (a file stream).
+  virtual bool mappable(const HostStream& s) const { return s.type == DK_STREAM_FILE; }
+  // The bytes of `s` from `offset`, at most `pages` of them, read before any memory is
+  // touched. The default reads the stream.
+  virtual dk_status_t read_mapped(CallContext& cx, HostStream& s, uint64_t offset, uint64_t pages,
+                                  std::vector<uint8_t>& data);
+  // Write-back of a shared mapping: the file's length now (false: nothing to write back),
+  // and the bytes to store at m.offset.
+  virtual bool mapped_length(const StreamMapping& m, uint64_t& length) = 0;
+  virtual void store_mapped(const StreamMapping& m, const std::vector<uint8_t>& bytes) = 0;
+  // True when `mapped` and `s` are the same file (through the same handle or another).
+  virtual bool same_file(const HostStream& mapped, const HostStream& s) const = 0;
+  // Writes the caller's shared mappings of `file` back to it.
+  void flush_mappings(CallContext& cx, const HostStream& file);
+
+  QuotaLedger quotas_;
+  ProcessTable processes_;
+
+ private:
+  void write_back(CallContext& cx, const StreamMapping& m);
+
+  std::string* debug_log_;
+  // DkObjectsWaitAny calls parked on a (pid, thread): the objects they wait on, kept alive
+  // even when their handles are closed meanwhile.
+  std::map<std::pair<uint32_t, uint32_t>, std::vector<std::shared_ptr<HostObject>>> waits_;
+  std::map<uint32_t, std::vector<StreamMapping>> mappings_;  // by pid
+};
+
+}  // namespace dk

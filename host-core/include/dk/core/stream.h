@@ -1,0 +1,97 @@
+// The stream base every host's stream objects derive from (files, directories, devices, pipe
+// and socket ends, servers), and the request one read or write carries. Kinds override what
+// they support; the rest answers as the ABI says for a stream of the wrong kind. Errors are
+// dk_status_t values; nothing here throws.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dk/host.h"
+
+namespace dk {
+
+struct StreamIo {
+  CallContext& cx;
+  uint64_t offset = 0;
+  uint64_t room = 0;                         // read: bytes the guest offered
+  const std::vector<uint8_t>* in = nullptr;  // write: the bytes
+  std::vector<uint8_t>* out = nullptr;       // read: the bytes produced
+  uint64_t done = 0;                         // bytes read or written
+};
+
+// What a host backed by the kernel watches while a thread is parked in a wait: descriptors
+// whose readiness may end it. A host with nothing outside the world (the simulated one) has
+// none; its world changes only when a peer calls.
+class IoWatch {
+ public:
+  virtual void arm(int fd, uint32_t events) = 0;
+
+ protected:
+  ~IoWatch() = default;
+};
+
+class HostStream : public HostObject {
+ public:
+  HostStream(uint32_t type, std::string name, bool readable, bool writable, bool nonblocking)
+      : HostObject(ObjectKind::Stream),
+        type(type),
+        name(std::move(name)),
+        readable(readable),
+        writable(writable),
+        nonblocking(nonblocking) {}
+
+  uint32_t type;     // DK_STREAM_*
+  std::string name;  // the virtual URI, canonical spelling; never a host path
+  bool readable, writable, nonblocking;
+
+  // Files and directories take offsets; every other stream needs offset 0.
+  virtual bool positioned() const { return false; }
+  virtual dk_status_t read(StreamIo& io) = 0;
+  virtual dk_status_t write(StreamIo& io) = 0;
+  // DkObjectsWaitAny: data or end of stream readable, a client waiting, the peer closed.
+  virtual bool wait_ready() const { return true; }
+  // A wait that parks on this stream: arm what would make it ready (a descriptor).
+  virtual void arm_wait(IoWatch&) const {}
+  // dk_stream_attr.size: a file's length, or the bytes ready to read.
+  virtual uint64_t size() const { return 0; }
+  virtual uint32_t mode() const { return share_; }
+  virtual void set_mode(uint32_t m) { share_ = m; }
+  // DkStreamDelete on pipes and sockets (READ, WRITE, ALL); files are deleted by their host.
+  virtual dk_status_t shutdown(uint32_t /*which*/) { return -DK_E_WRONGTYPE; }
+  // DkStreamFlush after the host wrote back the caller's shared mappings.
+  virtual dk_status_t flush() { return 0; }
+
+ private:
+  uint32_t share_ = 0666;
+};
+
+// The stream behind handle `h`: BADHANDLE, or WRONGTYPE for another kind of object.
+inline dk_status_t get_stream(CallContext& cx, dk_handle_t h, std::shared_ptr<HostStream>& s) {
+  auto o = cx.handles.get(h);
+  if (!o) return -DK_E_BADHANDLE;
+  s = std::dynamic_pointer_cast<HostStream>(o);
+  return s ? 0 : -DK_E_WRONGTYPE;
+}
+
+// The stream behind `h` as kind T (a host's stream class): WRONGTYPE for any other.
+template <class T>
+dk_status_t get_stream_as(CallContext& cx, dk_handle_t h, std::shared_ptr<T>& out) {
+  std::shared_ptr<HostStream> s;
+  if (dk_status_t st = get_stream(cx, h, s)) return st;
+  out = std::dynamic_pointer_cast<T>(s);
+  return out ? 0 : -DK_E_WRONGTYPE;
+}
+
+// A call that cannot go on yet: AGAIN for a nonblocking stream, else park the thread until
+// the world changes (see kBlocked).
+inline dk_status_t block_or_again(CallContext& cx, bool nonblocking) {
+  if (nonblocking) return -DK_E_AGAIN;
+  cx.ctl.block(kNoDeadline);
+  return kBlocked;
+}
+
+}  // namespace dk
