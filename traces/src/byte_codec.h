@@ -60,6 +60,7 @@ class ByteReader {
   uint64_t u64(const char* what) { return fixed<uint64_t>(what); }
   void raw(void* dst, size_t n, const char* what) {
     need(n, what);
+    if (n == 0) return;  // dst may be an empty vector's data(): null, which memcpy may not see
     memcpy(dst, p_ + pos_, n);
     pos_ += n;
   }
