@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "dk/monitor/uri.h"
+#include "dk/monitor/utf8.h"
 
 namespace dk {
 
@@ -104,20 +105,9 @@ void check_utf8(std::string_view text, const std::string& file) {
   int line = 1;
   size_t i = 0;
   while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') ++line;
-    size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-    bool ok = n != 0 && i + n <= text.size() && !(n == 2 && c < 0xc2);
-    for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
-    if (ok && n == 3) {
-      const auto c1 = static_cast<unsigned char>(text[i + 1]);
-      ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);  // overlong, surrogates
-    }
-    if (ok && n == 4) {
-      const auto c1 = static_cast<unsigned char>(text[i + 1]);
-      ok = !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90) && c <= 0xf4;
-    }
-    if (!ok) throw ManifestError(file, line, "not valid UTF-8 (byte " + std::to_string(i) + ")");
+    if (text[i] == '\n') ++line;
+    const size_t n = utf8_sequence_length(text, i);
+    if (n == 0) throw ManifestError(file, line, "not valid UTF-8 (byte " + std::to_string(i) + ")");
     i += n;
   }
 }
