@@ -2,6 +2,8 @@
 // of bad manifest with the line it is refused on, conversion, versions and sizes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "dk/json.h"
 #include "dk/monitor/manifest.h"
 #include "dk/monitor/size.h"
@@ -136,6 +138,32 @@ TEST(ManifestConvert, YamlRoundTrip) {
   JsonWriter j;
   write_manifest_json(j, b);
   EXPECT_NE(j.str().find("\"name\":\"hello\""), std::string::npos);
+}
+
+// A %XX escape may decode to a byte that is not UTF-8; the YAML written from the manifest
+// must still be text and read back as the same bytes (the path holds 0xb5, printed %B5).
+TEST(ManifestConvert, EscapedBytesThatAreNotUtf8ReadBackEqual) {
+  const std::string text =
+      "package: {name: t, version: 1}\n"
+      "app: {exe: \"package:/bin/a%b5\"}\n"
+      "namespace:\n  readonly:\n    \"file:/d%b5x\": \"file:/h/d%fe\"\n"
+      "    \"file:/caf%C3%A9\": \"file:/h/cafe\"\n";
+  const Manifest a = parse_manifest_yaml(text, "escaped.yaml");
+  ASSERT_EQ(a.mappings.size(), 2u);
+  const std::string yaml = manifest_to_yaml(a);
+  EXPECT_NO_THROW(check_utf8(yaml, "converted.yaml")) << yaml;
+  EXPECT_NE(yaml.find("file:/d%B5x"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("file:/caf\xc3\xa9"), std::string::npos) << yaml;  // UTF-8 stays text
+  const Manifest b = parse_manifest_yaml(yaml, "escaped.yaml");
+  ASSERT_EQ(b.mappings.size(), a.mappings.size());
+  for (const Mapping& m : a.mappings) {
+    const auto it = std::find_if(b.mappings.begin(), b.mappings.end(),
+                                 [&](const Mapping& x) { return x.virtual_uri == m.virtual_uri; });
+    ASSERT_NE(it, b.mappings.end()) << m.virtual_uri;
+    EXPECT_EQ(it->physical_uri, m.physical_uri);
+  }
+  EXPECT_EQ(b.app->exe, a.app->exe);
+  EXPECT_EQ(manifest_to_yaml(b), yaml);
 }
 
 // The one quoting rule of every JSON output: valid UTF-8 as it is, escapes for the rest.

@@ -237,26 +237,6 @@ TEST_F(NamespaceTest, LongestPrefixAndMounts) {
   EXPECT_TRUE(ns_.mounts_beneath("dir:/tmp").empty());
 }
 
-// The canonical spelling is valid UTF-8 and parses back to the same bytes: '%' and any byte
-// that is not part of a UTF-8 sequence go out percent-escaped, UTF-8 text goes out as is.
-TEST(Uri, CanonicalSpellingIsTextAndParsesToItself) {
-  const std::pair<const char*, const char*> cases[] = {
-      {"file:/d%b5x", "file:/d%B5x"},
-      {"file:/a%25b", "file:/a%25b"},
-      {"file:/caf%C3%A9", "file:/caf\xC3\xA9"},
-      {"file:/x%ED%A0%80", "file:/x%ED%A0%80"},  // a surrogate is not UTF-8
-      {"pipe:n%ffm", "pipe:n%FFm"},
-  };
-  for (const auto& [text, want] : cases) {
-    Uri u, again;
-    ASSERT_EQ(parse_uri(text, UriRole::Guest, u), 0) << text;
-    EXPECT_EQ(u.str(), want) << text;
-    ASSERT_EQ(parse_uri(u.str(), UriRole::Guest, again), 0) << u.str();
-    EXPECT_EQ(again.path, u.path) << text;
-    EXPECT_EQ(again.str(), u.str()) << text;
-  }
-}
-
 TEST(Namespace, DenyByDefault) {
   Namespace empty;
   Resolved out;

@@ -3,13 +3,41 @@
 #include "dk/json.h"
 #include "dk/monitor/manifest.h"
 #include "dk/monitor/size.h"
+#include "dk/monitor/utf8.h"
 
 namespace dk {
+namespace {
+
+// A URI of a manifest is stored in its canonical spelling, which writes '%' as %25 but keeps
+// other decoded bytes as they are; a byte that is not part of UTF-8 text (it came from a %XX
+// escape) goes back out as its escape, so the YAML is text and reads back as the same bytes.
+// Never longer than what the manifest said: that byte was written as %XX there too.
+std::string uri_text(const std::string& uri) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string s;
+  s.reserve(uri.size());
+  for (size_t i = 0; i < uri.size();) {
+    const size_t n = utf8_sequence_length(uri, i);
+    if (n == 0) {
+      const auto b = static_cast<unsigned char>(uri[i++]);
+      s += '%';
+      s += kHex[b >> 4];
+      s += kHex[b & 15];
+    } else {
+      s.append(uri, i, n);
+      i += n;
+    }
+  }
+  return s;
+}
+
+}  // namespace
 
 std::string manifest_to_yaml(const Manifest& m) {
   YAML::Emitter out;
   out.SetIndent(2);
   auto q = [&](const std::string& s) { out << YAML::DoubleQuoted << s; };
+  auto u = [&](const std::string& s) { q(uri_text(s)); };
   out << YAML::BeginMap;
   if (m.package) {
     out << YAML::Key << "package" << YAML::Value << YAML::Flow << YAML::BeginMap;
@@ -34,7 +62,7 @@ std::string manifest_to_yaml(const Manifest& m) {
     const AppSpec& a = *m.app;
     out << YAML::Key << "app" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "exe" << YAML::Value;
-    q(a.exe);
+    u(a.exe);
     if (!a.args.empty()) {
       out << YAML::Key << "args" << YAML::Value << YAML::Flow << YAML::BeginSeq;
       for (const auto& s : a.args) q(s);
@@ -51,11 +79,11 @@ std::string manifest_to_yaml(const Manifest& m) {
       out << YAML::EndMap;
     }
     out << YAML::Key << "stdin" << YAML::Value;
-    q(a.stdin_uri);
+    u(a.stdin_uri);
     out << YAML::Key << "stdout" << YAML::Value;
-    q(a.stdout_uri);
+    u(a.stdout_uri);
     out << YAML::Key << "stderr" << YAML::Value;
-    q(a.stderr_uri);
+    u(a.stderr_uri);
     out << YAML::Key << "stack" << YAML::Value << format_size(a.stack);
     out << YAML::EndMap;
   }
@@ -69,9 +97,9 @@ std::string manifest_to_yaml(const Manifest& m) {
       for (const Mapping& mp : m.mappings) {
         if (mp.writable != w) continue;
         out << YAML::Key;
-        q(mp.virtual_uri);
+        u(mp.virtual_uri);
         out << YAML::Value;
-        q(mp.physical_uri);
+        u(mp.physical_uri);
       }
       out << YAML::EndMap;
     }

@@ -3,8 +3,6 @@
 #include <array>
 #include <vector>
 
-#include "dk/monitor/utf8.h"
-
 namespace dk {
 namespace {
 
@@ -206,22 +204,10 @@ std::string Uri::str() const {
     case UriKind::Name:
     case UriKind::Device:
       // Parsing decodes %XX once; a literal '%' goes back out as %25 so that the canonical
-      // spelling parses to itself and is never decoded a second time. A byte that is not
-      // part of UTF-8 text goes back out escaped too, so the spelling is valid text (a
-      // manifest written from it reads back as the same bytes).
-      for (size_t i = 0; i < path.size();) {
-        const size_t n = utf8_sequence_length(path, i);
-        if (path[i] == '%' || n == 0) {
-          static const char kHex[] = "0123456789ABCDEF";
-          const auto b = static_cast<unsigned char>(path[i]);
-          s += '%';
-          s += kHex[b >> 4];
-          s += kHex[b & 15];
-          ++i;
-        } else {
-          s.append(path, i, n);
-          i += n;
-        }
+      // spelling parses to itself and is never decoded a second time.
+      for (char c : path) {
+        if (c == '%') s += "%25";
+        else s += c;
       }
       break;
     case UriKind::Net:
