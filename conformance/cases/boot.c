@@ -102,7 +102,7 @@ CASE(init_return_address) {
 }
 
 CASE(init_zero_registers) {
-  const struct conf_regs* r = &conf_init_regs;
+  const struct dk_entry_regs* r = &conf_init_regs;
   CHECK_EQ(r->rax, 0);
   CHECK_EQ(r->rbx, 0);
   CHECK_EQ(r->rcx, 0);

@@ -252,7 +252,7 @@ CASE(handler_entry_state) {
   conf_on_exception = conf_record_and_resume;
   CONF_TRY("movq %%rsp, seen_rsp(%%rip)\n\tud2", "i"(0));
   conf_expect_exception(DK_EXCEPTION_ILLEGAL);
-  const struct conf_regs* r = &conf_exception_regs;
+  const struct dk_entry_regs* r = &conf_exception_regs;
   CHECK_EQ(r->rsp, r->rdi - 8);
   CHECK_EQ(r->rsp % 16, 8);
   CHECK_EQ(r->ret, 0);
@@ -271,7 +271,7 @@ CASE(handler_zero_registers) {
       :
       :
       : "rax", "rbx", "rcx", "rdx", "rsi", "r8", "r11", "r12", "r15", "memory");
-  const struct conf_regs* r = &conf_exception_regs;
+  const struct dk_entry_regs* r = &conf_exception_regs;
   CHECK_EQ(r->rax, 0);
   CHECK_EQ(r->rbx, 0);
   CHECK_EQ(r->rcx, 0);

@@ -114,7 +114,7 @@ CASE(sem_peek_fault) {
 CASE(sem_u32_high_bits_ignored) {
   /* U32 arguments use the low 32 bits of their register. */
   dk_handle_t h = 0;
-  CHECK_OK(conf_raw(DK_CALL_DkSemaphoreCreate, 0xffffffff00000001ull, 0x100000002ull,
+  CHECK_OK(dk_raw_call(DK_CALL_DkSemaphoreCreate, 0xffffffff00000001ull, 0x100000002ull,
                     (uint64_t)&h, 0, 0, 0));
   CHECK_EQ(peek(h), 1);
   CHECK_ST(DkSemaphoreRelease(h, 2, 0), DK_E_RANGE); /* max is 2, not 0x100000002 */

@@ -48,7 +48,7 @@ CASE(entry_state) {
   dk_handle_t t = 0;
   CHECK_OK(DkThreadCreate(77, top, &t));
   wait_for(t);
-  const struct conf_regs* r = &conf_thread_regs;
+  const struct dk_entry_regs* r = &conf_thread_regs;
   CHECK_EQ(r->rdi, 77);
   CHECK_EQ(r->rsp, (stack_top_given & ~15ull) - 8);
   CHECK_EQ(r->ret, 0);

@@ -9,12 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- The 45 downcalls (stubs generated from DK_CALL_LIST in stubs.S) ---- */
+/* ---- The 45 downcalls and dk_raw_call (the guest runtime, dkabi/guest) ---- */
 #include <dk/dkcalls.h>
-
-/* A raw downcall with every argument register given (rdi, rsi, rdx, r10, r8, r9). */
-dk_status_t conf_raw(uint64_t number, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
-                     uint64_t a5, uint64_t a6);
+#include <dk/guest_regs.h>
 
 /* ---- Cases ---- */
 struct conf_case {
@@ -27,16 +24,8 @@ struct conf_case {
       case_entry_##id = {#id, case_##id};                                                  \
   static int case_##id(void)
 
-/* Registers as an upcall found them (entry.S writes these). */
-struct conf_regs {
-  uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
-  uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-  uint64_t ret;    /* [rsp] */
-  uint64_t rflags;
-  uint64_t fcw;    /* low 16 bits */
-  uint64_t mxcsr;  /* low 32 bits */
-};
-extern struct conf_regs conf_init_regs, conf_thread_regs, conf_exception_regs;
+/* Registers as each upcall found them (entry.S writes these with DK_SAVE_REGS). */
+extern struct dk_entry_regs conf_init_regs, conf_thread_regs, conf_exception_regs;
 
 extern const dk_boot_info* conf_boot;
 extern int conf_argc;

@@ -2,7 +2,7 @@
  * runs it and exits with its result; output goes to the boot stdout handle. */
 #include "case.h"
 
-struct conf_regs conf_init_regs, conf_thread_regs, conf_exception_regs;
+struct dk_entry_regs conf_init_regs, conf_thread_regs, conf_exception_regs;
 const dk_boot_info* conf_boot;
 int conf_argc;
 const char* conf_argv[16];

@@ -3,28 +3,19 @@
 #include <stdint.h>
 
 #include "dk/abi.h"
+#include "dk/dkcalls.h"
+#include "dk/guest_regs.h"
 
-struct regs {
-  uint64_t gpr[16]; /* rax rbx rcx rdx rsi rdi rbp rsp r8..r15 */
-  uint64_t ret;     /* [rsp] at entry */
-  uint64_t rflags, fcw, mxcsr;
-};
-struct regs entry_regs, handler_regs;
+struct dk_entry_regs entry_regs, handler_regs;
 
 void handler_entry(void);
 void guest_handler(dk_exception_info* info);
 
 
+/* Every downcall through the guest runtime's raw call (dkabi/guest/dkraw.S). */
 static inline long dk6(long nr, long a1, long a2, long a3, long a4, long a5, long a6) {
-  register long r10 __asm__("r10") = a4;
-  register long r8 __asm__("r8") = a5;
-  register long r9 __asm__("r9") = a6;
-  long ret;
-  __asm__ volatile("syscall"
-                   : "=a"(ret)
-                   : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
-                   : "rcx", "r11", "memory");
-  return ret;
+  return dk_raw_call((uint64_t)nr, (uint64_t)a1, (uint64_t)a2, (uint64_t)a3, (uint64_t)a4,
+                     (uint64_t)a5, (uint64_t)a6);
 }
 #define DK(name, ...) dk6(DK_CALL_##name, ##__VA_ARGS__)
 #define dkA(nr, a, b, c, d) dk6(nr, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
@@ -64,7 +55,7 @@ static volatile int mode = REPORT_EXIT;
 static volatile int handled;
 
 struct report {
-  struct regs at_entry;
+  struct dk_entry_regs at_entry;
   dk_exception_info info;
 };
 

@@ -9,32 +9,20 @@
 #include <stdint.h>
 
 #include "dk/abi.h"
+#include "dk/dkcalls.h"
 
 long quota_thread(uint64_t arg);
 
+/* Every downcall through the guest runtime's raw call (dkabi/guest/dkraw.S). */
 static inline long dk6(long nr, long a1, long a2, long a3, long a4, long a5) {
-  register long r10 __asm__("r10") = a4;
-  register long r8 __asm__("r8") = a5;
-  long ret;
-  __asm__ volatile("syscall"
-                   : "=a"(ret)
-                   : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8)
-                   : "rcx", "r11", "memory");
-  return ret;
+  return dk_raw_call((uint64_t)nr, (uint64_t)a1, (uint64_t)a2, (uint64_t)a3, (uint64_t)a4,
+                     (uint64_t)a5, 0);
 }
 #define DK(name, a, b, c, d, e) \
   dk6(DK_CALL_##name, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e))
 static inline long dk_open_create(const char* uri, long access, long create, dk_handle_t* h) {
-  register long r10 __asm__("r10") = create;
-  register long r8 __asm__("r8") = 0;
-  register long r9 __asm__("r9") = (long)h;
-  long ret;
-  __asm__ volatile("syscall"
-                   : "=a"(ret)
-                   : "a"((long)DK_CALL_DkStreamOpen), "D"(uri), "S"(access), "d"(0644L), "r"(r10),
-                     "r"(r8), "r"(r9)
-                   : "rcx", "r11", "memory");
-  return ret;
+  return dk_raw_call(DK_CALL_DkStreamOpen, (uint64_t)uri, (uint64_t)access, 0644, (uint64_t)create, 0,
+                     (uint64_t)h);
 }
 static inline long dk_open(const char* uri, long access, dk_handle_t* h) {
   return dk_open_create(uri, access, 0, h);

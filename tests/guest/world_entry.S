@@ -1,6 +1,8 @@
 /* Upcall entries for the world tests: LibOsInitialize, LibOsThreadStart and the exception
  * entry tail-jump into C, so a C return is the upcall's return. thread_entry records rsp,
  * [rsp], rdi and the FPU control words it was entered with before any C code runs. */
+#include <dk/guest_entry.inc>
+
 	.text
 	.globl _start
 _start:
@@ -24,13 +26,7 @@ thread_entry:
 handler_entry:
 	jmp guest_handler
 
-	/* The Dk note (ABI.md section 5): abi 1.0, thread start, exception entry, no flags. */
-	.section .note.dk, "a", @note
-	.balign 4
-	.long 3, 32, 1
-	.asciz "Dk"
-	.balign 4
-	.long 1, 0
-	.quad thread_entry, handler_entry, 0
+	/* The Dk note (ABI.md section 5): thread start, exception entry. */
+	DK_IMAGE_NOTE thread_entry, handler_entry
 
 	.section .note.GNU-stack, "", @progbits

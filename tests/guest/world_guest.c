@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "dk/abi.h"
+#include "dk/dkcalls.h"
 
 void thread_entry(void);
 void handler_entry(void);
@@ -13,15 +14,10 @@ void guest_handler(dk_exception_info* info);
 /* rsp, [rsp], rdi, rbx, rsi, r15, fcw, mxcsr at the first instruction of the last thread. */
 uint64_t thread_entry_regs[8];
 
+/* Every downcall through the guest runtime's raw call (dkabi/guest/dkraw.S). */
 static inline long dk6(long nr, long a1, long a2, long a3, long a4, long a5) {
-  register long r10 __asm__("r10") = a4;
-  register long r8 __asm__("r8") = a5;
-  long ret;
-  __asm__ volatile("syscall"
-                   : "=a"(ret)
-                   : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8)
-                   : "rcx", "r11", "memory");
-  return ret;
+  return dk_raw_call((uint64_t)nr, (uint64_t)a1, (uint64_t)a2, (uint64_t)a3, (uint64_t)a4,
+                     (uint64_t)a5, 0);
 }
 #define DK(name, a, b, c, d, e) dk6(DK_CALL_##name, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e))
 

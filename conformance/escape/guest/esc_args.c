@@ -61,7 +61,7 @@ static dk_status_t call_with(const struct esc_call* c, int bad, uint64_t ptr) {
     }
   }
   a[bad] = ptr;
-  return conf_raw(DK_CALL_BASE + c->index, a[0], a[1], a[2], a[3], a[4], a[5]);
+  return dk_raw_call(DK_CALL_BASE + c->index, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 /* Every pointer slot of every call gets `ptr`; `outputs_only` limits it to written slots. */

@@ -1,6 +1,6 @@
 /* The 45 Dk downcalls as C functions, one per row of ABI.md section 3, in its argument order.
- * Each is a four-instruction stub generated from DK_CALL_LIST (libos/src/dkcalls.S and the
- * conformance runtime's stubs.S); every
+ * Each is a four-instruction stub generated from DK_CALL_LIST in the guest runtime
+ * (dkabi/guest/dkcalls.S), which libos, the conformance cases and the test guests share; every
  * call returns 0 or -DK_E_*. The calls that "do not return" still return a status here, so a
  * host that refuses them (a bad context pointer, say) is visible to the caller. */
 #ifndef DK_DKCALLS_H
@@ -74,6 +74,11 @@ dk_status_t DkSegmentRegisterSet(uint32_t reg, uint64_t base);
 dk_status_t DkExceptionReturn(const dk_context* ctx);
 dk_status_t DkSystemInfoQuery(dk_system_info* info, uint64_t size);
 dk_status_t DkDebugOutput(const char* buf, uint64_t size);
+
+/* A downcall with every argument register given (dkabi/guest/dkraw.S): for numbers outside
+ * the table and arguments a typed stub would not pass. */
+dk_status_t dk_raw_call(uint64_t number, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                        uint64_t a5, uint64_t a6);
 
 #ifdef __cplusplus
 }
