@@ -1,7 +1,8 @@
 // NativeHost sockets and pipes through the real Dispatcher: real loopback TCP between two
 // picoprocesses and with peers outside dk (a socket of the test, and `nc`), CONNREFUSED,
 // end of stream and PIPE, UDP datagrams, in-process named pipes, injected ECONNRESET, and
-// idle() waking when a socket becomes readable.
+// idle() waking when a socket becomes readable. Native only: real sockets, peers outside dk
+// and idle(); the in-process pipes both hosts share also run on both in host_pipes_test.cc.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -20,7 +21,7 @@
 #include "ci_guard.h"
 #include "native_test_world.h"
 
-namespace dk::nativetest {
+namespace dk::hosttest {
 namespace {
 
 uint16_t port_of(const std::string& name) {
@@ -116,7 +117,7 @@ TEST_F(NativeNetTest, TcpBetweenTwoPicoprocesses) {
   EXPECT_EQ(read(p1, s, 10, out), kBlocked);
   p1.parked.clear();
   // Close: end of stream on the other side, then PIPE for its writes.
-  EXPECT_EQ(call(p2, 36, c), 0);
+  EXPECT_EQ(DkObjectClose(p2, c), 0);
   EXPECT_EQ(until_done([&] { return read(p1, s, 10, out); }), 0);
   EXPECT_EQ(out, "");
   // The kernel takes the first write after the peer's close and the peer answers it with a
@@ -145,9 +146,9 @@ TEST_F(NativeNetTest, RefusedAndTakenPorts) {
   query(p2, "tcp:127.0.0.1:" + std::to_string(nobody), &st);
   EXPECT_EQ(st, -DK_E_NOENT);
   // Shut down: no more clients.
-  EXPECT_EQ(call(p1, 28, srv, DK_DELETE_ALL), 0);
+  EXPECT_EQ(DkStreamDelete(p1, srv, DK_DELETE_ALL), 0);
   uint64_t out = p1.u64(0);
-  EXPECT_EQ(call(p1, 29, srv, out), -DK_E_NOTCONN);
+  EXPECT_EQ(DkStreamWaitForClient(p1, srv, out), -DK_E_NOTCONN);
   EXPECT_EQ(open_status(p2, "tcp:127.0.0.1:" + std::to_string(port)), -DK_E_CONNREFUSED);
 }
 
@@ -155,16 +156,10 @@ TEST_F(NativeNetTest, PolicyDecidesWhoConnectsAndListens) {
   // A namespace with only one listener granted.
   Namespace ns;
   ns.add(Mapping{"tcp.server:localhost:40123", "tcp.server:localhost:40123", true, 0});
-  NativeConfig c;
-  c.ns = ns;
-  NativeHost h(std::move(c));
-  Dispatcher d(h);
-  Call scratch2;
+  NativeWorld w([&](NativeConfig& c) { c.ns = ns; });
   auto open_on = [&](const std::string& uri) {
     uint64_t out = p1.u64(0);
-    TrapRegs r{DK_CALL_BASE + 21, p1.str(uri), DK_ACCESS_RDWR, 0644, 0, 0, out};
-    CallContext cx{p1.mem, p1.ctl, p1.handles, 1, 1, 0, 0, 0};
-    return d.dispatch(cx, r, scratch2);
+    return w.DkStreamOpen(p1, p1.str(uri), DK_ACCESS_RDWR, 0644, 0, 0, out);
   };
   EXPECT_EQ(open_on("tcp.server:localhost:40124"), -DK_E_ACCESS);
   EXPECT_EQ(open_on("tcp:localhost:40123"), -DK_E_ACCESS);
@@ -188,7 +183,7 @@ TEST_F(NativeNetTest, RealPeerOutsideDk) {
   EXPECT_EQ(::recv(peer, buf, 5, MSG_WAITALL), 5);
   EXPECT_STREQ(buf, "pong\n");
   // Shut down writing: the peer sees end of stream.
-  EXPECT_EQ(call(p1, 28, s, DK_DELETE_WRITE), 0);
+  EXPECT_EQ(DkStreamDelete(p1, s, DK_DELETE_WRITE), 0);
   EXPECT_EQ(::recv(peer, buf, sizeof buf, 0), 0);
   ::close(peer);
 }
@@ -211,7 +206,7 @@ TEST_F(NativeNetTest, NetcatTalksToAListenerOpenedThroughTheHost) {
   EXPECT_EQ(until_done([&] { return read(p1, s, 100, out); }), 0);
   EXPECT_EQ(out, "");
   EXPECT_EQ(write(p1, s, "ECHO " + line), 0);
-  EXPECT_EQ(call(p1, 36, s), 0);
+  EXPECT_EQ(DkObjectClose(p1, s), 0);
   char buf[64] = {};
   std::string got;
   while (fgets(buf, sizeof buf, nc)) got += buf;
@@ -253,12 +248,12 @@ TEST_F(NativeNetTest, IdleWakesWhenASocketBecomesReadable) {
   // A wait on the socket arms it too; a deadline bounds idle().
   uint64_t hs = p1.put(&s, 8);
   uint64_t idx = p1.u64(0);
-  EXPECT_EQ(call(p1, 16, 1, hs, 30'000'000, idx), kBlocked);
+  EXPECT_EQ(DkObjectsWaitAny(p1, 1, hs, 30'000'000, idx), kBlocked);
   const uint64_t deadline = p1.ctl.blocks.back();
   EXPECT_TRUE(host.idle(deadline));
-  EXPECT_EQ(call(p1, 16, 1, hs, 30'000'000, idx), -DK_E_TIMEOUT);
+  EXPECT_EQ(DkObjectsWaitAny(p1, 1, hs, 30'000'000, idx), -DK_E_TIMEOUT);
   ::send(peer, "x", 1, 0);
-  EXPECT_EQ(until_done([&] { return call(p1, 16, 1, hs, DK_TIMEOUT_INFINITE, idx); }), 0);
+  EXPECT_EQ(until_done([&] { return DkObjectsWaitAny(p1, 1, hs, DK_TIMEOUT_INFINITE, idx); }), 0);
   ::close(peer);
 }
 
@@ -323,17 +318,17 @@ TEST_F(NativeNetTest, PipesBetweenPicoprocessesOfTheWorld) {
   EXPECT_EQ(read_all(p1, s), "through the pipe");
   // Handles travel over pipes.
   uint64_t sem = p2.u64(0);
-  ASSERT_EQ(call(p2, 9, 1, 5, sem), 0);
-  EXPECT_EQ(call(p2, 37, c, p2.get64(sem)), 0);
+  ASSERT_EQ(DkSemaphoreCreate(p2, 1, 5, sem), 0);
+  EXPECT_EQ(DkSendHandle(p2, c, p2.get64(sem)), 0);
   uint64_t got = p1.u64(0);
-  EXPECT_EQ(call(p1, 38, s, got), 0);
+  EXPECT_EQ(DkReceiveHandle(p1, s, got), 0);
   uint64_t count = p1.u64(0);
-  EXPECT_EQ(call(p1, 11, p1.get64(got), count), 0);
+  EXPECT_EQ(DkSemaphorePeek(p1, p1.get64(got), count), 0);
   EXPECT_EQ(p1.get32(count), 1u);
-  EXPECT_EQ(call(p2, 36, c), 0);
+  EXPECT_EQ(DkObjectClose(p2, c), 0);
   EXPECT_EQ(read_all(p1, s), "");
   EXPECT_EQ(write(p1, s, "x"), -DK_E_PIPE);
 }
 
 }  // namespace
-}  // namespace dk::nativetest
+}  // namespace dk::hosttest

@@ -1,7 +1,9 @@
 // SimHost files and directories (calls 21-34 on file:, dir:, package:): the overlay over a
 // host folder that is never written, create flags, access modes, offsets, append, truncate,
 // directory listings with OVERFLOW, map/unmap, set-length, delete, rename, attributes and
-// names, and the namespace seam.
+// names, and the namespace seam. Simulated only: each is about the overlay over a host folder
+// (never written), package:, mounts or the simulated devices; the file calls both hosts
+// agree on run on both in host_files_test.cc.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,7 +12,7 @@
 
 #include "sim_test_world.h"
 
-namespace dk::simtest {
+namespace dk::hosttest {
 namespace {
 
 namespace fs = std::filesystem;
@@ -51,7 +53,7 @@ class SimFilesTest : public SimTest {
   SimFilesTest() : SimTest(config_for(folder)) {}
   dk_stream_attr query(const std::string& uri, dk_status_t* st = nullptr) {
     uint64_t a = p1.alloc(sizeof(dk_stream_attr));
-    dk_status_t s = call(p1, 30, p1.str(uri), a);
+    dk_status_t s = DkStreamAttributesQuery(p1, p1.str(uri), a);
     if (st) *st = s;
     dk_stream_attr out{};
     p1.mem.peek(a, &out, sizeof out);
@@ -150,7 +152,7 @@ TEST_F(SimFilesTest, DirectoriesListInByteOrderWithOffsetsAndOverflow) {
   dk_handle_t sub = open(p1, "dir:/docs/sub", DK_ACCESS_RDONLY, DK_CREATE_TRY);
   ASSERT_NE(sub, 0u);
   dk_handle_t b = open(p1, "file:/docs/b.txt", DK_ACCESS_RDONLY);
-  EXPECT_EQ(call(p1, 28, b, DK_DELETE_ALL), 0);
+  EXPECT_EQ(DkStreamDelete(p1, b, DK_DELETE_ALL), 0);
   EXPECT_EQ(list(d), std::string("C\0a.txt\0deep\0sub\0", 17));
   // Offset counts entries; room for exactly one entry.
   std::string out;
@@ -172,57 +174,57 @@ TEST_F(SimFilesTest, DirectoriesListInByteOrderWithOffsetsAndOverflow) {
 
 TEST_F(SimFilesTest, DeleteFilesAndDirectories) {
   dk_handle_t h = open(p1, "file:/docs/a.txt", DK_ACCESS_RDONLY);
-  EXPECT_EQ(call(p1, 28, h, DK_DELETE_READ), -DK_E_INVAL);
-  EXPECT_EQ(call(p1, 28, h, 7), -DK_E_INVAL);
-  EXPECT_EQ(call(p1, 28, h, DK_DELETE_ALL), 0);
+  EXPECT_EQ(DkStreamDelete(p1, h, DK_DELETE_READ), -DK_E_INVAL);
+  EXPECT_EQ(DkStreamDelete(p1, h, 7), -DK_E_INVAL);
+  EXPECT_EQ(DkStreamDelete(p1, h, DK_DELETE_ALL), 0);
   EXPECT_EQ(read_all(p1, h), "AAAA");  // an open handle keeps the unlinked file
   EXPECT_EQ(open_status(p1, "file:/docs/a.txt", DK_ACCESS_RDONLY), -DK_E_NOENT);
-  EXPECT_EQ(call(p1, 28, h, DK_DELETE_ALL), -DK_E_NOENT);
+  EXPECT_EQ(DkStreamDelete(p1, h, DK_DELETE_ALL), -DK_E_NOENT);
   dk_handle_t deep = open(p1, "dir:/docs/deep", DK_ACCESS_RDONLY);
-  EXPECT_EQ(call(p1, 28, deep, DK_DELETE_ALL), -DK_E_EXIST);  // not empty
+  EXPECT_EQ(DkStreamDelete(p1, deep, DK_DELETE_ALL), -DK_E_EXIST);  // not empty
   dk_handle_t z = open(p1, "file:/docs/deep/z", DK_ACCESS_RDONLY);
-  EXPECT_EQ(call(p1, 28, z, DK_DELETE_ALL), 0);
-  EXPECT_EQ(call(p1, 28, deep, DK_DELETE_ALL), 0);
+  EXPECT_EQ(DkStreamDelete(p1, z, DK_DELETE_ALL), 0);
+  EXPECT_EQ(DkStreamDelete(p1, deep, DK_DELETE_ALL), 0);
   EXPECT_TRUE(fs::exists(folder.path / "docs" / "deep" / "z"));
-  EXPECT_EQ(call(p1, 28, 0x999, 0), -DK_E_BADHANDLE);
-  EXPECT_EQ(call(p1, 28, open(p1, "dev:null"), 0), -DK_E_WRONGTYPE);
+  EXPECT_EQ(DkStreamDelete(p1, 0x999, 0), -DK_E_BADHANDLE);
+  EXPECT_EQ(DkStreamDelete(p1, open(p1, "dev:null"), 0), -DK_E_WRONGTYPE);
 }
 
 TEST_F(SimFilesTest, RenameWithinTheTree) {
   dk_handle_t h = open(p1, "file:/docs/a.txt", DK_ACCESS_RDWR);
-  EXPECT_EQ(call(p1, 34, h, p1.str("file:/docs/deep/moved")), 0);
+  EXPECT_EQ(DkStreamChangeName(p1, h, p1.str("file:/docs/deep/moved")), 0);
   EXPECT_EQ(name_of(p1, h), "file:/docs/deep/moved");
   EXPECT_EQ(open_status(p1, "file:/docs/a.txt", DK_ACCESS_RDONLY), -DK_E_NOENT);
   EXPECT_EQ(read_all(p1, open(p1, "file:/docs/deep/moved", DK_ACCESS_RDONLY)), "AAAA");
   // Over an existing file: replaced.
-  EXPECT_EQ(call(p1, 34, h, p1.str("file:/docs/b.txt")), 0);
+  EXPECT_EQ(DkStreamChangeName(p1, h, p1.str("file:/docs/b.txt")), 0);
   EXPECT_EQ(read_all(p1, open(p1, "file:/docs/b.txt", DK_ACCESS_RDONLY)), "AAAA");
-  EXPECT_EQ(call(p1, 34, h, p1.str("file:/nowhere/x")), -DK_E_NOENT);
-  EXPECT_EQ(call(p1, 34, h, p1.str("dir:/x")), -DK_E_ACCESS);
-  EXPECT_EQ(call(p1, 34, h, p1.str("bogus")), -DK_E_INVAL);
+  EXPECT_EQ(DkStreamChangeName(p1, h, p1.str("file:/nowhere/x")), -DK_E_NOENT);
+  EXPECT_EQ(DkStreamChangeName(p1, h, p1.str("dir:/x")), -DK_E_ACCESS);
+  EXPECT_EQ(DkStreamChangeName(p1, h, p1.str("bogus")), -DK_E_INVAL);
   // A directory moves with its entries, but not into itself.
   dk_handle_t d = open(p1, "dir:/docs", DK_ACCESS_RDONLY);
-  EXPECT_EQ(call(p1, 34, d, p1.str("dir:/docs/deep/docs")), -DK_E_INVAL);
-  EXPECT_EQ(call(p1, 34, d, p1.str("dir:/papers")), 0);
+  EXPECT_EQ(DkStreamChangeName(p1, d, p1.str("dir:/docs/deep/docs")), -DK_E_INVAL);
+  EXPECT_EQ(DkStreamChangeName(p1, d, p1.str("dir:/papers")), 0);
   EXPECT_EQ(read_all(p1, open(p1, "file:/papers/deep/z", DK_ACCESS_RDONLY)), "z");
-  EXPECT_EQ(call(p1, 34, open(p1, "dev:null"), p1.str("dev:zero")), -DK_E_WRONGTYPE);
+  EXPECT_EQ(DkStreamChangeName(p1, open(p1, "dev:null"), p1.str("dev:zero")), -DK_E_WRONGTYPE);
   EXPECT_TRUE(fs::exists(folder.path / "docs" / "a.txt"));
 }
 
 TEST_F(SimFilesTest, SetLengthAndAttributes) {
   dk_handle_t h = open(p1, "file:/docs/a.txt", DK_ACCESS_RDWR);
-  EXPECT_EQ(call(p1, 26, h, 2), 0);
+  EXPECT_EQ(DkStreamSetLength(p1, h, 2), 0);
   EXPECT_EQ(read_all(p1, h), "AA");
-  EXPECT_EQ(call(p1, 26, h, 6), 0);
+  EXPECT_EQ(DkStreamSetLength(p1, h, 6), 0);
   EXPECT_EQ(read_all(p1, h), std::string("AA\0\0\0\0", 6));
   dk_stream_attr a = attr_of(p1, h);
   EXPECT_EQ(a.type, uint32_t{DK_STREAM_FILE});
   EXPECT_EQ(a.size, 6u);
   EXPECT_EQ(a.readable, 1u);
   EXPECT_EQ(a.writable, 1u);
-  EXPECT_EQ(call(p1, 26, open(p1, "file:/docs/a.txt", DK_ACCESS_RDONLY), 1), -DK_E_ACCESS);
-  EXPECT_EQ(call(p1, 26, open(p1, "dir:/docs", DK_ACCESS_RDONLY), 1), -DK_E_WRONGTYPE);
-  EXPECT_EQ(call(p1, 26, h, 1ull << 40), -DK_E_NOMEM);
+  EXPECT_EQ(DkStreamSetLength(p1, open(p1, "file:/docs/a.txt", DK_ACCESS_RDONLY), 1), -DK_E_ACCESS);
+  EXPECT_EQ(DkStreamSetLength(p1, open(p1, "dir:/docs", DK_ACCESS_RDONLY), 1), -DK_E_WRONGTYPE);
+  EXPECT_EQ(DkStreamSetLength(p1, h, 1ull << 40), -DK_E_NOMEM);
   // By URI, without opening.
   dk_status_t st;
   dk_stream_attr q = query("file:/docs/b.txt", &st);
@@ -239,16 +241,16 @@ TEST_F(SimFilesTest, SetLengthAndAttributes) {
   set.nonblocking = 1;
   set.size = 999;
   uint64_t sa = p1.put(&set, sizeof set);
-  EXPECT_EQ(call(p1, 32, h, sa), 0);
+  EXPECT_EQ(DkStreamAttributesSetByHandle(p1, h, sa), 0);
   a = attr_of(p1, h);
   EXPECT_EQ(a.share, 0400u);
   EXPECT_EQ(a.nonblocking, 1u);
   EXPECT_EQ(a.size, 6u);
   set.share = 01000;
-  EXPECT_EQ(call(p1, 32, h, p1.put(&set, sizeof set)), -DK_E_INVAL);
+  EXPECT_EQ(DkStreamAttributesSetByHandle(p1, h, p1.put(&set, sizeof set)), -DK_E_INVAL);
   uint64_t sem = p1.u64(0);
-  ASSERT_EQ(call(p1, 9, 0, 1, sem), 0);
-  EXPECT_EQ(call(p1, 32, p1.get64(sem), sa), -DK_E_WRONGTYPE);
+  ASSERT_EQ(DkSemaphoreCreate(p1, 0, 1, sem), 0);
+  EXPECT_EQ(DkStreamAttributesSetByHandle(p1, p1.get64(sem), sa), -DK_E_WRONGTYPE);
 }
 
 TEST_F(SimFilesTest, GetNameGivesTheVirtualUri) {
@@ -256,11 +258,11 @@ TEST_F(SimFilesTest, GetNameGivesTheVirtualUri) {
   EXPECT_EQ(name_of(p1, h), "file:/docs/a.txt");
   uint64_t buf = p1.alloc(8);
   uint64_t size = p1.u64(8);
-  EXPECT_EQ(call(p1, 33, h, buf, size), -DK_E_OVERFLOW);
+  EXPECT_EQ(DkStreamGetName(p1, h, buf, size), -DK_E_OVERFLOW);
   EXPECT_EQ(p1.get64(size), 17u);
   size = p1.u64(17);
   buf = p1.alloc(17);
-  EXPECT_EQ(call(p1, 33, h, buf, size), 0);
+  EXPECT_EQ(DkStreamGetName(p1, h, buf, size), 0);
   EXPECT_EQ(p1.bytes(buf, 17), std::string("file:/docs/a.txt\0", 17));
   EXPECT_EQ(name_of(p1, open(p1, "dev:///console")), "dev:console");
 }
@@ -268,49 +270,51 @@ TEST_F(SimFilesTest, GetNameGivesTheVirtualUri) {
 TEST_F(SimFilesTest, PrivateMapIsACopy) {
   dk_handle_t h = open(p1, "file:/docs/a.txt", DK_ACCESS_RDONLY);
   uint64_t addr = p1.u64(0);
-  ASSERT_EQ(call(p1, 24, h, addr, DK_PROT_READ | DK_PROT_WRITE, 0, 100), 0);
+  ASSERT_EQ(DkStreamMap(p1, h, addr, DK_PROT_READ | DK_PROT_WRITE, 0, 100), 0);
   uint64_t at = p1.get64(addr);
   EXPECT_EQ(at % DK_PAGE_SIZE, 0u);
   EXPECT_EQ(p1.bytes(at, 6), std::string("AAAA\0\0", 6));
   char x = 'x';
   ASSERT_TRUE(p1.mem.write(at, &x, 1));
-  EXPECT_EQ(call(p1, 25, at, 100), 0);
+  EXPECT_EQ(DkStreamUnmap(p1, at, 100), 0);
   EXPECT_EQ(p1.mem.prot_at(at), -1);
   EXPECT_EQ(read_all(p1, h), "AAAA");
   // Read-only mapping: the pages end with the asked protection.
-  ASSERT_EQ(call(p1, 24, h, addr = p1.u64(0), DK_PROT_READ, 0, 4096), 0);
+  ASSERT_EQ(DkStreamMap(p1, h, addr = p1.u64(0), DK_PROT_READ, 0, 4096), 0);
   EXPECT_EQ(p1.mem.prot_at(p1.get64(addr)), int{DK_PROT_READ});
   // Errors.
-  EXPECT_EQ(call(p1, 24, h, p1.u64(0), DK_PROT_READ, 100, 4096), -DK_E_INVAL);
-  EXPECT_EQ(call(p1, 24, h, p1.u64(0), DK_PROT_READ, 0, 0), -DK_E_INVAL);
-  EXPECT_EQ(call(p1, 24, h, p1.u64(0), 0x40, 0, 4096), -DK_E_INVAL);
-  EXPECT_EQ(call(p1, 24, open(p1, "dev:zero"), p1.u64(0), DK_PROT_READ, 0, 4096), -DK_E_WRONGTYPE);
-  EXPECT_EQ(call(p1, 24, open(p1, "file:/docs/a.txt", DK_ACCESS_WRONLY), p1.u64(0), DK_PROT_READ, 0,
-                 4096),
+  EXPECT_EQ(DkStreamMap(p1, h, p1.u64(0), DK_PROT_READ, 100, 4096), -DK_E_INVAL);
+  EXPECT_EQ(DkStreamMap(p1, h, p1.u64(0), DK_PROT_READ, 0, 0), -DK_E_INVAL);
+  EXPECT_EQ(DkStreamMap(p1, h, p1.u64(0), 0x40, 0, 4096), -DK_E_INVAL);
+  EXPECT_EQ(DkStreamMap(p1, open(p1, "dev:zero"), p1.u64(0), DK_PROT_READ, 0, 4096),
+            -DK_E_WRONGTYPE);
+  EXPECT_EQ(DkStreamMap(p1, open(p1, "file:/docs/a.txt", DK_ACCESS_WRONLY), p1.u64(0), DK_PROT_READ,
+                        0, 4096),
             -DK_E_ACCESS);
-  EXPECT_EQ(call(p1, 24, 0x999, p1.u64(0), DK_PROT_READ, 0, 4096), -DK_E_BADHANDLE);
+  EXPECT_EQ(DkStreamMap(p1, 0x999, p1.u64(0), DK_PROT_READ, 0, 4096), -DK_E_BADHANDLE);
 }
 
 TEST_F(SimFilesTest, SharedMapWritesBackOnFlushAndUnmap) {
   dk_handle_t h = open(p1, "file:/docs/b.txt", DK_ACCESS_RDWR);
   uint64_t addr = p1.u64(0);
-  ASSERT_EQ(call(p1, 24, h, addr, DK_PROT_READ | DK_PROT_WRITE | DK_MAP_SHARED, 0, 4096), 0);
+  ASSERT_EQ(DkStreamMap(p1, h, addr, DK_PROT_READ | DK_PROT_WRITE | DK_MAP_SHARED, 0, 4096), 0);
   uint64_t at = p1.get64(addr);
   ASSERT_TRUE(p1.mem.write(at, "xy-beyond-eof", 13));
-  EXPECT_EQ(call(p1, 27, h), 0);
+  EXPECT_EQ(DkStreamFlush(p1, h), 0);
   EXPECT_EQ(read_all(p1, h), "xy");  // up to the file's length
   ASSERT_TRUE(p1.mem.write(at, "Q", 1));
-  EXPECT_EQ(call(p1, 25, at, 4096), 0);
+  EXPECT_EQ(DkStreamUnmap(p1, at, 4096), 0);
   EXPECT_EQ(read_all(p1, h), "Qy");
   EXPECT_EQ(folder.get("docs/b.txt"), "BB");
   // SHARED on a read-only stream is a private copy.
   dk_handle_t ro = open(p1, "file:/docs/b.txt", DK_ACCESS_RDONLY);
   ASSERT_EQ(
-      call(p1, 24, ro, addr = p1.u64(0), DK_PROT_READ | DK_PROT_WRITE | DK_MAP_SHARED, 0, 4096), 0);
+      DkStreamMap(p1, ro, addr = p1.u64(0), DK_PROT_READ | DK_PROT_WRITE | DK_MAP_SHARED, 0, 4096),
+      0);
   ASSERT_TRUE(p1.mem.write(p1.get64(addr), "ZZ", 2));
-  EXPECT_EQ(call(p1, 25, p1.get64(addr), 4096), 0);
+  EXPECT_EQ(DkStreamUnmap(p1, p1.get64(addr), 4096), 0);
   EXPECT_EQ(read_all(p1, h), "Qy");
-  EXPECT_EQ(call(p1, 27, 0x999), -DK_E_BADHANDLE);
+  EXPECT_EQ(DkStreamFlush(p1, 0x999), -DK_E_BADHANDLE);
 }
 
 // A namespace mapping of a host folder (SimConfig::mounts): its entries and bytes appear at
@@ -321,10 +325,7 @@ TEST(SimMounts, MappedHostFolderAppearsAtItsVirtualPath) {
   SimConfig cfg;
   cfg.mounts = {{"/data/in", (host.path / "docs").string()},
                 {"/missing", (host.path / "not-there").string()}};
-  struct T : SimTest {
-    explicit T(SimConfig c) : SimTest(std::move(c)) {}
-    void TestBody() override {}
-  } t(cfg);
+  SimWorld t(cfg);
   dk_handle_t a = t.open(t.p1, "file:/data/in/a.txt", DK_ACCESS_RDWR);
   ASSERT_NE(a, 0u);
   EXPECT_EQ(t.read_all(t.p1, a), "AAAA");
@@ -354,10 +355,7 @@ TEST(SimDevices, ConsoleNullAndZero) {
   CapturedConsole console("typed");
   SimConfig cfg;
   cfg.console = &console;
-  struct T : SimTest {
-    explicit T(SimConfig c) : SimTest(std::move(c)) {}
-    void TestBody() override {}
-  } t(cfg);
+  SimWorld t(cfg);
   dk_handle_t con = t.open(t.p1, "dev:console");
   ASSERT_NE(con, 0u);
   EXPECT_EQ(t.write(t.p1, con, "out"), 0);
@@ -393,24 +391,17 @@ TEST_F(SimFilesTest, NamespacePolicySeamDecidesEveryOperation) {
                    (r.access == Access::Write ? "w" : "r"));
     return r.uri->path == "/docs/b.txt" ? -DK_E_ACCESS : 0;
   };
-  SimHost h2(cfg);
-  Dispatcher d2(h2);
+  SimWorld w2(cfg);
   Proc p(7);
-  auto call2 = [&](uint32_t idx, uint64_t a0, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0,
-                   uint64_t a4 = 0, uint64_t a5 = 0) {
-    TrapRegs r{DK_CALL_BASE + idx, a0, a1, a2, a3, a4, a5};
-    CallContext cx{p.mem, p.ctl, p.handles, p.pid};
-    return d2.dispatch(cx, r, scratch);
-  };
   uint64_t out = p.u64(0);
-  EXPECT_EQ(call2(21, p.str("file:/docs/b.txt"), 0, 0, 0, 0, out), -DK_E_ACCESS);
-  ASSERT_EQ(call2(21, p.str("file:/docs/a.txt"), DK_ACCESS_RDWR, 0, 0, 0, out), 0);
+  EXPECT_EQ(w2.DkStreamOpen(p, p.str("file:/docs/b.txt"), 0, 0, 0, 0, out), -DK_E_ACCESS);
+  ASSERT_EQ(w2.DkStreamOpen(p, p.str("file:/docs/a.txt"), DK_ACCESS_RDWR, 0, 0, 0, out), 0);
   dk_handle_t h = p.get64(out);
-  EXPECT_EQ(call2(30, p.str("dir:/docs"), p.alloc(32)), 0);
-  EXPECT_EQ(call2(34, h, p.str("file:/docs/b.txt")), -DK_E_ACCESS);
-  EXPECT_EQ(call2(28, h, 0), 0);
-  EXPECT_EQ(call2(21, p.str("tcp.server:localhost:80"), 0, 0, 0, 0, out), 0);
-  EXPECT_EQ(call2(21, p.str("tcp:localhost:80"), 2, 0, 0, 0, out), 0);
+  EXPECT_EQ(w2.DkStreamAttributesQuery(p, p.str("dir:/docs"), p.alloc(32)), 0);
+  EXPECT_EQ(w2.DkStreamChangeName(p, h, p.str("file:/docs/b.txt")), -DK_E_ACCESS);
+  EXPECT_EQ(w2.DkStreamDelete(p, h, 0), 0);
+  EXPECT_EQ(w2.DkStreamOpen(p, p.str("tcp.server:localhost:80"), 0, 0, 0, 0, out), 0);
+  EXPECT_EQ(w2.DkStreamOpen(p, p.str("tcp:localhost:80"), 2, 0, 0, 0, out), 0);
   EXPECT_EQ(seen, (std::vector<std::string>{
                       "0 file:/docs/b.txt r", "0 file:/docs/a.txt w", "1 dir:/docs r",
                       "2 file:/docs/a.txt w", "2 file:/docs/b.txt w", "3 file:/docs/a.txt w",
@@ -418,4 +409,4 @@ TEST_F(SimFilesTest, NamespacePolicySeamDecidesEveryOperation) {
 }
 
 }  // namespace
-}  // namespace dk::simtest
+}  // namespace dk::hosttest

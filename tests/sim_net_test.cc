@@ -1,20 +1,14 @@
 // SimHost loopback network between picoprocesses: TCP listen, connect, accept, stream
 // semantics, end of stream, PIPE, CONNREFUSED, ports picked for port 0, and UDP datagrams
-// that keep their boundaries, with replies to the last sender.
+// that keep their boundaries, with replies to the last sender. Simulated only: the loopback
+// network is the simulated host's own (ports it picks, buffers it sizes); the native host's
+// real sockets are in native_net_test.cc.
 #include "sim_test_world.h"
 
-namespace dk::simtest {
+namespace dk::hosttest {
 namespace {
 
-class SimNetTest : public SimTest {
- protected:
-  dk_handle_t accept(Proc& p, dk_handle_t server, dk_status_t* st = nullptr) {
-    uint64_t out = p.u64(0);
-    dk_status_t s = call(p, 29, server, out);
-    if (st) *st = s;
-    return s == 0 ? p.get64(out) : 0;
-  }
-};
+class SimNetTest : public SimTest {};
 
 TEST_F(SimNetTest, TcpEchoBetweenTwoPicoprocesses) {
   dk_handle_t srv = open(p1, "tcp.server://localhost:3000");
@@ -37,7 +31,7 @@ TEST_F(SimNetTest, TcpEchoBetweenTwoPicoprocesses) {
   EXPECT_EQ(read_all(p2, c), "HELLO");
   EXPECT_EQ(name_of(p2, c), "tcp:127.0.0.1:3000");
   // Close: end of stream on the other side, PIPE for its writes.
-  EXPECT_EQ(call(p2, 36, c), 0);
+  EXPECT_EQ(DkObjectClose(p2, c), 0);
   EXPECT_EQ(read_all(p1, s), "");
   EXPECT_EQ(write(p1, s, "x"), -DK_E_PIPE);
 }
@@ -56,12 +50,12 @@ TEST_F(SimNetTest, RefusedTakenAndPickedPorts) {
   EXPECT_EQ(open_status(p2, "tcp:localhost:70000"), -DK_E_INVAL);
   // Attributes by URI say whether someone listens.
   uint64_t a = p2.alloc(sizeof(dk_stream_attr));
-  EXPECT_EQ(call(p2, 30, p2.str("tcp:localhost:4000"), a), 0);
-  EXPECT_EQ(call(p2, 30, p2.str("tcp:localhost:4001"), a), -DK_E_NOENT);
+  EXPECT_EQ(DkStreamAttributesQuery(p2, p2.str("tcp:localhost:4000"), a), 0);
+  EXPECT_EQ(DkStreamAttributesQuery(p2, p2.str("tcp:localhost:4001"), a), -DK_E_NOENT);
   // Shutting the listener down refuses new clients and drops unaccepted ones.
   dk_handle_t c = open(p2, "tcp:localhost:4000");
   ASSERT_NE(c, 0u);
-  EXPECT_EQ(call(p1, 28, srv, DK_DELETE_ALL), 0);
+  EXPECT_EQ(DkStreamDelete(p1, srv, DK_DELETE_ALL), 0);
   EXPECT_EQ(open_status(p2, "tcp:localhost:4000"), -DK_E_CONNREFUSED);
   EXPECT_EQ(read_all(p2, c), "");
   EXPECT_EQ(write(p2, c, "x"), -DK_E_PIPE);
@@ -76,7 +70,7 @@ TEST_F(SimNetTest, TcpBackpressureAndWaits) {
   dk_handle_t srv = open(p1, "tcp.server:localhost:5000");
   dk_handle_t c = open(p2, "tcp:localhost:5000", DK_ACCESS_RDWR, 0, DK_OPTION_NONBLOCK);
   uint64_t ready = p1.u64(0);
-  EXPECT_EQ(call(p1, 16, 1, p1.u64(srv), 0, ready), 0);  // a client waits
+  EXPECT_EQ(DkObjectsWaitAny(p1, 1, p1.u64(srv), 0, ready), 0);  // a client waits
   dk_handle_t s = accept(p1, srv);
   uint64_t done = 0;
   EXPECT_EQ(write(p2, c, std::string(100000, 'q'), 0, &done), 0);
@@ -85,7 +79,7 @@ TEST_F(SimNetTest, TcpBackpressureAndWaits) {
   std::string out;
   EXPECT_EQ(read(p2, c, 1, out), -DK_E_AGAIN);
   uint64_t hs[2] = {c, c};
-  EXPECT_EQ(call(p2, 16, 2, p2.put(hs, 16), 0, p2.u64(0)), -DK_E_TIMEOUT);
+  EXPECT_EQ(DkObjectsWaitAny(p2, 2, p2.put(hs, 16), 0, p2.u64(0)), -DK_E_TIMEOUT);
   EXPECT_EQ(read(p1, s, 65536, out), 0);
   EXPECT_EQ(out.size(), 65536u);
   EXPECT_EQ(write(p2, c, "q", 0, &done), 0);
@@ -121,7 +115,7 @@ TEST_F(SimNetTest, UdpKeepsDatagramBoundaries) {
   EXPECT_EQ(write(p2, a, ""), 0);
   EXPECT_EQ(read(p1, srv, 100, out), 0);
   EXPECT_EQ(out, "");
-  EXPECT_EQ(call(p1, 36, srv), 0);
+  EXPECT_EQ(DkObjectClose(p1, srv), 0);
   EXPECT_EQ(write(p2, a, "hello?"), -DK_E_PIPE);
   EXPECT_NE(open(p1, "udp.server:localhost:5353"), 0u);  // the port is free again
 }
@@ -135,9 +129,9 @@ TEST_F(SimNetTest, UdpFullQueueBlocks) {
   EXPECT_EQ(read(p1, srv, 65536, out), 0);
   EXPECT_EQ(out.size(), 60000u);
   EXPECT_EQ(write(p2, c, std::string(6000, 'b')), 0);
-  EXPECT_EQ(call(p2, 28, c, DK_DELETE_WRITE), 0);
+  EXPECT_EQ(DkStreamDelete(p2, c, DK_DELETE_WRITE), 0);
   EXPECT_EQ(write(p2, c, "x"), -DK_E_PIPE);
 }
 
 }  // namespace
-}  // namespace dk::simtest
+}  // namespace dk::hosttest
