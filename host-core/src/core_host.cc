@@ -1,6 +1,8 @@
 // The core host's spine: the quota ledger on every call, and the calls that need no object
-// of the host: memory, exit, segment base and exception return (through GuestControl),
-// system info and debug output. Threads, sync, processes and handles live in one file each.
+// of the host: a commit's memory quota, snapshots, cache flushes, system info and debug
+// output. The rest of memory, exit, segment base and exception return are the Host
+// interface's defaults (GuestControl). Threads, sync, processes and handles live in one file
+// each.
 #include "dk/core/core_host.h"
 
 #include <algorithm>
@@ -33,19 +35,6 @@ dk_status_t CoreHost::DkVirtualMemoryAllocate(CallContext& cx, Call& call) {
   return st;
 }
 
-dk_status_t CoreHost::DkVirtualMemoryFree(CallContext& cx, Call& call) {
-  return cx.ctl.vm_free(call.arg(0), call.arg(1));
-}
-
-dk_status_t CoreHost::DkVirtualMemoryProtect(CallContext& cx, Call& call) {
-  return cx.ctl.vm_protect(call.arg(0), call.arg(1), static_cast<uint32_t>(call.arg(2)));
-}
-
-dk_status_t CoreHost::DkProcessExit(CallContext& cx, Call& call) {
-  cx.ctl.process_exit(static_cast<int64_t>(call.arg(0)));
-  return 0;
-}
-
 dk_status_t CoreHost::DkProcessSnapshot(CallContext&, Call&) {
   return -DK_E_NOTSUP;  // snapshots come with their own work
 }
@@ -53,14 +42,6 @@ dk_status_t CoreHost::DkProcessSnapshot(CallContext&, Call&) {
 dk_status_t CoreHost::DkInstructionCacheFlush(CallContext&, Call&) {
   // Code stays coherent without it (ABI.md section 1); the call is a hint.
   return 0;
-}
-
-dk_status_t CoreHost::DkSegmentRegisterSet(CallContext& cx, Call& call) {
-  return cx.ctl.set_segment(static_cast<uint32_t>(call.arg(0)), call.arg(1));
-}
-
-dk_status_t CoreHost::DkExceptionReturn(CallContext& cx, Call& call) {
-  return cx.ctl.exception_return(call.ctx);
 }
 
 dk_status_t CoreHost::DkSystemInfoQuery(CallContext&, Call& call) {

@@ -40,21 +40,17 @@ class CoreHost : public Host {
   // The image (and package name) of picoprocess `pid`, for its DkProcessCreate("self:").
   void set_image(uint32_t pid, std::vector<uint8_t> image, std::string name);
 
-  // Memory, exit, segment base and exception return (through GuestControl), system info
-  // and debug output.
+  // The quota check of a commit (the rest of memory, exit, segment base and exception
+  // return are the Host defaults: GuestControl), snapshots, cache flushes, system info and
+  // debug output.
   dk_status_t DkVirtualMemoryAllocate(CallContext& cx, Call& call) override;
-  dk_status_t DkVirtualMemoryFree(CallContext& cx, Call& call) override;
-  dk_status_t DkVirtualMemoryProtect(CallContext& cx, Call& call) override;
-  dk_status_t DkProcessExit(CallContext& cx, Call& call) override;
   dk_status_t DkProcessSnapshot(CallContext& cx, Call& call) override;
   dk_status_t DkInstructionCacheFlush(CallContext& cx, Call& call) override;
-  dk_status_t DkSegmentRegisterSet(CallContext& cx, Call& call) override;
-  dk_status_t DkExceptionReturn(CallContext& cx, Call& call) override;
   dk_status_t DkSystemInfoQuery(CallContext& cx, Call& call) override;
   dk_status_t DkDebugOutput(CallContext& cx, Call& call) override;
-  // Threads (4-8): a delay blocks until its deadline on clock_ns().
+  // Threads (4, 6-8; exit is the Host default): a delay blocks until its deadline on
+  // clock_ns().
   dk_status_t DkThreadCreate(CallContext& cx, Call& call) override;
-  dk_status_t DkThreadExit(CallContext& cx, Call& call) override;
   dk_status_t DkThreadDelayExecution(CallContext& cx, Call& call) override;
   dk_status_t DkThreadYieldExecution(CallContext& cx, Call& call) override;
   dk_status_t DkThreadResume(CallContext& cx, Call& call) override;
