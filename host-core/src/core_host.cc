@@ -1,8 +1,7 @@
-// The core host's spine: the quota ledger on every call, and the calls that need no object
-// of the host: a commit's memory quota, snapshots, cache flushes, system info and debug
-// output. The rest of memory, exit, segment base and exception return are the Host
-// interface's defaults (GuestControl). Threads, sync, processes and handles live in one file
-// each.
+// The core host's spine: the calls that need no object of the host: snapshots, cache
+// flushes, system info and debug output. Memory, exit, segment base and exception return are
+// the Host interface's defaults (GuestControl). Threads, sync, processes and handles live in
+// one file each.
 #include "dk/core/core_host.h"
 
 #include <algorithm>
@@ -10,30 +9,10 @@
 
 namespace dk {
 
-CoreHost::CoreHost(Limits limits, std::string* debug_log, ProcessTable::Image first)
-    : quotas_(limits), processes_(std::move(first)), debug_log_(debug_log) {}
+CoreHost::CoreHost(std::string* debug_log, ProcessTable::Image first)
+    : processes_(std::move(first)), debug_log_(debug_log) {}
 
 CoreHost::~CoreHost() = default;
-
-dk_status_t CoreHost::serve(CallContext& cx, Call& call) {
-  quotas_.enter(cx);
-  return Host::serve(cx, call);
-}
-
-void CoreHost::bind_std_handle(CallContext& cx, int which, dk_handle_t h) {
-  quotas_.bind_std(cx, which, cx.handles.get(h));
-}
-
-dk_status_t CoreHost::DkVirtualMemoryAllocate(CallContext& cx, Call& call) {
-  if ((call.arg(2) & DK_ALLOC_COMMIT) && call.arg(1) <= DK_USER_HIGH)
-    if (dk_status_t st = quotas_.memory(cx, (call.arg(1) + DK_PAGE_SIZE - 1) & ~(DK_PAGE_SIZE - 1)))
-      return st;
-  uint64_t addr = call.arg(0);
-  dk_status_t st = cx.ctl.vm_allocate(addr, call.arg(1), static_cast<uint32_t>(call.arg(2)),
-                                      static_cast<uint32_t>(call.arg(3)));
-  if (st == 0) call.set_out(0, addr);
-  return st;
-}
 
 dk_status_t CoreHost::DkProcessSnapshot(CallContext&, Call&) {
   return -DK_E_NOTSUP;  // snapshots come with their own work

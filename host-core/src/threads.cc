@@ -7,7 +7,6 @@
 namespace dk {
 
 dk_status_t CoreHost::DkThreadCreate(CallContext& cx, Call& call) {
-  if (dk_status_t st = quotas_.thread(cx)) return st;
   std::shared_ptr<ThreadObject> t;
   if (dk_status_t st = cx.ctl.thread_create(call.arg(0), call.arg(1), t)) return st;
   dk_handle_t h = cx.handles.insert(std::move(t));
