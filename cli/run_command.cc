@@ -17,6 +17,7 @@
 
 #include "commands.h"
 #include "dk/auditor.h"
+#include "dk/core/quota_enforcer.h"
 #include "dk/elf_image.h"
 #include "dk/json.h"
 #include "dk/monitor/folder_hash.h"
@@ -193,7 +194,6 @@ void run(const RunArgs& given) {
   cfg.debug_log = &debug;
   cfg.image = spec.image;  // for self:
   cfg.name = spec.name;
-  cfg.limits = launch ? launch->limits : default_limits();  // the monitor's quotas
   if (launch) {
     // The monitor decides every open, query, rename, delete, connect and listen: the one
     // policy path. Files are the package union: the app's and its dependencies'.
@@ -213,20 +213,24 @@ void run(const RunArgs& given) {
     NativeConfig nc = launch ? native_config_for_package(*launch) : native_config_for_image(a.root);
     nc.image = spec.image;
     nc.name = spec.name;
-    nc.limits = cfg.limits;
     nc.debug_log = &debug;
     if (a.json)
       nc.console_write = [&captured](int fd, const uint8_t* d, size_t n) { captured.write(fd, d, n); };
     native = make_native_host(std::move(nc));
   }
-  Host& chosen = native ? static_cast<Host&>(*native) : host;
+  // The monitor's quotas, in front of the chosen host: the manifest's limits, or the
+  // defaults for a bare image.
+  QuotaEnforcer quotas(native ? static_cast<Host&>(*native) : host,
+                       launch ? launch->limits : default_limits());
+  Host& chosen = quotas;
   RunOptions opts;
   opts.max_ticks = a.max_ticks;
   opts.quantum = a.quantum;
   opts.interrupt = &g_interrupt;
   forward_sigint();
 
-  // Recording: the Recorder wraps the chosen host and hears the emulator's events.
+  // Recording: the Recorder wraps the chosen host with its quotas (a refusal is a recorded
+  // result) and hears the emulator's events.
   std::unique_ptr<TraceWriter> writer;
   std::unique_ptr<Recorder> recorder;
   Host* served = &chosen;

@@ -1,5 +1,5 @@
-// Manifest limits enforced by both hosts through the monitor's QuotaLedger: each limit is
-// hit by a small guest (tests/guest/quota_guest.c) with -DK_E_QUOTA or, for cpu_ticks, a
+// Manifest limits enforced around both hosts by the QuotaEnforcer decorator (the monitor's
+// QuotaLedger; the hosts themselves enforce none): each limit is hit by a small guest (tests/guest/quota_guest.c) with -DK_E_QUOTA or, for cpu_ticks, a
 // clean end, while a sibling picoprocess in the same world keeps working and finishes.
 // Limits come from a manifest; a bare image runs under default_limits().
 #include <gtest/gtest.h>
@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "dk/core/quota_enforcer.h"
 #include "dk/monitor/launch.h"
 #include "dk/monitor/package_store.h"
 #include "dk/native_host.h"
@@ -46,7 +47,7 @@ LaunchSpec spec_for(const std::string& which) {
 enum class HostKind { Sim, Native };
 
 // One world: picoprocess 1 runs `which` under `limits`, picoprocess 2 the sibling "work"
-// under no limits, on one host of the given kind.
+// under no limits, on one host of the given kind behind the quota decorator.
 struct Pair {
   RunResult hog, sibling;
   std::string out;
@@ -62,9 +63,7 @@ Pair run_pair(HostKind kind, const std::string& which, const Limits& limits,
     c.console = &console;
     c.image = guest_image();
     c.name = "quota_guest";
-    auto sim = std::make_unique<SimHost>(c);
-    sim->set_limits(1, limits);
-    host = std::move(sim);
+    host = std::make_unique<SimHost>(c);
   } else {
     NativeConfig c = native_config_for_image("");
     c.image = guest_image();
@@ -73,13 +72,13 @@ Pair run_pair(HostKind kind, const std::string& which, const Limits& limits,
       p.out.append(reinterpret_cast<const char*>(d), n);
     };
     c.console_read = [](uint8_t*, size_t) -> size_t { return 0; };
-    auto native = std::make_unique<NativeHost>(std::move(c));
-    native->set_limits(1, limits);
-    host = std::move(native);
+    host = std::make_unique<NativeHost>(std::move(c));
   }
+  QuotaEnforcer quotas(*host);
+  quotas.set_limits(1, limits);
   World world;
-  const uint32_t a = world.add(*host, spec_for(which));
-  const uint32_t b = sibling.empty() ? 0 : world.add(*host, spec_for(sibling));
+  const uint32_t a = world.add(quotas, spec_for(which));
+  const uint32_t b = sibling.empty() ? 0 : world.add(quotas, spec_for(sibling));
   world.run();
   p.hog = world.result(a);
   if (b) p.sibling = world.result(b);

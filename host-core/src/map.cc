@@ -57,7 +57,6 @@ dk_status_t CoreHost::DkStreamMap(CallContext& cx, Call& call) {
   // The file's bytes in the range, read before any memory is touched.
   std::vector<uint8_t> data;
   if (dk_status_t st = read_mapped(cx, *s, offset, pages, data)) return st;
-  if (dk_status_t st = quotas_.memory(cx, pages)) return st;
   uint64_t addr = call.arg(1);
   if (dk_status_t st =
           cx.ctl.vm_allocate(addr, pages, DK_ALLOC_COMMIT, DK_PROT_READ | DK_PROT_WRITE))

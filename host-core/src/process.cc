@@ -46,9 +46,7 @@ dk_status_t CoreHost::DkProcessCreate(CallContext& cx, Call& call) {
   spec.parent_end = child_end;
   ProcessTable::Image image{spec.image, spec.name};
   std::shared_ptr<ProcessObject> proc;
-  quotas_.begin_child(cx.pid);
   dk_status_t created = cx.ctl.process_create(std::move(spec), proc);
-  quotas_.end_child(created == 0 && proc ? proc->pid : 0);
   if (created) return created;
   if (!proc) return -DK_E_NOMEM;
   processes_.add_child(proc, std::move(image));

@@ -1,10 +1,22 @@
 // Streams (calls 22, 23, 27-29, 31-33): the calls every stream kind shares, whichever host
-// owns the stream. Opening, attribute queries by URI, renames and lengths depend on what
-// backs a path and stay with the host; so does what a host-specific server accepts.
+// owns the stream, and the checks every host's DkStreamOpen starts with. Opening, attribute
+// queries by URI, renames and lengths depend on what backs a path and stay with the host; so
+// does what a host-specific server accepts.
 #include "dk/core/core_host.h"
 #include "dk/core/pipe.h"
 
 namespace dk {
+
+dk_status_t check_open_request(const Call& call, Uri& uri) {
+  const uint64_t access = call.arg(1), share = call.arg(2), create = call.arg(3),
+                 options = call.arg(4);
+  const uint64_t mode = access & ~uint64_t{DK_ACCESS_APPEND};
+  if (mode > DK_ACCESS_RDWR || create > (DK_CREATE_ALWAYS | DK_CREATE_TRUNCATE) ||
+      (create & DK_CREATE_TRY && create & DK_CREATE_ALWAYS) || options > DK_OPTION_NONBLOCK ||
+      share > 0777)
+    return -DK_E_INVAL;
+  return parse_uri(call.uri, UriRole::Guest, uri);
+}
 
 dk_status_t CoreHost::DkStreamRead(CallContext& cx, Call& call) {
   std::shared_ptr<HostStream> s;
@@ -21,17 +33,9 @@ dk_status_t CoreHost::DkStreamRead(CallContext& cx, Call& call) {
 dk_status_t CoreHost::DkStreamWrite(CallContext& cx, Call& call) {
   std::shared_ptr<HostStream> s;
   if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
-  if (!s->positioned() && call.arg(1) != 0) return -DK_E_INVAL;
-  if (s->type == DK_STREAM_SERVER) return -DK_E_NOTCONN;
-  if (!s->writable) return -DK_E_ACCESS;
-  // Output past the output_bytes quota is refused whole, before anything is written.
-  uint64_t charged = 0;
-  if (dk_status_t st = quotas_.output(cx, s.get(), is_console(*s), call.in_bytes.size(), charged))
-    return st;
+  if (dk_status_t st = write_refusal(*s, call.arg(1))) return st;
   StreamIo io{cx, call.arg(1), 0, &call.in_bytes, nullptr};
   dk_status_t st = s->write(io);
-  const uint64_t done = st == 0 ? io.done : 0;
-  if (charged > done) quotas_.output_unused(cx, charged - done);
   if (st == 0) call.set_out(3, io.done);
   return st;
 }
@@ -63,7 +67,6 @@ dk_status_t CoreHost::DkStreamWaitForClient(CallContext& cx, Call& call) {
     if (l->closed) return -DK_E_NOTCONN;
     return block_or_again(cx, l->nonblocking);
   }
-  if (dk_status_t st = quotas_.stream(cx)) return st;  // the client stays first in line
   dk_handle_t h = cx.handles.insert(l->backlog.front());
   if (!h) return -DK_E_QUOTA;
   l->backlog.pop_front();

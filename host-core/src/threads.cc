@@ -1,23 +1,17 @@
-// Threads (calls 4-8): creation, exit, yield and resume go to GuestControl; a delay is a
-// block until its deadline on the host's clock (clock_ns: the world clock on the simulated
-// host, CLOCK_MONOTONIC on a real one), retried by the emulator (see kBlocked), so the host
-// keeps no state for it.
+// Threads (calls 4, 6-8; DkThreadExit is the Host default): creation, yield and resume go to
+// GuestControl; a delay is a block until its deadline on the host's clock (clock_ns: the
+// world clock on the simulated host, CLOCK_MONOTONIC on a real one), retried by the emulator
+// (see kBlocked), so the host keeps no state for it.
 #include "dk/core/core_host.h"
 
 namespace dk {
 
 dk_status_t CoreHost::DkThreadCreate(CallContext& cx, Call& call) {
-  if (dk_status_t st = quotas_.thread(cx)) return st;
   std::shared_ptr<ThreadObject> t;
   if (dk_status_t st = cx.ctl.thread_create(call.arg(0), call.arg(1), t)) return st;
   dk_handle_t h = cx.handles.insert(std::move(t));
   if (!h) return -DK_E_QUOTA;
   call.set_out(2, h);
-  return 0;
-}
-
-dk_status_t CoreHost::DkThreadExit(CallContext& cx, Call&) {
-  cx.ctl.thread_exit();
   return 0;
 }
 

@@ -19,7 +19,9 @@ class DeviceStream : public HostStream {
         device(d),
         env(std::move(env)),
         write_fn(std::move(w)),
-        read_fn(std::move(r)) {}
+        read_fn(std::move(r)) {
+    console_device = d == Device::Console;
+  }
   Device device;
   std::shared_ptr<StreamEnv> env;
   WriteFn write_fn;

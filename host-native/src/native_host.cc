@@ -19,7 +19,7 @@ namespace dk {
 using namespace native;
 
 NativeHost::NativeHost(NativeConfig config)
-    : CoreHost(config.limits, config.debug_log, {config.image, config.name}),
+    : CoreHost(config.debug_log, {config.image, config.name}),
       config_(std::move(config)),
       world_(std::make_unique<NativeWorld>(config_, processes_)) {}
 
@@ -66,7 +66,6 @@ dk_status_t NativeHost::resolve(uint32_t pid, std::string_view uri, Access acces
 }
 
 void NativeHost::bind_std_handle(CallContext& cx, int which, dk_handle_t h) {
-  CoreHost::bind_std_handle(cx, which, h);
   auto d = std::dynamic_pointer_cast<DeviceStream>(cx.handles.get(h));
   if (d && which == 2) d->console_fd = 2;
 }

@@ -56,6 +56,9 @@ class TcpListener : public SocketStream {
   dk_status_t shutdown(uint32_t which) override;
   // DkStreamWaitForClient: a new connection, or kBlocked / AGAIN / NOTCONN.
   dk_status_t accept(CallContext& cx, std::shared_ptr<TcpStream>& out);
+  // Whether a connection waits is known only by accepting: the streams quota is asked
+  // before every try, and a refused connection waits in the kernel's backlog.
+  bool would_accept() const override { return true; }
 };
 
 // udp.server: (bound; answers the sender of the datagram it read last) and udp: (connected

@@ -12,17 +12,11 @@ namespace dk {
 using namespace native;
 
 dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
+  Uri uri;
+  if (dk_status_t st = check_open_request(call, uri)) return st;
   const uint64_t access = call.arg(1), share = call.arg(2), create = call.arg(3),
                  options = call.arg(4);
   const uint64_t mode = access & ~uint64_t{DK_ACCESS_APPEND};
-  if (mode > DK_ACCESS_RDWR || create > (DK_CREATE_ALWAYS | DK_CREATE_TRUNCATE) ||
-      (create & DK_CREATE_TRY && create & DK_CREATE_ALWAYS) || options > DK_OPTION_NONBLOCK ||
-      share > 0777)
-    return -DK_E_INVAL;
-  Uri uri;
-  if (dk_status_t st = parse_uri(call.uri, UriRole::Guest, uri)) return st;
-  if (uri.kind() != UriKind::Self)
-    if (dk_status_t st = quotas_.stream(cx)) return st;
   OpenFlags f;
   f.mode = static_cast<uint32_t>(mode);
   f.append = access & DK_ACCESS_APPEND;
@@ -79,11 +73,6 @@ dk_status_t NativeHost::DkStreamSetLength(CallContext& cx, Call& call) {
   return f->set_length(call.arg(1));
 }
 
-bool NativeHost::is_console(const HostStream& s) const {
-  const auto* dev = dynamic_cast<const DeviceStream*>(&s);
-  return dev && dev->device == DeviceStream::Device::Console;
-}
-
 dk_status_t NativeHost::delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) {
   Resolved r;
   if (dk_status_t st = resolve(cx.pid, s->name, Access::Write, r)) return st;
@@ -96,7 +85,6 @@ dk_status_t NativeHost::wait_for_client(CallContext& cx, Call& call,
                                         const std::shared_ptr<HostStream>& s) {
   auto t = std::dynamic_pointer_cast<TcpListener>(s);
   if (!t) return -DK_E_WRONGTYPE;
-  if (dk_status_t st = quotas_.stream(cx)) return st;  // the connection waits in the backlog
   std::shared_ptr<TcpStream> c;
   if (dk_status_t st = t->accept(cx, c)) return st;
   dk_handle_t h = cx.handles.insert(std::move(c));

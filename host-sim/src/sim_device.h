@@ -11,7 +11,9 @@ class DeviceStream : public HostStream {
  public:
   enum class Device { Console, Null, Zero };
   DeviceStream(Device d, std::string name, Console* console, bool r, bool w, bool nb)
-      : HostStream(DK_STREAM_DEVICE, std::move(name), r, w, nb), device(d), console(console) {}
+      : HostStream(DK_STREAM_DEVICE, std::move(name), r, w, nb), device(d), console(console) {
+    console_device = d == Device::Console;
+  }
   Device device;
   Console* console;
   int console_fd = 1;  // 1 stdout, 2 stderr

@@ -57,7 +57,7 @@ dk_status_t default_namespace_policy(const NamespaceRequest& r) {
 }
 
 SimHost::SimHost(SimConfig config)
-    : CoreHost(config.limits, config.debug_log, {config.image, config.name}),
+    : CoreHost(config.debug_log, {config.image, config.name}),
       config_(std::move(config)),
       random_(config_.seed),
       world_(std::make_unique<SimWorld>()) {
@@ -81,7 +81,6 @@ dk_status_t SimHost::check_policy(const CallContext& cx, NamespaceOp op, const U
 }
 
 void SimHost::bind_std_handle(CallContext& cx, int which, dk_handle_t h) {
-  CoreHost::bind_std_handle(cx, which, h);
   auto d = std::dynamic_pointer_cast<DeviceStream>(cx.handles.get(h));
   if (d && which == 2) d->console_fd = 2;
 }

@@ -9,17 +9,11 @@
 namespace dk {
 
 dk_status_t SimHost::DkStreamOpen(CallContext& cx, Call& call) {
+  Uri uri;
+  if (dk_status_t st = check_open_request(call, uri)) return st;
   const uint64_t access = call.arg(1), share = call.arg(2), create = call.arg(3),
                  options = call.arg(4);
   const uint64_t mode = access & ~uint64_t{DK_ACCESS_APPEND};
-  if (mode > DK_ACCESS_RDWR || create > (DK_CREATE_ALWAYS | DK_CREATE_TRUNCATE) ||
-      (create & DK_CREATE_TRY && create & DK_CREATE_ALWAYS) || options > DK_OPTION_NONBLOCK ||
-      share > 0777)
-    return -DK_E_INVAL;
-  Uri uri;
-  if (dk_status_t st = parse_uri(call.uri, UriRole::Guest, uri)) return st;
-  if (uri.kind() != UriKind::Self)
-    if (dk_status_t st = quotas_.stream(cx)) return st;
   OpenFlags f;
   f.mode = static_cast<uint32_t>(mode);
   f.append = access & DK_ACCESS_APPEND;
@@ -69,11 +63,6 @@ dk_status_t SimHost::DkStreamSetLength(CallContext& cx, Call& call) {
   if (dk_status_t st = get_stream_as(cx, call.arg(0), f)) return st;
   if (!f->writable) return -DK_E_ACCESS;
   return f->set_length(call.arg(1));
-}
-
-bool SimHost::is_console(const HostStream& s) const {
-  const auto* dev = dynamic_cast<const DeviceStream*>(&s);
-  return dev && dev->device == DeviceStream::Device::Console;
 }
 
 dk_status_t SimHost::delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) {

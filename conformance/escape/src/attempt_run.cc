@@ -14,6 +14,7 @@
 
 #include "dk/conformance/runner.h"
 #include "dk/conformance/record_fields.h"
+#include "dk/core/quota_enforcer.h"
 #include "dk/elf_image.h"
 #include "dk/native_host.h"
 #include "dk/run.h"
@@ -65,21 +66,24 @@ class IoConsole : public Console {
   Io& io_;
 };
 
-// Limits for one picoprocess, where the host takes them.
-template <class H>
-void apply_limits(H& host, uint32_t pid, const Limits& l) {
-  if constexpr (requires { host.set_limits(pid, l); }) {
-    if (!(l == Limits{})) host.set_limits(pid, l);
-  }
-}
-
+// The host of one attempt: the backend, the quota decorator in front of it (what the
+// harness runs and a test decorator wraps), and what a test decorator made of that.
 struct HostBox {
   std::unique_ptr<IoConsole> console;
   std::string debug;
-  std::unique_ptr<Host> concrete;
-  std::unique_ptr<Host> used;  // the decorated host, or null
+  std::unique_ptr<Host> backend;
+  std::unique_ptr<Host> concrete;  // the QuotaEnforcer over `backend`
+  std::unique_ptr<Host> used;      // the decorated host, or null
   Host& host() { return used ? *used : *concrete; }
 };
+
+// The quota decorator over `backend`; the attacker (picoprocess 1) under its limits, if any.
+void add_quotas(HostBox& box, std::unique_ptr<Host> backend, const Limits& attacker_limits) {
+  box.backend = std::move(backend);
+  auto q = std::make_unique<QuotaEnforcer>(*box.backend);
+  if (!(attacker_limits == Limits{})) q->set_limits(1, attacker_limits);
+  box.concrete = std::move(q);
+}
 
 std::unique_ptr<HostBox> make_host(const std::string& kind, Io& io, const Canaries& c,
                                    const std::vector<uint8_t>& image, const std::string& name,
@@ -102,9 +106,7 @@ std::unique_ptr<HostBox> make_host(const std::string& kind, Io& io, const Canari
     nc.debug_log = &box->debug;
     nc.image = image;
     nc.name = name;
-    auto h = std::make_unique<NativeHost>(std::move(nc));
-    apply_limits(*h, 1, attacker_limits);
-    box->concrete = std::move(h);
+    add_quotas(*box, std::make_unique<NativeHost>(std::move(nc)), attacker_limits);
   } else {
     box->console = std::make_unique<IoConsole>(io);
     SimConfig sc;
@@ -114,9 +116,7 @@ std::unique_ptr<HostBox> make_host(const std::string& kind, Io& io, const Canari
     sc.image = image;
     sc.name = name;
     sc.policy = escape_policy;
-    auto h = std::make_unique<SimHost>(std::move(sc));
-    apply_limits(*h, 1, attacker_limits);
-    box->concrete = std::move(h);
+    add_quotas(*box, std::make_unique<SimHost>(std::move(sc)), attacker_limits);
   }
   return box;
 }

@@ -19,7 +19,6 @@
 #include "dk/host.h"
 #include "dk/monitor/namespace.h"
 #include "dk/monitor/package_union.h"
-#include "dk/monitor/quota_ledger.h"
 
 namespace dk {
 
@@ -61,10 +60,6 @@ struct NativeConfig {
   // harness's fixed policy, as the conformance suite's). It can only refuse: 0 lets the
   // namespace's answer stand, -DK_E_* refuses with that status.
   std::function<dk_status_t(const Uri& uri, Access access)> narrow{};
-  // The limits of every picoprocess (NativeHost::set_limits overrides them for one; a child
-  // gets its parent's). Limits{}: none. The launchers give the manifest's limits over
-  // default_limits(), or default_limits() for a bare image.
-  Limits limits{};
 };
 
 namespace native {
@@ -101,7 +96,6 @@ class NativeHost : public CoreHost {
   // self: from the process table; file: and package: images the namespace lets the caller read.
   dk_status_t child_image(CallContext& cx, const std::string& uri, ChildSpec& spec) override;
   // Streams and mappings on host files, and TCP servers.
-  bool is_console(const HostStream& s) const override;
   dk_status_t delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) override;
   dk_status_t wait_for_client(CallContext& cx, Call& call,
                               const std::shared_ptr<HostStream>& server) override;

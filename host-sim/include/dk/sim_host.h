@@ -17,7 +17,6 @@
 #include "dk/host.h"
 #include "dk/monitor/namespace.h"
 #include "dk/monitor/package_union.h"
-#include "dk/monitor/quota_ledger.h"
 #include "dk/monitor/uri.h"
 
 namespace dk {
@@ -60,10 +59,6 @@ struct SimConfig {
   // stay in the overlay. The run's inputs name each with a hash of its contents.
   std::vector<std::pair<std::string, std::string>> mounts{};
   NamespacePolicy policy{};  // empty: default_namespace_policy
-  // The limits of every picoprocess the host serves (SimHost::set_limits overrides them for
-  // one; a child gets its parent's). Limits{}: none. Launchers pass the manifest's
-  // (PackageLaunch::limits) or default_limits() for a bare image.
-  Limits limits{};
 };
 
 // The virtual clock. One tick (a basic block executed) is kNsPerTick nanoseconds; the
@@ -113,7 +108,6 @@ class SimHost : public CoreHost {
   // file: and package: images from the trees, self: from the process table.
   dk_status_t child_image(CallContext& cx, const std::string& uri, ChildSpec& spec) override;
   // Streams and mappings on the overlay's file nodes.
-  bool is_console(const HostStream& s) const override;
   dk_status_t delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) override;
   bool mappable(const HostStream& s) const override;
   dk_status_t read_mapped(CallContext& cx, HostStream& s, uint64_t offset, uint64_t pages,

@@ -1,10 +1,11 @@
 // The core of every host: the calls whose meaning does not depend on the backend, served
-// once over the host core's objects (memory and exit through GuestControl, threads,
-// semaphores and events with DkObjectsWaitAny, child processes and their records, handles
-// and handle passing, the calls every stream kind shares, stream mappings), with the quota
-// ledger every call passes first. SimHost and NativeHost derive
-// from it and add only the resources they own. Errors are dk_status_t values; nothing throws across
-// the Host interface.
+// once over the host core's objects (threads, semaphores and events with DkObjectsWaitAny,
+// child processes and their records, handles and handle passing, the calls every stream kind
+// shares, stream mappings). Memory, exit, segment base and exception return are the Host
+// interface's defaults (GuestControl); quotas are a decorator's (QuotaEnforcer,
+// dk/core/quota_enforcer.h), so a CoreHost on its own enforces none. SimHost and NativeHost
+// derive from it and add only the resources they own. Errors are dk_status_t values; nothing
+// throws across the Host interface.
 #pragma once
 
 #include <cstdint>
@@ -17,44 +18,27 @@
 #include "dk/core/process_table.h"
 #include "dk/core/stream.h"
 #include "dk/host.h"
-#include "dk/monitor/quota_ledger.h"
 
 namespace dk {
 
 class CoreHost : public Host {
  public:
-  // `limits`: those of every picoprocess nobody set limits for (Limits{}: none);
   // `debug_log`: where DkDebugOutput lands (nullptr: dropped).
   // `first`: the first picoprocess's image, for self: (empty: none).
-  CoreHost(Limits limits, std::string* debug_log, ProcessTable::Image first);
+  CoreHost(std::string* debug_log, ProcessTable::Image first);
   ~CoreHost() override;
 
-  // Every call passes the quota ledger first (it learns each picoprocess's limits there).
-  dk_status_t serve(CallContext& cx, Call& call) override;
-  // The ledger learns which stream is the caller's stdout or stderr.
-  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;
-
-  // Limits of picoprocess `pid`, before it runs; and its counters.
-  void set_limits(uint32_t pid, const Limits& l) { quotas_.set_limits(pid, l); }
-  const Quotas& quotas(uint32_t pid) { return quotas_.quotas(pid); }
   // The image (and package name) of picoprocess `pid`, for its DkProcessCreate("self:").
   void set_image(uint32_t pid, std::vector<uint8_t> image, std::string name);
 
-  // Memory, exit, segment base and exception return (through GuestControl), system info
-  // and debug output.
-  dk_status_t DkVirtualMemoryAllocate(CallContext& cx, Call& call) override;
-  dk_status_t DkVirtualMemoryFree(CallContext& cx, Call& call) override;
-  dk_status_t DkVirtualMemoryProtect(CallContext& cx, Call& call) override;
-  dk_status_t DkProcessExit(CallContext& cx, Call& call) override;
+  // Snapshots, cache flushes, system info and debug output.
   dk_status_t DkProcessSnapshot(CallContext& cx, Call& call) override;
   dk_status_t DkInstructionCacheFlush(CallContext& cx, Call& call) override;
-  dk_status_t DkSegmentRegisterSet(CallContext& cx, Call& call) override;
-  dk_status_t DkExceptionReturn(CallContext& cx, Call& call) override;
   dk_status_t DkSystemInfoQuery(CallContext& cx, Call& call) override;
   dk_status_t DkDebugOutput(CallContext& cx, Call& call) override;
-  // Threads (4-8): a delay blocks until its deadline on clock_ns().
+  // Threads (4, 6-8; exit is the Host default): a delay blocks until its deadline on
+  // clock_ns().
   dk_status_t DkThreadCreate(CallContext& cx, Call& call) override;
-  dk_status_t DkThreadExit(CallContext& cx, Call& call) override;
   dk_status_t DkThreadDelayExecution(CallContext& cx, Call& call) override;
   dk_status_t DkThreadYieldExecution(CallContext& cx, Call& call) override;
   dk_status_t DkThreadResume(CallContext& cx, Call& call) override;
@@ -98,9 +82,7 @@ class CoreHost : public Host {
   // self: of `pid`: its recorded image, else the first picoprocess's; NOENT when neither.
   dk_status_t self_image(uint32_t pid, ChildSpec& spec) const;
 
-  // Streams. Console output counts against the console's quota.
-  virtual bool is_console(const HostStream& s) const = 0;
-  // DkStreamDelete of a file or directory stream: the host asks its policy and deletes.
+  // Streams. DkStreamDelete of a file or directory stream: the host asks its policy and deletes.
   virtual dk_status_t delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) = 0;
   // DkStreamWaitForClient on a server that is not a pipe server (the native host's TCP).
   virtual dk_status_t wait_for_client(CallContext&, Call&, const std::shared_ptr<HostStream>&) {
@@ -130,7 +112,6 @@ class CoreHost : public Host {
   // Writes the caller's shared mappings of `file` back to it.
   void flush_mappings(CallContext& cx, const HostStream& file);
 
-  QuotaLedger quotas_;
   ProcessTable processes_;
 
  private:

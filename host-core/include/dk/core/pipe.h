@@ -74,6 +74,8 @@ class Listener : public HostStream {
   bool wait_ready() const override { return !backlog.empty(); }
   uint64_t size() const override { return backlog.size(); }
   dk_status_t shutdown(uint32_t which) override;
+  // A client waiting is taken first in line, or stays there when the streams quota refuses.
+  bool would_accept() const override { return !backlog.empty(); }
 };
 
 }  // namespace dk

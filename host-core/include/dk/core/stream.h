@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dk/host.h"
+#include "dk/monitor/uri.h"
 
 namespace dk {
 
@@ -47,6 +48,9 @@ class HostStream : public HostObject {
   uint32_t type;     // DK_STREAM_*
   std::string name;  // the virtual URI, canonical spelling; never a host path
   bool readable, writable, nonblocking;
+  // dev:console, set by the host that made the stream: what is written to it counts
+  // against the output_bytes quota (QuotaEnforcer).
+  bool console_device = false;
 
   // Files and directories take offsets; every other stream needs offset 0.
   virtual bool positioned() const { return false; }
@@ -64,6 +68,10 @@ class HostStream : public HostObject {
   virtual dk_status_t shutdown(uint32_t /*which*/) { return -DK_E_WRONGTYPE; }
   // DkStreamFlush after the host wrote back the caller's shared mappings.
   virtual dk_status_t flush() { return 0; }
+  // DkStreamWaitForClient on this stream would now give the caller a new stream handle (a
+  // server with a client in its backlog), or try to (a TCP server learns whether a client
+  // waits only by accepting). The streams quota is asked just before (QuotaEnforcer).
+  virtual bool would_accept() const { return false; }
 
  private:
   uint32_t share_ = 0666;
@@ -85,6 +93,24 @@ dk_status_t get_stream_as(CallContext& cx, dk_handle_t h, std::shared_ptr<T>& ou
   out = std::dynamic_pointer_cast<T>(s);
   return out ? 0 : -DK_E_WRONGTYPE;
 }
+
+// Why a DkStreamWrite at `offset` on `s` is refused before a byte moves, or 0: an offset on
+// a stream that takes none (INVAL), a server (NOTCONN), a stream not open for writing
+// (ACCESS). The core host's write and the quota decorator's output_bytes check (which comes
+// after these) share it.
+inline dk_status_t write_refusal(const HostStream& s, uint64_t offset) {
+  if (!s.positioned() && offset != 0) return -DK_E_INVAL;
+  if (s.type == DK_STREAM_SERVER) return -DK_E_NOTCONN;  // servers carry no data
+  if (!s.writable) return -DK_E_ACCESS;
+  return 0;
+}
+
+// DkStreamOpen's checks before a host looks at what the URI names: INVAL for flags outside
+// the ABI's (an access mode above RDWR, create bits beyond TRY, ALWAYS and TRUNCATE or TRY
+// with ALWAYS, options beyond NONBLOCK, share above 0777), then the URI's syntax into `uri`.
+// Every host's open starts here, and the quota decorator asks it before the streams quota,
+// so these refusals come first.
+dk_status_t check_open_request(const Call& call, Uri& uri);
 
 // A call that cannot go on yet: AGAIN for a nonblocking stream, else park the thread until
 // the world changes (see kBlocked).

@@ -1,6 +1,8 @@
-// The quotas of every picoprocess of one world, as a host charges them: both hosts keep one
-// ledger and ask it before anything that takes a limited resource, so the limits are enforced
-// by one piece of code. Host-facing: checks return 0 or -DK_E_QUOTA and never throw.
+// The quotas of every picoprocess of one world. One ledger sits in the quota decorator in
+// front of a host (QuotaEnforcer, host-core's dk/core/quota_enforcer.h), which asks it before
+// anything that takes a limited resource, so the limits are enforced by one piece of code and
+// no host charges anything itself. Host-facing: checks return 0 or -DK_E_QUOTA and never
+// throw.
 //
 // What each limit counts (docs/monitor.md):
 //   memory        committed bytes of the address space (image, stack, boot page, allocations,
@@ -31,13 +33,13 @@ class QuotaLedger {
   void set_limits(uint32_t pid, const Limits& l);
   // DkProcessCreate: the child runs under its parent's limits, with counters of its own.
   // The child boots (and may open its std handles) inside GuestControl::process_create,
-  // before its pid is known: a host calls begin_child before it and end_child after it
-  // (child 0 when the create failed).
+  // before its pid is known: the decorator calls begin_child before it and end_child after
+  // it (child 0 when the create failed).
   void begin_child(uint32_t parent);
   void end_child(uint32_t child);
   const Limits& limits(uint32_t pid);
 
-  // Before a host serves any call of a picoprocess: the first time it sees the picoprocess,
+  // Before the host serves any call of a picoprocess: the first time it sees the picoprocess,
   // the handle limit goes into its handle table and the tick budget to its GuestControl.
   // Cheap when the caller is the one seen last.
   void enter(CallContext& cx) {
