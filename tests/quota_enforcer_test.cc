@@ -11,7 +11,7 @@
 #include "dk/console.h"
 #include "sim_test_world.h"
 
-namespace dk::simtest {
+namespace dk::hosttest {
 namespace {
 
 constexpr uint64_t kPage = DK_PAGE_SIZE;
@@ -248,4 +248,4 @@ TEST_F(QuotaEnforcerTest, TheHostAloneEnforcesNoLimit) {
 }
 
 }  // namespace
-}  // namespace dk::simtest
+}  // namespace dk::hosttest
