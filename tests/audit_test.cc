@@ -11,12 +11,46 @@
 #include <sstream>
 #include <vector>
 
+#include "dk/auditor.h"
 #include "dk_cli.h"
 
 namespace dk {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The lines byte for byte, every kind: compact JSON, keys in a fixed order, strings quoted by
+// the one quoting rule.
+class RefusingHost : public Host {
+ public:
+  std::string_view name() const override { return "refusing"; }
+  uint64_t cycle_counter(const CallContext&) override { return 0; }
+  dk_status_t serve(CallContext&, Call&) override { return -DK_E_ACCESS; }
+};
+
+TEST(AuditLines, ExactBytes) {
+  RefusingHost host;
+  std::ostringstream out;
+  Auditor a(host, out);
+  a.on_foreign_trap({5, 1, 2, 0x401000}, DK_TRAP_SYSCALL | 0x8000, 60);
+  a.on_refused({6, 1, 2, 0x401010}, calls::DkStreamOpen, -DK_E_NOENT);
+  a.on_refused({7, 3, 1, 0x401020}, 99, -DK_E_QUOTA);
+  a.on_end({8, 1, 2, 0}, 3, -DK_E_QUOTA, "tick \"limit\"\n\xff");
+  a.on_end({9, 1, 2, 0}, 0, 0, "exited");  // not a quota: no line
+  EXPECT_EQ(a.lines(), 4u);
+  const std::string noent = std::to_string(-DK_E_NOENT), quota = std::to_string(-DK_E_QUOTA);
+  EXPECT_EQ(out.str(),
+            "{\"kind\":\"foreign_trap\",\"tick\":5,\"pid\":1,\"thread\":2,\"rip\":4198400,\"instruction\":\"\","
+            "\"detail\":" + std::to_string(DK_TRAP_SYSCALL | 0x8000) + ",\"number\":60}\n"
+            "{\"kind\":\"refused\",\"tick\":6,\"pid\":1,\"thread\":2,\"rip\":4198416,\"instruction\":\"\","
+            "\"call\":\"DkStreamOpen\",\"index\":21,\"status\":" + noent +
+            ",\"status_name\":\"NOENT\",\"by\":\"dispatcher\"}\n"
+            "{\"kind\":\"quota\",\"tick\":7,\"pid\":3,\"thread\":1,\"rip\":4198432,\"instruction\":\"\","
+            "\"call\":\"call 99\",\"index\":99,\"status\":" + quota +
+            ",\"status_name\":\"QUOTA\",\"by\":\"dispatcher\"}\n"
+            "{\"kind\":\"quota\",\"tick\":8,\"pid\":1,\"thread\":2,\"rip\":0,\"instruction\":\"\","
+            "\"end\":3,\"message\":\"tick \\\"limit\\\"\\n\\u00ff\"}\n");
+}
 
 class AuditTest : public testing::DkCliTest {
  protected:

@@ -15,6 +15,7 @@
 
 #include "dk/trace_file.h"
 #include "dk/trace_render.h"
+#include "trace_1_0.h"
 
 namespace dk {
 namespace {
@@ -511,6 +512,93 @@ TEST(TraceRecords, LyingRecordLengthIsCaught) {
   file.insert(file.end(), z.begin(), z.end());
   const std::string e = error_of(file);
   EXPECT_EQ(e.rfind("trace: chunk 0 at offset " + std::to_string(l.header_end) + ": record at payload offset ", 0), 0u) << e;
+}
+
+// Format 1.0 (no launch, no effect lists, no next picoprocess in schedule records) reads in
+// the current shape: the same records, and the effects the downcalls implied.
+TEST(TraceFormat1_0, ReadsInTheCurrentShape) {
+  const std::vector<TraceRecord> recs = sample_records();
+  TraceReader r(test::trace_1_0(sample_header(), recs, 8));
+  TraceHeader want = sample_header();
+  want.format_minor = 0;
+  EXPECT_EQ(r.header(), want);
+  const auto got = read_all(r);
+  ASSERT_EQ(got.size(), recs.size());
+  EXPECT_TRUE(r.saw_end());
+  EXPECT_FALSE(r.cut_short());
+  for (size_t i = 0; i < recs.size(); ++i) {
+    if (recs[i].kind == RecordKind::Downcall && recs[i].call.index == calls::DkExceptionReturn) {
+      // The one call of the sample that acts on the picoprocess: its context, returned to.
+      EXPECT_EQ(first_difference(recs[i], got[i]), "effects");
+      ASSERT_EQ(got[i].call.effects.size(), 1u);
+      const Effect& e = got[i].call.effects[0];
+      EXPECT_EQ(e.op, EffectOp::ExceptionReturn);
+      ASSERT_EQ(e.bytes.size(), sizeof(dk_context));
+      EXPECT_EQ(memcmp(e.bytes.data(), &recs[i].call.ctx, sizeof(dk_context)), 0);
+      EXPECT_EQ(got[i].call.fields, recs[i].call.fields | kHasEffects);
+      continue;
+    }
+    EXPECT_EQ(first_difference(recs[i], got[i]), "") << i << ": " << render_record(got[i]);
+    EXPECT_TRUE(got[i].call.effects.empty()) << i;
+  }
+}
+
+// What later formats added is damage in a 1.0 trace, named precisely; a current schedule
+// record must carry its next picoprocess.
+TEST(TraceFormat1_0, LaterFieldsAreRefused) {
+  auto error_1_0 = [](const TraceRecord& rec, size_t cut = 0) {
+    std::vector<uint8_t> payload;
+    encode_record(rec, payload);
+    if (cut) {  // drop the last `cut` bytes of the body
+      payload.resize(payload.size() - cut);
+      uint32_t len;
+      memcpy(&len, payload.data() + 1, 4);
+      len -= static_cast<uint32_t>(cut);
+      memcpy(payload.data() + 1, &len, 4);
+    }
+    return error_of(test::file_1_0(sample_header(), {{1u, payload}}));
+  };
+  TraceRecord clock;
+  clock.kind = RecordKind::Clock;
+  clock.clock = 5;
+  std::string e = error_1_0(clock);
+  EXPECT_NE(e.find("record at payload offset 0: record kind 8 is not in format 1.0"), std::string::npos) << e;
+
+  TraceRecord y = downcall(calls::DkThreadYieldExecution, 1);
+  y.call.fields = kHasEffects;
+  y.call.effects.emplace_back().op = EffectOp::Yield;
+  e = error_1_0(y);
+  EXPECT_NE(e.find("record at payload offset 33: field bits of a later format in a format 1.0 record"),
+            std::string::npos)
+      << e;
+
+  TraceRecord s;
+  s.kind = RecordKind::Schedule;
+  s.schedule = {2, kScheduleYield, 1};
+  e = error_1_0(s);  // with the next picoprocess, which 1.0 did not have
+  EXPECT_NE(e.find("record length 36 leaves 4 bytes after its fields"), std::string::npos) << e;
+  EXPECT_EQ(error_1_0(s, 4), "");
+
+  // A current trace whose schedule record stops before the next picoprocess.
+  std::vector<uint8_t> payload;
+  encode_record(s, payload);
+  payload.resize(payload.size() - 4);
+  uint32_t len = 32;
+  memcpy(payload.data() + 1, &len, 4);
+  std::vector<uint8_t> file = test::file_1_0(sample_header(), {{1u, payload}});
+  // The same framing as 1.1: the version field and the launch fields the header then needs.
+  std::vector<uint8_t> body;
+  encode_header(sample_header(), body);
+  std::vector<uint8_t> cur(kTraceMagic, kTraceMagic + 8);
+  test::put_le(cur, 1, 2);
+  test::put_le(cur, 1, 2);
+  test::put_le(cur, body.size(), 4);
+  cur.insert(cur.end(), body.begin(), body.end());
+  test::put_le(cur, XXH3_64bits(cur.data(), cur.size()), 8);
+  const size_t old_header = 16 + test::header_body_1_0(sample_header()).size() + 8;
+  cur.insert(cur.end(), file.begin() + old_header, file.end());
+  e = error_of(cur);
+  EXPECT_NE(e.find("record at payload offset 37: next pid: needs 4 bytes, 0 left"), std::string::npos) << e;
 }
 
 TEST(TraceRender, StraceLikeLines) {

@@ -13,7 +13,9 @@
 #include "dk/dispatcher.h"
 #include "dk/recorder.h"
 #include "dk/replayer.h"
+#include "dk/trace_diff.h"
 #include "dk/trace_render.h"
+#include "trace_1_0.h"
 
 namespace dk {
 namespace {
@@ -125,6 +127,19 @@ class FakeHost : public Host {
         call.out_bytes.resize(call.room);
         for (auto& b : call.out_bytes) b = static_cast<uint8_t>(clock_ += 13);
         return 0;
+      case calls::DkStreamMap: {  // the "file" holds "mapped:" and the clock
+        uint64_t addr = call.arg(1);
+        const uint64_t size = call.arg(4);
+        dk_status_t st = cx.ctl.vm_allocate(addr, size, DK_ALLOC_COMMIT | DK_ALLOC_REPLACE, DK_PROT_READ | DK_PROT_WRITE);
+        if (st != 0) return st;
+        const std::string data = "mapped:" + std::to_string(clock_);
+        if (!cx.mem.write(addr, data.data(), data.size())) return -DK_E_FAULT;
+        st = cx.ctl.vm_protect(addr, size, static_cast<uint32_t>(call.arg(2)) & ~DK_MAP_SHARED);
+        if (st == 0) call.set_out(1, addr);
+        return st;
+      }
+      case calls::DkStreamUnmap:
+        return cx.ctl.vm_free(call.arg(0), call.arg(1));
       case calls::DkSystemInfoQuery:
         call.sysinfo.page_size = DK_PAGE_SIZE;
         call.sysinfo.cpu_count = static_cast<uint32_t>(clock_ % 7 + 1);
@@ -217,6 +232,45 @@ Outcome run_guest(Host& host, RunEvents& events, Change change = Change::None) {
   return out;
 }
 
+// A second "guest" for what format 1.0 left implicit: a mapping (its bytes were the call's
+// output bytes), memory calls, an exception return and both exits.
+constexpr uint64_t kMapAt = 0x11000, kCtx = 0x12000;
+
+Outcome run_map_guest(Host& host, RunEvents& events) {
+  FakeMemory mem;
+  FakeControl ctl;
+  HandleTable handles;
+  Dispatcher dispatcher(host);
+  Call scratch;
+  Outcome out;
+  uint64_t tick = 100;
+  auto site = [&] { return EventSite{tick, 1, 1, 0x401000 + tick}; };
+  auto call = [&](uint32_t index, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0,
+                  uint64_t a4 = 0, uint64_t a5 = 0) {
+    CallContext cx{mem, ctl, handles, 1, 1, tick, 0x401000 + tick};
+    TrapRegs regs{DK_CALL_BASE + index, a0, a1, a2, a3, a4, a5};
+    out.statuses.push_back(dispatcher.dispatch(cx, regs, scratch));
+    tick += 10;
+  };
+  mem.poke(kUri, "dev:console", 12);
+  events.on_upcall(site(), kUpcallInit, 0x401000, 0x7000);
+  call(calls::DkStreamOpen, kUri, DK_ACCESS_RDWR, 0, 0, 0, kHandleSlot);
+  mem.poke(kAddrSlot, &kMapAt, 8);
+  call(calls::DkStreamMap, mem.peek64(kHandleSlot), kAddrSlot, DK_PROT_READ | DK_MAP_SHARED, 0, 0x100);
+  call(calls::DkVirtualMemoryProtect, kMapAt, 0x100, DK_PROT_READ | DK_PROT_WRITE);
+  call(calls::DkStreamUnmap, kMapAt, 0x100);
+  dk_context ctx{};
+  ctx.rip = 0x401234;
+  mem.poke(kCtx, &ctx, sizeof ctx);
+  call(calls::DkExceptionReturn, kCtx);
+  call(calls::DkThreadExit);
+  call(calls::DkProcessExit, 3);
+  events.on_end(site(), 0, 3, "exited");
+  out.memory = mem.bytes_;
+  out.effects = ctl.log;
+  return out;
+}
+
 std::string temp_path(const char* name) {
   return ::testing::TempDir() + "/dk_replay_" + name + "_" + std::to_string(getpid()) + ".dktrace";
 }
@@ -227,18 +281,22 @@ class ReplayTest : public ::testing::Test {
   void TearDown() override { unlink(path.c_str()); }
 
   Outcome record(bool hash_inputs = false, uint32_t chunk_records = 4096) {
+    return record_to(path, Change::None, hash_inputs, chunk_records);
+  }
+
+  Outcome record_to(const std::string& to, Change change, bool hash_inputs = false, uint32_t chunk_records = 4096) {
     TraceHeader h;
     h.host_kind = "fake";
     h.unicorn_version = "2.1.1";
     h.flags = hash_inputs ? kTraceInputsHashed : 0;
     TraceWriterOptions o;
     o.chunk_records = chunk_records;
-    TraceWriter w(path, h, o);
+    TraceWriter w(to, h, o);
     FakeHost host(1'000'000);
     RecorderOptions ro;
     ro.hash_inputs = hash_inputs;
     Recorder rec(host, w, ro);
-    Outcome out = run_guest(rec, rec);
+    Outcome out = run_guest(rec, rec, change);
     EXPECT_FALSE(rec.failed()) << rec.error();
     EXPECT_EQ(rec.downcalls(), 10u);
     w.close();
@@ -414,6 +472,136 @@ TEST_F(ReplayTest, RecordedFileShowsEveryRecord) {
             std::string::npos)
       << lines[2];
   EXPECT_EQ(lines[13], "[200 2] -- end: reason 0, exit code 3, exited");
+}
+
+// Format 1.0 traces (no effect lists) are read in the current shape: they replay, print and
+// diff as the same run written in the current format does.
+
+std::vector<std::string> rendered(TraceReader& in) {
+  std::vector<std::string> lines;
+  TraceRecord r;
+  while (in.next(r)) lines.push_back(render_record(r));
+  return lines;
+}
+
+// Per record, the names of its effects: what a replay will do to the picoprocess.
+std::vector<std::string> effect_names(TraceReader& in) {
+  std::vector<std::string> v;
+  TraceRecord r;
+  while (in.next(r)) {
+    std::string s;
+    for (const Effect& e : r.call.effects) s += std::string(s.empty() ? "" : " ") + effect_name(e.op);
+    v.push_back(r.kind == RecordKind::Downcall ? s : "-");
+  }
+  return v;
+}
+
+TEST_F(ReplayTest, OldTraceReplaysLikeTheSameRunInTheCurrentFormat) {
+  const Outcome recorded = record();
+  TraceReader current(path);
+  TraceReader old(test::downgrade_to_1_0(path));
+  ASSERT_EQ(current.header().format_minor, 1);
+  ASSERT_EQ(old.header().format_minor, 0);
+  Replayer a(current), b(old);
+  const Outcome x = run_guest(a, a);
+  const Outcome y = run_guest(b, b);
+  EXPECT_FALSE(b.diverged()) << b.divergence().report();
+  EXPECT_TRUE(b.finished());
+  EXPECT_EQ(b.downcalls_replayed(), a.downcalls_replayed());
+  EXPECT_EQ(y.statuses, x.statuses);
+  EXPECT_EQ(y.rdtsc, x.rdtsc);
+  EXPECT_EQ(y.memory, x.memory);
+  EXPECT_EQ(y.memory, recorded.memory);
+  EXPECT_EQ(y.effects, x.effects);
+  EXPECT_EQ(y.effects, recorded.effects);
+}
+
+TEST_F(ReplayTest, OldTracePrintsLikeTheSameRunInTheCurrentFormat) {
+  record();
+  const std::vector<uint8_t> old_bytes = test::downgrade_to_1_0(path);
+  TraceReader current(path), old(old_bytes);
+  const auto lines = rendered(current);
+  ASSERT_EQ(lines.size(), 14u);
+  EXPECT_EQ(rendered(old), lines);
+  // The effects the reader gave the 1.0 downcalls are the ones the recorder logged.
+  TraceReader current2(path), old2(old_bytes);
+  const auto names = effect_names(current2);
+  EXPECT_EQ(effect_names(old2), names);
+  EXPECT_EQ(names[1], "allocate");
+  EXPECT_EQ(names[11], "segment");
+  EXPECT_EQ(names[12], "process-exit");
+}
+
+TEST_F(ReplayTest, OldTracesDiffLikeTheSameRunsInTheCurrentFormat) {
+  record();
+  const std::string other = path + ".changed";
+  record_to(other, Change::InputByte);
+  TraceReader a(path), b(other);
+  const TraceDiff current = diff_traces(a, b);
+  TraceReader a0(test::downgrade_to_1_0(path)), b0(test::downgrade_to_1_0(other));
+  const TraceDiff old = diff_traces(a0, b0);
+  unlink(other.c_str());
+  ASSERT_FALSE(current.equal);
+  ASSERT_EQ(current.differences.size(), 1u);
+  EXPECT_EQ(current.differences[0].field, "buf");
+  EXPECT_EQ(old.equal, current.equal);
+  EXPECT_EQ(old.text(), current.text());
+  // And a 1.0 trace is equal to itself.
+  TraceReader c0(test::downgrade_to_1_0(path)), d0(test::downgrade_to_1_0(path));
+  EXPECT_TRUE(diff_traces(c0, d0).equal);
+}
+
+// The mapping: 1.0 kept the mapped bytes as the call's output bytes. Read, they are an
+// allocation at the recorded address, a memory write and the protection, and replay puts the
+// bytes where the recording had them.
+TEST_F(ReplayTest, OldMappingReplaysItsBytesAtTheRecordedAddress) {
+  Outcome recorded;
+  {
+    TraceHeader h;
+    h.host_kind = "fake";
+    TraceWriter w(path, h);
+    FakeHost host(1'000'000);
+    Recorder rec(host, w);
+    recorded = run_map_guest(rec, rec);
+    EXPECT_FALSE(rec.failed()) << rec.error();
+    w.close();
+  }
+  for (dk_status_t st : recorded.statuses) EXPECT_EQ(st, 0);
+  const std::string mapped = "mapped:1002000";  // the host's clock at the second call
+  ASSERT_EQ(std::string(reinterpret_cast<const char*>(recorded.memory.data()) + (kMapAt - FakeMemory::kBase),
+                        mapped.size()),
+            mapped);
+  const std::vector<uint8_t> old_bytes = test::downgrade_to_1_0(path);
+  {
+    TraceReader old(old_bytes);
+    TraceRecord r;
+    while (old.next(r) && !(r.kind == RecordKind::Downcall && r.call.index == calls::DkStreamMap)) {
+    }
+    ASSERT_EQ(r.call.index, calls::DkStreamMap);
+    EXPECT_FALSE(r.call.fields & kHasOutBytes);
+    EXPECT_TRUE(r.call.out_bytes.empty());
+    ASSERT_EQ(r.call.effects.size(), 3u);
+    const Effect& write = r.call.effects[1];
+    EXPECT_EQ(write.op, EffectOp::MemoryWrite);
+    EXPECT_EQ(write.v[0], kMapAt);
+    EXPECT_EQ(std::string(write.bytes.begin(), write.bytes.end()), mapped);
+  }
+  TraceReader current(path), old(old_bytes);
+  Replayer a(current), b(old);
+  const Outcome x = run_map_guest(a, a);
+  const Outcome y = run_map_guest(b, b);
+  EXPECT_FALSE(b.diverged()) << b.divergence().report();
+  EXPECT_TRUE(b.finished());
+  EXPECT_EQ(y.statuses, recorded.statuses);
+  EXPECT_EQ(y.memory, recorded.memory);
+  EXPECT_EQ(y.effects, recorded.effects);
+  EXPECT_EQ(y.memory, x.memory);
+  EXPECT_EQ(y.effects, x.effects);
+  EXPECT_EQ(y.effects, (std::vector<std::string>{"alloc 69632 256 " + std::to_string(DK_ALLOC_COMMIT | DK_ALLOC_REPLACE) + " 3",
+                                                 "protect 69632 256 1", "protect 69632 256 3", "free 69632 256",
+                                                 "exception_return 4198964", "thread_exit", "process_exit 3"}));
+  TraceReader current2(path), old2(old_bytes);
+  EXPECT_EQ(rendered(old2), rendered(current2));
 }
 
 }  // namespace

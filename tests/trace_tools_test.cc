@@ -226,6 +226,11 @@ TEST(ChromeExportTest, OneSlicePerDowncallAndInstants) {
   TraceReader in(p);
   std::ostringstream out;
   EXPECT_EQ(export_chrome_trace(in, out), 4u);
+  // The frame around the streamed events, byte for byte.
+  const std::string s = out.str();
+  EXPECT_EQ(s.rfind("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"host\":", 0), 0u) << s;
+  EXPECT_NE(s.find(",\"seed\":1,\"time\":\"1 tick = 1 us\"},\"traceEvents\":[\n{\"ph\":\"M\","), std::string::npos) << s;
+  EXPECT_EQ(s.substr(s.size() - 4), "\n]}\n");
   const test::Json doc = test::parse_json(out.str());
   ASSERT_EQ(doc.type, test::Json::Object);
   const test::Json& events = doc["traceEvents"];

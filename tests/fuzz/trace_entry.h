@@ -4,7 +4,8 @@
 // compression (bit 0 set), so that mutations reach the record decoder behind the checksums.
 //   framed input: mode, [u16 n, n header-body bytes unless bit 2], then chunks:
 //   u8 records, u16 n, n record bytes; repeated to the end of the input.
-// Bit 1 selects a strict reader. Every record read is rendered, as `dk trace show` would.
+// Bit 1 selects a strict reader; bit 3 frames a format 1.0 trace (its records are converted
+// to the current shape when read). Every record read is rendered, as `dk trace show` would.
 #pragma once
 
 #include <zstd.h>
@@ -25,20 +26,22 @@ inline void put_le(std::vector<uint8_t>& out, uint64_t v, int n) {
 }
 
 // A trace file around header-body and record bytes from the input.
-inline std::vector<uint8_t> frame_trace(FuzzInput& in, bool default_header) {
+inline std::vector<uint8_t> frame_trace(FuzzInput& in, bool default_header, bool format_1_0) {
   std::vector<uint8_t> body;
   if (default_header) {
     TraceHeader h;
     h.host_kind = "sim";
     h.image_name = "fuzz";
     encode_header(h, body);
+    // 1.0 headers end before the launch, which is 80 bytes when empty.
+    if (format_1_0) body.resize(body.size() - 80);
   } else {
     auto b = in.bytes(in.u16());
     body.assign(b.begin(), b.end());
   }
   std::vector<uint8_t> out = {'D', 'K', 'T', 'R', 'A', 'C', 'E', 0x1a};
   put_le(out, kTraceFormatMajor, 2);
-  put_le(out, kTraceFormatMinor, 2);
+  put_le(out, format_1_0 ? 0 : kTraceFormatMinor, 2);
   put_le(out, body.size(), 4);
   out.insert(out.end(), body.begin(), body.end());
   put_le(out, trace_hash(out.data(), out.size()), 8);
@@ -68,7 +71,7 @@ inline void fuzz_trace(std::span<const uint8_t> data) {
   const uint8_t mode = in.u8();
   std::vector<uint8_t> file;
   if (mode & 1) {
-    file = frame_trace(in, mode & 4);
+    file = frame_trace(in, mode & 4, mode & 8);
   } else {
     auto rest = in.rest();
     file.assign(rest.begin(), rest.end());

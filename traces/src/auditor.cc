@@ -2,6 +2,7 @@
 #include "dk/auditor.h"
 
 #include "dk/calls.h"
+#include "dk/json.h"
 #include "dk/trace_render.h"
 
 namespace dk {
@@ -12,11 +13,12 @@ std::string call_name(uint32_t index) {
   return d ? std::string(d->name) : "call " + std::to_string(index);
 }
 
-std::string refusal_fields(uint32_t index, dk_status_t status, const char* by) {
-  return ",\"call\":" + json_string(call_name(index)) + ",\"index\":" + std::to_string(index) +
-         ",\"status\":" + std::to_string(status) +
-         ",\"status_name\":" + json_string(std::string(status_name(status))) + ",\"by\":\"" + by +
-         "\"";
+void refusal_fields(JsonWriter& j, uint32_t index, dk_status_t status, const char* by) {
+  j.field("call", call_name(index))
+      .field("index", uint64_t{index})
+      .field("status", int64_t{status})
+      .field("status_name", status_name(status))
+      .field("by", by);
 }
 
 }  // namespace
@@ -24,11 +26,19 @@ std::string refusal_fields(uint32_t index, dk_status_t status, const char* by) {
 Auditor::Auditor(Host& inner, std::ostream& out, RunEvents* next)
     : HostDecorator(inner), out_(out), next_(next) {}
 
-void Auditor::line(const char* kind, const EventSite& site, const std::string& rest) {
+void Auditor::line(const char* kind, const EventSite& site, const std::function<void(JsonWriter&)>& rest) {
   const std::string insn = probe_ && site.rip ? probe_->instruction_at(site.pid, site.rip) : "";
-  out_ << "{\"kind\":\"" << kind << "\",\"tick\":" << site.tick << ",\"pid\":" << site.pid
-       << ",\"thread\":" << site.thread << ",\"rip\":" << site.rip
-       << ",\"instruction\":" << json_string(insn) << rest << "}\n";
+  JsonWriter j;
+  j.begin_object()
+      .field("kind", kind)
+      .field("tick", uint64_t{site.tick})
+      .field("pid", uint64_t{site.pid})
+      .field("thread", uint64_t{site.thread})
+      .field("rip", uint64_t{site.rip})
+      .field("instruction", insn);
+  rest(j);
+  j.end_object();
+  out_ << j.str() << "\n";
   out_.flush();
   ++lines_;
 }
@@ -37,7 +47,8 @@ dk_status_t Auditor::serve(CallContext& cx, Call& call) {
   const dk_status_t st = inner().serve(cx, call);
   if (st < 0 && st != kBlocked) {
     const EventSite at{cx.tick, cx.pid, cx.thread, cx.rip};
-    line(st == -DK_E_QUOTA ? "quota" : "refused", at, refusal_fields(call.index, st, "host"));
+    line(st == -DK_E_QUOTA ? "quota" : "refused", at,
+         [&](JsonWriter& j) { refusal_fields(j, call.index, st, "host"); });
     host_refused_ = true;
     last_ = at;
   }
@@ -50,13 +61,13 @@ void Auditor::on_refused(const EventSite& site, uint32_t index, int64_t status) 
   host_refused_ = false;
   if (!seen)
     line(status == -DK_E_QUOTA ? "quota" : "refused", site,
-         refusal_fields(index, status, "dispatcher"));
+         [&](JsonWriter& j) { refusal_fields(j, index, status, "dispatcher"); });
   if (next_) next_->on_refused(site, index, status);
 }
 
 void Auditor::on_foreign_trap(const EventSite& site, uint32_t detail, uint64_t number) {
   line("foreign_trap", site,
-       ",\"detail\":" + std::to_string(detail) + ",\"number\":" + std::to_string(number));
+       [&](JsonWriter& j) { j.field("detail", uint64_t{detail}).field("number", uint64_t{number}); });
   if (next_) next_->on_foreign_trap(site, detail, number);
 }
 
@@ -64,9 +75,8 @@ void Auditor::on_end(const EventSite& site, uint32_t reason, int64_t exit_code,
                      std::string_view message) {
   // A tick quota ends the picoprocess with -DK_E_QUOTA (the world's End::TickLimit).
   if (exit_code == -DK_E_QUOTA)
-    line(
-        "quota", site,
-        ",\"end\":" + std::to_string(reason) + ",\"message\":" + json_string(std::string(message)));
+    line("quota", site,
+         [&](JsonWriter& j) { j.field("end", uint64_t{reason}).field("message", message); });
   if (next_) next_->on_end(site, reason, exit_code, message);
 }
 

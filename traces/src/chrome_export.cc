@@ -51,14 +51,16 @@ uint64_t export_chrome_trace(TraceReader& in, std::ostream& out) {
     out << (first ? "\n" : ",\n") << ev;
     first = false;
   };
-  // The events stream out one by one: the object stays open around them.
-  JsonWriter other;
-  other.begin_object()
-      .field("host", in.header().host_kind)
+  // The events stream out one by one: the object and its array stay open around them, and
+  // are closed by hand at the end.
+  JsonWriter head;
+  head.begin_object().field("displayTimeUnit", "ns").key("otherData").begin_object();
+  head.field("host", in.header().host_kind)
       .field("seed", uint64_t{in.header().seed})
       .field("time", "1 tick = 1 us")
       .end_object();
-  out << "{\"displayTimeUnit\":\"ns\",\"otherData\":" << other.str() << ",\"traceEvents\":[";
+  head.key("traceEvents").begin_array();
+  out << head.str();
   TraceRecord r;
   uint64_t n = 0;
   while (in.next(r)) {

@@ -1,6 +1,7 @@
 // Replay: match, then answer from the trace, then perform the effects that live in the
 // picoprocess (memory, segment registers, exits) exactly as a host would, at the addresses
-// the recording got, so later calls see the same address space.
+// the recording got, so later calls see the same address space. Records come from the reader
+// in one shape: a 1.0 trace's downcalls carry the effects they implied (trace_upgrade.cc).
 #include "dk/replayer.h"
 
 #include <cstring>
@@ -148,15 +149,12 @@ dk_status_t Replayer::serve(CallContext& cx, Call& call) {
   for (int i = 0; i < 6; ++i) {
     if (rec.written >> i & 1) call.set_out(i, rec.out_val[i]);
   }
-  const bool has_effects = (rec.fields & kHasEffects) != 0;
-  // 1.0 traces kept a mapping's bytes in out_bytes; they are not the call's output.
-  if ((rec.fields & kHasOutBytes) && (has_effects || rec.index != calls::DkStreamMap)) call.out_bytes = rec.out_bytes;
+  if (rec.fields & kHasOutBytes) call.out_bytes = rec.out_bytes;
   if (rec.fields & kHasAttrOut) call.attr = rec.attr_out;
   if (rec.fields & kHasSysinfo) call.sysinfo = rec.sysinfo;
   const dk_status_t status = rec.status;
   ++depth_;
-  if (has_effects) perform(cx, cur, index_ - 1);
-  else if (status == 0) apply_effects(cx, cur, index_ - 1, call);
+  perform(cx, cur, index_ - 1);
   --depth_;
   if (diverged()) {
     cx.ctl.yield();
@@ -333,67 +331,6 @@ bool Replayer::perform(CallContext& cx, const TraceRecord& cur, uint64_t record)
     }
   }
   return true;
-}
-
-void Replayer::apply_effects(CallContext& cx, const TraceRecord& cur, uint64_t record, Call& call) {
-  const DowncallRecord& rec = cur.call;
-  const CallDesc* d = call_desc(rec.index);
-  if (!d) return;
-  // "DkStreamMap" or "DkStreamMap contents": what failed, named after the call.
-  auto check = [&](dk_status_t st, std::string_view what = {}) {
-    if (st == 0) return true;
-    diverge(cur, &cur, "effect");
-    divergence_->record = record;
-    divergence_->note = std::string(d->name) + (what.empty() ? "" : " ") + std::string(what) +
-                        " failed on replay with " + status_text(st) +
-                        (divergence_->note.empty() ? "" : "; " + divergence_->note);
-    return false;
-  };
-  const uint64_t* v = rec.in_val;
-  switch (d->index) {
-    case calls::DkVirtualMemoryAllocate: {  // at the address the recording got, fixed
-      const uint64_t want = rec.out_val[0];
-      uint64_t addr = want;
-      if (!check(cx.ctl.vm_allocate(addr, v[1], static_cast<uint32_t>(v[2]), static_cast<uint32_t>(v[3]))))
-        return;
-      if (addr != want) check(-DK_E_EXIST, "at the recorded address");
-      return;
-    }
-    case calls::DkVirtualMemoryFree:
-    case calls::DkStreamUnmap:
-      check(cx.ctl.vm_free(v[0], v[1]));
-      return;
-    case calls::DkVirtualMemoryProtect:
-      check(cx.ctl.vm_protect(v[0], v[1], static_cast<uint32_t>(v[2])));
-      return;
-    case calls::DkStreamMap: {  // the file is gone; its recorded bytes are mapped instead
-      const uint64_t want = rec.out_val[1], size = v[4];
-      const uint32_t prot = static_cast<uint32_t>(v[2]) & ~DK_MAP_SHARED;
-      uint64_t addr = want;
-      if (!check(cx.ctl.vm_allocate(addr, size, DK_ALLOC_COMMIT | DK_ALLOC_REPLACE, DK_PROT_READ | DK_PROT_WRITE)))
-        return;
-      if (addr != want && !check(-DK_E_EXIST, "at the recorded address")) return;
-      if (!rec.out_bytes.empty() && !cx.mem.write(addr, rec.out_bytes.data(), rec.out_bytes.size()) &&
-          !check(-DK_E_FAULT, "contents"))
-        return;
-      check(cx.ctl.vm_protect(addr, size, prot), "protection");
-      return;
-    }
-    case calls::DkSegmentRegisterSet:
-      check(cx.ctl.set_segment(static_cast<uint32_t>(v[0]), v[1]));
-      return;
-    case calls::DkExceptionReturn:
-      check(cx.ctl.exception_return(call.ctx));
-      return;
-    case calls::DkProcessExit:
-      cx.ctl.process_exit(static_cast<int64_t>(v[0]));
-      return;
-    case calls::DkThreadExit:
-      cx.ctl.thread_exit();
-      return;
-    default:
-      return;
-  }
 }
 
 uint64_t Replayer::cycle_counter(const CallContext& cx) {

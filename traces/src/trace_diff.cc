@@ -6,6 +6,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "dk/json.h"
 #include "dk/trace_render.h"
 
 namespace dk {
@@ -35,7 +36,7 @@ std::string files_text(const std::vector<NamedHash>& files) {
 
 std::string list_text(const std::vector<std::string>& v) {
   std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + json_string(x);
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + json_quote(x);
   return "[" + s + "]";
 }
 

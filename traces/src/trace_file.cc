@@ -349,7 +349,7 @@ bool TraceReader::next(TraceRecord& r) {
   }
   try {
     ByteReader in(payload_.data() + payload_pos_, payload_.size() - payload_pos_, payload_pos_);
-    trace_detail::decode_record(in, r);
+    trace_detail::decode_record(in, r, header_.format_minor);
     payload_pos_ = in.pos();
   } catch (const DecodeError& e) {
     damage("chunk " + std::to_string(seq_ - 1), chunk_offset_,

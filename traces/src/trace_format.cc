@@ -513,10 +513,18 @@ void decode_header(ByteReader& in, TraceHeader& h, bool exact) {
     throw DecodeError{in.pos(), std::to_string(in.left()) + " unexpected bytes after the last field"};
 }
 
-void decode_record(ByteReader& outer, TraceRecord& r) {
+// What format 1.0 had: kinds up to End, downcalls without an effect list, schedule records
+// without the next picoprocess.
+constexpr uint8_t kRecordKindMax_1_0 = static_cast<uint8_t>(RecordKind::End);
+constexpr uint32_t kDowncallFieldsAll_1_0 = kHasEffects - 1;
+
+void decode_record(ByteReader& outer, TraceRecord& r, uint16_t format_minor) {
+  const bool v1_0 = format_minor == 0;
   const size_t start = outer.pos();
   const uint8_t kind = outer.u8("record kind");
   if (kind < 1 || kind > kRecordKindMax) throw DecodeError{start, "unknown record kind " + std::to_string(kind)};
+  if (v1_0 && kind > kRecordKindMax_1_0)
+    throw DecodeError{start, "record kind " + std::to_string(kind) + " is not in format 1.0"};
   const uint32_t len = outer.u32("record length");
   // Fields are read from the body alone, so a wrong field never reads into the next record.
   ByteReader in = outer.sub(len, "record body");
@@ -535,6 +543,8 @@ void decode_record(ByteReader& outer, TraceRecord& r) {
       c.fields = in.u32("fields");
       if ((c.fields & ~kDowncallFieldsAll) || ((c.fields & kInHashed) && !(c.fields & kHasInBytes)))
         throw DecodeError{fields_at, "bad field bits"};
+      if (v1_0 && (c.fields & ~kDowncallFieldsAll_1_0))
+        throw DecodeError{fields_at, "field bits of a later format in a format 1.0 record"};
       in.raw(c.reg, sizeof c.reg, "registers");
       in.raw(c.in_val, sizeof c.in_val, "input values");
       c.room = in.u64("room");
@@ -602,7 +612,7 @@ void decode_record(ByteReader& outer, TraceRecord& r) {
     case RecordKind::Schedule:
       r.schedule.next_thread = in.u32("next thread");
       r.schedule.reason = in.u32("reason");
-      r.schedule.next_pid = in.left() >= 4 ? in.u32("next pid") : 0;  // 1.0 records end here
+      r.schedule.next_pid = v1_0 ? 0 : in.u32("next pid");  // 1.0 records end before it
       break;
     case RecordKind::Exception:
       r.exception.type = in.u32("exception type");
@@ -641,6 +651,7 @@ void decode_record(ByteReader& outer, TraceRecord& r) {
   if (in.left() != 0)
     throw DecodeError{start, "record length " + std::to_string(len) + " leaves " +
                                  std::to_string(in.left()) + " bytes after its fields"};
+  if (v1_0) upgrade_record_1_0(r);
 }
 
 }  // namespace trace_detail

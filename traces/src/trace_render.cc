@@ -7,7 +7,6 @@
 #include <cstring>
 
 #include "dk/host.h"
-#include "dk/json.h"
 
 namespace dk {
 namespace {
@@ -217,10 +216,6 @@ std::string render_site(const TraceRecord& r) {
 
 std::string render_record(const TraceRecord& r, size_t max_bytes) {
   return render_site(r) + render_event(r, max_bytes);
-}
-
-std::string json_string(const std::string& s) {
-  return json_quote(s);
 }
 
 }  // namespace dk

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -14,6 +15,8 @@
 #include "dk/run_events.h"
 
 namespace dk {
+
+class JsonWriter;
 
 class Auditor : public HostDecorator, public RunEvents {
  public:
@@ -39,7 +42,8 @@ class Auditor : public HostDecorator, public RunEvents {
   uint64_t lines() const { return lines_; }
 
  private:
-  void line(const char* kind, const EventSite& site, const std::string& rest);
+  // One line: kind and site, then the fields `rest` adds.
+  void line(const char* kind, const EventSite& site, const std::function<void(JsonWriter&)>& rest);
 
   std::ostream& out_;
   RunEvents* next_;

@@ -88,8 +88,6 @@ class Replayer : public Host, public RunEvents {
   void consume() { have_next_ = false; ++index_; }
   void diverge(const TraceRecord& actual, const TraceRecord* expected, std::string field);
   void check_event(const TraceRecord& actual);
-  // 1.0 traces: the effects implied by the call (no effect list).
-  void apply_effects(CallContext& cx, const TraceRecord& cur, uint64_t record, Call& call);
   // Performs the recorded effects in order; false (and diverged) when one turns out otherwise.
   bool perform(CallContext& cx, const TraceRecord& cur, uint64_t record);
   void check_checksum(const CallContext& cx);

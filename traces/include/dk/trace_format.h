@@ -171,10 +171,10 @@ struct DowncallRecord {
   dk_status_t status = 0;
   uint8_t written = 0;  // Call::written bits
   uint64_t out_val[6]{};
-  std::vector<uint8_t> out_bytes;  // BUF_OUT data; for DkStreamMap, the mapped bytes
+  std::vector<uint8_t> out_bytes;  // BUF_OUT data (a 1.0 mapping's bytes read as a memory-write effect)
   dk_stream_attr attr_out{};
   dk_system_info sysinfo{};
-  std::vector<Effect> effects;  // kHasEffects
+  std::vector<Effect> effects;  // kHasEffects; a 1.0 downcall reads with the effects it implied
 };
 
 struct ScheduleEvent {

@@ -33,7 +33,6 @@ std::string render_site(const TraceRecord& r);  // the `[tick thread] ` prefix a
 // above 2^53 (where a JSON reader's doubles lose digits) is a decimal string.
 std::string record_json(const TraceRecord& r);
 std::string header_json(const TraceHeader& h);
-std::string json_string(const std::string& s);  // dk::json_quote, the one quoting rule
 
 std::string status_text(dk_status_t status);  // "0", "-6 NOENT"
 
