@@ -13,7 +13,7 @@
 #include "dk/address_space.h"
 #include "dk/engine.h"
 #include "dk/run.h"
-#include "dk/sim_host.h"
+#include "dk/host_factory.h"
 #include "errors_reported.h"
 
 namespace {
@@ -33,7 +33,8 @@ double cpu_now() {
 }
 
 double run_seconds(const std::vector<uint8_t>& image) {
-  dk::SimHost host(dk::SimConfig{});
+  dk::LaunchedHost built = dk::make_host(dk::HostLaunch{});
+  dk::Host& host = *built.host;
   dk::LaunchSpec spec;
   spec.image = image;
   spec.name = "null_loop";

@@ -16,10 +16,8 @@
 #include <vector>
 
 #include "dk/dispatcher.h"
-#include "dk/native_host.h"
-#include "dk/native_launch.h"
 #include "dk/run.h"
-#include "dk/sim_host.h"
+#include "dk/host_factory.h"
 #include "errors_reported.h"
 
 namespace {
@@ -37,8 +35,9 @@ double cpu_now() {
 }
 
 std::unique_ptr<dk::Host> make_host(bool native) {
-  if (native) return dk::make_native_host(dk::native_config_for_image(""));
-  return std::make_unique<dk::SimHost>(dk::SimConfig{});
+  dk::HostLaunch l;
+  l.kind = native ? dk::HostKind::Native : dk::HostKind::Sim;
+  return dk::make_host(l).host;
 }
 
 double run_seconds(bool native, const std::vector<uint8_t>& image) {
@@ -138,15 +137,10 @@ void BM_HostFileRead4K(benchmark::State& state) {
   const bool native = state.range(0) != 0;
   Folder folder;
   std::unique_ptr<dk::Host> host;
-  if (native) {
-    dk::NativeConfig c;
-    c.ns.add(dk::Mapping{"file:/", "file:" + folder.path, false, 0});
-    host = dk::make_native_host(std::move(c));
-  } else {
-    dk::SimConfig c;
-    c.root = folder.path;
-    host = std::make_unique<dk::SimHost>(c);
-  }
+  dk::HostLaunch l;
+  l.kind = native ? dk::HostKind::Native : dk::HostKind::Sim;
+  l.root = folder.path;  // file:/: read-only on the native host, the overlay's base on sim
+  host = dk::make_host(l).host;
   dk::Dispatcher dispatcher(*host);
   FlatMemory mem;
   NoControl ctl;

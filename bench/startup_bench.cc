@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "dk/run.h"
-#include "dk/sim_host.h"
+#include "dk/host_factory.h"
 #include "errors_reported.h"
 
 namespace {
@@ -17,10 +17,11 @@ void BM_ColdStartHello(benchmark::State& state) {
   std::vector<uint8_t> image{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   for (auto _ : state) {
     dk::CapturedConsole console;
-    dk::SimConfig cfg;
-    cfg.seed = 1;
-    cfg.console = &console;
-    dk::SimHost host(cfg);
+    dk::HostLaunch l;
+    l.seed = 1;
+    l.console = &console;
+    dk::LaunchedHost built = dk::make_host(l);
+    dk::Host& host = *built.host;
     dk::LaunchSpec spec;
     spec.image = image;
     spec.name = "hello";

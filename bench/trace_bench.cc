@@ -13,7 +13,7 @@
 #include "dk/recorder.h"
 #include "dk/replayer.h"
 #include "dk/run.h"
-#include "dk/sim_host.h"
+#include "dk/host_factory.h"
 #include "dk/trace_file.h"
 #include "errors_reported.h"
 
@@ -71,10 +71,11 @@ dk::RunResult run_once(const dk::LaunchSpec& spec, const std::string& path, int 
     return r;
   }
   dk::CapturedConsole console;
-  dk::SimConfig cfg;
-  cfg.seed = 1;
-  cfg.console = &console;
-  dk::SimHost host(cfg);
+  dk::HostLaunch l;
+  l.seed = 1;
+  l.console = &console;
+  dk::LaunchedHost built = dk::make_host(l);
+  dk::Host& host = *built.host;
   if (mode == 0) return dk::run_picoprocess(host, spec, opts);
   dk::TraceWriter w(path, header_of(spec));
   dk::Recorder rec(host, w);

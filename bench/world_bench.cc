@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "dk/run.h"
-#include "dk/sim_host.h"
+#include "dk/host_factory.h"
 #include "errors_reported.h"
 
 namespace {
@@ -77,13 +77,14 @@ class LineConsole : public dk::Console {
 
 // Runs bench_guest WORKLOAD N on a fresh simulated host; returns the CPU seconds it took.
 double run_workload(const char* workload, uint64_t n, LineConsole* console = nullptr) {
-  dk::SimConfig cfg;
-  cfg.seed = 1;
-  cfg.image = guest_image();
-  cfg.name = "bench_guest";
+  dk::HostLaunch l;
+  l.seed = 1;
+  l.image = guest_image();
+  l.name = "bench_guest";
   LineConsole quiet;
-  cfg.console = console ? console : &quiet;
-  dk::SimHost host(cfg);
+  l.console = console ? console : &quiet;
+  dk::LaunchedHost built = dk::make_host(l);
+  dk::Host& host = *built.host;
   dk::LaunchSpec spec;
   spec.image = guest_image();
   spec.name = "bench_guest";

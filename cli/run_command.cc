@@ -25,10 +25,9 @@
 #include "dk/monitor/manifest.h"
 #include "dk/monitor/package.h"
 #include "dk/monitor/package_store.h"
-#include "dk/native_launch.h"
+#include "dk/host_factory.h"
 #include "dk/recorder.h"
 #include "dk/run.h"
-#include "dk/sim_host.h"
 #include "dk/trace_file.h"
 #include "dk/trace_launch.h"
 #include "options.h"
@@ -188,41 +187,27 @@ void run(const RunArgs& given) {
   StdioConsole stdio;
   CapturedConsole captured;
   std::string debug;
-  SimConfig cfg;
-  cfg.seed = a.seed;
-  cfg.console = a.json ? static_cast<Console*>(&captured) : &stdio;
-  cfg.debug_log = &debug;
-  cfg.image = spec.image;  // for self:
-  cfg.name = spec.name;
-  if (launch) {
-    // The monitor decides every open, query, rename, delete, connect and listen: the one
-    // policy path. Files are the package union: the app's and its dependencies'.
-    cfg.packages = launch->files;
-    cfg.mounts = mapped_host_folders(launch->ns);  // read at open time, hashed into --json
-    const Namespace* ns = &launch->ns;
-    cfg.policy = [ns](const NamespaceRequest& r) -> dk_status_t {
-      Resolved res;
-      return ns->resolve(r.uri->str(), r.access, res);
-    };
-  } else {
-    cfg.root = a.root;  // "" : an empty file system
+  HostKind kind = HostKind::Sim;
+  parse_host_kind(a.host, kind);  // CLI11 admitted only "sim" and "native"
+  // The monitor decides every open, query, rename, delete, connect and listen: the package's
+  // namespace (its files are the package union, the app's and its dependencies'), or for a
+  // bare image the default namespace over `--root` ("" : an empty file system).
+  HostLaunch hl = launch ? package_host_launch(kind, *launch)
+                         : image_host_launch(kind, a.root, spec.image, spec.name);
+  hl.seed = a.seed;
+  hl.debug_log = &debug;
+  // The simulated host's console is dk's stdio; the native host's is dk's own descriptors
+  // (polled) unless --json captures it.
+  if (a.json) {
+    hl.console = &captured;
+    hl.native_stdin = true;
+  } else if (kind == HostKind::Sim) {
+    hl.console = &stdio;
   }
-  SimHost host(cfg);
-  std::unique_ptr<NativeHost> native;
-  if (a.host == "native") {
-    NativeConfig nc = launch ? native_config_for_package(*launch) : native_config_for_image(a.root);
-    nc.image = spec.image;
-    nc.name = spec.name;
-    nc.debug_log = &debug;
-    if (a.json)
-      nc.console_write = [&captured](int fd, const uint8_t* d, size_t n) { captured.write(fd, d, n); };
-    native = make_native_host(std::move(nc));
-  }
-  // The monitor's quotas, in front of the chosen host: the manifest's limits, or the
+  // The monitor's quotas stand in front of the chosen host: the manifest's limits, or the
   // defaults for a bare image.
-  QuotaEnforcer quotas(native ? static_cast<Host&>(*native) : host,
-                       launch ? launch->limits : default_limits());
-  Host& chosen = quotas;
+  LaunchedHost built = make_host(hl);
+  Host& chosen = built.serving();
   RunOptions opts;
   opts.max_ticks = a.max_ticks;
   opts.quantum = a.quantum;

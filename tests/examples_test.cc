@@ -12,7 +12,7 @@
 #include <regex>
 
 #include "dk/run.h"
-#include "dk/sim_host.h"
+#include "dk/host_factory.h"
 
 namespace dk {
 namespace {
@@ -31,17 +31,17 @@ struct Outcome {
 Outcome run(const std::string& name, std::vector<std::string> args = {}, uint64_t seed = 0) {
   CapturedConsole console;
   Outcome o;
-  SimConfig cfg;
-  cfg.seed = seed;
-  cfg.console = &console;
-  cfg.debug_log = &o.debug;
-  SimHost host(cfg);
+  HostLaunch l;
+  l.seed = seed;
+  l.console = &console;
+  l.debug_log = &o.debug;
+  LaunchedHost host = make_host(l);
   LaunchSpec spec;
   spec.image = guest(name);
   spec.name = name;
   spec.args = {name};
   spec.args.insert(spec.args.end(), args.begin(), args.end());
-  o.result = run_picoprocess(host, spec);
+  o.result = run_picoprocess(*host, spec);
   o.out = console.out;
   o.err = console.err;
   return o;

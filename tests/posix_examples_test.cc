@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "dk/run.h"
-#include "dk/sim_host.h"
+#include "dk/host_factory.h"
 
 namespace dk {
 namespace {
@@ -48,20 +48,20 @@ Outcome run(const std::string& name, std::vector<std::string> args = {}, uint64_
   TempRoot root;
   CapturedConsole console;
   Outcome o;
-  SimConfig config;
+  HostLaunch config;
   config.seed = seed;
   config.console = &console;
   config.debug_log = &o.debug;
   config.root = root.path();
   config.image = guest(name);  // for "self:"
   config.name = name;
-  SimHost host(config);
+  LaunchedHost host = make_host(config);
   LaunchSpec spec;
   spec.image = config.image;
   spec.name = name;
   spec.args = {name};
   spec.args.insert(spec.args.end(), args.begin(), args.end());
-  o.result = run_picoprocess(host, spec);
+  o.result = run_picoprocess(*host, spec);
   o.out = console.out;
   o.err = console.err;
   return o;

@@ -16,10 +16,10 @@ namespace {
 
 constexpr uint64_t kPage = DK_PAGE_SIZE;
 
-// dev:zero refused, everything else as the default policy has it.
+// dev:zero refused, everything else as the default namespace has it.
 dk_status_t refuse_zero(const NamespaceRequest& r) {
   if (r.uri->str() == "dev:zero") return -DK_E_ACCESS;
-  return default_namespace_policy(r);
+  return 0;
 }
 
 SimConfig config(CapturedConsole& console) {

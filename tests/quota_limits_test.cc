@@ -15,13 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "dk/core/quota_enforcer.h"
 #include "dk/monitor/launch.h"
 #include "dk/monitor/package_store.h"
-#include "dk/native_host.h"
-#include "dk/native_launch.h"
+#include "dk/host_factory.h"
 #include "dk/run.h"
-#include "dk/sim_host.h"
 #include "dk/world.h"
 
 namespace dk {
@@ -44,8 +41,6 @@ LaunchSpec spec_for(const std::string& which) {
   return s;
 }
 
-enum class HostKind { Sim, Native };
-
 // One world: picoprocess 1 runs `which` under `limits`, picoprocess 2 the sibling "work"
 // under no limits, on one host of the given kind behind the quota decorator.
 struct Pair {
@@ -57,32 +52,21 @@ Pair run_pair(HostKind kind, const std::string& which, const Limits& limits,
               const std::string& sibling = "work") {
   Pair p;
   CapturedConsole console;
-  std::unique_ptr<Host> host;
-  if (kind == HostKind::Sim) {
-    SimConfig c;
-    c.console = &console;
-    c.image = guest_image();
-    c.name = "quota_guest";
-    host = std::make_unique<SimHost>(c);
-  } else {
-    NativeConfig c = native_config_for_image("");
-    c.image = guest_image();
-    c.name = "quota_guest";
-    c.console_write = [&p](int, const uint8_t* d, size_t n) {
-      p.out.append(reinterpret_cast<const char*>(d), n);
-    };
-    c.console_read = [](uint8_t*, size_t) -> size_t { return 0; };
-    host = std::make_unique<NativeHost>(std::move(c));
-  }
-  QuotaEnforcer quotas(*host);
-  quotas.set_limits(1, limits);
+  HostLaunch l;
+  l.kind = kind;
+  l.console = &console;
+  l.image = guest_image();
+  l.name = "quota_guest";
+  LaunchedHost host = make_host(l);
+  host.quotas->set_limits(1, limits);
   World world;
-  const uint32_t a = world.add(quotas, spec_for(which));
-  const uint32_t b = sibling.empty() ? 0 : world.add(quotas, spec_for(sibling));
+  const uint32_t a = world.add(host.serving(), spec_for(which));
+  const uint32_t b = sibling.empty() ? 0 : world.add(host.serving(), spec_for(sibling));
   world.run();
   p.hog = world.result(a);
   if (b) p.sibling = world.result(b);
-  if (kind == HostKind::Sim) p.out = console.out;
+  // The native host's output was always read with its stderr after it.
+  p.out = kind == HostKind::Sim ? console.out : console.out + console.err;
   return p;
 }
 

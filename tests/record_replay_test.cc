@@ -12,12 +12,10 @@
 
 #include "dk/trace_launch.h"
 #include "dk/elf_image.h"
-#include "dk/native_host.h"
-#include "dk/native_launch.h"
+#include "dk/host_factory.h"
 #include "dk/recorder.h"
 #include "dk/replayer.h"
 #include "dk/run.h"
-#include "dk/sim_host.h"
 #include "dk/trace_file.h"
 #include "dk/trace_render.h"
 
@@ -88,13 +86,13 @@ Outcome record(Host& host, const LaunchSpec& spec, const std::string& path, cons
 Outcome record_sim(const std::string& name, const std::vector<std::string>& args,
                    const std::string& path, uint64_t checksum = 0) {
   CapturedConsole console;
-  SimConfig c;
+  HostLaunch c;
   c.console = &console;
   LaunchSpec spec = spec_for(name, args);
   c.image = spec.image;
   c.name = name;
-  SimHost host(c);
-  return record(host, spec, path, "sim", &console.out, &console.err, checksum);
+  LaunchedHost host = make_host(c);
+  return record(*host, spec, path, "sim", &console.out, &console.err, checksum);
 }
 
 struct Replay {
@@ -201,18 +199,16 @@ TEST_F(RecordTest, NativeRunReplaysWithItsFilesGone) {
   Outcome rec;
   {
     auto root = std::make_unique<TempDir>();
-    NativeConfig c = native_config_for_image("");
-    c.ns.add(Mapping{"file:/", "file:" + root->path, true, 0});
+    HostLaunch c;
+    c.kind = HostKind::Native;
+    c.mappings.push_back(Mapping{"file:/", "file:" + root->path, true, 0});
     LaunchSpec spec = spec_for("filetool", {});
     c.image = spec.image;
     c.name = "filetool";
-    std::string out, err;
-    c.console_write = [&](int fd, const uint8_t* d, size_t n) {
-      (fd == 2 ? err : out).append(reinterpret_cast<const char*>(d), n);
-    };
-    c.console_read = [](uint8_t*, size_t) -> size_t { return 0; };
-    NativeHost host(std::move(c));
-    rec = record(host, spec, trace, "native", &out, &err);
+    CapturedConsole console;
+    c.console = &console;
+    LaunchedHost host = make_host(c);
+    rec = record(*host, spec, trace, "native", &console.out, &console.err);
     ASSERT_EQ(rec.result.end, RunResult::End::Exited) << rec.result.reason;
     ASSERT_EQ(rec.result.exit_code, 0) << rec.out;
     ASSERT_NE(rec.out.find("filetool: read: line 2 of the notes"), std::string::npos) << rec.out;
@@ -230,17 +226,15 @@ TEST_F(RecordTest, ThreadsAndChildrenAreRecreated) {
   for (const auto& [name, args] : std::vector<std::pair<std::string, std::vector<std::string>>>{
            {"counter", {"4", "500"}}, {"pipeline", {"native", "lines"}}}) {
     SCOPED_TRACE(name);
-    NativeConfig c = native_config_for_image("");
+    HostLaunch c;
+    c.kind = HostKind::Native;
     LaunchSpec spec = spec_for(name, args);
     c.image = spec.image;
     c.name = name;
-    std::string out, err;
-    c.console_write = [&](int fd, const uint8_t* d, size_t n) {
-      (fd == 2 ? err : out).append(reinterpret_cast<const char*>(d), n);
-    };
-    c.console_read = [](uint8_t*, size_t) -> size_t { return 0; };
-    NativeHost host(std::move(c));
-    const Outcome rec = record(host, spec, trace, "native", &out, &err);
+    CapturedConsole console;
+    c.console = &console;
+    LaunchedHost host = make_host(c);
+    const Outcome rec = record(*host, spec, trace, "native", &console.out, &console.err);
     ASSERT_EQ(rec.result.exit_code, 0) << rec.out << rec.err << rec.result.reason;
     int created = 0, switches = 0, starts = 0;
     for (const TraceRecord& r : records(trace)) {

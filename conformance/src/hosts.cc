@@ -9,14 +9,13 @@
 #include <filesystem>
 #include <fstream>
 
-#include "dk/native_host.h"
+#include "dk/host_factory.h"
 #include "dk/plugin_host.h"
-#include "dk/sim_host.h"
 
 namespace dk::conformance {
 namespace {
 
-// A console over HostIo for the simulated host.
+// A console over HostIo, for either host.
 class IoConsole : public Console {
  public:
   explicit IoConsole(HostIo& io) : io_(io) {}
@@ -80,70 +79,58 @@ void remove_folder(const std::string& folder) {
   if (!folder.empty()) std::filesystem::remove_all(folder, ec);
 }
 
-// The simulated host with its console; both live as long as the host.
-class SimUnderTest : public SimHost {
+// A host the factory built for one case, with what it needs to live: its console and the
+// host folders made for it (removed with the host).
+class CaseHost : public HostDecorator {
  public:
-  SimUnderTest(std::unique_ptr<IoConsole> console, HostIo& io, std::string ro)
-      : SimHost(config(console.get(), io, ro)), console_(std::move(console)), ro_(std::move(ro)) {}
-  ~SimUnderTest() override { remove_folder(ro_); }
+  CaseHost(LaunchedHost built, std::unique_ptr<IoConsole> console, std::vector<std::string> folders)
+      : HostDecorator(*built.host),
+        built_(std::move(built)),
+        console_(std::move(console)),
+        folders_(std::move(folders)) {}
+  ~CaseHost() override {
+    built_.host.reset();
+    for (const auto& f : folders_) remove_folder(f);
+  }
 
  private:
-  static SimConfig config(Console* console, HostIo& io, const std::string& ro) {
-    SimConfig c;
-    c.console = console;
-    c.debug_log = &io.debug;
-    c.image = io.image;  // for self:
-    c.name = io.image_name;
-    c.policy = conformance_policy;
-    if (!ro.empty()) c.mounts = {{"/ro", ro}};
-    return c;
-  }
+  LaunchedHost built_;
   std::unique_ptr<IoConsole> console_;
-  std::string ro_;
+  std::vector<std::string> folders_;
 };
 
-// The native host in the same namespace: file:/tmp is a fresh host folder of its own (removed
-// with the host), sockets are real loopback ones, and conformance_policy narrows what the
-// namespace grants so both hosts refuse the same URIs.
-class NativeUnderTest : public NativeHost {
- public:
-  NativeUnderTest(HostIo& io, std::string folder, std::string ro)
-      : NativeHost(config(io, folder, ro)), folder_(folder), ro_(std::move(ro)) {}
-  ~NativeUnderTest() override {
-    remove_folder(folder_);
-    remove_folder(ro_);
+// Both hosts in the same namespace: the default one with file:/ro mapped read-only, and on
+// the native host file:/tmp a fresh host folder of its own (the simulated host keeps /tmp in
+// its overlay); conformance_policy narrows what the namespace grants, so both hosts refuse
+// the same URIs.
+std::unique_ptr<Host> make_case_host(HostKind kind, HostIo& io, std::string tmp) {
+  std::vector<std::string> folders;
+  HostLaunch l;
+  l.kind = kind;
+  if (!tmp.empty()) {
+    l.mappings.push_back(Mapping{"file:/tmp", "file:" + tmp, true, 0});
+    folders.push_back(tmp);
   }
-
- private:
-  static NativeConfig config(HostIo& io, const std::string& folder, const std::string& ro) {
-    NativeConfig c;
-    c.ns.add(Mapping{"file:/tmp", "file:" + folder, true, 0});
-    if (!ro.empty()) c.ns.add(Mapping{"file:/ro", "file:" + ro, false, 0});
-    for (const char* scheme : {"pipe:", "pipe.server:", "tcp.client:", "tcp.server:",
-                               "udp.client:", "udp.server:", "dev:console"})
-      c.ns.add(Mapping{scheme, scheme, true, 0});
-    c.narrow = [](const Uri& uri, Access access) {
-      NamespaceRequest r{0, NamespaceOp::Open, &uri, access};
-      return conformance_policy(r);
-    };
-    auto pos = std::make_shared<size_t>(0);
-    c.console_write = [&io](int fd, const uint8_t* d, size_t n) {
-      (fd == 2 ? io.err : io.out).append(reinterpret_cast<const char*>(d), n);
-    };
-    c.console_read = [&io, pos](uint8_t* d, size_t n) {
-      const size_t take = std::min(n, io.input.size() - *pos);
-      io.input.copy(reinterpret_cast<char*>(d), take, *pos);
-      *pos += take;
-      return take;
-    };
-    c.debug_log = &io.debug;
-    c.image = io.image;
-    c.name = io.image_name;
-    return c;
+  const std::string ro = make_ro_folder();
+  if (!ro.empty()) {
+    l.mappings.push_back(Mapping{"file:/ro", "file:" + ro, false, 0});
+    folders.push_back(ro);
   }
-  std::string folder_;
-  std::string ro_;
-};
+  l.narrow = conformance_policy;
+  l.debug_log = &io.debug;
+  l.image = io.image;  // for self:
+  l.name = io.image_name;
+  auto console = std::make_unique<IoConsole>(io);
+  l.console = console.get();
+  LaunchedHost built;
+  try {
+    built = make_host(l);
+  } catch (...) {
+    for (const auto& f : folders) remove_folder(f);
+    throw;
+  }
+  return std::make_unique<CaseHost>(std::move(built), std::move(console), std::move(folders));
+}
 
 }  // namespace
 
@@ -152,7 +139,7 @@ bool make_host_target(const std::string& spec, HostTarget& out, std::string& err
     out.name = "sim";
     out.kind = "sim";
     out.make = [](HostIo& io, std::string&) -> std::unique_ptr<Host> {
-      return std::make_unique<SimUnderTest>(std::make_unique<IoConsole>(io), io, make_ro_folder());
+      return make_case_host(HostKind::Sim, io, "");
     };
     return true;
   }
@@ -165,7 +152,7 @@ bool make_host_target(const std::string& spec, HostTarget& out, std::string& err
         err = "native: cannot make a temporary folder";
         return nullptr;
       }
-      return std::make_unique<NativeUnderTest>(io, tmpl, make_ro_folder());
+      return make_case_host(HostKind::Native, io, tmpl);
     };
     return true;
   }

@@ -42,7 +42,7 @@ dk_status_t open_parent(const HostSys& sys, int root, const std::string& rel, in
 std::vector<std::string> mounts_in(const NativeWorld& w, const Uri& dir) {
   Uri d = dir;
   d.scheme = UriScheme::File;
-  return w.ns.mounts_beneath(d.str());
+  return w.policy.mounts_beneath(d.str());
 }
 
 std::vector<std::string> sorted_unique(std::vector<std::string> v) {

@@ -21,7 +21,14 @@ using namespace native;
 NativeHost::NativeHost(NativeConfig config)
     : CoreHost(config.debug_log, {config.image, config.name}),
       config_(std::move(config)),
-      world_(std::make_unique<NativeWorld>(config_, processes_)) {}
+      policy_(config_.namespace_policy ? config_.namespace_policy
+                                       : std::make_shared<NamespacePolicy>(config_.ns)),
+      world_(std::make_unique<NativeWorld>(config_, *policy_, processes_)) {
+  if (Console* c = config_.console) {
+    config_.console_write = [c](int fd, const uint8_t* d, size_t n) { c->write(fd, d, n); };
+    config_.console_read = [c](uint8_t* d, size_t n) { return c->read(d, n); };
+  }
+}
 
 NativeHost::~NativeHost() = default;
 
@@ -51,11 +58,12 @@ IoWatch* NativeHost::io_watch() {
   return &world_->env->poller;
 }
 
-dk_status_t NativeHost::resolve(uint32_t pid, std::string_view uri, Access access,
-                                Resolved& out) const {
-  if (dk_status_t st = config_.ns.resolve(uri, access, out)) return st;
-  if (config_.narrow)
-    if (dk_status_t st = config_.narrow(out.uri, access)) return st;
+dk_status_t NativeHost::resolve(uint32_t pid, NamespaceOp op, std::string_view uri,
+                                Access access, Resolved& out) const {
+  out = Resolved{};
+  Uri u;
+  if (dk_status_t st = parse_uri(uri, UriRole::Guest, u, &out.reason)) return st;
+  if (dk_status_t st = policy_->resolve(NamespaceRequest{pid, op, &u, access}, out)) return st;
   if (out.target == Resolved::Target::Tmpfs) {
     std::string folder;
     if (dk_status_t st = world_->private_folder(pid, out.base, folder)) return st;

@@ -9,7 +9,7 @@ using namespace native;
 
 dk_status_t NativeHost::child_image(CallContext& cx, const std::string& uri, ChildSpec& spec) {
   Resolved r;
-  if (dk_status_t st = resolve(cx.pid, uri, Access::Read, r)) return st;
+  if (dk_status_t st = resolve(cx.pid, NamespaceOp::Spawn, uri, Access::Read, r)) return st;
   if (r.target == Resolved::Target::Self) return self_image(cx.pid, spec);
   if (r.uri.scheme != UriScheme::File && r.uri.scheme != UriScheme::Package) return -DK_E_ACCESS;
   if (dk_status_t st = read_whole(*world_, r, spec.image))

@@ -1,7 +1,7 @@
 // Streams of the native host (calls 21, 26, 30, 34, and the host core's hooks): opening by
 // URI scheme after the namespace has resolved the URI; the calls every stream kind shares are
-// the host core's. Namespace::resolve decides every open,
-// attribute query, rename and delete; nothing here grants anything on its own.
+// the host core's. The policy (dk/monitor/policy.h) decides every open, attribute query,
+// rename and delete; nothing here grants anything on its own.
 #include "dk/native_host.h"
 #include "native_device.h"
 #include "native_socket.h"
@@ -30,7 +30,7 @@ dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
   switch (uri.kind()) {
     case UriKind::Device: {
       const Access a = f.writable() ? Access::Write : Access::Read;
-      if (dk_status_t st = resolve(cx.pid, call.uri, a, r)) return st;
+      if (dk_status_t st = resolve(cx.pid, NamespaceOp::Open, call.uri, a, r)) return st;
       if (create & DK_CREATE_ALWAYS) return -DK_E_EXIST;
       Uri phys;
       if (parse_uri(r.physical, UriRole::Policy, phys) != 0) return -DK_E_ACCESS;
@@ -44,13 +44,16 @@ dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
     }
     case UriKind::Path: {
       const Access a = f.changes() ? Access::Write : Access::Read;
-      if (dk_status_t st = resolve(cx.pid, call.uri, a, r)) return st;
+      if (dk_status_t st = resolve(cx.pid, NamespaceOp::Open, call.uri, a, r)) return st;
       if (dk_status_t st = open_path(w, r, f, s)) return st;
       break;
     }
     case UriKind::Name:
     case UriKind::Net: {
-      if (dk_status_t st = resolve(cx.pid, call.uri, Access::Write, r)) return st;
+      const bool server = uri.scheme == UriScheme::PipeServer ||
+                          uri.scheme == UriScheme::TcpServer || uri.scheme == UriScheme::UdpServer;
+      const NamespaceOp op = server ? NamespaceOp::Listen : NamespaceOp::Connect;
+      if (dk_status_t st = resolve(cx.pid, op, call.uri, Access::Write, r)) return st;
       if (dk_status_t st = open_net(w, cx, r, f, s)) return st;
       break;
     }
@@ -75,7 +78,7 @@ dk_status_t NativeHost::DkStreamSetLength(CallContext& cx, Call& call) {
 
 dk_status_t NativeHost::delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) {
   Resolved r;
-  if (dk_status_t st = resolve(cx.pid, s->name, Access::Write, r)) return st;
+  if (dk_status_t st = resolve(cx.pid, NamespaceOp::Delete, s->name, Access::Write, r)) return st;
   auto p = std::dynamic_pointer_cast<HostPathStream>(s);
   if (!p) return -DK_E_ACCESS;  // package files are read-only
   return delete_path(*p);
@@ -98,7 +101,7 @@ dk_status_t NativeHost::DkStreamAttributesQuery(CallContext& cx, Call& call) {
   Uri uri;
   if (dk_status_t st = parse_uri(call.uri, UriRole::Guest, uri)) return st;
   Resolved r;
-  if (dk_status_t st = resolve(cx.pid, call.uri, Access::Read, r)) return st;
+  if (dk_status_t st = resolve(cx.pid, NamespaceOp::Query, call.uri, Access::Read, r)) return st;
   dk_stream_attr& a = call.attr;
   switch (uri.kind()) {
     case UriKind::Path:
@@ -127,8 +130,9 @@ dk_status_t NativeHost::DkStreamChangeName(CallContext& cx, Call& call) {
   if (dk_status_t st = parse_uri(s->name, UriRole::Guest, from)) return st;
   if (to.scheme != from.scheme) return -DK_E_ACCESS;
   Resolved rf, rt;
-  if (dk_status_t st = resolve(cx.pid, s->name, Access::Write, rf)) return st;
-  if (dk_status_t st = resolve(cx.pid, call.uri, Access::Write, rt)) return st;
+  if (dk_status_t st = resolve(cx.pid, NamespaceOp::Rename, s->name, Access::Write, rf)) return st;
+  if (dk_status_t st = resolve(cx.pid, NamespaceOp::Rename, call.uri, Access::Write, rt))
+    return st;
   auto p = std::dynamic_pointer_cast<HostPathStream>(s);
   if (!p) return -DK_E_ACCESS;
   return rename_path(*p, rt);

@@ -29,13 +29,13 @@ struct OpenFlags {
 };
 
 struct NativeWorld {
-  NativeWorld(const NativeConfig& c, const ProcessTable& processes)
-      : ns(c.ns),
+  NativeWorld(const NativeConfig& c, const Policy& policy, const ProcessTable& processes)
+      : policy(policy),
         processes(processes),
         packages(c.packages),
         env(std::make_shared<StreamEnv>(c.inject)) {}
 
-  const Namespace& ns;
+  const Policy& policy;  // the host's: listings show its mapping points
   const ProcessTable& processes;  // the host core's: tmpfs: folders go with their process
   std::shared_ptr<const PackageUnion> packages;
   std::shared_ptr<StreamEnv> env;

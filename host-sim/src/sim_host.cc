@@ -1,9 +1,10 @@
-// The simulated host's world state, its default policy, its virtual clock and seeded
+// The simulated host's world state, its policy, its virtual clock and seeded
 // randomness. The calls the host core serves live there; the streams and files of this
 // host in one file per subsystem (streams, files, net, map, processes' images).
 #include "dk/sim_host.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "sim_device.h"
@@ -44,23 +45,20 @@ void SeededRandom::fill(uint8_t* out, size_t n) {
   }
 }
 
-dk_status_t default_namespace_policy(const NamespaceRequest& r) {
-  switch (r.uri->scheme) {
-    case UriScheme::Package:
-    case UriScheme::Self:
-      return r.access == Access::Read ? 0 : -DK_E_ACCESS;
-    case UriScheme::Tmpfs:
-      return -DK_E_ACCESS;
-    default:
-      return 0;
-  }
-}
+namespace {
+std::atomic<uint64_t> g_constructed{0};
+}  // namespace
 
 SimHost::SimHost(SimConfig config)
     : CoreHost(config.debug_log, {config.image, config.name}),
       config_(std::move(config)),
       random_(config_.seed),
       world_(std::make_unique<SimWorld>()) {
+  ++g_constructed;
+  policy_ = config_.namespace_policy
+                ? config_.namespace_policy
+                : std::make_shared<NamespacePolicy>(default_namespace("tmpfs:/", true),
+                                                    config_.policy);
   if (config_.packages) {
     world_->files = std::make_shared<FsTree>(config_.packages);
     world_->package = std::make_shared<FsTree>(config_.packages);
@@ -74,10 +72,12 @@ SimHost::SimHost(SimConfig config)
 
 SimHost::~SimHost() = default;
 
+uint64_t SimHost::constructed() { return g_constructed.load(); }
+
 dk_status_t SimHost::check_policy(const CallContext& cx, NamespaceOp op, const Uri& uri,
                                   Access access) const {
-  NamespaceRequest r{cx.pid, op, &uri, access};
-  return config_.policy ? config_.policy(r) : default_namespace_policy(r);
+  Resolved out;
+  return policy_->resolve(NamespaceRequest{cx.pid, op, &uri, access}, out);
 }
 
 void SimHost::bind_std_handle(CallContext& cx, int which, dk_handle_t h) {

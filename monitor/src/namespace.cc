@@ -85,6 +85,11 @@ dk_status_t Namespace::resolve(std::string_view virtual_uri, Access access, Reso
   Uri u;
   if (dk_status_t st = parse_uri(virtual_uri, UriRole::Guest, u, &why); st != 0)
     return refuse(out, st, why);
+  return resolve(u, access, out);
+}
+
+dk_status_t Namespace::resolve(const Uri& u, Access access, Resolved& out) const {
+  out = Resolved{};
   out.uri = u;
   const bool write = access == Access::Write;
   const std::string v = u.str();

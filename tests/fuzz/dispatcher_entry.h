@@ -14,7 +14,7 @@
 
 #include "dk/dispatcher.h"
 #include "dk/handle_table.h"
-#include "dk/sim_host.h"
+#include "dk/host_factory.h"
 #include "fake_guest_memory.h"
 #include "fuzz_input.h"
 
@@ -247,11 +247,11 @@ inline void fuzz_dispatcher(std::span<const uint8_t> data) {
   NullControl ctl;
   HandleTable handles;
   RandomHost random_host(in);
-  SimConfig cfg;
-  cfg.seed = 1;
-  std::unique_ptr<SimHost> sim;
-  if (mode & 1) sim = std::make_unique<SimHost>(cfg);
-  Host& inner = sim ? static_cast<Host&>(*sim) : random_host;
+  HostLaunch launch;
+  launch.seed = 1;
+  LaunchedHost sim;
+  if (mode & 1) sim = make_host(launch);
+  Host& inner = sim.host ? static_cast<Host&>(*sim.host) : random_host;
   CheckingHost host(inner, mem);
   Dispatcher dispatcher(host);
   Call call;
@@ -291,7 +291,7 @@ inline void fuzz_dispatcher(std::span<const uint8_t> data) {
       if (got.addr != want[i].addr || got.bytes != want[i].bytes)
         finding(name + ": copy-out " + std::to_string(i) + " differs from the call's outputs");
     }
-    if (!sim && first != 0) finding(name + ": memory written outside the call's outputs");
+    if (!sim.host && first != 0) finding(name + ": memory written outside the call's outputs");
   }
 }
 

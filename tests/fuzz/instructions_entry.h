@@ -14,7 +14,7 @@
 
 #include "dk/elf_image.h"
 #include "dk/run.h"
-#include "dk/sim_host.h"
+#include "dk/host_factory.h"
 #include "dk/world.h"
 #include "fuzz_input.h"
 #include "tiny_elf.h"
@@ -30,10 +30,11 @@ struct SiblingRun {
 
 inline SiblingRun run_sibling() {
   SiblingRun s;
-  SimConfig cfg;
-  cfg.seed = 7;
-  cfg.debug_log = &s.log;
-  SimHost host(cfg);
+  HostLaunch launch;
+  launch.seed = 7;
+  launch.debug_log = &s.log;
+  LaunchedHost built = make_host(launch);
+  Host& host = *built.host;
   LaunchSpec spec;
   spec.image = tiny_hello();
   spec.name = "sibling";
@@ -73,10 +74,11 @@ inline void fuzz_instructions(std::span<const uint8_t> data) {
   const std::vector<uint8_t> canary_copy(canary);
 
   std::string log;
-  SimConfig cfg;
-  cfg.seed = 1;
-  cfg.debug_log = &log;
-  SimHost host(cfg);
+  HostLaunch launch;
+  launch.seed = 1;
+  launch.debug_log = &log;
+  LaunchedHost built = make_host(launch);
+  Host& host = *built.host;
   LaunchSpec spec;
   spec.image = tiny_elf(data);
   spec.name = "fuzz";

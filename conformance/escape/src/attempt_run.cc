@@ -14,11 +14,9 @@
 
 #include "dk/conformance/runner.h"
 #include "dk/conformance/record_fields.h"
-#include "dk/core/quota_enforcer.h"
 #include "dk/elf_image.h"
-#include "dk/native_host.h"
+#include "dk/host_factory.h"
 #include "dk/run.h"
-#include "dk/sim_host.h"
 #include "dk/world.h"
 
 namespace dk::escape {
@@ -77,47 +75,32 @@ struct HostBox {
   Host& host() { return used ? *used : *concrete; }
 };
 
-// The quota decorator over `backend`; the attacker (picoprocess 1) under its limits, if any.
-void add_quotas(HostBox& box, std::unique_ptr<Host> backend, const Limits& attacker_limits) {
-  box.backend = std::move(backend);
-  auto q = std::make_unique<QuotaEnforcer>(*box.backend);
-  if (!(attacker_limits == Limits{})) q->set_limits(1, attacker_limits);
-  box.concrete = std::move(q);
-}
-
+// The escape namespace on either host: the default one narrowed by escape_policy. The
+// simulated host sees the canaries' folder as file:/ (its overlay keeps writes); the native
+// host maps file:/tmp and file:/ro onto the canaries' folders.
 std::unique_ptr<HostBox> make_host(const std::string& kind, Io& io, const Canaries& c,
                                    const std::vector<uint8_t>& image, const std::string& name,
                                    const Limits& attacker_limits) {
   auto box = std::make_unique<HostBox>();
+  box->console = std::make_unique<IoConsole>(io);
+  HostLaunch l;
   if (kind == "native") {
-    NativeConfig nc;
-    nc.ns.add(Mapping{"file:/tmp", "file:" + c.tmp_dir(), true, 0});
-    nc.ns.add(Mapping{"file:/ro", "file:" + c.ro_dir(), false, 0});
-    for (const char* scheme : {"pipe:", "pipe.server:", "dev:console"})
-      nc.ns.add(Mapping{scheme, scheme, true, 0});
-    nc.narrow = [](const Uri& uri, Access access) {
-      NamespaceRequest r{0, NamespaceOp::Open, &uri, access};
-      return escape_policy(r);
-    };
-    nc.console_write = [&io](int, const uint8_t* d, size_t n) {
-      if (io.out.size() < 8 * kMaxOutput) io.out.append(reinterpret_cast<const char*>(d), n);
-    };
-    nc.console_read = [](uint8_t*, size_t) -> size_t { return 0; };
-    nc.debug_log = &box->debug;
-    nc.image = image;
-    nc.name = name;
-    add_quotas(*box, std::make_unique<NativeHost>(std::move(nc)), attacker_limits);
+    l.kind = HostKind::Native;
+    l.mappings = {Mapping{"file:/tmp", "file:" + c.tmp_dir(), true, 0},
+                  Mapping{"file:/ro", "file:" + c.ro_dir(), false, 0}};
   } else {
-    box->console = std::make_unique<IoConsole>(io);
-    SimConfig sc;
-    sc.console = box->console.get();
-    sc.debug_log = &box->debug;
-    sc.root = c.sim_root();
-    sc.image = image;
-    sc.name = name;
-    sc.policy = escape_policy;
-    add_quotas(*box, std::make_unique<SimHost>(std::move(sc)), attacker_limits);
+    l.root = c.sim_root();
   }
+  l.narrow = escape_policy;
+  l.console = box->console.get();
+  l.debug_log = &box->debug;
+  l.image = image;
+  l.name = name;
+  LaunchedHost built = dk::make_host(l);
+  // The attacker (picoprocess 1) under its limits, if any.
+  if (!(attacker_limits == Limits{})) built.quotas->set_limits(1, attacker_limits);
+  box->backend = std::move(built.host);
+  box->concrete = std::move(built.quotas);
   return box;
 }
 

@@ -15,9 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "dk/console.h"
 #include "dk/core/core_host.h"
 #include "dk/host.h"
 #include "dk/monitor/namespace.h"
+#include "dk/monitor/policy.h"
 #include "dk/monitor/package_union.h"
 
 namespace dk {
@@ -44,22 +46,23 @@ enum class HostOp {
 using FaultInjector = std::function<int(HostOp op)>;
 
 struct NativeConfig {
-  // The policy: every open, query, rename, delete, connect, listen and process image asks it.
+  // The namespace policy (dk/monitor/policy.h): every open, query, rename, delete, connect,
+  // listen and process image asks it, and the host opens what it resolves to. Null: `ns`.
+  std::shared_ptr<const Policy> namespace_policy{};
+  // Without namespace_policy: the namespace alone (a test world's shorthand).
   Namespace ns{};
   // package: and unmapped file: paths (read-only); null gives an empty package view.
   std::shared_ptr<const PackageUnion> packages{};
   // The first picoprocess's image and name, for self:.
   std::vector<uint8_t> image{};
   std::string name{};
-  // dev:console. Empty functions: dk's own stdin (fd 0) and stdout/stderr (fd 1, 2).
+  // dev:console: the console every host takes (dk/console.h), or, when null, these
+  // functions; both empty: dk's own stdin (fd 0, polled) and stdout/stderr (fd 1, 2).
+  Console* console = nullptr;
   std::function<void(int fd, const uint8_t* data, size_t n)> console_write{};
   std::function<size_t(uint8_t* data, size_t n)> console_read{};
   std::string* debug_log = nullptr;  // DkDebugOutput lands here when set (else dropped)
   FaultInjector inject{};            // tests: fail chosen host operations
-  // A launcher's extra refusals, asked after the namespace has granted a URI (a test
-  // harness's fixed policy, as the conformance suite's). It can only refuse: 0 lets the
-  // namespace's answer stand, -DK_E_* refuses with that status.
-  std::function<dk_status_t(const Uri& uri, Access access)> narrow{};
 };
 
 namespace native {
@@ -104,12 +107,14 @@ class NativeHost : public CoreHost {
   bool same_file(const HostStream& mapped, const HostStream& s) const override;
 
  private:
-  // Namespace::resolve, then the launcher's narrowing: every policy question goes here. A
-  // tmpfs: target comes back as a host folder: the caller's private folder (made on first
-  // use, removed when the picoprocess is known to have ended or the world ends).
-  dk_status_t resolve(uint32_t pid, std::string_view uri, Access access, Resolved& out) const;
+  // The policy's answer: every policy question goes here. A tmpfs: target comes back as a
+  // host folder: the caller's private folder (made on first use, removed when the
+  // picoprocess is known to have ended or the world ends).
+  dk_status_t resolve(uint32_t pid, NamespaceOp op, std::string_view uri, Access access,
+                      Resolved& out) const;
 
   NativeConfig config_;
+  std::shared_ptr<const Policy> policy_;
   std::unique_ptr<native::NativeWorld> world_;
 };
 

@@ -16,28 +16,11 @@
 #include "dk/core/core_host.h"
 #include "dk/host.h"
 #include "dk/monitor/namespace.h"
+#include "dk/monitor/policy.h"
 #include "dk/monitor/package_union.h"
 #include "dk/monitor/uri.h"
 
 namespace dk {
-
-// The seam where the namespace policy decides. The host asks once per open, attribute
-// query, rename (for the old and the new URI), delete, connect, listen and process image,
-// with the parsed virtual URI. 0 lets it happen; any -DK_E_* refuses with that status.
-enum class NamespaceOp { Open, Query, Rename, Delete, Connect, Listen, Spawn };
-
-struct NamespaceRequest {
-  uint32_t pid = 0;
-  NamespaceOp op = NamespaceOp::Open;
-  const Uri* uri = nullptr;
-  Access access = Access::Read;
-};
-
-using NamespacePolicy = std::function<dk_status_t(const NamespaceRequest&)>;
-
-// The policy a SimHost uses without one: file:/dir: anywhere beneath the root, package:
-// and self: for reading, dev: devices, named pipes and loopback sockets.
-dk_status_t default_namespace_policy(const NamespaceRequest& r);
 
 struct SimConfig {
   uint64_t seed = 0;
@@ -58,7 +41,13 @@ struct SimConfig {
   // path of file:/dir: over `root` or `packages`, read when first listed or opened; writes
   // stay in the overlay. The run's inputs name each with a hash of its contents.
   std::vector<std::pair<std::string, std::string>> mounts{};
-  NamespacePolicy policy{};  // empty: default_namespace_policy
+  // The namespace policy (dk/monitor/policy.h), asked once per open, attribute query, rename
+  // (for the old and the new URI), delete, connect, listen and process image; the host uses
+  // its yes or no (the overlay holds the files). Null: the default namespace with file:/
+  // writable in the overlay (default_namespace("tmpfs:/", true)), narrowed by `policy`.
+  std::shared_ptr<const Policy> namespace_policy{};
+  // Without namespace_policy: extra refusals on top of the default namespace (a test's seam).
+  PolicyCheck policy{};
 };
 
 // The virtual clock. One tick (a basic block executed) is kNsPerTick nanoseconds; the
@@ -91,6 +80,8 @@ class SimHost : public CoreHost {
  public:
   explicit SimHost(SimConfig config);
   ~SimHost() override;
+  // SimHosts constructed in this process so far (tests prove a launch built none).
+  static uint64_t constructed();
   std::string_view name() const override { return "sim"; }
   uint64_t cycle_counter(const CallContext& cx) override { return VirtualClock::tsc_at(cx.tick); }
   void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;
@@ -121,6 +112,7 @@ class SimHost : public CoreHost {
                            Access access) const;
 
   SimConfig config_;
+  std::shared_ptr<const Policy> policy_;
   SeededRandom random_;
   std::unique_ptr<SimWorld> world_;
 };

@@ -1,6 +1,7 @@
 // The namespace policy of one picoprocess: which virtual URIs it may open, and what each one
-// names on the host side. Deny by default. Both hosts call resolve() for every open,
-// attribute query, rename, delete, connect and listen, so the checks live here once.
+// names on the host side. Deny by default. Both hosts reach it through the Policy interface
+// (dk/monitor/policy.h: NamespacePolicy) for every open, attribute query, rename, delete,
+// connect, listen and process image, so the checks live here once.
 // Host-facing: resolve() returns dk_status_t; building a Namespace from a manifest throws
 // std::invalid_argument (the manifest parsers have already refused anything that would).
 #pragma once
@@ -56,6 +57,8 @@ class Namespace {
   // 0, -DK_E_ACCESS (not granted, or a write through a read-only mapping, or '..' above
   // the root), -DK_E_INVAL (malformed), -DK_E_NAMETOOLONG. `out.reason` says why.
   dk_status_t resolve(std::string_view virtual_uri, Access access, Resolved& out) const;
+  // The same for a URI already parsed as the guest wrote it (UriRole::Guest).
+  dk_status_t resolve(const Uri& uri, Access access, Resolved& out) const;
 
   // Names of mapping points directly beneath a virtual directory (for listing "/" when
   // "/documents" is mapped): {"documents"}.

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "dk/host.h"
-#include "dk/sim_host.h"
+#include "dk/monitor/policy.h"
 
 namespace dk::escape {
 

@@ -1,5 +1,7 @@
-// Where a picoprocess's console device reads and writes on the simulated host: dk's own
-// stdio, or a captured buffer for tests. Console input is part of a run's inputs.
+// Where a picoprocess's console device (dev:console) reads and writes, on every host: dk's own
+// stdio, or a captured buffer for tests. The one console interface: SimConfig::console and
+// NativeConfig::console take it, and so does the host factory (dk/host_factory.h). Console
+// input is part of a run's inputs.
 #pragma once
 
 #include <cstdint>
