@@ -75,8 +75,10 @@ class LineConsole : public dk::Console {
   std::string line_;
 };
 
-// Runs bench_guest WORKLOAD N on a fresh simulated host; returns the CPU seconds it took.
-double run_workload(const char* workload, uint64_t n, LineConsole* console = nullptr) {
+// Runs bench_guest WORKLOAD N on a fresh simulated host; returns the CPU seconds it took
+// (and in `wakes`, what the host core's wake lists said about the retries).
+double run_workload(const char* workload, uint64_t n, LineConsole* console = nullptr,
+                    dk::WakeStats* wakes = nullptr) {
   dk::SimConfig cfg;
   cfg.seed = 1;
   cfg.image = guest_image();
@@ -91,6 +93,7 @@ double run_workload(const char* workload, uint64_t n, LineConsole* console = nul
   const double t0 = cpu_now();
   dk::RunResult r = dk::run_picoprocess(host, spec);
   const double t1 = cpu_now();
+  if (wakes) *wakes = host.wake_stats();
   if (r.end != dk::RunResult::End::Exited || r.exit_code != 0)
     throw std::runtime_error(std::string("bench_guest ") + workload + " failed: " + r.reason +
                              " exit " + std::to_string(r.exit_code) + " " +
@@ -135,6 +138,25 @@ void BM_PipeThroughput(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
 }
 DK_BENCHMARK(BM_PipeThroughput)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+
+// Not a timing: how many retries of parked calls the world made in the ping-pong and pipe
+// workloads, and how many of them a scheduler driven by the host core's wake lists would
+// have skipped (nobody woke the call, and it parked again). `missed` must stay 0.
+void BM_WakeLists(benchmark::State& state) {
+  const char* workload = state.range(0) == 0 ? "pingpong" : "pipe";
+  const uint64_t n = state.range(0) == 0 ? 2000 : 64;
+  dk::WakeStats w;
+  for (auto _ : state) state.SetIterationTime(run_workload(workload, n, nullptr, &w));
+  state.SetLabel(workload);
+  state.counters["parked"] = static_cast<double>(w.parked);
+  state.counters["retries"] = static_cast<double>(w.retries);
+  state.counters["woken"] = static_cast<double>(w.woken);
+  state.counters["avoidable"] = static_cast<double>(w.avoidable);
+  state.counters["missed"] = static_cast<double>(w.missed);
+  state.counters["avoidable_share"] =
+      w.retries ? static_cast<double>(w.avoidable) / static_cast<double>(w.retries) : 0;
+}
+DK_BENCHMARK(BM_WakeLists)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(1);
 
 constexpr uint64_t kSpawns = 200;
 

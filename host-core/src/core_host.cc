@@ -15,7 +15,9 @@ CoreHost::~CoreHost() = default;
 
 dk_status_t CoreHost::serve(CallContext& cx, Call& call) {
   quotas_.enter(cx);
-  return Host::serve(cx, call);
+  const dk_status_t st = Host::serve(cx, call);
+  note_wakes(cx, call, st);
+  return st;
 }
 
 void CoreHost::bind_std_handle(CallContext& cx, int which, dk_handle_t h) {
