@@ -139,12 +139,15 @@ void BM_PipeThroughput(benchmark::State& state) {
 }
 DK_BENCHMARK(BM_PipeThroughput)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
 
-// Not a timing: how many retries of parked calls the world made in the ping-pong and pipe
-// workloads, and how many of them a scheduler driven by the host core's wake lists would
-// have skipped (nobody woke the call, and it parked again). `missed` must stay 0.
+// Not a timing: how many retries of parked calls the world made in the ping-pong, pipe and
+// density workloads (64 idle children), and how many of them a scheduler driven by the host
+// core's wake lists would have skipped (nobody woke the call, and it parked again).
+// `missed` must stay 0.
 void BM_WakeLists(benchmark::State& state) {
-  const char* workload = state.range(0) == 0 ? "pingpong" : "pipe";
-  const uint64_t n = state.range(0) == 0 ? 2000 : 64;
+  static const char* const kWorkloads[] = {"pingpong", "pipe", "density"};
+  static const uint64_t kSizes[] = {2000, 64, 64};
+  const char* workload = kWorkloads[state.range(0)];
+  const uint64_t n = kSizes[state.range(0)];
   dk::WakeStats w;
   for (auto _ : state) state.SetIterationTime(run_workload(workload, n, nullptr, &w));
   state.SetLabel(workload);
@@ -156,7 +159,7 @@ void BM_WakeLists(benchmark::State& state) {
   state.counters["avoidable_share"] =
       w.retries ? static_cast<double>(w.avoidable) / static_cast<double>(w.retries) : 0;
 }
-DK_BENCHMARK(BM_WakeLists)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+DK_BENCHMARK(BM_WakeLists)->DenseRange(0, 2)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(1);
 
 constexpr uint64_t kSpawns = 200;
 
