@@ -75,8 +75,10 @@ class LineConsole : public dk::Console {
   std::string line_;
 };
 
-// Runs bench_guest WORKLOAD N on a fresh simulated host; returns the CPU seconds it took.
-double run_workload(const char* workload, uint64_t n, LineConsole* console = nullptr) {
+// Runs bench_guest WORKLOAD N on a fresh simulated host; returns the CPU seconds it took
+// (and in `wakes`, what the host core's wake lists said about the retries).
+double run_workload(const char* workload, uint64_t n, LineConsole* console = nullptr,
+                    dk::WakeStats* wakes = nullptr) {
   dk::HostLaunch l;
   l.seed = 1;
   l.image = guest_image();
@@ -84,7 +86,7 @@ double run_workload(const char* workload, uint64_t n, LineConsole* console = nul
   LineConsole quiet;
   l.console = console ? console : &quiet;
   dk::LaunchedHost built = dk::make_host(l);
-  dk::Host& host = *built.host;
+  dk::CoreHost& host = *built.host;
   dk::LaunchSpec spec;
   spec.image = guest_image();
   spec.name = "bench_guest";
@@ -92,6 +94,7 @@ double run_workload(const char* workload, uint64_t n, LineConsole* console = nul
   const double t0 = cpu_now();
   dk::RunResult r = dk::run_picoprocess(host, spec);
   const double t1 = cpu_now();
+  if (wakes) *wakes = host.wake_stats();
   if (r.end != dk::RunResult::End::Exited || r.exit_code != 0)
     throw std::runtime_error(std::string("bench_guest ") + workload + " failed: " + r.reason +
                              " exit " + std::to_string(r.exit_code) + " " +
@@ -136,6 +139,28 @@ void BM_PipeThroughput(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
 }
 DK_BENCHMARK(BM_PipeThroughput)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+
+// Not a timing: how many retries of parked calls the world made in the ping-pong, pipe and
+// density workloads (64 idle children), and how many of them a scheduler driven by the host
+// core's wake lists would have skipped (nobody woke the call, and it parked again).
+// `missed` must stay 0.
+void BM_WakeLists(benchmark::State& state) {
+  static const char* const kWorkloads[] = {"pingpong", "pipe", "density"};
+  static const uint64_t kSizes[] = {2000, 64, 64};
+  const char* workload = kWorkloads[state.range(0)];
+  const uint64_t n = kSizes[state.range(0)];
+  dk::WakeStats w;
+  for (auto _ : state) state.SetIterationTime(run_workload(workload, n, nullptr, &w));
+  state.SetLabel(workload);
+  state.counters["parked"] = static_cast<double>(w.parked);
+  state.counters["retries"] = static_cast<double>(w.retries);
+  state.counters["woken"] = static_cast<double>(w.woken);
+  state.counters["avoidable"] = static_cast<double>(w.avoidable);
+  state.counters["missed"] = static_cast<double>(w.missed);
+  state.counters["avoidable_share"] =
+      w.retries ? static_cast<double>(w.avoidable) / static_cast<double>(w.retries) : 0;
+}
+DK_BENCHMARK(BM_WakeLists)->DenseRange(0, 2)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(1);
 
 constexpr uint64_t kSpawns = 200;
 

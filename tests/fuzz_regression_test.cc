@@ -20,6 +20,7 @@
 #include "fuzz/elf_entry.h"
 #include "fuzz/instructions_entry.h"
 #include "fuzz/manifest_entry.h"
+#include "fuzz/state_entry.h"
 #include "fuzz/trace_entry.h"
 #include "fuzz/uri_namespace_entry.h"
 
@@ -37,6 +38,7 @@ const std::map<std::string, Entry>& entries() {
       {"instructions", fuzz::fuzz_instructions},
       {"manifest_ini", fuzz::fuzz_manifest_ini},
       {"manifest_yaml", fuzz::fuzz_manifest_yaml},
+      {"state", fuzz::fuzz_state},
       {"trace", fuzz::fuzz_trace},
       {"uri_namespace", fuzz::fuzz_uri_namespace},
   };

@@ -14,6 +14,13 @@ CoreHost::CoreHost(std::string* debug_log, ProcessTable::Image first)
 
 CoreHost::~CoreHost() = default;
 
+// Every call, then the wake lists learn what it did (wake.cc).
+dk_status_t CoreHost::serve(CallContext& cx, Call& call) {
+  const dk_status_t st = Host::serve(cx, call);
+  note_wakes(cx, call, st);
+  return st;
+}
+
 dk_status_t CoreHost::DkProcessSnapshot(CallContext&, Call&) {
   return -DK_E_NOTSUP;  // snapshots come with their own work
 }

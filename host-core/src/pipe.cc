@@ -8,9 +8,7 @@
 namespace dk {
 namespace {
 
-constexpr size_t kMaxCargo = 1024;  // handles queued on one direction of a pipe
-
-// Drops what nobody will read. The deques are moved out first: destroying queued cargo may
+// Drops what nobody will read (the caller wakes the writers). The deques are moved out first: destroying queued cargo may
 // close other ends, which must never touch a container being cleared.
 void discard(Channel& c) {
   auto bytes = std::move(c.bytes);
@@ -33,6 +31,8 @@ ConnEnd::~ConnEnd() {
   out().write_closed = true;
   in().read_closed = true;
   discard(in());
+  out().readers.wake();
+  in().writers.wake();
 }
 
 dk_status_t ConnEnd::read(StreamIo& io) {
@@ -52,6 +52,7 @@ dk_status_t ConnEnd::read(StreamIo& io) {
   c.bytes.erase(c.bytes.begin(), c.bytes.begin() + static_cast<ptrdiff_t>(n));
   c.read_total += n;
   io.done = n;
+  c.writers.wake();
   return 0;
 }
 
@@ -65,6 +66,7 @@ dk_status_t ConnEnd::write(StreamIo& io) {
   c.bytes.insert(c.bytes.end(), io.in->begin(), io.in->begin() + static_cast<ptrdiff_t>(n));
   c.write_total += n;
   io.done = n;
+  c.readers.wake();
   return 0;
 }
 
@@ -77,16 +79,23 @@ dk_status_t ConnEnd::shutdown(uint32_t which) {
   if (which == DK_DELETE_ALL || which == DK_DELETE_READ) {
     in().read_closed = true;
     discard(in());
+    in().readers.wake();
+    in().writers.wake();
   }
-  if (which == DK_DELETE_ALL || which == DK_DELETE_WRITE) out().write_closed = true;
+  if (which == DK_DELETE_ALL || which == DK_DELETE_WRITE) {
+    out().write_closed = true;
+    out().readers.wake();
+    out().writers.wake();
+  }
   return 0;
 }
 
 dk_status_t ConnEnd::send(std::shared_ptr<HostObject> cargo) {
   Channel& c = out();
   if (c.write_closed || c.read_closed) return -DK_E_PIPE;
-  if (c.cargo.size() >= kMaxCargo) return -DK_E_QUOTA;
+  if (c.cargo.size() >= Channel::kMaxCargo) return -DK_E_QUOTA;
   c.cargo.push_back({c.write_total, std::move(cargo)});
+  c.readers.wake();
   return 0;
 }
 
@@ -102,8 +111,14 @@ dk_status_t ConnEnd::receive(CallContext& cx, std::shared_ptr<HostObject>& cargo
   return block_or_again(cx, nonblocking);
 }
 
+void wake_stream_waiters(HostStream& s) {
+  if (auto* end = dynamic_cast<ConnEnd*>(&s)) end->wake_all();
+  if (auto* l = dynamic_cast<Listener*>(&s)) l->waiters.wake();
+}
+
 dk_status_t Listener::shutdown(uint32_t) {
   closed = true;
+  waiters.wake();
   auto doomed = std::move(backlog);
   backlog.clear();
   return 0;

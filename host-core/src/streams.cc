@@ -93,6 +93,7 @@ dk_status_t CoreHost::DkStreamAttributesSetByHandle(CallContext& cx, Call& call)
   if (call.attr.share > 0777 || call.attr.nonblocking > 1) return -DK_E_INVAL;
   s->set_mode(call.attr.share);
   s->nonblocking = call.attr.nonblocking != 0;
+  wake_stream_waiters(*s);
   return 0;
 }
 

@@ -86,6 +86,7 @@ dk_status_t CoreHost::DkSemaphoreRelease(CallContext& cx, Call& call) {
   if (count > sem->max - sem->count) return -DK_E_RANGE;
   call.set_out(2, sem->count);
   sem->count += static_cast<uint32_t>(count);
+  if (count) sem->waiters.wake();
   return 0;
 }
 
@@ -111,6 +112,7 @@ dk_status_t CoreHost::DkEventSet(CallContext& cx, Call& call) {
   std::shared_ptr<EventObject> ev;
   if (dk_status_t st = get_event(cx, call.arg(0), ev)) return st;
   ev->signaled = true;
+  ev->waiters.wake();
   return 0;
 }
 

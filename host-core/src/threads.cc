@@ -44,7 +44,9 @@ dk_status_t CoreHost::DkThreadYieldExecution(CallContext& cx, Call&) {
 dk_status_t CoreHost::DkThreadResume(CallContext& cx, Call& call) {
   std::shared_ptr<ThreadObject> t;
   if (dk_status_t st = cx.handles.get_as(call.arg(0), ObjectKind::Thread, t)) return st;
-  return cx.ctl.thread_resume(*t);
+  const dk_status_t st = cx.ctl.thread_resume(*t);
+  if (st == 0) wake_thread(t->pid, t->tid);
+  return st;
 }
 
 }  // namespace dk

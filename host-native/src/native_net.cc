@@ -174,7 +174,7 @@ dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const O
       client->readable = f.readable();
       client->writable = f.writable();
       client->nonblocking = f.nonblocking;
-      l->backlog.push_back(std::move(server_end));
+      l->enqueue(std::move(server_end));
       out = client;
       return 0;
     }

@@ -91,7 +91,7 @@ dk_status_t open_net(SimWorld& w, const Uri& uri, const OpenFlags& f,
       client->readable = f.readable();
       client->writable = f.writable();
       client->nonblocking = f.nonblocking;
-      l->backlog.push_back(std::move(server_end));
+      l->enqueue(std::move(server_end));
       out = client;
       return 0;
     }

@@ -87,6 +87,17 @@ class HandleTable {
   size_t size() const { return table_.size(); }
   void set_limit(size_t limit) { limit_ = limit; }
   const std::map<dk_handle_t, std::shared_ptr<HostObject>>& entries() const { return table_; }
+  // Snapshots: the value the next insert hands out, the limit, and a table put back as it
+  // was (every handle below `next`, which is at least kFirst).
+  dk_handle_t next_value() const { return next_; }
+  size_t limit() const { return limit_; }
+  void restore(std::map<dk_handle_t, std::shared_ptr<HostObject>> table, dk_handle_t next,
+               size_t limit) {
+    table_ = std::move(table);
+    next_ = next;
+    limit_ = limit;
+    last_ = table_.end();
+  }
 
  private:
   using Table = std::map<dk_handle_t, std::shared_ptr<HostObject>>;

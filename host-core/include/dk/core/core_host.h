@@ -17,6 +17,7 @@
 
 #include "dk/core/process_table.h"
 #include "dk/core/stream.h"
+#include "dk/core/wake.h"
 #include "dk/host.h"
 
 namespace dk {
@@ -30,6 +31,11 @@ class CoreHost : public Host {
 
   // The image (and package name) of picoprocess `pid`, for its DkProcessCreate("self:").
   void set_image(uint32_t pid, std::vector<uint8_t> image, std::string name);
+  // What the wake lists said about the retries of parked calls (dk/core/wake.h).
+  const WakeStats& wake_stats() const { return wake_stats_; }
+
+  // Every call, then the wake lists learn what it did.
+  dk_status_t serve(CallContext& cx, Call& call) override;
 
   // Snapshots, cache flushes, system info and debug output.
   dk_status_t DkProcessSnapshot(CallContext& cx, Call& call) override;
@@ -116,12 +122,27 @@ class CoreHost : public Host {
 
  private:
   void write_back(CallContext& cx, const StreamMapping& m);
+  // Wake lists (wake.cc): a call of (cx.pid, cx.thread) returned `st`; a retry is told to
+  // wake_stats_, a call that parked is entered on the wake lists of what it waits for.
+  void note_wakes(CallContext& cx, const Call& call, dk_status_t st);
+  // False when the call waits for what the host core cannot see change.
+  bool enter_waits(CallContext& cx, const Call& call, const std::shared_ptr<Waiter>& w);
+  // DkThreadResume woke thread (pid, tid) out of whatever it is parked in.
+  void wake_thread(uint32_t pid, uint32_t tid);
 
   std::string* debug_log_;
   // DkObjectsWaitAny calls parked on a (pid, thread): the objects they wait on, kept alive
   // even when their handles are closed meanwhile.
   std::map<std::pair<uint32_t, uint32_t>, std::vector<std::shared_ptr<HostObject>>> waits_;
   std::map<uint32_t, std::vector<StreamMapping>> mappings_;  // by pid
+  // The call each thread is parked in, as its wake lists know it.
+  struct Parked {
+    std::shared_ptr<Waiter> waiter;
+    uint64_t rip = 0;
+    uint32_t index = 0;
+  };
+  std::map<std::pair<uint32_t, uint32_t>, Parked> parked_;
+  WakeStats wake_stats_;
 };
 
 }  // namespace dk

@@ -12,12 +12,14 @@
 #include <string>
 
 #include "dk/core/stream.h"
+#include "dk/core/wake.h"
 
 namespace dk {
 
 // One direction of a connection.
 struct Channel {
   static constexpr size_t kCapacity = 64 * 1024;
+  static constexpr size_t kMaxCargo = 1024;  // handles queued at once
   struct Cargo {
     uint64_t at;  // bytes written to the channel before it was sent
     std::shared_ptr<HostObject> object;
@@ -27,6 +29,10 @@ struct Channel {
   uint64_t read_total = 0, write_total = 0;
   bool write_closed = false;  // no more bytes will come: end of stream once drained
   bool read_closed = false;   // nobody will read: writes give PIPE
+  // Calls parked on this direction (dk/core/wake.h): readers and waits wait for bytes, cargo
+  // or a close (woken by writes, sends and closes); writers for room or a close (woken by
+  // reads and closes).
+  WaitList readers, writers;
 };
 
 struct Connection {
@@ -57,6 +63,11 @@ class ConnEnd : public HostStream {
   // DkSendHandle / DkReceiveHandle (pipes only).
   dk_status_t send(std::shared_ptr<HostObject> cargo);
   dk_status_t receive(CallContext& cx, std::shared_ptr<HostObject>& cargo);
+  // The end changed for its own callers (nonblocking set): everyone parked on it.
+  void wake_all() {
+    in().readers.wake();
+    out().writers.wake();
+  }
 };
 
 // pipe.server: and tcp.server: (DK_STREAM_SERVER). Clients that connected and were not yet
@@ -68,6 +79,12 @@ class Listener : public HostStream {
   uint32_t client_type;  // DK_STREAM_PIPE or DK_STREAM_SOCKET
   std::deque<std::shared_ptr<ConnEnd>> backlog;
   bool closed = false;  // DkStreamDelete: no more clients
+  WaitList waiters;     // DkStreamWaitForClient and waits parked here
+  // A client connected: it waits in the backlog, and parked servers are woken.
+  void enqueue(std::shared_ptr<ConnEnd> client) {
+    backlog.push_back(std::move(client));
+    waiters.wake();
+  }
 
   dk_status_t read(StreamIo&) override { return -DK_E_NOTCONN; }
   dk_status_t write(StreamIo&) override { return -DK_E_NOTCONN; }
@@ -77,5 +94,9 @@ class Listener : public HostStream {
   // A client waiting is taken first in line, or stays there when the streams quota refuses.
   bool would_accept() const override { return !backlog.empty(); }
 };
+
+// A stream changed for its own callers (DkStreamAttributesSetByHandle): every call parked on
+// it is woken (pipe and socket ends, pipe servers; other kinds keep no wake list).
+void wake_stream_waiters(HostStream& s);
 
 }  // namespace dk

@@ -49,6 +49,14 @@ class ProcessTable {
     return it != children_.end() && it->second.expired();
   }
 
+  // Snapshots (dk/core/state.h): what the table holds, and a child's record put back.
+  const Image& first() const { return first_; }
+  const std::map<uint32_t, Image>& images() const { return images_; }
+  const std::map<uint32_t, std::weak_ptr<ProcessObject>>& children() const { return children_; }
+  void restore_child(uint32_t pid, std::weak_ptr<ProcessObject> proc) {
+    children_[pid] = std::move(proc);
+  }
+
  private:
   Image first_;
   std::map<uint32_t, Image> images_;                           // by pid

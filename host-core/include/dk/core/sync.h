@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "dk/core/wake.h"
 #include "dk/handle_table.h"
 
 namespace dk {
@@ -11,6 +12,7 @@ namespace dk {
 struct SemaphoreObject : HostObject {
   SemaphoreObject(uint32_t c, uint32_t m) : HostObject(ObjectKind::Semaphore), count(c), max(m) {}
   uint32_t count, max;
+  WaitList waiters;  // woken by a release
 };
 
 // A notification event stays signaled until cleared; a synchronization event clears when a
@@ -19,6 +21,7 @@ struct EventObject : HostObject {
   EventObject(ObjectKind kind, bool s) : HostObject(kind), signaled(s) {}
   bool auto_reset() const { return kind() == ObjectKind::SynchronizationEvent; }
   bool signaled;
+  WaitList waiters;  // woken by DkEventSet
 };
 
 // True when a wait on `o` would be satisfied now (a stream asks its kind).
