@@ -149,7 +149,7 @@ void BM_HostFileRead4K(benchmark::State& state) {
   dk::Call call;
   const uint64_t uri = FlatMemory::kBase, out = uri + 64, count = out + 8, buf = count + 8;
   mem.write(uri, "file:/f", 8);
-  dk::TrapRegs open{DK_CALL_BASE + 21, uri, DK_ACCESS_RDONLY, 0, 0, 0, out};
+  dk::TrapRegs open{DK_CALL_DkStreamOpen, uri, DK_ACCESS_RDONLY, 0, 0, 0, out};
   if (dispatcher.dispatch(cx, open, call) != 0) {
     state.SkipWithError("open failed");
     return;
@@ -159,7 +159,7 @@ void BM_HostFileRead4K(benchmark::State& state) {
   for (auto _ : state) {
     const uint64_t room = 4096;
     mem.write(count, &room, 8);
-    dk::TrapRegs rd{DK_CALL_BASE + 22, h, 0, buf, count, 0, 0};
+    dk::TrapRegs rd{DK_CALL_DkStreamRead, h, 0, buf, count, 0, 0};
     if (dispatcher.dispatch(cx, rd, call) != 0) {
       state.SkipWithError("read failed");
       return;

@@ -338,7 +338,7 @@ void load_target(Stream& s, Where w, uint64_t fixed, const AttemptContext& cx) {
       s.bytes({0x48, 0x83, 0xec, 0x10, 0x48, 0xc7, 0x04, 0x24, 0, 0, 0, 0});
       s.bytes({0x48, 0x89, 0xe7});  // mov rdi, rsp
       s.mov(RSI, 4096).mov(RDX, DK_ALLOC_COMMIT).mov(R10, DK_PROT_READ | DK_PROT_WRITE);
-      s.mov(RAX, DK_CALL_BASE + 1).bytes({0x0f, 0x05});
+      s.mov(RAX, DK_CALL_DkVirtualMemoryAllocate).bytes({0x0f, 0x05});
       s.bytes({0x48, 0x8b, 0x04, 0x24});  // mov rax, [rsp]
       s.bytes({0xc6, 0x00, 0xc3});        // mov byte [rax], 0xc3 (ret)
       break;

@@ -42,7 +42,7 @@ uint64_t Stream::pointers(const std::vector<uint64_t>& p, bool wide) {
 
 Stream& Stream::exit(int64_t code) {
   mov(RDI, static_cast<uint64_t>(code));
-  mov(RAX, DK_CALL_BASE + 18);  // DkProcessExit
+  mov(RAX, DK_CALL_DkProcessExit);
   return bytes({0x0f, 0x05, 0x0f, 0x0b});
 }
 
