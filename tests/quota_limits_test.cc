@@ -59,9 +59,9 @@ Pair run_pair(HostKind kind, const std::string& which, const Limits& limits,
   l.name = "quota_guest";
   LaunchedHost host = make_host(l);
   host.quotas->set_limits(1, limits);
-  World world;
-  const uint32_t a = world.add(host.serving(), spec_for(which));
-  const uint32_t b = sibling.empty() ? 0 : world.add(host.serving(), spec_for(sibling));
+  World world(host.serving());
+  const uint32_t a = world.add(spec_for(which));
+  const uint32_t b = sibling.empty() ? 0 : world.add(spec_for(sibling));
   world.run();
   p.hog = world.result(a);
   if (b) p.sibling = world.result(b);

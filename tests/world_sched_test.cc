@@ -185,12 +185,12 @@ struct WorldRun {
     RunOptions opts;
     opts.quantum = quantum;
     opts.max_ticks = max_ticks;
-    World world(opts);
+    World world(host, opts);
     LaunchSpec spec;
     spec.image = image("world_guest");
     spec.name = "world";
     spec.args = {"world_guest", which};
-    const uint32_t pid = world.add(host, spec);
+    const uint32_t pid = world.add(spec);
     world.run();
     res = world.result(pid);
     for (uint32_t p = 1; p <= world.size(); ++p) all.push_back(world.result(p));
@@ -418,13 +418,13 @@ TEST(WorldProcesses, MorePicoprocessesThanEnginesTakeTurns) {
     RunOptions opts;
     opts.quantum = 500;
     opts.max_ticks = 20'000'000;
-    World world(opts);
     WorldHost host;
+    World world(host, opts);
     LaunchSpec spec;
     spec.image = image("world_guest");
     spec.name = "world";
     spec.args = {"world_guest", "busy"};
-    for (size_t i = 0; i < kProcs; ++i) world.add(host, spec);
+    for (size_t i = 0; i < kProcs; ++i) world.add(spec);
     world.run();
     std::vector<uint64_t> ticks;
     for (uint32_t p = 1; p <= kProcs; ++p) {
@@ -458,12 +458,12 @@ struct InterruptRun {
     opts.max_ticks = 20'000'000;
     opts.interrupt = &flag;
     (on_park ? host.interrupt_on_park : host.interrupt_on_ready) = &flag;
-    World world(opts);
+    World world(host, opts);
     LaunchSpec spec;
     spec.image = image("world_guest");
     spec.name = "world";
     spec.args = {"world_guest", which};
-    const uint32_t pid = world.add(host, spec);
+    const uint32_t pid = world.add(spec);
     world.run();
     res = world.result(pid);
     stats = world.stats();
@@ -530,14 +530,14 @@ TEST(WorldDeterminism, FinalTicksIdenticalAcrossRuns) {
 TEST(WorldApi, ManyPicoprocessesAddedByATool) {
   RunOptions opts;
   opts.max_ticks = 20'000'000;
-  World world(opts);
   WorldHost host;
+  World world(host, opts);
   LaunchSpec spec;
   spec.image = image("world_guest");
   spec.name = "world";
   for (const char* which : {"busy", "thread_fault_unhandled", "yield"}) {
     spec.args = {"world_guest", which};
-    world.add(host, spec);
+    world.add(spec);
   }
   EXPECT_EQ(world.size(), 3u);
   EXPECT_FALSE(world.ended(1));
@@ -553,15 +553,15 @@ TEST(WorldApi, WorldTickLimitEndsEveryPicoprocess) {
   RunOptions opts;
   opts.max_world_ticks = 15'000;
   opts.quantum = 1000;
-  World world(opts);
   WorldHost host;
+  World world(host, opts);
   LaunchSpec spec;
   spec.image = image("world_guest");
   spec.name = "world";
   spec.args = {"world_guest", "spawn_busy"};
-  world.add(host, spec);
+  world.add(spec);
   spec.args[1] = "sleep";  // its second passes only if every thread sleeps: never here
-  world.add(host, spec);
+  world.add(spec);
   world.run();
   EXPECT_EQ(world.result(1).end, RunResult::End::TickLimit) << world.result(1).reason;
   EXPECT_NE(world.result(1).reason.find("world tick limit (15000)"), std::string::npos);

@@ -6,8 +6,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "dk/world.h"
-
 namespace dk {
 namespace {
 
@@ -41,7 +39,7 @@ void set_fpu_defaults(dk_context& c) {
 
 }  // namespace
 
-Picoprocess::Picoprocess(World& world, Host& host, uint32_t pid)
+Picoprocess::Picoprocess(PicoprocessWorld& world, Host& host, uint32_t pid)
     : world_(world), host_(host), dispatcher_(host), cx_{mem_, *this, handles_, pid} {
   object_ = std::make_shared<ProcessObject>();
   object_->pid = pid;

@@ -11,8 +11,8 @@ namespace dk {
 
 RunResult run_picoprocess(Host& host, const LaunchSpec& spec, const RunOptions& opts,
                           std::vector<TrapRecord>* audit) {
-  World world(opts, audit);
-  const uint32_t pid = world.add(host, spec);
+  World world(host, opts, audit);
+  const uint32_t pid = world.add(spec);
   world.run();
   return world.result(pid);
 }

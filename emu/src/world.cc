@@ -66,8 +66,8 @@ uint64_t wall_ns() {
 
 }  // namespace
 
-World::World(const RunOptions& opts, std::vector<TrapRecord>* audit)
-    : opts_(opts), audit_(audit), events_(opts.events) {
+World::World(Host& host, const RunOptions& opts, std::vector<TrapRecord>* audit)
+    : host_(host), opts_(opts), audit_(audit), events_(opts.events) {
   if (opts_.quantum == 0) opts_.quantum = 1;
   if (events_) events_->set_probe(this);
 }
@@ -79,10 +79,10 @@ World::~World() {
   if (events_) events_->set_probe(nullptr);
 }
 
-uint32_t World::add(Host& host, const LaunchSpec& spec) {
+uint32_t World::add(const LaunchSpec& spec) {
   const ElfImage image = ElfImage::parse(spec.image);
   const uint32_t pid = size() + 1;
-  procs_.push_back(Slot{std::make_unique<Picoprocess>(*this, host, pid), {}, false});
+  procs_.push_back(Slot{std::make_unique<Picoprocess>(*this, host_, pid), {}, false});
   try {
     procs_.back().proc->boot(image, spec);
     note_boot(*procs_.back().proc);
@@ -297,7 +297,7 @@ bool World::may_run(Thread& t, uint64_t host_now) const {
     case Thread::State::Exited:
       return false;
     case Thread::State::Parked:
-      return t.parked_version != version_ || host_now >= t.deadline || t.wake_pending;
+      return t.parked_version != clock_.version || host_now >= t.deadline || t.wake_pending;
   }
   return false;
 }
@@ -376,8 +376,8 @@ bool World::schedule() {
     const uint64_t d = earliest_deadline();
     // A real host waits in the kernel for I/O or the deadline; something outside the world
     // may have happened, so every parked thread retries.
-    if (Picoprocess* hp = host_proc(); hp && hp->host().idle(d)) {
-      ++version_;
+    if (host_proc() && host_.idle(d)) {
+      changed();
       continue;
     }
     if (d == kNoDeadline) {
@@ -386,7 +386,7 @@ bool World::schedule() {
     }
     // Every thread is parked: nothing runs until the earliest deadline, so time goes there.
     const uint64_t now = now_ns();
-    if (d > now) jump_ns_ += d - now;
+    if (d > now) clock_.jump_ns += d - now;
     ++stats_.clock_jumps;
   }
 }
@@ -493,13 +493,13 @@ void World::give_engine(Picoprocess& p) {
   running_ = &p;
   engine_ = &engine_for(p);
   engine_->set_max_ticks(max_ticks_of(p));
-  slice_base_ = engine_->ticks();
-  on_engine_ = true;
+  clock_.slice_base = engine_->ticks();
+  clock_.engine = engine_;
 }
 
 void World::take_engine() {
-  ticks_done_ += engine_->ticks() - slice_base_;
-  on_engine_ = false;
+  clock_.ticks_done += engine_->ticks() - clock_.slice_base;
+  clock_.engine = nullptr;
   running_ = nullptr;  // stays attached to its engine until another needs it
 }
 
@@ -634,7 +634,7 @@ dk_status_t World::create_child(Picoprocess& parent, ChildSpec spec,
   launch.stdin_uri = parent.std_uri(0);
   launch.stdout_uri = parent.std_uri(1);
   launch.stderr_uri = parent.std_uri(2);
-  auto child = std::make_unique<Picoprocess>(*this, parent.host(), size() + 1);
+  auto child = std::make_unique<Picoprocess>(*this, host_, size() + 1);
   try {
     child->boot(image, launch, std::move(spec.parent_end));
   } catch (const BootError&) {

@@ -93,9 +93,9 @@ inline void fuzz_instructions(std::span<const uint8_t> data) {
   std::vector<TrapRecord> audit;
   RunResult r, beside;
   try {
-    World world(opts, &audit);
-    const uint32_t fuzz_pid = world.add(host, spec);
-    const uint32_t sibling_pid = world.add(host, sibling);
+    World world(host, opts, &audit);
+    const uint32_t fuzz_pid = world.add(spec);
+    const uint32_t sibling_pid = world.add(sibling);
     world.run();
     r = world.result(fuzz_pid);
     beside = world.result(sibling_pid);

@@ -216,9 +216,9 @@ ChildRecord run_attempt(const Attempt& a, const Canaries& c, const RunnerOptions
     }
     WatchingHost watch(box->host());
     try {
-      World world(ro);
-      const uint32_t pa = world.add(watch, attacker);
-      const uint32_t ps = world.add(watch, sibling);
+      World world(watch, ro);
+      const uint32_t pa = world.add(attacker);
+      const uint32_t ps = world.add(sibling);
       world.run();
       ra = world.result(pa);
       rs = world.result(ps);

@@ -1,8 +1,9 @@
 // A picoprocess: its address space, handle table and threads (contexts as data), independent
 // of any engine (an engine is borrowed while one of its threads runs). Boots an image
 // (segments, initial stack, boot page, std handles), serves the GuestControl side of
-// downcalls, and delivers upcalls and exceptions per ABI.md section 5. The World it lives in
-// schedules its threads and owns the clock. Boot failures throw BootError; everything after
+// downcalls, and delivers upcalls and exceptions per ABI.md section 5. The world it lives in
+// schedules its threads and owns the clock; the picoprocess reaches it only through
+// PicoprocessWorld (dk/picoprocess_world.h). Boot failures throw BootError; everything after
 // boot reports through Ending values.
 #pragma once
 
@@ -20,11 +21,10 @@
 #include "dk/engine.h"
 #include "dk/handle_table.h"
 #include "dk/host.h"
+#include "dk/picoprocess_world.h"
 #include "dk/run.h"
 
 namespace dk {
-
-class World;
 
 class BootError : public std::runtime_error {
  public:
@@ -72,7 +72,8 @@ class Picoprocess final : public EngineClient, public GuestControl {
     bool wake_pending = false;        // a DkThreadResume not yet taken
   };
 
-  Picoprocess(World& world, Host& host, uint32_t pid);
+  // Runs on `host` in `world`; both outlive it.
+  Picoprocess(PicoprocessWorld& world, Host& host, uint32_t pid);
   ~Picoprocess() override;
 
   // `parent_end`, if any, goes into the handle table and into boot info's `parent`.
@@ -172,7 +173,7 @@ class Picoprocess final : public EngineClient, public GuestControl {
   void park(Thread& t, uint64_t rip);
   void exit_thread(Thread& t);
 
-  World& world_;
+  PicoprocessWorld& world_;
   Host& host_;
   Dispatcher dispatcher_;
   AddressSpace mem_;

@@ -1,7 +1,9 @@
-// A world: the picoprocesses of one dk process (pid 1, 2, ...) sharing one engine, a
-// deterministic scheduler and one clock. Tools and tests add picoprocesses, run the world,
-// and read each picoprocess's result; picoprocesses add their children through
-// DkProcessCreate. Nothing here reads wall-clock time to decide anything.
+// A world: the picoprocesses of one dk process (pid 1, 2, ...) on one host, sharing a pool of
+// engines, a deterministic scheduler and one clock. A world is built with its host; tools and
+// tests add picoprocesses (each runs on that host), run the world, and read each
+// picoprocess's result; picoprocesses add their children through DkProcessCreate. A
+// picoprocess sees its world only through PicoprocessWorld (dk/picoprocess_world.h), which
+// World implements. Nothing here reads wall-clock time to decide anything.
 //
 // Scheduling: round-robin over ready threads in (pid, tid) order. A thread keeps the engine
 // until it parks (a downcall returned kBlocked), yields, exits, or has run RunOptions::quantum
@@ -9,7 +11,7 @@
 // + jumps; when every thread is parked the clock jumps to the earliest deadline, and with no
 // deadline the world is deadlocked: every picoprocess ends with End::Deadlock and a report.
 //
-// Children (DkProcessCreate) run on their parent's host, with the ChildSpec's args, no env,
+// Children (DkProcessCreate) run on the world's host, with the ChildSpec's args, no env,
 // and the default stack. A child inherits no handle (ABI.md), but it runs under the same
 // policy: its stdin/stdout/stderr are opened afresh from the dev: URIs (the console) its
 // parent's were opened from, and are 0 where the parent's binding was not a device. A
@@ -36,23 +38,25 @@
 #include "dk/engine.h"
 #include "dk/host.h"
 #include "dk/picoprocess.h"
+#include "dk/picoprocess_world.h"
 #include "dk/run.h"
 #include "dk/run_events.h"
 
 namespace dk {
 
-class World final : private WorldProbe {
+class World final : public PicoprocessWorld, private WorldProbe {
  public:
-  static constexpr uint64_t kNsPerTick = 10;  // the world clock's rate
+  static constexpr uint64_t kNsPerTick = WorldClock::kNsPerTick;  // the world clock's rate
 
-  explicit World(const RunOptions& opts = {}, std::vector<TrapRecord>* audit = nullptr);
+  // Every picoprocess of the world runs on `host`, which outlives the world.
+  explicit World(Host& host, const RunOptions& opts = {}, std::vector<TrapRecord>* audit = nullptr);
   ~World();
   World(const World&) = delete;
   World& operator=(const World&) = delete;
 
-  // Loads and boots a picoprocess that runs on `host`; returns its pid. A boot failure gives
+  // Loads and boots a picoprocess on the world's host; returns its pid. A boot failure gives
   // a picoprocess that has already ended with End::LoadError. Throws ElfError.
-  uint32_t add(Host& host, const LaunchSpec& spec);
+  uint32_t add(const LaunchSpec& spec);
   // Runs until every picoprocess has ended (or the world is deadlocked).
   void run();
 
@@ -62,13 +66,12 @@ class World final : private WorldProbe {
   // The result of an ended picoprocess (throws std::out_of_range for an unknown pid).
   const RunResult& result(uint32_t pid) const;
 
-  // The world clock, in virtual ns since the world started.
-  uint64_t now_ns() const { return kNsPerTick * ticks() + jump_ns_; }
-  // Ticks executed by every picoprocess of the world.
-  uint64_t ticks() const { return ticks_done_ + (on_engine_ ? engine_->ticks() - slice_base_ : 0); }
-  // Bumped after every completed downcall and every exit: parked threads retry when it moves.
-  uint64_t version() const { return version_; }
-  void changed() { ++version_; }
+  Host& host() { return host_; }
+
+  // The world clock (now_ns(), in virtual ns since the world started) and version()
+  // (bumped after every completed downcall and every exit: parked threads retry when it
+  // moves) are PicoprocessWorld's. Ticks executed by every picoprocess of the world:
+  uint64_t ticks() const { return clock_.ticks(); }
 
   struct Stats {
     uint64_t slices = 0;             // engine runs started for a (possibly) new slice
@@ -84,14 +87,15 @@ class World final : private WorldProbe {
   // Engines kept warm, each holding one picoprocess's memory while it is off the vCPU.
   static constexpr size_t kMaxEngines = 4;
 
-  // Called by picoprocesses (their GuestControl). `resume` finds the thread by pid and tid.
-  dk_status_t resume(uint32_t pid, uint32_t tid);
+  // PicoprocessWorld: called by picoprocesses (their GuestControl). `resume` finds the
+  // thread by pid and tid.
+  dk_status_t resume(uint32_t pid, uint32_t tid) override;
   // The tick bound of `p`: RunOptions::max_ticks or its quota, whichever is lower (0: none).
-  uint64_t max_ticks_of(const Picoprocess& p) const;
+  uint64_t max_ticks_of(const Picoprocess& p) const override;
   dk_status_t create_child(Picoprocess& parent, ChildSpec spec,
-                           std::shared_ptr<ProcessObject>& out);
+                           std::shared_ptr<ProcessObject>& out) override;
   // A downcall returned `status` < 0 to the guest (dispatcher or host): told to the events.
-  void refused(const CallContext& cx, uint32_t index, dk_status_t status) {
+  void refused(const CallContext& cx, uint32_t index, dk_status_t status) override {
     if (events_) events_->on_refused(EventSite{cx.tick, cx.pid, cx.thread, cx.rip}, index, status);
   }
 
@@ -123,11 +127,12 @@ class World final : private WorldProbe {
   void read_memory(uint32_t pid, const std::function<void(uint64_t, const uint8_t*, size_t)>& fn) override;
   std::string instruction_at(uint32_t pid, uint64_t rip) override;
   bool may_run(Picoprocess::Thread& t, uint64_t host_now) const;
-  // The world's host: the first live picoprocess's (children share their parent's host).
+  // The first live picoprocess: the host's clock is read in its call context.
   Picoprocess* host_proc();
   uint64_t earliest_deadline() const;
   Picoprocess* running() const { return running_; }
 
+  Host& host_;
   RunOptions opts_;
   std::vector<TrapRecord>* audit_;
   // A few warm engines, each keeping one picoprocess's memory mapped while it is off the
@@ -147,12 +152,7 @@ class World final : private WorldProbe {
   Engine* engine_ = nullptr;  // the running picoprocess's engine
   std::vector<Slot> procs_;         // index pid - 1
   Picoprocess* running_ = nullptr;  // holds the engine
-  bool on_engine_ = false;
   bool slice_over_ = true;
-  uint64_t slice_base_ = 0;  // engine ticks when the running picoprocess got the engine
-  uint64_t ticks_done_ = 0;  // ticks of every picoprocess, but the running one's slice
-  uint64_t jump_ns_ = 0;
-  uint64_t version_ = 0;
   Stats stats_;
   RunEvents* events_ = nullptr;
   std::set<std::pair<uint32_t, uint32_t>> started_;  // (pid, tid) that have run, with events
