@@ -14,15 +14,7 @@ using namespace native;
 dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
   Uri uri;
   if (dk_status_t st = check_open_request(call, uri)) return st;
-  const uint64_t access = call.arg(1), share = call.arg(2), create = call.arg(3),
-                 options = call.arg(4);
-  const uint64_t mode = access & ~uint64_t{DK_ACCESS_APPEND};
-  OpenFlags f;
-  f.mode = static_cast<uint32_t>(mode);
-  f.append = access & DK_ACCESS_APPEND;
-  f.share = static_cast<uint32_t>(share);
-  f.create = static_cast<uint32_t>(create);
-  f.nonblocking = options & DK_OPTION_NONBLOCK;
+  const OpenFlags f = OpenFlags::of(call);
 
   NativeWorld& w = *world_;
   Resolved r;
@@ -31,7 +23,7 @@ dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
     case UriKind::Device: {
       const Access a = f.writable() ? Access::Write : Access::Read;
       if (dk_status_t st = resolve(cx.pid, NamespaceOp::Open, call.uri, a, r)) return st;
-      if (create & DK_CREATE_ALWAYS) return -DK_E_EXIST;
+      if (f.create & DK_CREATE_ALWAYS) return -DK_E_EXIST;
       Uri phys;
       if (parse_uri(r.physical, UriRole::Policy, phys) != 0) return -DK_E_ACCESS;
       auto d = phys.path == "console" ? DeviceStream::Device::Console

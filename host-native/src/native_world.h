@@ -17,17 +17,6 @@
 
 namespace dk::native {
 
-struct OpenFlags {
-  uint32_t mode = DK_ACCESS_RDONLY;
-  bool append = false;
-  uint32_t share = 0644;
-  uint32_t create = DK_CREATE_NEVER;
-  bool nonblocking = false;
-  bool readable() const { return mode != DK_ACCESS_WRONLY; }
-  bool writable() const { return mode != DK_ACCESS_RDONLY; }
-  bool changes() const { return writable() || append || create != DK_CREATE_NEVER; }
-};
-
 struct NativeWorld {
   NativeWorld(const NativeConfig& c, const Policy& policy, const ProcessTable& processes)
       : policy(policy),

@@ -11,22 +11,14 @@ namespace dk {
 dk_status_t SimHost::DkStreamOpen(CallContext& cx, Call& call) {
   Uri uri;
   if (dk_status_t st = check_open_request(call, uri)) return st;
-  const uint64_t access = call.arg(1), share = call.arg(2), create = call.arg(3),
-                 options = call.arg(4);
-  const uint64_t mode = access & ~uint64_t{DK_ACCESS_APPEND};
-  OpenFlags f;
-  f.mode = static_cast<uint32_t>(mode);
-  f.append = access & DK_ACCESS_APPEND;
-  f.share = static_cast<uint32_t>(share);
-  f.create = static_cast<uint32_t>(create);
-  f.nonblocking = options & DK_OPTION_NONBLOCK;
+  const OpenFlags f = OpenFlags::of(call);
 
   std::shared_ptr<HostStream> s;
   switch (uri.kind()) {
     case UriKind::Device: {
       const Access a = f.writable() ? Access::Write : Access::Read;
       if (dk_status_t st = check_policy(cx, NamespaceOp::Open, uri, a)) return st;
-      if (create & DK_CREATE_ALWAYS) return -DK_E_EXIST;  // devices always exist
+      if (f.create & DK_CREATE_ALWAYS) return -DK_E_EXIST;  // devices always exist
       auto d = uri.path == "console" ? DeviceStream::Device::Console
                : uri.path == "null"  ? DeviceStream::Device::Null
                                      : DeviceStream::Device::Zero;
@@ -35,7 +27,7 @@ dk_status_t SimHost::DkStreamOpen(CallContext& cx, Call& call) {
       break;
     }
     case UriKind::Path: {
-      const Access a = f.writable() || f.append || create ? Access::Write : Access::Read;
+      const Access a = f.changes() ? Access::Write : Access::Read;
       if (dk_status_t st = check_policy(cx, NamespaceOp::Open, uri, a)) return st;
       if (dk_status_t st = open_path(*world_, uri, f, s)) return st;
       break;

@@ -17,16 +17,6 @@
 
 namespace dk {
 
-struct OpenFlags {
-  uint32_t mode = DK_ACCESS_RDONLY;  // RDONLY, WRONLY, RDWR
-  bool append = false;
-  uint32_t share = 0644;
-  uint32_t create = DK_CREATE_NEVER;
-  bool nonblocking = false;
-  bool readable() const { return mode != DK_ACCESS_WRONLY; }
-  bool writable() const { return mode != DK_ACCESS_RDONLY; }
-};
-
 struct SimWorld {
   std::shared_ptr<FsTree> files;    // file:/ and dir:/ (the writable overlay)
   std::shared_ptr<FsTree> package;  // package:/ (the host folder as it is)
