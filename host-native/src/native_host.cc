@@ -23,7 +23,7 @@ NativeHost::NativeHost(NativeConfig config)
       config_(std::move(config)),
       policy_(config_.namespace_policy ? config_.namespace_policy
                                        : std::make_shared<NamespacePolicy>(config_.ns)),
-      world_(std::make_unique<NativeWorld>(config_, *policy_, processes_)) {
+      world_(std::make_unique<NativeWorld>(config_, *policy_, processes_, pipes_)) {
   if (Console* c = config_.console) {
     config_.console_write = [c](int fd, const uint8_t* d, size_t n) { c->write(fd, d, n); };
     config_.console_read = [c](uint8_t* d, size_t n) { return c->read(d, n); };
@@ -71,11 +71,6 @@ dk_status_t NativeHost::resolve(uint32_t pid, NamespaceOp op, std::string_view u
     out.base = folder;
   }
   return 0;
-}
-
-void NativeHost::bind_std_handle(CallContext& cx, int which, dk_handle_t h) {
-  auto d = std::dynamic_pointer_cast<DeviceStream>(cx.handles.get(h));
-  if (d && which == 2) d->console_fd = 2;
 }
 
 dk_status_t NativeHost::DkSystemTimeQuery(CallContext&, Call& call) {

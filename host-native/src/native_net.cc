@@ -18,17 +18,6 @@
 namespace dk::native {
 namespace {
 
-std::shared_ptr<Listener> find_pipe(NativeWorld& w, const std::string& name) {
-  auto it = w.pipe_servers.find(name);
-  if (it == w.pipe_servers.end()) return nullptr;
-  auto l = it->second.lock();
-  if (!l || l->closed) {
-    w.pipe_servers.erase(it);
-    return nullptr;
-  }
-  return l;
-}
-
 // HOST:PORT of a physical network URI as a socket address.
 dk_status_t address_of(const Uri& u, sockaddr_storage& ss, socklen_t& len) {
   memset(&ss, 0, sizeof ss);
@@ -158,26 +147,10 @@ dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const O
   Uri phys;
   if (dk_status_t st = physical_uri(r, phys)) return st;
   switch (r.uri.scheme) {
-    case UriScheme::PipeServer: {
-      if (find_pipe(w, phys.path)) return -DK_E_EXIST;
-      auto l = std::make_shared<Listener>(r.uri.str(), DK_STREAM_PIPE, f.nonblocking);
-      w.pipe_servers[phys.path] = l;
-      out = l;
-      return 0;
-    }
-    case UriScheme::Pipe: {
-      auto l = find_pipe(w, phys.path);
-      if (!l) return -DK_E_CONNREFUSED;
-      std::shared_ptr<ConnEnd> client, server_end;
-      const std::string name = r.uri.str();
-      ConnEnd::make_pair(DK_STREAM_PIPE, name, name, client, server_end);
-      client->readable = f.readable();
-      client->writable = f.writable();
-      client->nonblocking = f.nonblocking;
-      l->enqueue(std::move(server_end));
-      out = client;
-      return 0;
-    }
+    case UriScheme::PipeServer:
+      return w.pipes.listen(phys.path, r.uri.str(), f, out);
+    case UriScheme::Pipe:
+      return w.pipes.connect(phys.path, r.uri.str(), f, out);
     case UriScheme::TcpServer: {
       int fd = -1;
       if (dk_status_t st = listen_socket(w, phys, SOCK_STREAM, fd)) return st;
@@ -227,7 +200,7 @@ dk_status_t query_net(NativeWorld& w, const Resolved& r, dk_stream_attr& a) {
   switch (r.uri.scheme) {
     case UriScheme::Pipe:
     case UriScheme::PipeServer:
-      found = find_pipe(w, phys.path) != nullptr;
+      found = w.pipes.find(phys.path) != nullptr;
       break;
     case UriScheme::Tcp:
     case UriScheme::TcpServer:

@@ -26,12 +26,9 @@ dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
       if (f.create & DK_CREATE_ALWAYS) return -DK_E_EXIST;
       Uri phys;
       if (parse_uri(r.physical, UriRole::Policy, phys) != 0) return -DK_E_ACCESS;
-      auto d = phys.path == "console" ? DeviceStream::Device::Console
-               : phys.path == "null"  ? DeviceStream::Device::Null
-                                      : DeviceStream::Device::Zero;
-      s = std::make_shared<DeviceStream>(d, uri.str(), w.env, config_.console_write,
-                                         config_.console_read, f.readable(), f.writable(),
-                                         f.nonblocking);
+      s = std::make_shared<NativeDevice>(DeviceStream::device_of(phys.path), uri.str(), w.env,
+                                         config_.console_write, config_.console_read,
+                                         f.readable(), f.writable(), f.nonblocking);
       break;
     }
     case UriKind::Path: {

@@ -18,19 +18,20 @@
 namespace dk::native {
 
 struct NativeWorld {
-  NativeWorld(const NativeConfig& c, const Policy& policy, const ProcessTable& processes)
+  NativeWorld(const NativeConfig& c, const Policy& policy, const ProcessTable& processes,
+              PipeNames& pipes)
       : policy(policy),
         processes(processes),
+        pipes(pipes),
         packages(c.packages),
         env(std::make_shared<StreamEnv>(c.inject)) {}
 
   const Policy& policy;  // the host's: listings show its mapping points
   const ProcessTable& processes;  // the host core's: tmpfs: folders go with their process
+  PipeNames& pipes;  // the host core's, keyed by the name the policy resolved
   std::shared_ptr<const PackageUnion> packages;
   std::shared_ptr<StreamEnv> env;
   std::map<std::string, std::shared_ptr<MountDir>> mounts;  // by host folder
-
-  std::map<std::string, std::weak_ptr<Listener>> pipe_servers;
 
   // TCP connects in progress, by (pid, thread): the socket and the URI it was opened with.
   struct Connecting {

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cstring>
 
-#include "sim_device.h"
 #include "sim_world.h"
 
 namespace dk {
@@ -68,6 +67,7 @@ SimHost::SimHost(SimConfig config)
   }
   // A mapped folder that cannot be opened is not shown (what lies beneath is NOENT).
   for (const auto& [vpath, host_dir] : config_.mounts) world_->files->mount(vpath, host_dir);
+  world_->pipes = &pipes_;
 }
 
 SimHost::~SimHost() = default;
@@ -78,11 +78,6 @@ dk_status_t SimHost::check_policy(const CallContext& cx, NamespaceOp op, const U
                                   Access access) const {
   Resolved out;
   return policy_->resolve(NamespaceRequest{cx.pid, op, &uri, access}, out);
-}
-
-void SimHost::bind_std_handle(CallContext& cx, int which, dk_handle_t h) {
-  auto d = std::dynamic_pointer_cast<DeviceStream>(cx.handles.get(h));
-  if (d && which == 2) d->console_fd = 2;
 }
 
 dk_status_t SimHost::DkSystemTimeQuery(CallContext& cx, Call& call) {

@@ -3,7 +3,7 @@
 // the host core's; kind-specific work lives with the kind (sim_fs, sim_datagram, sim_net,
 // sim_files; pipes and connections in the host core).
 #include "dk/sim_host.h"
-#include "sim_device.h"
+#include "dk/core/device.h"
 #include "sim_world.h"
 
 namespace dk {
@@ -19,10 +19,8 @@ dk_status_t SimHost::DkStreamOpen(CallContext& cx, Call& call) {
       const Access a = f.writable() ? Access::Write : Access::Read;
       if (dk_status_t st = check_policy(cx, NamespaceOp::Open, uri, a)) return st;
       if (f.create & DK_CREATE_ALWAYS) return -DK_E_EXIST;  // devices always exist
-      auto d = uri.path == "console" ? DeviceStream::Device::Console
-               : uri.path == "null"  ? DeviceStream::Device::Null
-                                     : DeviceStream::Device::Zero;
-      s = std::make_shared<DeviceStream>(d, uri.str(), config_.console, f.readable(), f.writable(),
+      s = std::make_shared<DeviceStream>(DeviceStream::device_of(uri.path), uri.str(),
+                                         config_.console, f.readable(), f.writable(),
                                          f.nonblocking);
       break;
     }

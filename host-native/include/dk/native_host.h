@@ -79,7 +79,6 @@ class NativeHost : public CoreHost {
   uint64_t cycle_counter(const CallContext& cx) override;
   uint64_t clock_ns(const CallContext& cx) override;
   bool idle(uint64_t deadline) override;
-  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;
 
   // CLOCK_MONOTONIC in ns: the clock of every deadline this host gives block().
   static uint64_t monotonic_ns();

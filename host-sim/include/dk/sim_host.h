@@ -84,7 +84,6 @@ class SimHost : public CoreHost {
   static uint64_t constructed();
   std::string_view name() const override { return "sim"; }
   uint64_t cycle_counter(const CallContext& cx) override { return VirtualClock::tsc_at(cx.tick); }
-  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;
 
   // Time and randomness.
   dk_status_t DkSystemTimeQuery(CallContext& cx, Call& call) override;

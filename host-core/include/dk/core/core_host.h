@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "dk/core/pipe.h"
 #include "dk/core/process_table.h"
 #include "dk/core/stream.h"
 #include "dk/core/wake.h"
@@ -33,6 +34,9 @@ class CoreHost : public Host {
   void set_image(uint32_t pid, std::vector<uint8_t> image, std::string name);
   // What the wake lists said about the retries of parked calls (dk/core/wake.h).
   const WakeStats& wake_stats() const { return wake_stats_; }
+  // A dev: stream bound as the boot info's stderr (which == 2) writes to the console's error
+  // side (dk/core/device.h).
+  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;
 
   // Every call, then the wake lists learn what it did.
   dk_status_t serve(CallContext& cx, Call& call) override;
@@ -119,6 +123,7 @@ class CoreHost : public Host {
   void flush_mappings(CallContext& cx, const HostStream& file);
 
   ProcessTable processes_;
+  PipeNames pipes_;  // the world's pipe.server: names
 
  private:
   void write_back(CallContext& cx, const StreamMapping& m);
