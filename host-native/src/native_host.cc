@@ -23,7 +23,7 @@ NativeHost::NativeHost(NativeConfig config)
       config_(std::move(config)),
       policy_(config_.namespace_policy ? config_.namespace_policy
                                        : std::make_shared<NamespacePolicy>(config_.ns)),
-      world_(std::make_unique<NativeWorld>(config_, *policy_, processes_, pipes_)) {
+      world_(std::make_unique<NativeWorld>(config_, *policy_, processes_)) {
   if (Console* c = config_.console) {
     config_.console_write = [c](int fd, const uint8_t* d, size_t n) { c->write(fd, d, n); };
     config_.console_read = [c](uint8_t* d, size_t n) { return c->read(d, n); };
@@ -63,6 +63,11 @@ dk_status_t NativeHost::resolve(uint32_t pid, NamespaceOp op, std::string_view u
   out = Resolved{};
   Uri u;
   if (dk_status_t st = parse_uri(uri, UriRole::Guest, u, &out.reason)) return st;
+  return resolve_uri(pid, op, u, access, out);
+}
+
+dk_status_t NativeHost::resolve_uri(uint32_t pid, NamespaceOp op, const Uri& u, Access access,
+                                    Resolved& out) const {
   if (dk_status_t st = policy_->resolve(NamespaceRequest{pid, op, &u, access}, out)) return st;
   if (out.target == Resolved::Target::Tmpfs) {
     std::string folder;

@@ -1,5 +1,5 @@
-// Opening pipes and sockets. Named pipes are in-process, between the picoprocesses of this
-// world. TCP and UDP are real sockets on the physical address the namespace resolved (the
+// Opening sockets (named pipes are the host core's PipeNames, between the picoprocesses of
+// this world). TCP and UDP are real sockets on the physical address the namespace resolved (the
 // virtual URI stays the stream's name); "localhost" is 127.0.0.1. A connect is waited for
 // (the thread parks, nothing else stops) so the open reports CONNREFUSED as on the
 // simulated host.
@@ -147,10 +147,6 @@ dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const O
   Uri phys;
   if (dk_status_t st = physical_uri(r, phys)) return st;
   switch (r.uri.scheme) {
-    case UriScheme::PipeServer:
-      return w.pipes.listen(phys.path, r.uri.str(), f, out);
-    case UriScheme::Pipe:
-      return w.pipes.connect(phys.path, r.uri.str(), f, out);
     case UriScheme::TcpServer: {
       int fd = -1;
       if (dk_status_t st = listen_socket(w, phys, SOCK_STREAM, fd)) return st;
@@ -193,15 +189,11 @@ dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const O
   }
 }
 
-dk_status_t query_net(NativeWorld& w, const Resolved& r, dk_stream_attr& a) {
+dk_status_t query_net(const Resolved& r, dk_stream_attr& a) {
   Uri phys;
   if (dk_status_t st = physical_uri(r, phys)) return st;
   bool found = false;
   switch (r.uri.scheme) {
-    case UriScheme::Pipe:
-    case UriScheme::PipeServer:
-      found = w.pipes.find(phys.path) != nullptr;
-      break;
     case UriScheme::Tcp:
     case UriScheme::TcpServer:
     case UriScheme::Udp:

@@ -18,17 +18,14 @@
 namespace dk::native {
 
 struct NativeWorld {
-  NativeWorld(const NativeConfig& c, const Policy& policy, const ProcessTable& processes,
-              PipeNames& pipes)
+  NativeWorld(const NativeConfig& c, const Policy& policy, const ProcessTable& processes)
       : policy(policy),
         processes(processes),
-        pipes(pipes),
         packages(c.packages),
         env(std::make_shared<StreamEnv>(c.inject)) {}
 
   const Policy& policy;  // the host's: listings show its mapping points
   const ProcessTable& processes;  // the host core's: tmpfs: folders go with their process
-  PipeNames& pipes;  // the host core's, keyed by the name the policy resolved
   std::shared_ptr<const PackageUnion> packages;
   std::shared_ptr<StreamEnv> env;
   std::map<std::string, std::shared_ptr<MountDir>> mounts;  // by host folder
@@ -63,9 +60,9 @@ dk_status_t query_path(NativeWorld& w, const Resolved& r, dk_stream_attr& attr);
 dk_status_t read_whole(NativeWorld& w, const Resolved& r, std::vector<uint8_t>& out);
 dk_status_t delete_path(HostPathStream& s);
 dk_status_t rename_path(HostPathStream& s, const Resolved& to);
-// pipe:, pipe.server: (in-process) and tcp:, tcp.server:, udp:, udp.server: (real sockets).
+// tcp:, tcp.server:, udp:, udp.server: (real sockets; named pipes are the host core's).
 dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const OpenFlags& f,
                      std::shared_ptr<HostStream>& out);
-dk_status_t query_net(NativeWorld& w, const Resolved& r, dk_stream_attr& attr);
+dk_status_t query_net(const Resolved& r, dk_stream_attr& attr);
 
 }  // namespace dk::native

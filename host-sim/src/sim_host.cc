@@ -67,7 +67,6 @@ SimHost::SimHost(SimConfig config)
   }
   // A mapped folder that cannot be opened is not shown (what lies beneath is NOENT).
   for (const auto& [vpath, host_dir] : config_.mounts) world_->files->mount(vpath, host_dir);
-  world_->pipes = &pipes_;
 }
 
 SimHost::~SimHost() = default;

@@ -21,7 +21,6 @@ struct SimWorld {
   std::shared_ptr<FsTree> files;    // file:/ and dir:/ (the writable overlay)
   std::shared_ptr<FsTree> package;  // package:/ (the host folder as it is)
 
-  PipeNames* pipes = nullptr;  // the host core's, keyed by the guest's pipe name
   std::map<uint16_t, std::weak_ptr<Listener>> tcp_servers;      // by port
   std::map<uint16_t, std::weak_ptr<DatagramSocket>> udp_servers;
   uint16_t next_port = 49152;  // ports for listeners opened on port 0
