@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dk/core/device.h"
+
 namespace dk {
 
 CoreHost::CoreHost(std::string* debug_log, ProcessTable::Image first)
@@ -51,6 +53,11 @@ dk_status_t CoreHost::DkDebugOutput(CallContext&, Call& call) {
   if (debug_log_)
     debug_log_->append(reinterpret_cast<const char*>(call.in_bytes.data()), call.in_bytes.size());
   return 0;
+}
+
+void CoreHost::bind_std_handle(CallContext& cx, int which, dk_handle_t h) {
+  auto d = std::dynamic_pointer_cast<DeviceStream>(cx.handles.get(h));
+  if (d && which == 2) d->console_fd = 2;
 }
 
 }  // namespace dk

@@ -124,4 +124,42 @@ dk_status_t Listener::shutdown(uint32_t) {
   return 0;
 }
 
+std::shared_ptr<ConnEnd> connect_to(Listener& l, const std::string& name, const OpenFlags& f) {
+  std::shared_ptr<ConnEnd> client, server_end;
+  ConnEnd::make_pair(l.client_type, name, name, client, server_end);
+  client->readable = f.readable();
+  client->writable = f.writable();
+  client->nonblocking = f.nonblocking;
+  l.enqueue(std::move(server_end));
+  return client;
+}
+
+std::shared_ptr<Listener> PipeNames::find(const std::string& key) {
+  auto it = servers_.find(key);
+  if (it == servers_.end()) return nullptr;
+  auto l = it->second.lock();
+  if (!l || l->closed) {
+    servers_.erase(it);
+    return nullptr;
+  }
+  return l;
+}
+
+dk_status_t PipeNames::listen(const std::string& key, const std::string& name, const OpenFlags& f,
+                              std::shared_ptr<HostStream>& out) {
+  if (find(key)) return -DK_E_EXIST;
+  auto l = std::make_shared<Listener>(name, DK_STREAM_PIPE, f.nonblocking);
+  servers_[key] = l;
+  out = l;
+  return 0;
+}
+
+dk_status_t PipeNames::connect(const std::string& key, const std::string& name, const OpenFlags& f,
+                               std::shared_ptr<HostStream>& out) {
+  auto l = find(key);
+  if (!l) return -DK_E_CONNREFUSED;
+  out = connect_to(*l, name, f);
+  return 0;
+}
+
 }  // namespace dk

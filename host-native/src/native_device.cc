@@ -9,42 +9,27 @@
 
 namespace dk::native {
 
-dk_status_t DeviceStream::read(StreamIo& io) {
-  switch (device) {
-    case Device::Console: {
-      io.out->resize(io.room);
-      if (read_fn) {
-        io.done = read_fn(io.out->data(), io.room);
-      } else if (io.room != 0) {
-        if (poll_now(0, POLLIN) == 0)
-          return block_or_again(io.cx, nonblocking, &env->poller, 0, EPOLLIN);
-        const ssize_t n = env->sys.read(0, io.out->data(), io.room);
-        if (n < 0) {
-          if (errno == EAGAIN || errno == EINTR)
-            return block_or_again(io.cx, nonblocking, &env->poller, 0, EPOLLIN);
-          io.out->clear();
-          return native_status(errno);
-        }
-        io.done = static_cast<uint64_t>(n);
-      }
-      io.out->resize(io.done);
-      return 0;
+dk_status_t NativeDevice::read_console(StreamIo& io) {
+  io.out->resize(io.room);
+  if (read_fn) {
+    io.done = read_fn(io.out->data(), io.room);
+  } else if (io.room != 0) {
+    if (poll_now(0, POLLIN) == 0)
+      return block_or_again(io.cx, nonblocking, &env->poller, 0, EPOLLIN);
+    const ssize_t n = env->sys.read(0, io.out->data(), io.room);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR)
+        return block_or_again(io.cx, nonblocking, &env->poller, 0, EPOLLIN);
+      io.out->clear();
+      return native_status(errno);
     }
-    case Device::Null:
-      return 0;
-    case Device::Zero:
-      io.out->assign(io.room, 0);
-      io.done = io.room;
-      return 0;
+    io.done = static_cast<uint64_t>(n);
   }
+  io.out->resize(io.done);
   return 0;
 }
 
-dk_status_t DeviceStream::write(StreamIo& io) {
-  if (device != Device::Console) {
-    io.done = io.in->size();
-    return 0;
-  }
+dk_status_t NativeDevice::write_console(StreamIo& io) {
   if (write_fn) {
     write_fn(console_fd, io.in->data(), io.in->size());
     io.done = io.in->size();
@@ -68,12 +53,12 @@ dk_status_t DeviceStream::write(StreamIo& io) {
   return 0;
 }
 
-bool DeviceStream::wait_ready() const {
+bool NativeDevice::wait_ready() const {
   if (device != Device::Console || read_fn) return true;
   return poll_now(0, POLLIN) != 0;
 }
 
-void DeviceStream::arm_wait(IoWatch& p) const {
+void NativeDevice::arm_wait(IoWatch& p) const {
   if (device == Device::Console && !read_fn) p.arm(0, EPOLLIN);
 }
 

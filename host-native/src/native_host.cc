@@ -63,6 +63,11 @@ dk_status_t NativeHost::resolve(uint32_t pid, NamespaceOp op, std::string_view u
   out = Resolved{};
   Uri u;
   if (dk_status_t st = parse_uri(uri, UriRole::Guest, u, &out.reason)) return st;
+  return resolve_uri(pid, op, u, access, out);
+}
+
+dk_status_t NativeHost::resolve_uri(uint32_t pid, NamespaceOp op, const Uri& u, Access access,
+                                    Resolved& out) const {
   if (dk_status_t st = policy_->resolve(NamespaceRequest{pid, op, &u, access}, out)) return st;
   if (out.target == Resolved::Target::Tmpfs) {
     std::string folder;
@@ -71,11 +76,6 @@ dk_status_t NativeHost::resolve(uint32_t pid, NamespaceOp op, std::string_view u
     out.base = folder;
   }
   return 0;
-}
-
-void NativeHost::bind_std_handle(CallContext& cx, int which, dk_handle_t h) {
-  auto d = std::dynamic_pointer_cast<DeviceStream>(cx.handles.get(h));
-  if (d && which == 2) d->console_fd = 2;
 }
 
 dk_status_t NativeHost::DkSystemTimeQuery(CallContext&, Call& call) {

@@ -1,5 +1,5 @@
-// Opening pipes and sockets. Named pipes are in-process, between the picoprocesses of this
-// world. TCP and UDP are real sockets on the physical address the namespace resolved (the
+// Opening sockets (named pipes are the host core's PipeNames, between the picoprocesses of
+// this world). TCP and UDP are real sockets on the physical address the namespace resolved (the
 // virtual URI stays the stream's name); "localhost" is 127.0.0.1. A connect is waited for
 // (the thread parks, nothing else stops) so the open reports CONNREFUSED as on the
 // simulated host.
@@ -17,17 +17,6 @@
 
 namespace dk::native {
 namespace {
-
-std::shared_ptr<Listener> find_pipe(NativeWorld& w, const std::string& name) {
-  auto it = w.pipe_servers.find(name);
-  if (it == w.pipe_servers.end()) return nullptr;
-  auto l = it->second.lock();
-  if (!l || l->closed) {
-    w.pipe_servers.erase(it);
-    return nullptr;
-  }
-  return l;
-}
 
 // HOST:PORT of a physical network URI as a socket address.
 dk_status_t address_of(const Uri& u, sockaddr_storage& ss, socklen_t& len) {
@@ -158,26 +147,6 @@ dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const O
   Uri phys;
   if (dk_status_t st = physical_uri(r, phys)) return st;
   switch (r.uri.scheme) {
-    case UriScheme::PipeServer: {
-      if (find_pipe(w, phys.path)) return -DK_E_EXIST;
-      auto l = std::make_shared<Listener>(r.uri.str(), DK_STREAM_PIPE, f.nonblocking);
-      w.pipe_servers[phys.path] = l;
-      out = l;
-      return 0;
-    }
-    case UriScheme::Pipe: {
-      auto l = find_pipe(w, phys.path);
-      if (!l) return -DK_E_CONNREFUSED;
-      std::shared_ptr<ConnEnd> client, server_end;
-      const std::string name = r.uri.str();
-      ConnEnd::make_pair(DK_STREAM_PIPE, name, name, client, server_end);
-      client->readable = f.readable();
-      client->writable = f.writable();
-      client->nonblocking = f.nonblocking;
-      l->enqueue(std::move(server_end));
-      out = client;
-      return 0;
-    }
     case UriScheme::TcpServer: {
       int fd = -1;
       if (dk_status_t st = listen_socket(w, phys, SOCK_STREAM, fd)) return st;
@@ -220,15 +189,11 @@ dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const O
   }
 }
 
-dk_status_t query_net(NativeWorld& w, const Resolved& r, dk_stream_attr& a) {
+dk_status_t query_net(const Resolved& r, dk_stream_attr& a) {
   Uri phys;
   if (dk_status_t st = physical_uri(r, phys)) return st;
   bool found = false;
   switch (r.uri.scheme) {
-    case UriScheme::Pipe:
-    case UriScheme::PipeServer:
-      found = find_pipe(w, phys.path) != nullptr;
-      break;
     case UriScheme::Tcp:
     case UriScheme::TcpServer:
     case UriScheme::Udp:

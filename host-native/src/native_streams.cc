@@ -1,7 +1,8 @@
-// Streams of the native host (calls 21, 26, 30, 34, and the host core's hooks): opening by
-// URI scheme after the namespace has resolved the URI; the calls every stream kind shares are
-// the host core's. The policy (dk/monitor/policy.h) decides every open, attribute query,
-// rename and delete; nothing here grants anything on its own.
+// Streams of the native host: the host core's hooks for the calls that name a URI (21, 26,
+// 30, 34; the checks, the policy question, devices and pipes are the host core's,
+// host-core/src/open.cc), over what the namespace resolved the URI to. The policy
+// (dk/monitor/policy.h) decides every open, attribute query, rename and delete; nothing here
+// grants anything on its own.
 #include "dk/native_host.h"
 #include "native_device.h"
 #include "native_socket.h"
@@ -11,69 +12,52 @@ namespace dk {
 
 using namespace native;
 
-dk_status_t NativeHost::DkStreamOpen(CallContext& cx, Call& call) {
-  Uri uri;
-  if (dk_status_t st = check_open_request(call, uri)) return st;
-  const uint64_t access = call.arg(1), share = call.arg(2), create = call.arg(3),
-                 options = call.arg(4);
-  const uint64_t mode = access & ~uint64_t{DK_ACCESS_APPEND};
-  OpenFlags f;
-  f.mode = static_cast<uint32_t>(mode);
-  f.append = access & DK_ACCESS_APPEND;
-  f.share = static_cast<uint32_t>(share);
-  f.create = static_cast<uint32_t>(create);
-  f.nonblocking = options & DK_OPTION_NONBLOCK;
-
-  NativeWorld& w = *world_;
-  Resolved r;
-  std::shared_ptr<HostStream> s;
-  switch (uri.kind()) {
-    case UriKind::Device: {
-      const Access a = f.writable() ? Access::Write : Access::Read;
-      if (dk_status_t st = resolve(cx.pid, NamespaceOp::Open, call.uri, a, r)) return st;
-      if (create & DK_CREATE_ALWAYS) return -DK_E_EXIST;
-      Uri phys;
-      if (parse_uri(r.physical, UriRole::Policy, phys) != 0) return -DK_E_ACCESS;
-      auto d = phys.path == "console" ? DeviceStream::Device::Console
-               : phys.path == "null"  ? DeviceStream::Device::Null
-                                      : DeviceStream::Device::Zero;
-      s = std::make_shared<DeviceStream>(d, uri.str(), w.env, config_.console_write,
-                                         config_.console_read, f.readable(), f.writable(),
-                                         f.nonblocking);
-      break;
-    }
-    case UriKind::Path: {
-      const Access a = f.changes() ? Access::Write : Access::Read;
-      if (dk_status_t st = resolve(cx.pid, NamespaceOp::Open, call.uri, a, r)) return st;
-      if (dk_status_t st = open_path(w, r, f, s)) return st;
-      break;
-    }
-    case UriKind::Name:
-    case UriKind::Net: {
-      const bool server = uri.scheme == UriScheme::PipeServer ||
-                          uri.scheme == UriScheme::TcpServer || uri.scheme == UriScheme::UdpServer;
-      const NamespaceOp op = server ? NamespaceOp::Listen : NamespaceOp::Connect;
-      if (dk_status_t st = resolve(cx.pid, op, call.uri, Access::Write, r)) return st;
-      if (dk_status_t st = open_net(w, cx, r, f, s)) return st;
-      break;
-    }
-    case UriKind::Self:
-      return -DK_E_INVAL;
-  }
-  dk_handle_t h = cx.handles.insert(std::move(s));
-  if (!h) return -DK_E_QUOTA;
-  call.set_out(5, h);
-  return 0;
+dk_status_t NativeHost::resolve(CallContext& cx, NamespaceOp op, const Uri& uri, Access access,
+                                Resolved& out) {
+  out = Resolved{};
+  return resolve_uri(cx.pid, op, uri, access, out);
 }
 
-dk_status_t NativeHost::DkStreamSetLength(CallContext& cx, Call& call) {
-  std::shared_ptr<HostStream> s;
-  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
-  if (s->type != DK_STREAM_FILE) return -DK_E_WRONGTYPE;
-  if (!s->writable) return -DK_E_ACCESS;
-  auto f = std::dynamic_pointer_cast<HostFileStream>(s);
+dk_status_t NativeHost::physical(const Uri&, const Resolved& r, Uri& out) const {
+  return parse_uri(r.physical, UriRole::Policy, out);
+}
+
+std::shared_ptr<HostStream> NativeHost::open_device(DeviceStream::Device d, const Uri& uri,
+                                                    const OpenFlags& f) {
+  return std::make_shared<NativeDevice>(d, uri.str(), world_->env, config_.console_write,
+                                        config_.console_read, f.readable(), f.writable(),
+                                        f.nonblocking);
+}
+
+dk_status_t NativeHost::open_path(CallContext&, const Uri&, const Resolved& r, const OpenFlags& f,
+                                  std::shared_ptr<HostStream>& out) {
+  return native::open_path(*world_, r, f, out);
+}
+
+dk_status_t NativeHost::open_net(CallContext& cx, const Uri&, const Resolved& r,
+                                 const OpenFlags& f, std::shared_ptr<HostStream>& out) {
+  return native::open_net(*world_, cx, r, f, out);
+}
+
+dk_status_t NativeHost::query_path(const Uri&, const Resolved& r, dk_stream_attr& attr) {
+  return native::query_path(*world_, r, attr);
+}
+
+dk_status_t NativeHost::query_net(const Uri&, const Resolved& r, dk_stream_attr& attr) {
+  return native::query_net(r, attr);
+}
+
+dk_status_t NativeHost::rename_path(const std::shared_ptr<HostStream>& s, const Uri&,
+                                    const Resolved& rt) {
+  auto p = std::dynamic_pointer_cast<HostPathStream>(s);
+  if (!p) return -DK_E_ACCESS;  // package files are read-only
+  return native::rename_path(*p, rt);
+}
+
+dk_status_t NativeHost::set_length(HostStream& s, uint64_t length) {
+  auto* f = dynamic_cast<HostFileStream*>(&s);
   if (!f) return -DK_E_ACCESS;
-  return f->set_length(call.arg(1));
+  return f->set_length(length);
 }
 
 dk_status_t NativeHost::delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) {
@@ -94,48 +78,6 @@ dk_status_t NativeHost::wait_for_client(CallContext& cx, Call& call,
   if (!h) return -DK_E_QUOTA;  // the connection is closed: its client sees end of stream
   call.set_out(1, h);
   return 0;
-}
-
-dk_status_t NativeHost::DkStreamAttributesQuery(CallContext& cx, Call& call) {
-  (void)cx;
-  Uri uri;
-  if (dk_status_t st = parse_uri(call.uri, UriRole::Guest, uri)) return st;
-  Resolved r;
-  if (dk_status_t st = resolve(cx.pid, NamespaceOp::Query, call.uri, Access::Read, r)) return st;
-  dk_stream_attr& a = call.attr;
-  switch (uri.kind()) {
-    case UriKind::Path:
-      return query_path(*world_, r, a);
-    case UriKind::Name:
-    case UriKind::Net:
-      return query_net(*world_, r, a);
-    case UriKind::Device:
-      a.type = DK_STREAM_DEVICE;
-      a.share = 0666;
-      a.readable = a.writable = 1;
-      return 0;
-    case UriKind::Self:
-      break;
-  }
-  return -DK_E_NOENT;
-}
-
-dk_status_t NativeHost::DkStreamChangeName(CallContext& cx, Call& call) {
-  std::shared_ptr<HostStream> s;
-  if (dk_status_t st = get_stream(cx, call.arg(0), s)) return st;
-  if (s->type != DK_STREAM_FILE && s->type != DK_STREAM_DIR) return -DK_E_WRONGTYPE;
-  Uri to;
-  if (dk_status_t st = parse_uri(call.uri, UriRole::Guest, to)) return st;
-  Uri from;
-  if (dk_status_t st = parse_uri(s->name, UriRole::Guest, from)) return st;
-  if (to.scheme != from.scheme) return -DK_E_ACCESS;
-  Resolved rf, rt;
-  if (dk_status_t st = resolve(cx.pid, NamespaceOp::Rename, s->name, Access::Write, rf)) return st;
-  if (dk_status_t st = resolve(cx.pid, NamespaceOp::Rename, call.uri, Access::Write, rt))
-    return st;
-  auto p = std::dynamic_pointer_cast<HostPathStream>(s);
-  if (!p) return -DK_E_ACCESS;
-  return rename_path(*p, rt);
 }
 
 }  // namespace dk

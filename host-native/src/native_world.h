@@ -17,17 +17,6 @@
 
 namespace dk::native {
 
-struct OpenFlags {
-  uint32_t mode = DK_ACCESS_RDONLY;
-  bool append = false;
-  uint32_t share = 0644;
-  uint32_t create = DK_CREATE_NEVER;
-  bool nonblocking = false;
-  bool readable() const { return mode != DK_ACCESS_WRONLY; }
-  bool writable() const { return mode != DK_ACCESS_RDONLY; }
-  bool changes() const { return writable() || append || create != DK_CREATE_NEVER; }
-};
-
 struct NativeWorld {
   NativeWorld(const NativeConfig& c, const Policy& policy, const ProcessTable& processes)
       : policy(policy),
@@ -40,8 +29,6 @@ struct NativeWorld {
   std::shared_ptr<const PackageUnion> packages;
   std::shared_ptr<StreamEnv> env;
   std::map<std::string, std::shared_ptr<MountDir>> mounts;  // by host folder
-
-  std::map<std::string, std::weak_ptr<Listener>> pipe_servers;
 
   // TCP connects in progress, by (pid, thread): the socket and the URI it was opened with.
   struct Connecting {
@@ -73,9 +60,9 @@ dk_status_t query_path(NativeWorld& w, const Resolved& r, dk_stream_attr& attr);
 dk_status_t read_whole(NativeWorld& w, const Resolved& r, std::vector<uint8_t>& out);
 dk_status_t delete_path(HostPathStream& s);
 dk_status_t rename_path(HostPathStream& s, const Resolved& to);
-// pipe:, pipe.server: (in-process) and tcp:, tcp.server:, udp:, udp.server: (real sockets).
+// tcp:, tcp.server:, udp:, udp.server: (real sockets; named pipes are the host core's).
 dk_status_t open_net(NativeWorld& w, CallContext& cx, const Resolved& r, const OpenFlags& f,
                      std::shared_ptr<HostStream>& out);
-dk_status_t query_net(NativeWorld& w, const Resolved& r, dk_stream_attr& attr);
+dk_status_t query_net(const Resolved& r, dk_stream_attr& attr);
 
 }  // namespace dk::native

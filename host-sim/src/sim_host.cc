@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cstring>
 
-#include "sim_device.h"
 #include "sim_world.h"
 
 namespace dk {
@@ -78,11 +77,6 @@ dk_status_t SimHost::check_policy(const CallContext& cx, NamespaceOp op, const U
                                   Access access) const {
   Resolved out;
   return policy_->resolve(NamespaceRequest{cx.pid, op, &uri, access}, out);
-}
-
-void SimHost::bind_std_handle(CallContext& cx, int which, dk_handle_t h) {
-  auto d = std::dynamic_pointer_cast<DeviceStream>(cx.handles.get(h));
-  if (d && which == 2) d->console_fd = 2;
 }
 
 dk_status_t SimHost::DkSystemTimeQuery(CallContext& cx, Call& call) {

@@ -1,8 +1,8 @@
-// Named pipes and the loopback network of one world. Every host name is this machine:
-// listeners are keyed by pipe name or by port (TCP and UDP apart), so tcp.server:0.0.0.0:80
-// and tcp:localhost:80 meet. A listener on port 0 gets the next free port from 49152 up.
-// Connecting where nobody listens gives CONNREFUSED; a second listener on a taken name or
-// port gives EXIST.
+// The loopback network of one world (named pipes are the host core's PipeNames). Every host
+// name is this machine: listeners are keyed by port (TCP and UDP apart), so
+// tcp.server:0.0.0.0:80 and tcp:localhost:80 meet. A listener on port 0 gets the next free
+// port from 49152 up. Connecting where nobody listens gives CONNREFUSED; a second listener on
+// a taken port gives EXIST.
 #include "sim_world.h"
 
 namespace dk {
@@ -63,13 +63,6 @@ std::string net_name(std::string_view scheme, const std::string& host, uint16_t 
 dk_status_t open_net(SimWorld& w, const Uri& uri, const OpenFlags& f,
                      std::shared_ptr<HostStream>& out) {
   switch (uri.scheme) {
-    case UriScheme::PipeServer: {
-      if (find_listener(w.pipe_servers, uri.path)) return -DK_E_EXIST;
-      auto l = std::make_shared<Listener>(uri.str(), DK_STREAM_PIPE, f.nonblocking);
-      w.pipe_servers[uri.path] = l;
-      out = l;
-      return 0;
-    }
     case UriScheme::TcpServer: {
       uint16_t port = 0;
       if (dk_status_t st = pick_port(w, false, uri.port, port)) return st;
@@ -79,20 +72,10 @@ dk_status_t open_net(SimWorld& w, const Uri& uri, const OpenFlags& f,
       out = l;
       return 0;
     }
-    case UriScheme::Pipe:
     case UriScheme::Tcp: {
-      const bool pipe = uri.scheme == UriScheme::Pipe;
-      auto l =
-          pipe ? find_listener(w.pipe_servers, uri.path) : find_listener(w.tcp_servers, uri.port);
+      auto l = find_listener(w.tcp_servers, uri.port);
       if (!l) return -DK_E_CONNREFUSED;
-      std::shared_ptr<ConnEnd> client, server_end;
-      const std::string name = uri.str();
-      ConnEnd::make_pair(l->client_type, name, name, client, server_end);
-      client->readable = f.readable();
-      client->writable = f.writable();
-      client->nonblocking = f.nonblocking;
-      l->enqueue(std::move(server_end));
-      out = client;
+      out = connect_to(*l, uri.str(), f);
       return 0;
     }
     case UriScheme::UdpServer: {
@@ -123,10 +106,6 @@ dk_status_t open_net(SimWorld& w, const Uri& uri, const OpenFlags& f,
 dk_status_t query_net(SimWorld& w, const Uri& uri, dk_stream_attr& a) {
   bool found = false;
   switch (uri.scheme) {
-    case UriScheme::Pipe:
-    case UriScheme::PipeServer:
-      found = find_listener(w.pipe_servers, uri.path) != nullptr;
-      break;
     case UriScheme::Tcp:
     case UriScheme::TcpServer:
       found = find_listener(w.tcp_servers, uri.port) != nullptr;

@@ -1,68 +1,52 @@
-// Streams of the simulated host (calls 21, 26, 30, 34, and the host core's hooks): opening
-// by URI scheme, lengths, queries by URI and renames. The calls every stream kind shares are
-// the host core's; kind-specific work lives with the kind (sim_fs, sim_datagram, sim_net,
-// sim_files; pipes and connections in the host core).
+// Streams of the simulated host: the host core's hooks for the calls that name a URI (21,
+// 26, 30, 34; the checks, the policy question, devices and pipes are the host core's,
+// host-core/src/open.cc). Kind-specific work lives with the kind (sim_fs, sim_datagram,
+// sim_net, sim_files).
 #include "dk/sim_host.h"
-#include "sim_device.h"
 #include "sim_world.h"
 
 namespace dk {
 
-dk_status_t SimHost::DkStreamOpen(CallContext& cx, Call& call) {
-  Uri uri;
-  if (dk_status_t st = check_open_request(call, uri)) return st;
-  const uint64_t access = call.arg(1), share = call.arg(2), create = call.arg(3),
-                 options = call.arg(4);
-  const uint64_t mode = access & ~uint64_t{DK_ACCESS_APPEND};
-  OpenFlags f;
-  f.mode = static_cast<uint32_t>(mode);
-  f.append = access & DK_ACCESS_APPEND;
-  f.share = static_cast<uint32_t>(share);
-  f.create = static_cast<uint32_t>(create);
-  f.nonblocking = options & DK_OPTION_NONBLOCK;
-
-  std::shared_ptr<HostStream> s;
-  switch (uri.kind()) {
-    case UriKind::Device: {
-      const Access a = f.writable() ? Access::Write : Access::Read;
-      if (dk_status_t st = check_policy(cx, NamespaceOp::Open, uri, a)) return st;
-      if (create & DK_CREATE_ALWAYS) return -DK_E_EXIST;  // devices always exist
-      auto d = uri.path == "console" ? DeviceStream::Device::Console
-               : uri.path == "null"  ? DeviceStream::Device::Null
-                                     : DeviceStream::Device::Zero;
-      s = std::make_shared<DeviceStream>(d, uri.str(), config_.console, f.readable(), f.writable(),
-                                         f.nonblocking);
-      break;
-    }
-    case UriKind::Path: {
-      const Access a = f.writable() || f.append || create ? Access::Write : Access::Read;
-      if (dk_status_t st = check_policy(cx, NamespaceOp::Open, uri, a)) return st;
-      if (dk_status_t st = open_path(*world_, uri, f, s)) return st;
-      break;
-    }
-    case UriKind::Name:
-    case UriKind::Net: {
-      const bool server = uri.scheme == UriScheme::PipeServer ||
-                          uri.scheme == UriScheme::TcpServer || uri.scheme == UriScheme::UdpServer;
-      const NamespaceOp op = server ? NamespaceOp::Listen : NamespaceOp::Connect;
-      if (dk_status_t st = check_policy(cx, op, uri, Access::Write)) return st;
-      if (dk_status_t st = open_net(*world_, uri, f, s)) return st;
-      break;
-    }
-    case UriKind::Self:
-      return -DK_E_INVAL;  // an image to start, not a stream
-  }
-  dk_handle_t h = cx.handles.insert(std::move(s));
-  if (!h) return -DK_E_QUOTA;
-  call.set_out(5, h);
-  return 0;
+dk_status_t SimHost::resolve(CallContext& cx, NamespaceOp op, const Uri& uri, Access access,
+                             Resolved& out) {
+  return policy_->resolve(NamespaceRequest{cx.pid, op, &uri, access}, out);
 }
 
-dk_status_t SimHost::DkStreamSetLength(CallContext& cx, Call& call) {
-  std::shared_ptr<FileStream> f;
-  if (dk_status_t st = get_stream_as(cx, call.arg(0), f)) return st;
-  if (!f->writable) return -DK_E_ACCESS;
-  return f->set_length(call.arg(1));
+std::shared_ptr<HostStream> SimHost::open_device(DeviceStream::Device d, const Uri& uri,
+                                                 const OpenFlags& f) {
+  return std::make_shared<DeviceStream>(d, uri.str(), config_.console, f.readable(), f.writable(),
+                                        f.nonblocking);
+}
+
+dk_status_t SimHost::open_path(CallContext&, const Uri& uri, const Resolved&, const OpenFlags& f,
+                               std::shared_ptr<HostStream>& out) {
+  return dk::open_path(*world_, uri, f, out);
+}
+
+dk_status_t SimHost::open_net(CallContext&, const Uri& uri, const Resolved&, const OpenFlags& f,
+                              std::shared_ptr<HostStream>& out) {
+  return dk::open_net(*world_, uri, f, out);
+}
+
+dk_status_t SimHost::query_path(const Uri& uri, const Resolved&, dk_stream_attr& attr) {
+  return dk::query_path(*world_, uri, attr);
+}
+
+dk_status_t SimHost::query_net(const Uri& uri, const Resolved&, dk_stream_attr& attr) {
+  return dk::query_net(*world_, uri, attr);
+}
+
+dk_status_t SimHost::rename_path(const std::shared_ptr<HostStream>& s, const Uri& to,
+                                 const Resolved&) {
+  auto p = std::dynamic_pointer_cast<PathStream>(s);
+  if (!p) return -DK_E_WRONGTYPE;
+  return dk::rename_path(*p, to);
+}
+
+dk_status_t SimHost::set_length(HostStream& s, uint64_t length) {
+  auto* f = dynamic_cast<FileStream*>(&s);
+  if (!f) return -DK_E_WRONGTYPE;
+  return f->set_length(length);
 }
 
 dk_status_t SimHost::delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) {
@@ -70,39 +54,6 @@ dk_status_t SimHost::delete_named(CallContext& cx, const std::shared_ptr<HostStr
   if (!p) return -DK_E_WRONGTYPE;
   if (dk_status_t st = check_policy(cx, NamespaceOp::Delete, p->uri, Access::Write)) return st;
   return delete_path(*p);
-}
-
-dk_status_t SimHost::DkStreamAttributesQuery(CallContext& cx, Call& call) {
-  Uri uri;
-  if (dk_status_t st = parse_uri(call.uri, UriRole::Guest, uri)) return st;
-  if (dk_status_t st = check_policy(cx, NamespaceOp::Query, uri, Access::Read)) return st;
-  dk_stream_attr& a = call.attr;
-  switch (uri.kind()) {
-    case UriKind::Path:
-      return query_path(*world_, uri, a);
-    case UriKind::Name:
-    case UriKind::Net:
-      return query_net(*world_, uri, a);
-    case UriKind::Device:
-      a.type = DK_STREAM_DEVICE;
-      a.share = 0666;
-      a.readable = a.writable = 1;
-      return 0;
-    case UriKind::Self:
-      break;
-  }
-  return -DK_E_NOENT;
-}
-
-dk_status_t SimHost::DkStreamChangeName(CallContext& cx, Call& call) {
-  std::shared_ptr<PathStream> s;
-  if (dk_status_t st = get_stream_as(cx, call.arg(0), s)) return st;
-  Uri to;
-  if (dk_status_t st = parse_uri(call.uri, UriRole::Guest, to)) return st;
-  if (to.scheme != s->uri.scheme) return -DK_E_ACCESS;  // another tree is another mapping
-  if (dk_status_t st = check_policy(cx, NamespaceOp::Rename, s->uri, Access::Write)) return st;
-  if (dk_status_t st = check_policy(cx, NamespaceOp::Rename, to, Access::Write)) return st;
-  return rename_path(*s, to);
 }
 
 }  // namespace dk

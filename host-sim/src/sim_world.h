@@ -17,21 +17,10 @@
 
 namespace dk {
 
-struct OpenFlags {
-  uint32_t mode = DK_ACCESS_RDONLY;  // RDONLY, WRONLY, RDWR
-  bool append = false;
-  uint32_t share = 0644;
-  uint32_t create = DK_CREATE_NEVER;
-  bool nonblocking = false;
-  bool readable() const { return mode != DK_ACCESS_WRONLY; }
-  bool writable() const { return mode != DK_ACCESS_RDONLY; }
-};
-
 struct SimWorld {
   std::shared_ptr<FsTree> files;    // file:/ and dir:/ (the writable overlay)
   std::shared_ptr<FsTree> package;  // package:/ (the host folder as it is)
 
-  std::map<std::string, std::weak_ptr<Listener>> pipe_servers;  // by pipe name
   std::map<uint16_t, std::weak_ptr<Listener>> tcp_servers;      // by port
   std::map<uint16_t, std::weak_ptr<DatagramSocket>> udp_servers;
   uint16_t next_port = 49152;  // ports for listeners opened on port 0

@@ -79,7 +79,6 @@ class NativeHost : public CoreHost {
   uint64_t cycle_counter(const CallContext& cx) override;
   uint64_t clock_ns(const CallContext& cx) override;
   bool idle(uint64_t deadline) override;
-  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;
 
   // CLOCK_MONOTONIC in ns: the clock of every deadline this host gives block().
   static uint64_t monotonic_ns();
@@ -87,17 +86,28 @@ class NativeHost : public CoreHost {
   // Time and randomness.
   dk_status_t DkSystemTimeQuery(CallContext& cx, Call& call) override;
   dk_status_t DkRandomBitsRead(CallContext& cx, Call& call) override;
-  // Streams: opening, queries by URI, lengths and renames (the rest is the host core's).
-  dk_status_t DkStreamOpen(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamSetLength(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamAttributesQuery(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamChangeName(CallContext& cx, Call& call) override;
 
  protected:
   // Parked waits arm their streams' descriptors in the epoll set idle() waits on.
   IoWatch* io_watch() override;
   // self: from the process table; file: and package: images the namespace lets the caller read.
   dk_status_t child_image(CallContext& cx, const std::string& uri, ChildSpec& spec) override;
+  // Streams by URI: the policy's answer (with tmpfs: made a host folder), the physical
+  // device or pipe name it resolved, dk's stdio for dev:console, host files and real sockets.
+  dk_status_t resolve(CallContext& cx, NamespaceOp op, const Uri& uri, Access access,
+                      Resolved& out) override;
+  dk_status_t physical(const Uri& uri, const Resolved& r, Uri& out) const override;
+  std::shared_ptr<HostStream> open_device(DeviceStream::Device d, const Uri& uri,
+                                          const OpenFlags& f) override;
+  dk_status_t open_path(CallContext& cx, const Uri& uri, const Resolved& r, const OpenFlags& f,
+                        std::shared_ptr<HostStream>& out) override;
+  dk_status_t open_net(CallContext& cx, const Uri& uri, const Resolved& r, const OpenFlags& f,
+                       std::shared_ptr<HostStream>& out) override;
+  dk_status_t query_path(const Uri& uri, const Resolved& r, dk_stream_attr& attr) override;
+  dk_status_t query_net(const Uri& uri, const Resolved& r, dk_stream_attr& attr) override;
+  dk_status_t rename_path(const std::shared_ptr<HostStream>& s, const Uri& to,
+                          const Resolved& rt) override;
+  dk_status_t set_length(HostStream& s, uint64_t length) override;
   // Streams and mappings on host files, and TCP servers.
   dk_status_t delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) override;
   dk_status_t wait_for_client(CallContext& cx, Call& call,
@@ -112,6 +122,8 @@ class NativeHost : public CoreHost {
   // picoprocess is known to have ended or the world ends).
   dk_status_t resolve(uint32_t pid, NamespaceOp op, std::string_view uri, Access access,
                       Resolved& out) const;
+  dk_status_t resolve_uri(uint32_t pid, NamespaceOp op, const Uri& uri, Access access,
+                          Resolved& out) const;
 
   NativeConfig config_;
   std::shared_ptr<const Policy> policy_;

@@ -84,20 +84,29 @@ class SimHost : public CoreHost {
   static uint64_t constructed();
   std::string_view name() const override { return "sim"; }
   uint64_t cycle_counter(const CallContext& cx) override { return VirtualClock::tsc_at(cx.tick); }
-  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;
 
   // Time and randomness.
   dk_status_t DkSystemTimeQuery(CallContext& cx, Call& call) override;
   dk_status_t DkRandomBitsRead(CallContext& cx, Call& call) override;
-  // Streams: opening, queries by URI, lengths and renames (the rest is the host core's).
-  dk_status_t DkStreamOpen(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamSetLength(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamAttributesQuery(CallContext& cx, Call& call) override;
-  dk_status_t DkStreamChangeName(CallContext& cx, Call& call) override;
 
  protected:
   // file: and package: images from the trees, self: from the process table.
   dk_status_t child_image(CallContext& cx, const std::string& uri, ChildSpec& spec) override;
+  // Streams by URI: the policy's yes or no, the run's Console for dev:console, the
+  // overlay's trees for paths, the loopback network for sockets.
+  dk_status_t resolve(CallContext& cx, NamespaceOp op, const Uri& uri, Access access,
+                      Resolved& out) override;
+  std::shared_ptr<HostStream> open_device(DeviceStream::Device d, const Uri& uri,
+                                          const OpenFlags& f) override;
+  dk_status_t open_path(CallContext& cx, const Uri& uri, const Resolved& r, const OpenFlags& f,
+                        std::shared_ptr<HostStream>& out) override;
+  dk_status_t open_net(CallContext& cx, const Uri& uri, const Resolved& r, const OpenFlags& f,
+                       std::shared_ptr<HostStream>& out) override;
+  dk_status_t query_path(const Uri& uri, const Resolved& r, dk_stream_attr& attr) override;
+  dk_status_t query_net(const Uri& uri, const Resolved& r, dk_stream_attr& attr) override;
+  dk_status_t rename_path(const std::shared_ptr<HostStream>& s, const Uri& to,
+                          const Resolved& rt) override;
+  dk_status_t set_length(HostStream& s, uint64_t length) override;
   // Streams and mappings on the overlay's file nodes.
   dk_status_t delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) override;
   bool mappable(const HostStream& s) const override;

@@ -15,10 +15,14 @@
 #include <utility>
 #include <vector>
 
+#include "dk/core/device.h"
+#include "dk/core/pipe.h"
 #include "dk/core/process_table.h"
 #include "dk/core/stream.h"
 #include "dk/core/wake.h"
 #include "dk/host.h"
+#include "dk/monitor/namespace.h"
+#include "dk/monitor/policy.h"
 
 namespace dk {
 
@@ -33,6 +37,9 @@ class CoreHost : public Host {
   void set_image(uint32_t pid, std::vector<uint8_t> image, std::string name);
   // What the wake lists said about the retries of parked calls (dk/core/wake.h).
   const WakeStats& wake_stats() const { return wake_stats_; }
+  // A dev: stream bound as the boot info's stderr (which == 2) writes to the console's error
+  // side (dk/core/device.h).
+  void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;
 
   // Every call, then the wake lists learn what it did.
   dk_status_t serve(CallContext& cx, Call& call) override;
@@ -60,8 +67,14 @@ class CoreHost : public Host {
   // Processes (17, 19): the host finds the image (child_image).
   dk_status_t DkProcessCreate(CallContext& cx, Call& call) override;
   dk_status_t DkProcessExitCodeQuery(CallContext& cx, Call& call) override;
-  // Streams (22-25, 27-29, 31-33): what every stream kind shares. Opening, queries by URI,
-  // renames and lengths stay with the host that owns the files.
+  // Streams by URI (21, 26, 30, 34, open.cc): flag checks, URI syntax, the namespace
+  // operation and access, the policy question (resolve), devices, named pipes and self:
+  // here; files and sockets through the backend hooks below.
+  dk_status_t DkStreamOpen(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamSetLength(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamAttributesQuery(CallContext& cx, Call& call) override;
+  dk_status_t DkStreamChangeName(CallContext& cx, Call& call) override;
+  // Streams (22-25, 27-29, 31-33): what every stream kind shares.
   dk_status_t DkStreamRead(CallContext& cx, Call& call) override;
   dk_status_t DkStreamWrite(CallContext& cx, Call& call) override;
   dk_status_t DkStreamMap(CallContext& cx, Call& call) override;
@@ -88,7 +101,35 @@ class CoreHost : public Host {
   // self: of `pid`: its recorded image, else the first picoprocess's; NOENT when neither.
   dk_status_t self_image(uint32_t pid, ChildSpec& spec) const;
 
-  // Streams. DkStreamDelete of a file or directory stream: the host asks its policy and deletes.
+  // Streams by URI. The host's policy answer for `uri` (dk/monitor/policy.h), asked once per
+  // open, attribute query and rename (old and new URI), after the URI's syntax.
+  virtual dk_status_t resolve(CallContext& cx, NamespaceOp op, const Uri& uri, Access access,
+                              Resolved& out) = 0;
+  // Where a dev: or pipe: URI leads once resolved (the device and the pipe name): the
+  // default is the URI itself; a host that maps names parses what the policy resolved.
+  virtual dk_status_t physical(const Uri& uri, const Resolved& r, Uri& out) const {
+    (void)r;
+    out = uri;
+    return 0;
+  }
+  // The dev: stream for `d`, named `uri`, opened as `f` asks.
+  virtual std::shared_ptr<HostStream> open_device(DeviceStream::Device d, const Uri& uri,
+                                                  const OpenFlags& f) = 0;
+  // file:, dir:, package: (and the other path schemes), and tcp:, tcp.server:, udp:,
+  // udp.server:, once the policy let the caller.
+  virtual dk_status_t open_path(CallContext& cx, const Uri& uri, const Resolved& r,
+                                const OpenFlags& f, std::shared_ptr<HostStream>& out) = 0;
+  virtual dk_status_t open_net(CallContext& cx, const Uri& uri, const Resolved& r,
+                               const OpenFlags& f, std::shared_ptr<HostStream>& out) = 0;
+  // DkStreamAttributesQuery of a path or a socket URI.
+  virtual dk_status_t query_path(const Uri& uri, const Resolved& r, dk_stream_attr& attr) = 0;
+  virtual dk_status_t query_net(const Uri& uri, const Resolved& r, dk_stream_attr& attr) = 0;
+  // DkStreamChangeName of a file or directory stream to `to` (same scheme, both URIs let).
+  virtual dk_status_t rename_path(const std::shared_ptr<HostStream>& s, const Uri& to,
+                                  const Resolved& rt) = 0;
+  // DkStreamSetLength of a file stream open for writing.
+  virtual dk_status_t set_length(HostStream& s, uint64_t length) = 0;
+  // DkStreamDelete of a file or directory stream: the host asks its policy and deletes.
   virtual dk_status_t delete_named(CallContext& cx, const std::shared_ptr<HostStream>& s) = 0;
   // DkStreamWaitForClient on a server that is not a pipe server (the native host's TCP).
   virtual dk_status_t wait_for_client(CallContext&, Call&, const std::shared_ptr<HostStream>&) {
@@ -119,6 +160,7 @@ class CoreHost : public Host {
   void flush_mappings(CallContext& cx, const HostStream& file);
 
   ProcessTable processes_;
+  PipeNames pipes_;  // the world's pipe.server: names
 
  private:
   void write_back(CallContext& cx, const StreamMapping& m);

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -93,6 +94,29 @@ class Listener : public HostStream {
   dk_status_t shutdown(uint32_t which) override;
   // A client waiting is taken first in line, or stays there when the streams quota refuses.
   bool would_accept() const override { return !backlog.empty(); }
+};
+
+// The client end of a connect to `l` (a pipe or loopback TCP server), named `name` on both
+// ends, opened as `f` asks; the server's end waits in the backlog.
+std::shared_ptr<ConnEnd> connect_to(Listener& l, const std::string& name, const OpenFlags& f);
+
+// The pipe names of one world: which pipe.server: names have a live server, for the pipe:
+// connects that look them up. A name is free again once its server is closed or gone. The
+// key is the name the host's namespace gives the pipe (the simulated host: the guest's name;
+// the native host: the name the policy resolved it to); streams keep the guest's URI.
+class PipeNames {
+ public:
+  // The live server listening on `key`, or nullptr (a dead or closed one is forgotten).
+  std::shared_ptr<Listener> find(const std::string& key);
+  // pipe.server: a server named `name` on `key`; EXIST while another one is live there.
+  dk_status_t listen(const std::string& key, const std::string& name, const OpenFlags& f,
+                     std::shared_ptr<HostStream>& out);
+  // pipe: a client named `name` of the server on `key`; CONNREFUSED when none listens.
+  dk_status_t connect(const std::string& key, const std::string& name, const OpenFlags& f,
+                      std::shared_ptr<HostStream>& out);
+
+ private:
+  std::map<std::string, std::weak_ptr<Listener>> servers_;
 };
 
 // A stream changed for its own callers (DkStreamAttributesSetByHandle): every call parked on

@@ -112,6 +112,30 @@ inline dk_status_t write_refusal(const HostStream& s, uint64_t offset) {
 // so these refusals come first.
 dk_status_t check_open_request(const Call& call, Uri& uri);
 
+// What a DkStreamOpen asks for, read from its access, share, create and options arguments
+// once check_open_request has accepted them. changes(): the open may change what it names
+// (write access, append or a create), so the policy is asked for write access.
+struct OpenFlags {
+  uint32_t mode = DK_ACCESS_RDONLY;  // RDONLY, WRONLY, RDWR
+  bool append = false;
+  uint32_t share = 0644;
+  uint32_t create = DK_CREATE_NEVER;
+  bool nonblocking = false;
+  bool readable() const { return mode != DK_ACCESS_WRONLY; }
+  bool writable() const { return mode != DK_ACCESS_RDONLY; }
+  bool changes() const { return writable() || append || create != DK_CREATE_NEVER; }
+  static OpenFlags of(const Call& call) {
+    OpenFlags f;
+    const uint64_t access = call.arg(1);
+    f.mode = static_cast<uint32_t>(access & ~uint64_t{DK_ACCESS_APPEND});
+    f.append = access & DK_ACCESS_APPEND;
+    f.share = static_cast<uint32_t>(call.arg(2));
+    f.create = static_cast<uint32_t>(call.arg(3));
+    f.nonblocking = call.arg(4) & DK_OPTION_NONBLOCK;
+    return f;
+  }
+};
+
 // A call that cannot go on yet: AGAIN for a nonblocking stream, else park the thread until
 // the world changes (see kBlocked).
 inline dk_status_t block_or_again(CallContext& cx, bool nonblocking) {
