@@ -538,7 +538,9 @@ dk_status_t save_state(const CoreState& s, std::vector<uint8_t>& out, StateError
       });
       w.u32(static_cast<uint32_t>(s.handles.size()));
       size_t i = 0;
-      for (const auto& [pid, t] : s.handles) {
+      for (const auto& entry : s.handles) {
+        const uint32_t pid = entry.first;  // named, not bound: lambdas capture it everywhere
+        const auto& t = entry.second;
         const auto& entries = tables[i++];
         w.record(kHandles, 1, [&](Writer& w) {
           w.u32(pid);
