@@ -79,9 +79,9 @@ constinit const std::array<CallDesc, DK_CALL_COUNT> kCallTable = kCalls;
 const std::array<CallDesc, DK_CALL_COUNT>& all_calls() { return kCallTable; }
 
 std::string_view status_name(dk_status_t status) {
-  if (status > 0) return "E?";
-  uint64_t code = static_cast<uint64_t>(-status);
-  if (code > DK_E_MAX) return "E?";
+  // Any value may come from a trace: compare before negating (INT64_MIN has no negation).
+  if (status > 0 || status < -static_cast<dk_status_t>(DK_E_MAX)) return "E?";
+  const uint64_t code = static_cast<uint64_t>(-status);
   return kStatusNames[code];
 }
 
