@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "dk/host_factory.h"
+#include "null_guest.h"
 
 namespace dk {
 namespace {
@@ -91,24 +92,8 @@ TEST(HostFactory, TheConsoleReachesEitherHost) {
     l.console = &console;
     LaunchedHost h = make_host(l);
     // Open dev:console, write to it and read from it through the host's own calls.
-    struct : GuestMemory {
-      bool check(uint64_t, uint64_t len, uint32_t) const override { return len == 0; }
-      bool read(uint64_t, void*, uint64_t len) const override { return len == 0; }
-      bool write(uint64_t, const void*, uint64_t len) override { return len == 0; }
-      dk_status_t read_cstr(uint64_t, uint64_t, std::string&) const override { return -DK_E_FAULT; }
-    } mem;
-    struct : GuestControl {
-      dk_status_t vm_allocate(uint64_t&, uint64_t, uint32_t, uint32_t) override {
-        return -DK_E_NOMEM;
-      }
-      dk_status_t vm_free(uint64_t, uint64_t) override { return 0; }
-      dk_status_t vm_protect(uint64_t, uint64_t, uint32_t) override { return 0; }
-      uint64_t committed_bytes() const override { return 0; }
-      dk_status_t set_segment(uint32_t, uint64_t) override { return 0; }
-      dk_status_t exception_return(const dk_context&) override { return 0; }
-      void thread_exit() override {}
-      void process_exit(int64_t) override {}
-    } ctl;
+    null_guest::NoMemory mem;
+    null_guest::NoControl ctl;
     HandleTable handles;
     CallContext cx{mem, ctl, handles, 1};
     Call open;
