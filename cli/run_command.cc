@@ -26,6 +26,7 @@
 #include "dk/monitor/package.h"
 #include "dk/monitor/package_store.h"
 #include "dk/host_factory.h"
+#include "dk/native_runtime.h"
 #include "dk/recorder.h"
 #include "dk/run.h"
 #include "dk/trace_file.h"
@@ -166,6 +167,16 @@ void run(const RunArgs& given) {
   a.guest_args.insert(a.guest_args.end(), rest.begin(), rest.end());
   if (a.target.empty()) fail(a.verb + ": TARGET is required (see dk " + a.verb + " --help)");
   if (a.verb == "record" && a.trace.empty()) fail("record: -o: give the trace file's name");
+  const bool native_runtime = a.runtime == "native";
+  if (native_runtime) {
+    // The native runtime serves its calls through the native host: real files, clocks.
+    if (a.host_given && a.host != "native")
+      fail(a.verb + ": --runtime native serves calls through the native host; drop --host " +
+           a.host);
+    if (!a.trace.empty())
+      fail(a.verb + ": --trace records the emulator's run; use --runtime emu to record");
+    a.host = "native";
+  }
   LaunchSpec spec;
   std::optional<PackageLaunch> launch;
   if (is_package(a.verb, a.target)) {
@@ -244,8 +255,19 @@ void run(const RunArgs& given) {
   }
 
   RunResult r;
+  SandboxLayers layers;
   try {
-    r = run_picoprocess(*served, spec, opts);
+    if (native_runtime) {
+      NativeRuntimeOptions no;
+      no.interrupt = &g_interrupt;
+      // A tick is 10 ns of the emulator's clock: --max-ticks bounds CPU time here.
+      no.cpu_time_ns = a.max_ticks > UINT64_MAX / 10 ? UINT64_MAX : a.max_ticks * 10;
+      no.host_io_fd = static_cast<NativeHost&>(*built.host).io_fd();
+      no.events = opts.events;
+      r = run_native_runtime(*served, spec, no, &layers);
+    } else {
+      r = run_picoprocess(*served, spec, opts);
+    }
   } catch (const ElfError& e) {
     fail(a.verb + ": " + naming(a.target, e.what()));
   }
@@ -276,6 +298,8 @@ void run(const RunArgs& given) {
       o.field("address", r.address).field("rip", r.rip).field("instruction", r.instruction);
     }
     o.field("stdout", captured.out).field("stderr", captured.err);
+    o.field("runtime", a.runtime);
+    if (native_runtime) o.key("sandbox").raw(layers.json());
     // The run's inputs: each mapped host folder with a hash of its contents.
     Namespace inputs = launch ? launch->ns : Namespace{};
     if (!launch && !a.root.empty())
@@ -302,7 +326,13 @@ void add_run_options(CLI::App* cmd, RunArgs& a0, bool record) {
       ->check(count_in(0, UINT64_MAX));
   cmd->add_option("--host", a->host, "Host: sim or native")
       ->default_val("sim")
-      ->check(CLI::IsMember({"sim", "native"}));
+      ->check(CLI::IsMember({"sim", "native"}))
+      ->each([a](const std::string&) { a->host_given = true; });
+  cmd->add_option("--runtime", a->runtime,
+                  "Runtime: emu (the emulator) or native (the image on the CPU under a "
+                  "seccomp supervisor; its calls served by the native host)")
+      ->default_val("emu")
+      ->check(CLI::IsMember({"emu", "native"}));
   cmd->add_option("--max-ticks", a->max_ticks,
                   "End the picoprocess after this many ticks (0: none)")
       ->check(count_in(0, UINT64_MAX));

@@ -19,6 +19,9 @@ struct RunArgs {
   std::vector<std::string> guest_args;
   uint64_t seed = 0;
   std::string host = "sim";
+  bool host_given = false;
+  // emu (the emulator) or native (the native runtime: the image on the CPU under seccomp).
+  std::string runtime = "emu";
   bool json = false;
   uint64_t max_ticks = 0;
   uint64_t quantum = 0;  // set from RunOptions by add_run_options

@@ -58,6 +58,10 @@ IoWatch* NativeHost::io_watch() {
   return &world_->env->poller;
 }
 
+int NativeHost::io_fd() const {
+  return world_->env->poller.fd();
+}
+
 dk_status_t NativeHost::resolve(uint32_t pid, NamespaceOp op, std::string_view uri,
                                 Access access, Resolved& out) const {
   out = Resolved{};

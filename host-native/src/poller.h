@@ -27,6 +27,8 @@ class Poller final : public IoWatch {
   // the wait.
   bool wait(uint64_t deadline, uint64_t now);
   size_t armed() const { return armed_.size(); }
+  // The epoll descriptor: readable when an armed descriptor is ready.
+  int fd() const { return ep_; }
 
  private:
   int ep_ = -1;

@@ -79,6 +79,10 @@ class NativeHost : public CoreHost {
   uint64_t cycle_counter(const CallContext& cx) override;
   uint64_t clock_ns(const CallContext& cx) override;
   bool idle(uint64_t deadline) override;
+  // A descriptor that polls readable when a descriptor a parked call waits on may be ready
+  // (idle(now) then takes the readiness): the native runtime's supervisor waits on it beside
+  // its children's channels.
+  int io_fd() const;
 
   // CLOCK_MONOTONIC in ns: the clock of every deadline this host gives block().
   static uint64_t monotonic_ns();

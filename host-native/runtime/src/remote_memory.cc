@@ -1,0 +1,61 @@
+// Guest memory of a native-runtime child, through the books and the kernel.
+#include "remote_memory.h"
+
+#include <sys/uio.h>
+
+#include <cstring>
+
+namespace dk::rt {
+
+bool RemoteMemory::check(uint64_t addr, uint64_t len, uint32_t access) const {
+  return books_.check(addr, len, access);
+}
+
+bool RemoteMemory::copy_in(uint64_t addr, void* dst, uint64_t len) const {
+  if (len == 0) return true;
+  if (pid_ <= 0) return false;
+  iovec local{dst, len}, remote{reinterpret_cast<void*>(addr), len};
+  return process_vm_readv(pid_, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
+}
+
+bool RemoteMemory::read(uint64_t addr, void* dst, uint64_t len) const {
+  if (!books_.check(addr, len, DK_PROT_READ)) return false;
+  return copy_in(addr, dst, len);
+}
+
+bool RemoteMemory::write(uint64_t addr, const void* src, uint64_t len) {
+  if (!books_.check(addr, len, DK_PROT_WRITE)) return false;
+  if (len == 0) return true;
+  if (pid_ <= 0) return false;
+  iovec local{const_cast<void*>(src), len}, remote{reinterpret_cast<void*>(addr), len};
+  return process_vm_writev(pid_, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
+}
+
+dk_status_t RemoteMemory::read_cstr(uint64_t addr, uint64_t max, std::string& out) const {
+  out.clear();
+  uint64_t limit = max + 1;  // bytes we may look at, NUL included
+  uint64_t a = addr;
+  char buf[4096];
+  while (limit > 0) {
+    // Up to the end of the page: a string may end just before unreadable memory.
+    uint64_t n = DK_PAGE_SIZE - (a & (DK_PAGE_SIZE - 1));
+    if (n > limit) n = limit;
+    if (!books_.check(a, n, DK_PROT_READ) || !copy_in(a, buf, n)) return -DK_E_FAULT;
+    const void* nul = std::memchr(buf, 0, n);
+    if (nul) {
+      out.append(buf, static_cast<const char*>(nul) - buf);
+      return 0;
+    }
+    out.append(buf, n);
+    a += n;
+    limit -= n;
+  }
+  out.clear();
+  return -DK_E_NAMETOOLONG;
+}
+
+bool RemoteMemory::peek(uint64_t addr, void* dst, uint64_t len) const {
+  return copy_in(addr, dst, len);
+}
+
+}  // namespace dk::rt
