@@ -214,7 +214,7 @@ static long start_thread(uint32_t slot) {
   ti->seq = 0;
   /* The clone returns through the gadget's `ret`, which pops the entry: at the entry
    * rsp % 16 == 8, as after a call. */
-  uint64_t top = block + ALT_STACK_LO - 8;
+  uint64_t top = block + ALT_STACK_LO - 16;
   *(uint64_t*)(uintptr_t)top = (uint64_t)(uintptr_t)&thread_entry;
   /* The kernel clears the slot's tid word when the thread is gone: the supervisor reuses
    * a slot only then. */

@@ -153,6 +153,12 @@ struct RProcess {
   }
 };
 
+// Slots are DKRT_SLOT_SIZE apart, whatever sizeof(dkrt_slot) is.
+dkrt_slot& slot_at(const RProcess& p, uint32_t i) {
+  return *reinterpret_cast<dkrt_slot*>(reinterpret_cast<uint8_t*>(p.sp.slots) +
+                                       static_cast<size_t>(i) * DKRT_SLOT_SIZE);
+}
+
 class Supervisor;
 
 // What the host may do to the calling picoprocess while it serves one request; the reply
@@ -431,7 +437,7 @@ dk_status_t Control::thread_create(uint64_t arg, uint64_t stack_top,
   t->object->tid = t->tid;
   t->frames = {Frame{Frame::ThreadStart, rsp}};
   // The new thread finds its first context in its slot.
-  dkrt_slot& sl = p_.sp.slots[slot];
+  dkrt_slot& sl = slot_at(p_, slot);
   std::memset(&sl.reply, 0, sizeof sl.reply);
   sl.reply.kind = DKRT_REPLY_CONTEXT;
   dk_context& c = sl.reply.ctx;
@@ -488,7 +494,7 @@ uint32_t Supervisor::free_slot(RProcess& p) const {
       // Free again once its thread has exited and the kernel cleared the tid word.
       bool live = false;
       for (auto& t : p.threads) live |= t->slot == s && !t->exited;
-      if (live || __atomic_load_n(&p.sp.slots[s].tid, __ATOMIC_ACQUIRE) != 0) continue;
+      if (live || __atomic_load_n(&slot_at(p, s).tid, __ATOMIC_ACQUIRE) != 0) continue;
       p.slot_used[s] = false;
     }
     return s;
@@ -616,7 +622,7 @@ RProcess& Supervisor::launch(ElfImage img, const LaunchSpec& spec,
 
 void Supervisor::send(RProcess& p, RThread& t, uint32_t kind, int64_t status,
                       const dk_context* ctx, const std::vector<dkrt_action>& actions) {
-  dkrt_slot& s = p.sp.slots[t.slot];
+  dkrt_slot& s = slot_at(p, t.slot);
   dkrt_reply& r = s.reply;
   r.kind = kind;
   r.status = status;
@@ -1029,7 +1035,10 @@ RunResult Supervisor::run() {
     uint64_t earliest = kNoDeadline;
     bool any_running = false, any_parked = false;
     for (auto& p : procs_) {
-      if (p->ended) continue;
+      if (p->ended) {
+        any_running |= !p->reaped;  // its end is on the way: the channel will say so
+        continue;
+      }
       for (auto& t : p->threads) {
         if (t->exited) continue;
         if (t->parked) {

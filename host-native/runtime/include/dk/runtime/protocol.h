@@ -99,6 +99,11 @@ typedef struct {
   volatile uint32_t tid; /* the thread's kernel id while it lives (CLONE_CHILD_CLEARTID) */
   dkrt_reply reply;
 } dkrt_slot;
+#ifdef __cplusplus
+static_assert(sizeof(dkrt_slot) <= DKRT_SLOT_SIZE, "a reply slot fits its page");
+#else
+_Static_assert(sizeof(dkrt_slot) <= DKRT_SLOT_SIZE, "a reply slot fits its page");
+#endif
 
 /* ---- Boot: what the supervisor hands the shim's first stage ---- */
 typedef struct {
