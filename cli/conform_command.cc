@@ -21,6 +21,7 @@ namespace {
 
 struct ConformArgs {
   std::vector<std::string> hosts;
+  std::string runtime = "emu";
   std::vector<std::string> filters;
   unsigned jobs = 0;
   double timeout = 10;
@@ -73,7 +74,15 @@ void conform(const ConformArgs& a) {
   }
 
   std::vector<HostTarget> targets;
-  for (const auto& h : a.hosts.empty() ? std::vector<std::string>{"sim"} : a.hosts) {
+  std::vector<std::string> hosts = a.hosts;
+  if (a.runtime == "native") {
+    // The native runtime serves through the native host only.
+    for (const auto& h : hosts)
+      if (h != "native")
+        fail("--runtime native runs the cases on the native host; drop --host " + h);
+    hosts = {"native-runtime"};
+  }
+  for (const auto& h : hosts.empty() ? std::vector<std::string>{"sim"} : hosts) {
     HostTarget t;
     std::string error;
     if (!make_host_target(h, t, error)) fail(error);
@@ -126,7 +135,13 @@ void add_conform_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("conform", "Run the conformance suite against a host");
   one_value_per_use(cmd->add_option(
       "--host", a->hosts,
-      "Host under test: sim, native, plugin:PATH.so[,CONFIG] (repeatable; default sim)"));
+      "Host under test: sim, native, native-runtime, plugin:PATH.so[,CONFIG] (repeatable; "
+      "default sim)"));
+  cmd->add_option("--runtime", a->runtime,
+                  "emu (the emulator) or native (the cases on the CPU under the seccomp "
+                  "supervisor, served by the native host: --host native-runtime)")
+      ->default_val("emu")
+      ->check(CLI::IsMember({"emu", "native"}));
   one_value_per_use(
       cmd->add_option("--filter", a->filters, "Run only cases whose id matches GLOB (repeatable)"));
   cmd->add_option("--jobs,-j", a->jobs, "Cases run at once, 1 to 1024 (default: the CPU count)")

@@ -16,6 +16,7 @@
 
 #include "dk/conformance/record_fields.h"
 #include "dk/elf_image.h"
+#include "dk/native_runtime.h"
 
 namespace dk::conformance {
 namespace {
@@ -63,9 +64,17 @@ std::string clip(std::string s) {
         rec = "X";
         put_field(rec, error.empty() ? "the host could not be made" : error);
       } else {
-        RunOptions opts;
-        opts.max_ticks = limits.max_ticks;
-        RunResult r = run_picoprocess(*h, ls, opts);
+        RunResult r;
+        if (host.native_runtime) {
+          NativeRuntimeOptions no;
+          no.host_io_fd = io.host_io_fd;
+          no.cpu_time_ns = limits.max_ticks > UINT64_MAX / 10 ? UINT64_MAX : limits.max_ticks * 10;
+          r = run_native_runtime(*h, ls, no);
+        } else {
+          RunOptions opts;
+          opts.max_ticks = limits.max_ticks;
+          r = run_picoprocess(*h, ls, opts);
+        }
         h.reset();
         rec = "R";
         put_field(rec, std::to_string(static_cast<int>(r.end)));

@@ -58,8 +58,8 @@ void apply(CaseSpec& c, const YAML::Node& n, const std::string& where) {
     c.hosts = strings(n["hosts"], where + ": hosts");
     if (std::find(c.hosts.begin(), c.hosts.end(), "all") != c.hosts.end()) c.hosts.clear();
     for (const auto& h : c.hosts)
-      if (h != "sim" && h != "plugin" && h != "native")
-        fail(where, "unknown host kind '" + h + "' (sim, plugin, native, all)");
+      if (h != "sim" && h != "plugin" && h != "native" && h != "native-runtime")
+        fail(where, "unknown host kind '" + h + "' (sim, plugin, native, native-runtime, all)");
   }
   if (n["optional"]) c.optional = n["optional"].as<bool>();
   if (n["timeout"]) c.timeout_s = n["timeout"].as<double>();

@@ -129,6 +129,7 @@ std::unique_ptr<Host> make_case_host(HostKind kind, HostIo& io, std::string tmp)
     for (const auto& f : folders) remove_folder(f);
     throw;
   }
+  if (kind == HostKind::Native) io.host_io_fd = static_cast<NativeHost&>(*built.host).io_fd();
   return std::make_unique<CaseHost>(std::move(built), std::move(console), std::move(folders));
 }
 
@@ -143,9 +144,10 @@ bool make_host_target(const std::string& spec, HostTarget& out, std::string& err
     };
     return true;
   }
-  if (spec == "native") {
-    out.name = "native";
-    out.kind = "native";
+  if (spec == "native" || spec == "native-runtime") {
+    out.name = spec;
+    out.kind = spec;
+    out.native_runtime = spec == "native-runtime";
     out.make = [](HostIo& io, std::string& err) -> std::unique_ptr<Host> {
       std::string tmpl = (std::filesystem::temp_directory_path() / "dk-conf-XXXXXX").string();
       if (!mkdtemp(tmpl.data())) {
@@ -185,7 +187,7 @@ bool make_host_target(const std::string& spec, HostTarget& out, std::string& err
     };
     return true;
   }
-  error = "--host " + spec + ": unknown host (sim, native, plugin:PATH.so)";
+  error = "--host " + spec + ": unknown host (sim, native, native-runtime, plugin:PATH.so)";
   return false;
 }
 

@@ -142,7 +142,10 @@ static void die(int code) {
 }
 
 static thread_info* me(void) {
-  uintptr_t sp = (uintptr_t)&sp;
+  /* From the register, not from a local's address: a pointer derived from a local may only
+   * point into that local, and the compiler would drop stores through it. */
+  uintptr_t sp;
+  __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
   return (thread_info*)(sp & ~(uintptr_t)(DKRT_THREAD_BLOCK - 1));
 }
 
@@ -335,8 +338,10 @@ static void enter_context(thread_info* ti, const dk_context* c) {
     uint8_t fx[512] __attribute__((aligned(64)));
     kucontext uc;
   } f __attribute__((aligned(64)));
-  (void)ti;
   memset(&f, 0, sizeof f);
+  /* rt_sigreturn also sets the signal stack from the frame: keep the thread's. */
+  f.uc.uc_stack.ss_sp = (void*)((uintptr_t)ti + ALT_STACK_LO);
+  f.uc.uc_stack.ss_size = DKRT_THREAD_BLOCK - ALT_STACK_LO;
   memcpy(f.fx, c->fxsave, 416);
   f.uc.uc_mcontext.fpstate = (void*)f.fx;
   ctx_to(&f.uc.uc_mcontext, c);

@@ -23,6 +23,7 @@ struct HostIo {
   std::string out, err, debug;  // console stdout, stderr, debug log
   std::vector<uint8_t> image;   // the case image and its name (what self: names)
   std::string image_name;
+  int host_io_fd = -1;          // the native host's wait descriptor (NativeHost::io_fd)
 };
 
 // A host under test: its name in reports, its kind (for CaseSpec::hosts) and how to make a
@@ -30,7 +31,10 @@ struct HostIo {
 // when the host cannot be made (the case is then broken).
 struct HostTarget {
   std::string name;  // "sim", "plugin:/path/x.so"
-  std::string kind;  // "sim", "plugin", "native"
+  std::string kind;  // "sim", "plugin", "native", "native-runtime"
+  // The case runs on the native runtime (its image on the CPU under a seccomp supervisor,
+  // served by the host make() builds) instead of the emulator.
+  bool native_runtime = false;
   std::function<std::unique_ptr<Host>(HostIo& io, std::string& error)> make;
 };
 
