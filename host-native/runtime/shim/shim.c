@@ -315,6 +315,13 @@ static void on_signal(int sig, ksiginfo* si, kucontext* uc) {
   ctx_from(&q.ctx, m);
   const dkrt_reply* r = ask(ti, &q);
   apply_actions(ti, r);
+  /* The supervisor needs the mappings in place before it goes on (it is about to copy into
+   * them): say when they are. */
+  while (r->kind == DKRT_REPLY_ACTIONS) {
+    q.kind = DKRT_REQ_DONE;
+    r = ask(ti, &q);
+    apply_actions(ti, r);
+  }
   switch (r->kind) {
     case DKRT_REPLY_STATUS:
       m->rax = (uint64_t)r->status;

@@ -20,13 +20,13 @@ bool RemoteMemory::copy_in(uint64_t addr, void* dst, uint64_t len) const {
 
 bool RemoteMemory::read(uint64_t addr, void* dst, uint64_t len) const {
   if (!books_.check(addr, len, DK_PROT_READ)) return false;
-  return copy_in(addr, dst, len);
+  return settled(addr, len) && copy_in(addr, dst, len);
 }
 
 bool RemoteMemory::write(uint64_t addr, const void* src, uint64_t len) {
   if (!books_.check(addr, len, DK_PROT_WRITE)) return false;
   if (len == 0) return true;
-  if (pid_ <= 0) return false;
+  if (pid_ <= 0 || !settled(addr, len)) return false;
   iovec local{const_cast<void*>(src), len}, remote{reinterpret_cast<void*>(addr), len};
   return process_vm_writev(pid_, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
 }
@@ -40,7 +40,8 @@ dk_status_t RemoteMemory::read_cstr(uint64_t addr, uint64_t max, std::string& ou
     // Up to the end of the page: a string may end just before unreadable memory.
     uint64_t n = DK_PAGE_SIZE - (a & (DK_PAGE_SIZE - 1));
     if (n > limit) n = limit;
-    if (!books_.check(a, n, DK_PROT_READ) || !copy_in(a, buf, n)) return -DK_E_FAULT;
+    if (!books_.check(a, n, DK_PROT_READ) || !settled(a, n) || !copy_in(a, buf, n))
+      return -DK_E_FAULT;
     const void* nul = std::memchr(buf, 0, n);
     if (nul) {
       out.append(buf, static_cast<const char*>(nul) - buf);

@@ -15,10 +15,20 @@
 
 namespace dk::rt {
 
+// Mappings the supervisor decided but the child has not made yet.
+class PendingMaps {
+ public:
+  virtual ~PendingMaps() = default;
+  // Before [addr, addr+len) is read or written: have the child make any pending mapping
+  // that touches it. False when the child could not (it is then ending).
+  virtual bool settle(uint64_t addr, uint64_t len) = 0;
+};
+
 class RemoteMemory final : public GuestMemory {
  public:
   explicit RemoteMemory(AddressSpace& books) : books_(books) {}
   void set_pid(pid_t pid) { pid_ = pid; }
+  void set_pending(PendingMaps* p) { pending_ = p; }
 
   bool check(uint64_t addr, uint64_t len, uint32_t access) const override;
   bool read(uint64_t addr, void* dst, uint64_t len) const override;
@@ -31,8 +41,12 @@ class RemoteMemory final : public GuestMemory {
 
  private:
   bool copy_in(uint64_t addr, void* dst, uint64_t len) const;
+  bool settled(uint64_t addr, uint64_t len) const {
+    return !pending_ || pending_->settle(addr, len);
+  }
   AddressSpace& books_;
   pid_t pid_ = -1;
+  PendingMaps* pending_ = nullptr;
 };
 
 }  // namespace dk::rt

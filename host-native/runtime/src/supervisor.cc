@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -138,6 +139,8 @@ struct RProcess {
   bool ended = false;   // its end is decided (the child may still be going)
   bool reaped = false;  // the child is gone
   RunResult result;
+  // Requests that arrived while a thread's mappings were being settled, in order.
+  std::deque<std::pair<dkrt_request, ssize_t>> backlog;
   std::string std_uris[3];
   uint64_t started_ns = 0;
 
@@ -163,7 +166,7 @@ class Supervisor;
 
 // What the host may do to the calling picoprocess while it serves one request; the reply
 // says what the shim must do about it.
-class Control final : public GuestControl {
+class Control final : public GuestControl, public PendingMaps {
  public:
   enum class Then { Status, Context, ExitThread, ExitGroup };
   Control(Supervisor& s, RProcess& p, RThread& t) : s_(s), p_(p), t_(t) {}
@@ -188,6 +191,8 @@ class Control final : public GuestControl {
     return true;
   }
   dk_status_t process_create(ChildSpec spec, std::shared_ptr<ProcessObject>& out) override;
+
+  bool settle(uint64_t addr, uint64_t len) override;
 
   bool add(uint32_t op, uint64_t addr, uint64_t len, uint32_t prot = 0) {
     if (actions_.size() >= DKRT_MAX_ACTIONS) return false;
@@ -252,6 +257,7 @@ class Supervisor final : public WorldProbe {
     return pid >= 1 && pid <= procs_.size() ? procs_[pid - 1].get() : nullptr;
   }
   void changed() { changed_ = true; }
+  bool flush(RProcess& p, RThread& t, std::vector<dkrt_action>& actions);
   uint32_t free_slot(RProcess& p) const;
   Host& host() { return host_; }
 
@@ -274,6 +280,7 @@ class Supervisor final : public WorldProbe {
 
  private:
   void read_channel(RProcess& p);
+  void deliver(RProcess& p, const dkrt_request& req, ssize_t n);
   void handle(RProcess& p, RThread& t);
   void serve_call(RProcess& p, RThread& t);
   void on_signal(RProcess& p, RThread& t);
@@ -354,6 +361,16 @@ dk_status_t Control::vm_protect(uint64_t addr, uint64_t size, uint32_t prot) {
   const dk_status_t st = p_.books.protect(addr, size, prot);
   if (st == 0) add(DKRT_ACT_PROTECT, addr, page_up(size), linux_prot(prot));
   return st;
+}
+
+bool Control::settle(uint64_t addr, uint64_t len) {
+  bool touches = false;
+  for (const dkrt_action& a : actions_) {
+    const bool mapping = a.op == DKRT_ACT_MAP || a.op == DKRT_ACT_RESERVE ||
+                         a.op == DKRT_ACT_UNMAP || a.op == DKRT_ACT_PROTECT;
+    touches |= mapping && addr < a.addr + a.len && a.addr < addr + len;
+  }
+  return !touches || s_.flush(p_, t_, actions_);
 }
 
 dk_status_t Control::set_segment(uint32_t reg, uint64_t base) {
@@ -713,7 +730,46 @@ void Supervisor::audit_trap(RProcess& p, uint64_t rip, uint32_t detail, uint64_t
   audit_->push_back(std::move(rec));
 }
 
+bool Supervisor::flush(RProcess& p, RThread& t, std::vector<dkrt_action>& actions) {
+  if (p.ended || p.reaped) return false;
+  dkrt_slot& s = slot_at(p, t.slot);
+  s.reply.kind = DKRT_REPLY_ACTIONS;
+  s.reply.seq = t.req.seq;
+  s.reply.nactions = static_cast<uint32_t>(std::min<size_t>(actions.size(), DKRT_MAX_ACTIONS));
+  for (uint32_t i = 0; i < s.reply.nactions; ++i) s.reply.actions[i] = actions[i];
+  actions.clear();
+  __atomic_store_n(&s.ready, 1u, __ATOMIC_RELEASE);
+  syscall(SYS_futex, &s.ready, FUTEX_WAKE, 1, nullptr, nullptr, 0);
+  // The thread answers DONE on its slot; anything else that comes meanwhile waits its turn.
+  const uint64_t give_up = monotonic_ns() + 10'000'000'000ull;
+  for (;;) {
+    const uint64_t now = monotonic_ns();
+    pollfd pf{p.sp.channel, POLLIN, 0};
+    const int n = now < give_up ? poll(&pf, 1, static_cast<int>((give_up - now) / 1000000 + 1)) : 0;
+    if (n < 0 && errno == EINTR) continue;
+    dkrt_request req;
+    const ssize_t k = n > 0 ? recv(p.sp.channel, &req, sizeof req, MSG_DONTWAIT | MSG_TRUNC) : -1;
+    if (k < 0 && n > 0 && errno == EAGAIN) continue;
+    if (k <= 0) {
+      end(p, ending(RunResult::End::HostError, -1,
+                    "runtime channel: the child did not make the mappings it was given"));
+      return false;
+    }
+    if (k == static_cast<ssize_t>(sizeof req) && req.magic == DKRT_MAGIC && req.slot == t.slot &&
+        req.kind == DKRT_REQ_DONE) {
+      t.req.seq = req.seq;
+      return true;
+    }
+    p.backlog.emplace_back(req, k);
+  }
+}
+
 void Supervisor::read_channel(RProcess& p) {
+  while (!p.backlog.empty() && !p.reaped) {
+    auto [req, n] = p.backlog.front();
+    p.backlog.pop_front();
+    deliver(p, req, n);
+  }
   while (!p.reaped) {
     dkrt_request req;
     const ssize_t n = recv(p.sp.channel, &req, sizeof req, MSG_DONTWAIT | MSG_TRUNC);
@@ -722,6 +778,12 @@ void Supervisor::read_channel(RProcess& p) {
       reap(p);
       return;
     }
+    deliver(p, req, n);
+  }
+}
+
+void Supervisor::deliver(RProcess& p, const dkrt_request& req, ssize_t n) {
+  {
     // Copied once; from here on only the copy counts.
     RThread* t = nullptr;
     std::string bad;
@@ -751,7 +813,9 @@ void Supervisor::serve_call(RProcess& p, RThread& t) {
   Control ctl(*this, p, t);
   TrapRegs regs{c.rax, c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9};
   CallContext cx{p.mem, ctl, p.handles, p.pid, t.tid, 0, c.rip - 2, monotonic_ns()};
+  p.mem.set_pending(&ctl);
   const dk_status_t st = dispatcher_.dispatch(cx, regs, call_);
+  p.mem.set_pending(nullptr);
   if (st == kBlocked) {
     if (!t.retrying) t.deadline = ctl.block_deadline_;
     t.parked = true;

@@ -39,7 +39,7 @@ extern "C" {
 /* ---- Requests (child -> supervisor), one per SOCK_SEQPACKET message ---- */
 #define DKRT_REQ_CALL 1   /* a Dk downcall: ctx.rax is the number, ctx.rip is after the syscall */
 #define DKRT_REQ_SIGNAL 2 /* a fault, trap or foreign syscall: signo, code, addr, err */
-#define DKRT_REQ_START 3  /* a thread is up on its slot and waits for its first context */
+#define DKRT_REQ_DONE 3   /* the actions of a DKRT_REPLY_ACTIONS are carried out */
 
 typedef struct {
   uint32_t magic;
@@ -61,6 +61,7 @@ typedef struct {
 #define DKRT_REPLY_CONTEXT 2 /* load ctx (general registers, rip, rflags, fxsave 0..415) */
 #define DKRT_REPLY_EXIT_THREAD 3
 #define DKRT_REPLY_EXIT_GROUP 4 /* status & 0xff is the wait status; the supervisor knows the code */
+#define DKRT_REPLY_ACTIONS 5    /* carry out the actions, answer DKRT_REQ_DONE, wait again */
 
 /* Actions the shim carries out before it applies the reply. */
 #define DKRT_ACT_MAP 1      /* anonymous private fixed mapping, zero-filled, prot */
