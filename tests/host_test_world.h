@@ -29,6 +29,7 @@
 #include "dk/calls.h"
 #include "dk/dispatcher.h"
 #include "dk/host.h"
+#include "dk/host_factory.h"
 
 namespace dk::hosttest {
 
@@ -291,13 +292,13 @@ class TypedCall<World, Index, std::integer_sequence<uint8_t, K...>> {
 
 #define DK_TEST_KINDS(...) std::integer_sequence<uint8_t __VA_OPT__(, ) __VA_ARGS__>
 
-enum class HostKind { Sim, Native };
-inline const char* host_kind_name(HostKind k) {
-  return k == HostKind::Sim ? "sim" : "native";
-}
-inline std::ostream& operator<<(std::ostream& os, HostKind k) {
-  return os << host_kind_name(k);
-}
+// A world's host is the factory's (dk/host_factory.h): its HostKind names the backend.
+using ::dk::HostKind;
+}  // namespace dk::hosttest
+namespace dk {
+inline void PrintTo(HostKind k, std::ostream* os) { *os << host_kind_name(k); }
+}  // namespace dk
+namespace dk::hosttest {
 
 // What a world is built on: a host, made by the simulated or the native implementation from
 // its own configuration, and what only that backend knows.

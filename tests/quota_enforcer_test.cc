@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "dk/console.h"
+#include "dk/host_factory.h"
 #include "sim_test_world.h"
 
 namespace dk::hosttest {
@@ -22,13 +23,13 @@ dk_status_t refuse_zero(const NamespaceRequest& r) {
   return 0;
 }
 
-SimConfig config(CapturedConsole& console) {
-  SimConfig c;
-  c.console = &console;
-  c.image = {0x7f, 'E', 'L', 'F', 1, 2, 3};  // for self:
-  c.name = "quota-pkg";
-  c.policy = refuse_zero;
-  return c;
+HostLaunch launch(CapturedConsole& console) {
+  HostLaunch l;
+  l.console = &console;
+  l.image = {0x7f, 'E', 'L', 'F', 1, 2, 3};  // for self:
+  l.name = "quota-pkg";
+  l.narrow = refuse_zero;
+  return l;
 }
 
 class QuotaEnforcerTest : public ::testing::Test {
@@ -80,8 +81,10 @@ class QuotaEnforcerTest : public ::testing::Test {
   }
 
   CapturedConsole console;
-  SimHost host{config(console)};
-  QuotaEnforcer quotas{host};
+  // The factory's simulated host and the quota decorator it puts in front (no limits yet).
+  LaunchedHost built{make_host(launch(console))};
+  CoreHost& host{*built};
+  QuotaEnforcer& quotas{*built.quotas};
   Dispatcher through_quotas{quotas}, bare{host};
   Call scratch;
   // q1 and q2 call through the decorator, b1 and b2 the host alone (the same pids: the

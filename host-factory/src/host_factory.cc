@@ -19,7 +19,9 @@ namespace {
 
 Namespace launch_namespace(const HostLaunch& l) {
   Namespace ns;
-  if (l.package) {
+  if (l.ns) {
+    ns = *l.ns;
+  } else if (l.package) {
     ns = l.package->ns;
   } else if (l.kind == HostKind::Sim) {
     ns = default_namespace("tmpfs:/", true);  // the overlay over `root`, in memory

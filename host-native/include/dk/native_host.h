@@ -47,10 +47,9 @@ using FaultInjector = std::function<int(HostOp op)>;
 
 struct NativeConfig {
   // The namespace policy (dk/monitor/policy.h): every open, query, rename, delete, connect,
-  // listen and process image asks it, and the host opens what it resolves to. Null: `ns`.
+  // listen and process image asks it, and the host opens what it resolves to. Null: an empty
+  // namespace, which refuses everything.
   std::shared_ptr<const Policy> namespace_policy{};
-  // Without namespace_policy: the namespace alone (a test world's shorthand).
-  Namespace ns{};
   // package: and unmapped file: paths (read-only); null gives an empty package view.
   std::shared_ptr<const PackageUnion> packages{};
   // The first picoprocess's image and name, for self:.
