@@ -55,11 +55,11 @@ struct NativeConfig {
   // The first picoprocess's image and name, for self:.
   std::vector<uint8_t> image{};
   std::string name{};
-  // dev:console: the console every host takes (dk/console.h), or, when null, these
-  // functions; both empty: dk's own stdin (fd 0, polled) and stdout/stderr (fd 1, 2).
+  // dev:console: the console every host takes (dk/console.h). Null: dk's own stdin (fd 0,
+  // polled) and stdout/stderr (fd 1, 2).
   Console* console = nullptr;
-  std::function<void(int fd, const uint8_t* data, size_t n)> console_write{};
-  std::function<size_t(uint8_t* data, size_t n)> console_read{};
+  // With `console`: its output only; input stays dk's own stdin, polled (`dk run --json`).
+  bool console_stdin = false;
   std::string* debug_log = nullptr;  // DkDebugOutput lands here when set (else dropped)
   FaultInjector inject{};            // tests: fail chosen host operations
 };
