@@ -15,31 +15,18 @@
 #include "dk/core/state_io.h"
 #include "dk/core/sync.h"
 #include "host_worlds.h"
+#include "null_guest.h"
 
 namespace dk {
 namespace {
 
-class NoControl : public GuestControl {
+// A guest with nothing in it (null_guest.h) whose control counts the calls that park.
+class NoControl : public null_guest::NoControl {
  public:
-  dk_status_t vm_allocate(uint64_t&, uint64_t, uint32_t, uint32_t) override { return -DK_E_NOTSUP; }
-  dk_status_t vm_free(uint64_t, uint64_t) override { return -DK_E_NOTSUP; }
-  dk_status_t vm_protect(uint64_t, uint64_t, uint32_t) override { return -DK_E_NOTSUP; }
-  uint64_t committed_bytes() const override { return 0; }
-  dk_status_t set_segment(uint32_t, uint64_t) override { return -DK_E_NOTSUP; }
-  dk_status_t exception_return(const dk_context&) override { return -DK_E_NOTSUP; }
-  void thread_exit() override {}
-  void process_exit(int64_t) override {}
   void block(uint64_t) override { ++blocked; }
   int blocked = 0;
 };
-
-class NoMemory : public GuestMemory {
- public:
-  bool check(uint64_t, uint64_t, uint32_t) const override { return false; }
-  bool read(uint64_t, void*, uint64_t) const override { return false; }
-  bool write(uint64_t, const void*, uint64_t) override { return false; }
-  dk_status_t read_cstr(uint64_t, uint64_t, std::string&) const override { return -DK_E_FAULT; }
-};
+using null_guest::NoMemory;
 
 // Reads and writes on pipe ends the way DkStreamRead and DkStreamWrite do.
 struct Io {
