@@ -19,6 +19,8 @@
 #include "dk/run.h"
 #include "dk/host_factory.h"
 #include "errors_reported.h"
+#include "fake_guest.h"
+#include "null_guest.h"
 
 namespace {
 
@@ -74,48 +76,12 @@ DK_BENCHMARK(BM_HostNullDowncall)
     ->Unit(benchmark::kNanosecond)
     ->Iterations(5);
 
-// A flat guest memory: one readable and writable range, enough for a call's arguments.
-class FlatMemory : public dk::GuestMemory {
+// The guest memory of a call's arguments: the test fake guest's (tests/fake_guest.h), 64 KiB
+// readable and writable from its base; no control (tests/null_guest.h).
+class ArgMemory : public dk::hosttest::FakeMemory {
  public:
-  static constexpr uint64_t kBase = 0x10000, kSize = 64 * 1024;
-  bool check(uint64_t addr, uint64_t len, uint32_t) const override {
-    return len == 0 || (addr >= kBase && addr + len >= addr && addr + len <= kBase + kSize);
-  }
-  bool read(uint64_t addr, void* dst, uint64_t len) const override {
-    if (!check(addr, len, 0)) return false;
-    memcpy(dst, bytes_ + (addr - kBase), len);
-    return true;
-  }
-  bool write(uint64_t addr, const void* src, uint64_t len) override {
-    if (!check(addr, len, 0)) return false;
-    memcpy(bytes_ + (addr - kBase), src, len);
-    return true;
-  }
-  dk_status_t read_cstr(uint64_t addr, uint64_t max, std::string& out) const override {
-    out.clear();
-    for (uint64_t i = 0; i <= max; ++i) {
-      if (!check(addr + i, 1, 0)) return -DK_E_FAULT;
-      const char c = static_cast<char>(bytes_[addr + i - kBase]);
-      if (c == 0) return 0;
-      out.push_back(c);
-    }
-    return -DK_E_NAMETOOLONG;
-  }
-
- private:
-  uint8_t bytes_[kSize] = {};
-};
-
-class NoControl : public dk::GuestControl {
- public:
-  dk_status_t vm_allocate(uint64_t&, uint64_t, uint32_t, uint32_t) override { return -DK_E_NOMEM; }
-  dk_status_t vm_free(uint64_t, uint64_t) override { return 0; }
-  dk_status_t vm_protect(uint64_t, uint64_t, uint32_t) override { return 0; }
-  uint64_t committed_bytes() const override { return 0; }
-  dk_status_t set_segment(uint32_t, uint64_t) override { return 0; }
-  dk_status_t exception_return(const dk_context&) override { return 0; }
-  void thread_exit() override {}
-  void process_exit(int64_t) override {}
+  static constexpr uint64_t kSize = 64 * 1024;
+  ArgMemory() { set_prot(kBase, kSize, DK_PROT_READ | DK_PROT_WRITE); }
 };
 
 // A host folder holding one 4 KiB file, removed afterwards.
@@ -142,12 +108,12 @@ void BM_HostFileRead4K(benchmark::State& state) {
   l.root = folder.path;  // file:/: read-only on the native host, the overlay's base on sim
   host = dk::make_host(l).host;
   dk::Dispatcher dispatcher(*host);
-  FlatMemory mem;
-  NoControl ctl;
+  ArgMemory mem;
+  dk::null_guest::NoControl ctl;
   dk::HandleTable handles;
   dk::CallContext cx{mem, ctl, handles, 1, 1, 0, 0, 0};
   dk::Call call;
-  const uint64_t uri = FlatMemory::kBase, out = uri + 64, count = out + 8, buf = count + 8;
+  const uint64_t uri = ArgMemory::kBase, out = uri + 64, count = out + 8, buf = count + 8;
   mem.write(uri, "file:/f", 8);
   dk::TrapRegs open{DK_CALL_DkStreamOpen, uri, DK_ACCESS_RDONLY, 0, 0, 0, out};
   if (dispatcher.dispatch(cx, open, call) != 0) {

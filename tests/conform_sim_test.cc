@@ -13,7 +13,7 @@
 #include "dk/conformance/hosts.h"
 #include "dk/conformance/report.h"
 #include "dk/conformance/runner.h"
-#include "dk/sim_host.h"
+#include "dk/host_factory.h"
 
 namespace dk::conformance {
 namespace {
@@ -56,16 +56,19 @@ TEST(ConformSuite, SimPassesExactlyTheExpectedSet) {
 }
 
 // A simulated host that misbehaves on one call: hangs in DkDebugOutput, dies in
-// DkSystemInfoQuery.
-class MisbehavingHost : public SimHost {
+// DkSystemInfoQuery. The host is the factory's (no console, no debug log); the misbehaviour is
+// a decorator in front of it.
+struct FactorySimHost {
+  LaunchedHost built = make_host(HostLaunch{});
+};
+class MisbehavingHost : private FactorySimHost, public HostDecorator {
  public:
-  MisbehavingHost() : SimHost(SimConfig{}) {}
-  dk_status_t DkDebugOutput(CallContext&, Call&) override {
-    for (;;) pause();
-  }
-  dk_status_t DkSystemInfoQuery(CallContext&, Call&) override {
-    raise(SIGSEGV);
-    return 0;
+  MisbehavingHost() : HostDecorator(*built) {}
+  dk_status_t serve(CallContext& cx, Call& call) override {
+    if (call.index == calls::DkDebugOutput)
+      for (;;) pause();
+    if (call.index == calls::DkSystemInfoQuery) raise(SIGSEGV);
+    return HostDecorator::serve(cx, call);
   }
 };
 

@@ -1,6 +1,8 @@
-// The dispatcher's checks, against a fake guest memory with a few known regions: every
-// pointer kind refused when NULL, unmapped, in the kernel half, straddling into unmapped or
-// read-only memory, or with an overflowing length; and the host never called then.
+// The dispatcher's checks, against the fake guest memory (fake_guest.h) with a few known
+// regions: every pointer kind refused when NULL, unmapped, in the kernel half, straddling into
+// unmapped or read-only memory, or with an overflowing length; and the host never called
+// then. The Host interface's defaults and the forwarding decorator, on a guest with nothing
+// in it (null_guest.h).
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,65 +11,31 @@
 #include <sstream>
 
 #include "dk/dispatcher.h"
+#include "fake_guest.h"
+#include "null_guest.h"
 
 namespace dk {
 namespace {
 
-class FakeMemory : public GuestMemory {
- public:
-  // Pages: [0x10000, 0x12000) RW, [0x12000, 0x13000) R only; nothing else.
-  FakeMemory() : bytes_(0x3000, 0) {}
-  static constexpr uint64_t kBase = 0x10000, kRwEnd = 0x12000, kEnd = 0x13000;
+// The guest memory of these tests: [0x10000, 0x12000) read-write, [0x12000, 0x13000) read
+// only, nothing else.
+constexpr uint64_t kRw = hosttest::FakeMemory::kBase;
+constexpr uint64_t kRo = kRw + 0x2000;
+constexpr uint64_t kEnd = kRo + 0x1000;
+constexpr uint64_t kKernel = 0xffff800000001000ull;
 
-  bool check(uint64_t addr, uint64_t len, uint32_t access) const override {
-    if (len == 0) return true;
-    if (addr + len < addr) return false;
-    if (addr < kBase || addr + len > kEnd) return false;
-    if ((access & DK_PROT_WRITE) && addr + len > kRwEnd) return false;
-    return true;
+class KnownMemory : public hosttest::FakeMemory {
+ public:
+  KnownMemory() {
+    set_prot(kRw, kRo - kRw, DK_PROT_READ | DK_PROT_WRITE);
+    set_prot(kRo, kEnd - kRo, DK_PROT_READ);
   }
-  bool read(uint64_t addr, void* dst, uint64_t len) const override {
-    if (!check(addr, len, DK_PROT_READ)) return false;
-    memcpy(dst, bytes_.data() + (addr - kBase), len);
-    return true;
-  }
-  bool write(uint64_t addr, const void* src, uint64_t len) override {
-    if (!check(addr, len, DK_PROT_WRITE)) return false;
-    memcpy(bytes_.data() + (addr - kBase), src, len);
-    return true;
-  }
-  dk_status_t read_cstr(uint64_t addr, uint64_t max, std::string& out) const override {
-    out.clear();
-    for (uint64_t i = 0; i <= max; ++i) {
-      char c;
-      if (!read(addr + i, &c, 1)) return -DK_E_FAULT;
-      if (c == 0) return 0;
-      out.push_back(c);
-    }
-    return -DK_E_NAMETOOLONG;
-  }
-  void poke(uint64_t addr, const void* src, size_t n) { memcpy(bytes_.data() + (addr - kBase), src, n); }
   template <class T>
   T peek(uint64_t addr) const {
     T v;
-    memcpy(&v, bytes_.data() + (addr - kBase), sizeof v);
+    FakeMemory::peek(addr, &v, sizeof v);
     return v;
   }
-
- private:
-  std::vector<uint8_t> bytes_;
-};
-
-class NullControl : public GuestControl {
- public:
-  dk_status_t vm_allocate(uint64_t&, uint64_t, uint32_t, uint32_t) override { return 0; }
-  dk_status_t vm_free(uint64_t, uint64_t) override { return 0; }
-  dk_status_t vm_protect(uint64_t, uint64_t, uint32_t) override { return 0; }
-  uint64_t committed_bytes() const override { return 0; }
-  dk_status_t set_segment(uint32_t, uint64_t) override { return 0; }
-  dk_status_t exception_return(const dk_context&) override { return 0; }
-  void thread_exit() override {}
-  void process_exit(int64_t) override {}
 };
 
 // Records what reached it and answers with fixed outputs.
@@ -102,17 +70,13 @@ class DispatcherTest : public ::testing::Test {
     CallContext cx{mem, ctl, handles};
     return dispatcher.dispatch(cx, r, scratch);
   }
-  FakeMemory mem;
-  NullControl ctl;
+  KnownMemory mem;
+  null_guest::NoControl ctl;
   HandleTable handles;
   RecordingHost host;
   Dispatcher dispatcher{host};
   Call scratch;
 };
-
-constexpr uint64_t kRw = FakeMemory::kBase;
-constexpr uint64_t kRo = FakeMemory::kRwEnd;
-constexpr uint64_t kKernel = 0xffff800000001000ull;
 
 TEST_F(DispatcherTest, CallTableIsComplete) {
   EXPECT_EQ(all_calls().size(), 45u);
@@ -134,8 +98,8 @@ TEST_F(DispatcherTest, OutputPointerChecks) {
   EXPECT_EQ(call(calls::DkSemaphorePeek, 0x10, 0x5000), -DK_E_FAULT) << "unmapped";
   EXPECT_EQ(call(calls::DkSemaphorePeek, 0x10, kKernel), -DK_E_FAULT) << "kernel half";
   EXPECT_EQ(call(calls::DkSemaphorePeek, 0x10, kRo), -DK_E_FAULT) << "read-only output";
-  EXPECT_EQ(call(calls::DkSemaphorePeek, 0x10, FakeMemory::kRwEnd - 2), -DK_E_FAULT) << "straddles into read-only";
-  EXPECT_EQ(call(calls::DkSemaphorePeek, 0x10, FakeMemory::kEnd - 2), -DK_E_FAULT) << "straddles into unmapped";
+  EXPECT_EQ(call(calls::DkSemaphorePeek, 0x10, kRo - 2), -DK_E_FAULT) << "straddles into read-only";
+  EXPECT_EQ(call(calls::DkSemaphorePeek, 0x10, kEnd - 2), -DK_E_FAULT) << "straddles into unmapped";
   EXPECT_EQ(host.served, 1) << "refused calls never reach the host";
 }
 
@@ -156,7 +120,7 @@ TEST_F(DispatcherTest, InputBufferChecks) {
   EXPECT_EQ(call(calls::DkDebugOutput, kRw, 0), 0) << "an empty buffer touches nothing";
   EXPECT_EQ(call(calls::DkDebugOutput, kRw, ~0ull), -DK_E_FAULT) << "length overflow";
   EXPECT_EQ(call(calls::DkDebugOutput, kRw, 0x8000000000000000ull), -DK_E_FAULT) << "negative length";
-  EXPECT_EQ(call(calls::DkDebugOutput, FakeMemory::kEnd - 4, 8), -DK_E_FAULT) << "straddles the end";
+  EXPECT_EQ(call(calls::DkDebugOutput, kEnd - 4, 8), -DK_E_FAULT) << "straddles the end";
   EXPECT_EQ(call(calls::DkDebugOutput, kKernel, 8), -DK_E_FAULT);
 }
 
@@ -220,7 +184,7 @@ TEST_F(DispatcherTest, HandleArrayChecks) {
   EXPECT_EQ(host.last.handles.size(), 2u);
   EXPECT_EQ(call(calls::DkObjectsWaitAny, 0, kRw, 0, kRw + 0x100), -DK_E_INVAL);
   EXPECT_EQ(call(calls::DkObjectsWaitAny, 65, kRw, 0, kRw + 0x100), -DK_E_INVAL);
-  EXPECT_EQ(call(calls::DkObjectsWaitAny, 64, FakeMemory::kEnd - 8, 0, kRw + 0x100), -DK_E_FAULT);
+  EXPECT_EQ(call(calls::DkObjectsWaitAny, 64, kEnd - 8, 0, kRw + 0x100), -DK_E_FAULT);
   EXPECT_EQ(call(calls::DkObjectsWaitAny, 0x100000002ull, kRw, 0, kRw + 0x100), 0) << "n is a u32";
 }
 
@@ -228,8 +192,8 @@ TEST_F(DispatcherTest, RandomSizeLimitAndSysinfoRoom) {
   EXPECT_EQ(call(calls::DkRandomBitsRead, kRw, DK_RANDOM_MAX + 1), -DK_E_INVAL);
   EXPECT_EQ(call(calls::DkRandomBitsRead, kRw, 16), 0);
   // DkSystemInfoQuery writes at most `size` bytes: a small room fits in read-write memory.
-  EXPECT_EQ(call(calls::DkSystemInfoQuery, FakeMemory::kRwEnd - 8, 8), 0);
-  EXPECT_EQ(call(calls::DkSystemInfoQuery, FakeMemory::kRwEnd - 8, 16), -DK_E_FAULT);
+  EXPECT_EQ(call(calls::DkSystemInfoQuery, kRo - 8, 8), 0);
+  EXPECT_EQ(call(calls::DkSystemInfoQuery, kRo - 8, 16), -DK_E_FAULT);
 }
 
 TEST_F(DispatcherTest, ForeignNumberNeverReachesHost) {
@@ -294,7 +258,7 @@ TEST(CallTraits, DocsTableIsTheCallTable) {
 }
 
 // A control that counts what reached it: the Host defaults of the DK_CALL_CONTROL calls.
-class CountingControl : public NullControl {
+class CountingControl : public null_guest::NoControl {
  public:
   dk_status_t vm_allocate(uint64_t& addr, uint64_t, uint32_t, uint32_t) override {
     ++reached;
@@ -323,7 +287,7 @@ class BareHost : public Host {
 };
 
 TEST(HostDefaults, ControlCallsReachGuestControlTheRestAreNotSupported) {
-  FakeMemory mem;
+  null_guest::NoMemory mem;
   CountingControl ctl;
   HandleTable handles;
   BareHost host;
@@ -356,7 +320,7 @@ TEST(HostDecorator, ForwardsToTheInnerHost) {
   BareHost inner;
   HostDecorator d(inner);
   EXPECT_EQ(d.name(), "bare");
-  FakeMemory mem;
+  null_guest::NoMemory mem;
   CountingControl ctl;
   HandleTable handles;
   CallContext cx{mem, ctl, handles};

@@ -37,11 +37,11 @@ class HostPipesTest : public PipesTest<HostsTest> {};
 DK_ON_BOTH_HOSTS(HostPipesTest);
 
 // The simulated host only: see the top of the file.
-SimConfig with_image() {
-  SimConfig c;
-  c.image = {0x7f, 'E', 'L', 'F', 1, 2, 3};
-  c.name = "parent-pkg";
-  return c;
+HostLaunch with_image() {
+  HostLaunch l;
+  l.image = {0x7f, 'E', 'L', 'F', 1, 2, 3};
+  l.name = "parent-pkg";
+  return l;
 }
 
 class SimPipesTest : public PipesTest<SimTest> {

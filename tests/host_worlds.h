@@ -18,7 +18,7 @@ namespace dk::hosttest {
 
 inline std::unique_ptr<WorldHost> make_world_host(HostKind kind) {
   if (kind == HostKind::Sim) return std::make_unique<SharedSimWorldHost>();
-  return std::make_unique<NativeWorldHost>(shared_native_config);
+  return std::make_unique<NativeWorldHost>(shared_native_launch);
 }
 
 class HostsTest : public ::testing::TestWithParam<HostKind>, public HostWorld {
@@ -29,7 +29,7 @@ class HostsTest : public ::testing::TestWithParam<HostKind>, public HostWorld {
 };
 
 inline std::string host_param_name(const ::testing::TestParamInfo<HostKind>& info) {
-  return host_kind_name(info.param);
+  return std::string(host_kind_name(info.param));
 }
 
 #define DK_ON_BOTH_HOSTS(Suite)                                                                    \

@@ -16,10 +16,9 @@
 #include <vector>
 
 #include "ci_guard.h"
-#include "dk/native_host.h"
-#include "dk/native_launch.h"
+#include "dk/console.h"
+#include "dk/host_factory.h"
 #include "dk/run.h"
-#include "dk/sim_host.h"
 
 namespace dk {
 namespace {
@@ -58,40 +57,38 @@ LaunchSpec spec_for(const std::string& name, const std::vector<std::string>& arg
   return spec;
 }
 
-Outcome run_sim(const std::string& name, const std::vector<std::string>& args) {
-  TempDir root;
+// `name` with `args` on the host the factory builds for `l`, its console captured.
+Outcome run_on(HostLaunch l, const std::string& name, const std::vector<std::string>& args) {
   CapturedConsole console;
-  SimConfig c;
-  c.console = &console;
-  c.root = root.path;
   LaunchSpec spec = spec_for(name, args);
-  c.image = spec.image;
-  c.name = name;
-  SimHost host(c);
+  l.console = &console;
+  l.image = spec.image;
+  l.name = name;
+  LaunchedHost host = make_host(l);
   Outcome o;
-  o.result = run_picoprocess(host, spec);
+  o.result = run_picoprocess(*host, spec);
   o.out = console.out;
   o.err = console.err;
   return o;
+}
+
+// The simulated host over an empty temporary folder.
+Outcome run_sim(const std::string& name, const std::vector<std::string>& args) {
+  TempDir root;
+  HostLaunch l;
+  l.kind = HostKind::Sim;
+  l.root = root.path;
+  return run_on(std::move(l), name, args);
 }
 
 // The native host with a bare image's namespace plus a writable temporary folder at file:/
 // (where the simulated host has its overlay).
 Outcome run_native(const std::string& name, const std::vector<std::string>& args) {
   TempDir root;
-  Outcome o;
-  NativeConfig c = native_config_for_image("");
-  c.ns.add(Mapping{"file:/", "file:" + root.path, true, 0});
-  LaunchSpec spec = spec_for(name, args);
-  c.image = spec.image;
-  c.name = name;
-  c.console_write = [&o](int fd, const uint8_t* d, size_t n) {
-    (fd == 2 ? o.err : o.out).append(reinterpret_cast<const char*>(d), n);
-  };
-  c.console_read = [](uint8_t*, size_t) -> size_t { return 0; };
-  NativeHost host(std::move(c));
-  o.result = run_picoprocess(host, spec);
-  return o;
+  HostLaunch l;
+  l.kind = HostKind::Native;
+  l.mappings = {Mapping{"file:/", "file:" + root.path, true, 0}};
+  return run_on(std::move(l), name, args);
 }
 
 // Each speaker's lines in order, by their "name:" prefix. Picoprocesses talking over a real

@@ -187,6 +187,29 @@ TEST_F(NativeFilesTest, DevicesTimeRandomAndSystemInfo) {
   EXPECT_EQ(debug, "dbg");
 }
 
+// The console is the launch's dk::Console on the native host too: reads come from it, writes
+// go to its out and err sides (the boot info's stderr binding), nothing from dk's own stdio.
+TEST(NativeConsole, ReadsAndWritesTheLaunchConsole) {
+  CapturedConsole console("typed");
+  NativeWorld w([&](HostLaunch& l) { l.console = &console; });
+  Proc& p = w.p1;
+  dk_handle_t c = w.open(p, "dev:console");
+  ASSERT_NE(c, 0u);
+  std::string in;
+  EXPECT_EQ(w.read(p, c, 100, in), 0);
+  EXPECT_EQ(in, "typed");
+  EXPECT_EQ(w.read(p, c, 100, in), 0);
+  EXPECT_EQ(in, "");  // end of input, not a wait on dk's stdin
+  EXPECT_EQ(w.write(p, c, "out"), 0);
+  dk_handle_t err = w.open(p, "dev:console", DK_ACCESS_WRONLY);
+  CallContext cx{p.mem, p.ctl, p.handles, p.pid};
+  w.host.bind_std_handle(cx, 2, err);
+  EXPECT_EQ(w.write(p, err, "oops"), 0);
+  EXPECT_EQ(console.out, "out");
+  EXPECT_EQ(console.err, "oops");
+  EXPECT_EQ(w.console_out, "");  // the world's own console was replaced
+}
+
 TEST_F(NativeFilesTest, DelaysUseTheMonotonicClock) {
   uint64_t ns = p1.u64(20'000'000);
   const uint64_t before = NativeHost::monotonic_ns();

@@ -156,7 +156,7 @@ TEST_F(NativeNetTest, PolicyDecidesWhoConnectsAndListens) {
   // A namespace with only one listener granted.
   Namespace ns;
   ns.add(Mapping{"tcp.server:localhost:40123", "tcp.server:localhost:40123", true, 0});
-  NativeWorld w([&](NativeConfig& c) { c.ns = ns; });
+  NativeWorld w([&](HostLaunch& l) { l.ns = ns; });
   auto open_on = [&](const std::string& uri) {
     uint64_t out = p1.u64(0);
     return w.DkStreamOpen(p1, p1.str(uri), DK_ACCESS_RDWR, 0644, 0, 0, out);

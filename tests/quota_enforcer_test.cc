@@ -5,10 +5,12 @@
 // the one the host's flow meets first: the request's own checks before a quota, a quota
 // before the namespace policy and before anything is taken.
 #include "dk/core/quota_enforcer.h"
+#include "dk/core/state.h"
 
 #include <gtest/gtest.h>
 
 #include "dk/console.h"
+#include "dk/host_factory.h"
 #include "sim_test_world.h"
 
 namespace dk::hosttest {
@@ -22,13 +24,13 @@ dk_status_t refuse_zero(const NamespaceRequest& r) {
   return 0;
 }
 
-SimConfig config(CapturedConsole& console) {
-  SimConfig c;
-  c.console = &console;
-  c.image = {0x7f, 'E', 'L', 'F', 1, 2, 3};  // for self:
-  c.name = "quota-pkg";
-  c.policy = refuse_zero;
-  return c;
+HostLaunch launch(CapturedConsole& console) {
+  HostLaunch l;
+  l.console = &console;
+  l.image = {0x7f, 'E', 'L', 'F', 1, 2, 3};  // for self:
+  l.name = "quota-pkg";
+  l.narrow = refuse_zero;
+  return l;
 }
 
 class QuotaEnforcerTest : public ::testing::Test {
@@ -80,8 +82,10 @@ class QuotaEnforcerTest : public ::testing::Test {
   }
 
   CapturedConsole console;
-  SimHost host{config(console)};
-  QuotaEnforcer quotas{host};
+  // The factory's simulated host and the quota decorator it puts in front (no limits yet).
+  LaunchedHost built{make_host(launch(console))};
+  CoreHost& host{*built};
+  QuotaEnforcer& quotas{*built.quotas};
   Dispatcher through_quotas{quotas}, bare{host};
   Call scratch;
   // q1 and q2 call through the decorator, b1 and b2 the host alone (the same pids: the
@@ -190,6 +194,39 @@ TEST_F(QuotaEnforcerTest, OutputIsChargedAfterTheWritesOwnRefusals) {
   const dk_handle_t bout = opened(b1, "dev:console", DK_ACCESS_WRONLY);
   EXPECT_EQ(write(b1, bout, "7890ab"), 0);
   EXPECT_EQ(console.out, "1234567890ab");
+}
+
+// The ledger goes through the host core's state stream: a decorator that takes it back counts
+// on from where the saved one stopped (without it, the same decorator limits nothing).
+TEST_F(QuotaEnforcerTest, TheLedgerGoesThroughTheStateStream) {
+  const dk_handle_t out = opened(q1, "dev:console", DK_ACCESS_WRONLY);
+  Limits l;
+  l.output_bytes = 10;
+  quotas.set_limits(1, l);
+  EXPECT_EQ(write(q1, out, "123456"), 0);
+  CoreState s;
+  quotas.save_quotas(s);
+  std::vector<uint8_t> bytes;
+  StateError err;
+  ASSERT_EQ(save_state(s, bytes, err), 0) << err.what;
+  CoreState back;
+  ASSERT_EQ(load_state(bytes.data(), bytes.size(), back, err), 0) << err.what;
+
+  QuotaEnforcer again(host);
+  Dispatcher through_again{again};
+  auto write_again = [&](const std::string& data) {
+    TrapRegs r{DK_CALL_BASE + calls::DkStreamWrite, out, 0, q1.put(data.data(), data.size()),
+               q1.u64(data.size()), 0, 0};
+    CallContext cx{q1.mem, q1.ctl, q1.handles, q1.pid, q1.thread, 0, 0, 0};
+    return through_again.dispatch(cx, r, scratch);
+  };
+  EXPECT_EQ(write_again("ab"), 0);  // a fresh ledger: no limit
+  again.load_quotas(back);
+  EXPECT_EQ(again.quotas(1).output_bytes.used(), 6u);
+  EXPECT_EQ(again.quotas(1).output_bytes.limit(), 10u);
+  EXPECT_EQ(write_again("7890a"), -DK_E_QUOTA);
+  EXPECT_EQ(write_again("7890"), 0);
+  EXPECT_EQ(console.out, "123456ab7890");
 }
 
 TEST_F(QuotaEnforcerTest, OutputToTheBoundStdoutCountsAndWhatIsNotWrittenIsGivenBack) {

@@ -42,15 +42,15 @@ struct HostFolder {
   static inline int counter = 0;
 };
 
-SimConfig config_for(const HostFolder& f) {
-  SimConfig c;
-  c.root = f.path.string();
-  return c;
+HostLaunch launch_for(const HostFolder& f) {
+  HostLaunch l;
+  l.root = f.path.string();
+  return l;
 }
 
 class SimFilesTest : public SimTest {
  protected:
-  SimFilesTest() : SimTest(config_for(folder)) {}
+  SimFilesTest() : SimTest(launch_for(folder)) {}
   dk_stream_attr query(const std::string& uri, dk_status_t* st = nullptr) {
     uint64_t a = p1.alloc(sizeof(dk_stream_attr));
     dk_status_t s = DkStreamAttributesQuery(p1, p1.str(uri), a);
@@ -317,15 +317,15 @@ TEST_F(SimFilesTest, SharedMapWritesBackOnFlushAndUnmap) {
   EXPECT_EQ(DkStreamFlush(p1, 0x999), -DK_E_BADHANDLE);
 }
 
-// A namespace mapping of a host folder (SimConfig::mounts): its entries and bytes appear at
+// A namespace mapping of a host folder (HostLaunch::mappings): its entries and bytes appear at
 // the virtual path, read at open time; writes stay in the overlay; the rest of the tree (an
 // empty file system here) keeps what it had.
 TEST(SimMounts, MappedHostFolderAppearsAtItsVirtualPath) {
   HostFolder host;
-  SimConfig cfg;
-  cfg.mounts = {{"/data/in", (host.path / "docs").string()},
-                {"/missing", (host.path / "not-there").string()}};
-  SimWorld t(cfg);
+  HostLaunch l;
+  l.mappings = {Mapping{"file:/data/in", "file:" + (host.path / "docs").string(), true, 0},
+                Mapping{"file:/missing", "file:" + (host.path / "not-there").string(), true, 0}};
+  SimWorld t(l);
   dk_handle_t a = t.open(t.p1, "file:/data/in/a.txt", DK_ACCESS_RDWR);
   ASSERT_NE(a, 0u);
   EXPECT_EQ(t.read_all(t.p1, a), "AAAA");
@@ -353,9 +353,9 @@ TEST(SimMounts, MappedHostFolderAppearsAtItsVirtualPath) {
 
 TEST(SimDevices, ConsoleNullAndZero) {
   CapturedConsole console("typed");
-  SimConfig cfg;
-  cfg.console = &console;
-  SimWorld t(cfg);
+  HostLaunch l;
+  l.console = &console;
+  SimWorld t(l);
   dk_handle_t con = t.open(t.p1, "dev:console");
   ASSERT_NE(con, 0u);
   EXPECT_EQ(t.write(t.p1, con, "out"), 0);
@@ -385,13 +385,13 @@ TEST(SimDevices, ConsoleNullAndZero) {
 
 TEST_F(SimFilesTest, NamespacePolicySeamDecidesEveryOperation) {
   std::vector<std::string> seen;
-  SimConfig cfg = config_for(folder);
-  cfg.policy = [&](const NamespaceRequest& r) -> dk_status_t {
+  HostLaunch l = launch_for(folder);
+  l.narrow = [&](const NamespaceRequest& r) -> dk_status_t {
     seen.push_back(std::to_string(static_cast<int>(r.op)) + " " + r.uri->str() + " " +
                    (r.access == Access::Write ? "w" : "r"));
     return r.uri->path == "/docs/b.txt" ? -DK_E_ACCESS : 0;
   };
-  SimWorld w2(cfg);
+  SimWorld w2(l);
   Proc p(7);
   uint64_t out = p.u64(0);
   EXPECT_EQ(w2.DkStreamOpen(p, p.str("file:/docs/b.txt"), 0, 0, 0, 0, out), -DK_E_ACCESS);

@@ -1,7 +1,8 @@
-// Record and replay through the real dispatcher with fake memory, control and host: a run
-// recorded around a host whose answers are not reproducible replays bit for bit without
-// it; a changed call, argument, input byte, tick or thread stops replay with a Divergence
-// naming the field; a cut trace replays its prefix, then ends clearly.
+// Record and replay through the real dispatcher with the fake guest memory (fake_guest.h), a
+// control that logs every effect (null_guest.h's, with a log) and a fake host: a run recorded
+// around a host whose answers are not reproducible replays bit for bit without it; a changed
+// call, argument, input byte, tick or thread stops replay with a Divergence naming the field;
+// a cut trace replays its prefix, then ends clearly.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -15,49 +16,33 @@
 #include "dk/replayer.h"
 #include "dk/trace_diff.h"
 #include "dk/trace_render.h"
+#include "fake_guest.h"
+#include "null_guest.h"
 #include "trace_1_0.h"
 
 namespace dk {
 namespace {
 
-class FakeMemory : public GuestMemory {
+// The fake guest's memory (fake_guest.h), read-write over [0x10000, 0x20000).
+class FakeMemory : public hosttest::FakeMemory {
  public:
-  static constexpr uint64_t kBase = 0x10000, kEnd = 0x20000;
-  FakeMemory() : bytes_(kEnd - kBase, 0) {}
-  bool check(uint64_t addr, uint64_t len, uint32_t) const override {
-    return len == 0 || (addr >= kBase && addr + len >= addr && addr + len <= kEnd);
-  }
-  bool read(uint64_t addr, void* dst, uint64_t len) const override {
-    if (!check(addr, len, DK_PROT_READ)) return false;
-    memcpy(dst, bytes_.data() + (addr - kBase), len);
-    return true;
-  }
-  bool write(uint64_t addr, const void* src, uint64_t len) override {
-    if (!check(addr, len, DK_PROT_WRITE)) return false;
-    memcpy(bytes_.data() + (addr - kBase), src, len);
-    return true;
-  }
-  dk_status_t read_cstr(uint64_t addr, uint64_t max, std::string& out) const override {
-    out.clear();
-    for (uint64_t i = 0; i <= max; ++i) {
-      char c;
-      if (!read(addr + i, &c, 1)) return -DK_E_FAULT;
-      if (c == 0) return 0;
-      out.push_back(c);
-    }
-    return -DK_E_NAMETOOLONG;
-  }
-  void poke(uint64_t addr, const void* src, size_t n) { memcpy(bytes_.data() + (addr - kBase), src, n); }
+  static constexpr uint64_t kEnd = kBase + 0x10000;
+  FakeMemory() { set_prot(kBase, kEnd - kBase, DK_PROT_READ | DK_PROT_WRITE); }
   uint64_t peek64(uint64_t addr) const {
     uint64_t v;
-    memcpy(&v, bytes_.data() + (addr - kBase), 8);
+    peek(addr, &v, 8);
     return v;
   }
-  std::vector<uint8_t> bytes_;
+  // The bytes of [kBase, end).
+  std::vector<uint8_t> bytes(uint64_t end = kEnd) const {
+    std::vector<uint8_t> out(end - kBase);
+    peek(kBase, out.data(), out.size());
+    return out;
+  }
 };
 
 // Logs every effect, so a replay's effects can be compared with the recording's.
-class FakeControl : public GuestControl {
+class LoggingControl : public null_guest::NoControl {
  public:
   dk_status_t vm_allocate(uint64_t& addr, uint64_t size, uint32_t alloc, uint32_t prot) override {
     if (addr == 0) {
@@ -76,7 +61,6 @@ class FakeControl : public GuestControl {
     log.push_back("protect " + std::to_string(addr) + " " + std::to_string(size) + " " + std::to_string(prot));
     return 0;
   }
-  uint64_t committed_bytes() const override { return 0; }
   dk_status_t set_segment(uint32_t reg, uint64_t base) override {
     log.push_back("segment " + std::to_string(reg) + " " + std::to_string(base));
     return 0;
@@ -181,7 +165,7 @@ struct Outcome {
 // The "guest": a fixed program of downcalls and emulator events, run through the dispatcher.
 Outcome run_guest(Host& host, RunEvents& events, Change change = Change::None) {
   FakeMemory mem;
-  FakeControl ctl;
+  LoggingControl ctl;
   HandleTable handles;
   Dispatcher dispatcher(host);
   Call scratch;
@@ -227,7 +211,7 @@ Outcome run_guest(Host& host, RunEvents& events, Change change = Change::None) {
   call(calls::DkSegmentRegisterSet, DK_SEGMENT_FS, 0x7000);
   call(calls::DkProcessExit, 3);
   events.on_end(site(), 0, 3, "exited");
-  out.memory.assign(mem.bytes_.begin(), mem.bytes_.begin() + (kSnapshotEnd - FakeMemory::kBase));
+  out.memory = mem.bytes(kSnapshotEnd);
   out.effects = ctl.log;
   return out;
 }
@@ -238,7 +222,7 @@ constexpr uint64_t kMapAt = 0x11000, kCtx = 0x12000;
 
 Outcome run_map_guest(Host& host, RunEvents& events) {
   FakeMemory mem;
-  FakeControl ctl;
+  LoggingControl ctl;
   HandleTable handles;
   Dispatcher dispatcher(host);
   Call scratch;
@@ -266,7 +250,7 @@ Outcome run_map_guest(Host& host, RunEvents& events) {
   call(calls::DkThreadExit);
   call(calls::DkProcessExit, 3);
   events.on_end(site(), 0, 3, "exited");
-  out.memory = mem.bytes_;
+  out.memory = mem.bytes();
   out.effects = ctl.log;
   return out;
 }

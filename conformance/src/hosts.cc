@@ -99,6 +99,17 @@ class CaseHost : public HostDecorator {
   std::vector<std::string> folders_;
 };
 
+// A plug-in host with the console it writes to (destroyed after the host).
+class PluginCaseHost : public HostDecorator {
+ public:
+  PluginCaseHost(std::unique_ptr<PluginHost> host, std::unique_ptr<IoConsole> console)
+      : HostDecorator(*host), console_(std::move(console)), host_(std::move(host)) {}
+
+ private:
+  std::unique_ptr<IoConsole> console_;
+  std::unique_ptr<PluginHost> host_;
+};
+
 // Both hosts in the same namespace: the default one with file:/ro mapped read-only, and on
 // the native host file:/tmp a fresh host folder of its own (the simulated host keeps /tmp in
 // its overlay); conformance_policy narrows what the namespace grants, so both hosts refuse
@@ -169,21 +180,13 @@ bool make_host_target(const std::string& spec, HostTarget& out, std::string& err
     out.name = spec;
     out.kind = "plugin";
     out.make = [rest](HostIo& io, std::string& err) -> std::unique_ptr<Host> {
+      auto console = std::make_unique<IoConsole>(io);
       PluginIo pio;
-      auto pos = std::make_shared<size_t>(0);
-      pio.console_write = [&io](int fd, const uint8_t* d, size_t n) {
-        (fd == 2 ? io.err : io.out).append(reinterpret_cast<const char*>(d), n);
-      };
-      pio.console_read = [&io, pos](uint8_t* d, size_t n) {
-        const size_t take = std::min(n, io.input.size() - *pos);
-        io.input.copy(reinterpret_cast<char*>(d), take, *pos);
-        *pos += take;
-        return take;
-      };
-      pio.debug_write = [&io](const uint8_t* d, size_t n) {
-        io.debug.append(reinterpret_cast<const char*>(d), n);
-      };
-      return PluginHost::load(rest, std::move(pio), err);
+      pio.console = console.get();
+      pio.debug_log = &io.debug;
+      auto plugin = PluginHost::load(rest, pio, err);
+      if (!plugin) return nullptr;
+      return std::make_unique<PluginCaseHost>(std::move(plugin), std::move(console));
     };
     return true;
   }

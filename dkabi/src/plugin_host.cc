@@ -134,16 +134,16 @@ uint64_t svc_now_ns(void* self) {
   return scope(self).cx.now_ns;
 }
 void svc_console_write(void* self, int fd, const void* data, uint64_t len) {
-  if (scope(self).io.console_write && data)
-    scope(self).io.console_write(fd == 2 ? 2 : 1, static_cast<const uint8_t*>(data), len);
+  if (scope(self).io.console && data)
+    scope(self).io.console->write(fd == 2 ? 2 : 1, static_cast<const uint8_t*>(data), len);
 }
 uint64_t svc_console_read(void* self, void* data, uint64_t len) {
-  if (!scope(self).io.console_read || !data) return 0;
-  return scope(self).io.console_read(static_cast<uint8_t*>(data), len);
+  if (!scope(self).io.console || !data) return 0;
+  return scope(self).io.console->read(static_cast<uint8_t*>(data), len);
 }
 void svc_debug_write(void* self, const void* data, uint64_t len) {
-  if (scope(self).io.debug_write && data)
-    scope(self).io.debug_write(static_cast<const uint8_t*>(data), len);
+  if (scope(self).io.debug_log && data)
+    scope(self).io.debug_log->append(static_cast<const char*>(data), len);
 }
 
 dk_plugin_services make_services(CallScope& s) {

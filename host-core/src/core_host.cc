@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "dk/core/device.h"
+#include "dk/core/state.h"
 
 namespace dk {
 
@@ -15,6 +16,18 @@ CoreHost::CoreHost(std::string* debug_log, ProcessTable::Image first)
     : processes_(std::move(first)), debug_log_(debug_log) {}
 
 CoreHost::~CoreHost() = default;
+
+void CoreHost::save_core(CoreState& s) const {
+  s.processes = processes_;
+  s.waits = waits_;
+  s.mappings = mappings_;
+}
+
+void CoreHost::load_core(const CoreState& s) {
+  if (s.processes) processes_ = *s.processes;
+  waits_ = s.waits;
+  mappings_ = s.mappings;
+}
 
 // Every call, then the wake lists learn what it did (wake.cc).
 dk_status_t CoreHost::serve(CallContext& cx, Call& call) {

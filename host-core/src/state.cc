@@ -5,6 +5,7 @@
 // the objects, so a bad stream never leaves half-built objects behind.
 #include "dk/core/state.h"
 
+#include <array>
 #include <cstring>
 #include <iterator>
 #include <typeinfo>
@@ -32,6 +33,9 @@ constexpr uint32_t kProcess = state::tag("PROC");
 constexpr uint32_t kConnection = state::tag("CONN");
 constexpr uint32_t kEnd = state::tag("PEND");
 constexpr uint32_t kServer = state::tag("LSTN");
+constexpr uint32_t kWaits = state::tag("WAIT");
+constexpr uint32_t kMappings = state::tag("MAPS");
+constexpr uint32_t kLedger = state::tag("QLED");
 
 constexpr uint32_t kNone = 0xffffffffu;  // a child record nobody holds any more
 // Bounds checked on read, before anything is allocated.
@@ -41,6 +45,10 @@ constexpr uint32_t kMaxTables = 1u << 16;
 constexpr uint32_t kMaxImages = 1u << 16;
 constexpr uint32_t kMaxBacklog = 1u << 16;
 constexpr uint64_t kMaxImage = 256ull << 20;
+constexpr uint32_t kMaxThreadsWaiting = 1u << 20;
+constexpr uint32_t kMaxMappings = 1u << 16;  // per picoprocess
+constexpr uint32_t kMaxPicoprocesses = 1u << 16;
+constexpr uint32_t kProtBits = DK_PROT_READ | DK_PROT_WRITE | DK_PROT_EXEC;
 constexpr size_t kRecordHead = 10;  // tag, version, length
 
 struct SaveError {
@@ -176,6 +184,15 @@ void write_image(Writer& w, const ProcessTable::Image& image) {
   w.bytes(image.bytes.data(), image.bytes.size());
 }
 
+void write_limits(Writer& w, const Limits& l) {
+  w.u64(l.memory);
+  w.u64(l.threads);
+  w.u64(l.handles);
+  w.u64(l.streams);
+  w.u64(l.cpu_ticks);
+  w.u64(l.output_bytes);
+}
+
 // ---- loading ----
 
 struct Channel0 {
@@ -201,7 +218,7 @@ struct Parsed {
 };
 
 // A reference read at `offset` that must name an entry of kind `want`.
-enum class Want { Object, Connection, End, Process };
+enum class Want { Object, Connection, End, Process, Stream };
 struct Ref {
   uint32_t id;
   uint64_t offset;
@@ -216,7 +233,8 @@ class Loader {
     Reader core = in.record(kCore, kStateVersion, "state", version);
     read_entries(core);
     {
-      Reader r = core.record(kRoots, 1, "roots", version);
+      uint16_t roots_version = 0;
+      Reader r = core.record(kRoots, 1, "roots", roots_version);
       const uint32_t n = r.count("root count", kMaxEntries, 4);
       for (uint32_t i = 0; i < n; ++i) roots_.push_back(ref(r, Want::Object, "root"));
       r.done("roots");
@@ -224,6 +242,11 @@ class Loader {
     const uint32_t ntables = core.count("handle table count", kMaxTables, kRecordHead);
     for (uint32_t i = 0; i < ntables; ++i) read_table(core);
     if (core.flag("process table present")) read_processes(core);
+    if (version >= 2) {
+      read_waits(core);
+      read_mappings(core);
+      if (core.flag("quota ledger present")) read_ledger(core);
+    }
     core.done("state");
     in.done("stream");
     check_refs();
@@ -387,6 +410,111 @@ class Loader {
     r.done("process table");
   }
 
+  // An object reference that may be none (0xffffffff).
+  uint32_t ref_or_none(Reader& r, Want want, const char* what) {
+    const uint64_t at = r.pos();
+    const uint32_t id = r.u32(what);
+    if (id != kNone) refs_.push_back({id, at, want, what});
+    return id;
+  }
+
+  void read_waits(Reader& core) {
+    uint16_t version = 0;
+    Reader r = core.record(kWaits, 1, "waits", version);
+    const uint32_t n = r.count("waiting thread count", kMaxThreadsWaiting, 12);
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint64_t at = r.pos();
+      Wait w;
+      w.pid = r.u32("waiting pid");
+      w.thread = r.u32("waiting thread");
+      if (!waits_.empty() && std::make_pair(w.pid, w.thread) <=
+                                 std::make_pair(waits_.back().pid, waits_.back().thread))
+        throw DecodeError{at, "wait of thread " + std::to_string(w.pid) + "/" +
+                                  std::to_string(w.thread) + " out of order"};
+      const uint64_t k_at = r.pos();
+      const uint32_t k = r.count("waited object count", DK_WAIT_MAX, 4);
+      if (k == 0) throw DecodeError{k_at, "a wait on no object"};
+      for (uint32_t j = 0; j < k; ++j) w.ids.push_back(ref(r, Want::Object, "waited object"));
+      waits_.push_back(std::move(w));
+    }
+    r.done("waits");
+  }
+
+  void read_mappings(Reader& core) {
+    uint16_t version = 0;
+    Reader r = core.record(kMappings, 1, "mappings", version);
+    const uint32_t n = r.count("mapping picoprocess count", kMaxPicoprocesses, 8);
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint64_t at = r.pos();
+      const uint32_t pid = r.u32("mapping pid");
+      if (!maps_.empty() && pid <= maps_.back().first)
+        throw DecodeError{at, "mappings of pid " + std::to_string(pid) + " out of order"};
+      const uint64_t k_at = r.pos();
+      const uint32_t k = r.count("mapping count", kMaxMappings, 33);
+      if (k == 0) throw DecodeError{k_at, "pid " + std::to_string(pid) + " with no mapping"};
+      maps_.emplace_back(pid, std::vector<Map>{});
+      for (uint32_t j = 0; j < k; ++j) {
+        const uint64_t m_at = r.pos();
+        Map m;
+        m.addr = r.u64("mapping address");
+        m.size = r.u64("mapping size");
+        m.offset = r.u64("mapping offset");
+        m.prot = r.u32("mapping protection");
+        m.shared = r.flag("mapping shared");
+        m.file = ref(r, Want::Stream, "mapped stream");
+        if (m.addr % DK_PAGE_SIZE || m.size % DK_PAGE_SIZE || m.size == 0 ||
+            m.addr + m.size < m.addr)
+          throw DecodeError{m_at, "mapping at " + std::to_string(m.addr) + " of " +
+                                      std::to_string(m.size) + " bytes is not whole pages"};
+        if (m.prot & ~kProtBits)
+          throw DecodeError{m_at, "mapping protection " + std::to_string(m.prot) +
+                                      " has bits other than read, write and execute"};
+        if (m.shared && !(m.prot & DK_PROT_WRITE))
+          throw DecodeError{m_at, "a shared mapping that can not be written"};
+        maps_.back().second.push_back(m);
+      }
+    }
+    r.done("mappings");
+  }
+
+  static void read_limits(Reader& r, Limits& l) {
+    l.memory = r.u64("memory limit");
+    l.threads = r.u64("threads limit");
+    l.handles = r.u64("handles limit");
+    l.streams = r.u64("streams limit");
+    l.cpu_ticks = r.u64("cpu_ticks limit");
+    l.output_bytes = r.u64("output_bytes limit");
+  }
+
+  void read_ledger(Reader& core) {
+    uint16_t version = 0;
+    Reader r = core.record(kLedger, 1, "quota ledger", version);
+    ledger_.emplace();
+    read_limits(r, ledger_->defaults);
+    const uint32_t n = r.count("ledger picoprocess count", kMaxPicoprocesses, 157);
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint64_t at = r.pos();
+      Pico p;
+      p.pid = r.u32("ledger pid");
+      if (!ledger_->entries.empty() && p.pid <= ledger_->entries.back().pid)
+        throw DecodeError{at, "ledger entry of pid " + std::to_string(p.pid) + " out of order"};
+      read_limits(r, p.limits);
+      for (QuotaLedger::Use& u : p.use) {
+        const uint64_t u_at = r.pos();
+        u.used = r.u64("counter use");
+        u.peak = r.u64("counter peak");
+        if (u.peak < u.used)
+          throw DecodeError{u_at, "counter peak " + std::to_string(u.peak) + " below its use " +
+                                      std::to_string(u.used)};
+      }
+      p.applied = r.flag("limits applied");
+      p.std_out[0] = ref_or_none(r, Want::Object, "stdout object");
+      p.std_out[1] = ref_or_none(r, Want::Object, "stderr object");
+      ledger_->entries.push_back(p);
+    }
+    r.done("quota ledger");
+  }
+
   void check_refs() {
     std::vector<uint8_t> sides(entries_.size(), 0);  // bit per side taken
     for (const Ref& r : refs_) {
@@ -398,6 +526,7 @@ class Loader {
       const bool ok = r.want == Want::Object       ? tag != kConnection
                       : r.want == Want::Connection ? tag == kConnection
                       : r.want == Want::End        ? tag == kEnd
+                      : r.want == Want::Stream     ? tag == kEnd || tag == kServer
                                                    : tag == kProcess;
       if (!ok)
         throw DecodeError{r.offset, std::string(r.what) + " " + std::to_string(r.id) +
@@ -488,6 +617,29 @@ class Loader {
         s.processes->restore_child(pid, std::move(w));
       }
     }
+    for (const Wait& w : waits_) {
+      auto& objects = s.waits[{w.pid, w.thread}];
+      for (uint32_t id : w.ids) objects.push_back(objs[id]);
+    }
+    for (const auto& [pid, list] : maps_) {
+      auto& mappings = s.mappings[pid];
+      for (const Map& m : list)
+        mappings.push_back(StreamMapping{m.addr, m.size,
+                                         std::static_pointer_cast<HostStream>(objs[m.file]),
+                                         m.offset, m.prot, m.shared});
+    }
+    if (ledger_) {
+      QuotaLedger::State& q = s.quotas.emplace();
+      q.defaults = ledger_->defaults;
+      for (const Pico& p : ledger_->entries) {
+        QuotaLedger::Picoprocess& e = q.entries[p.pid];
+        e.limits = p.limits;
+        e.use = p.use;
+        e.applied = p.applied;
+        for (int k = 0; k < 2; ++k)
+          if (p.std_out[k] != kNone) e.std_out[k] = objs[p.std_out[k]];
+      }
+    }
     s.held = std::move(objs);
   }
 
@@ -501,8 +653,32 @@ class Loader {
     std::vector<std::pair<uint32_t, ProcessTable::Image>> images;
     std::vector<std::pair<uint32_t, uint32_t>> children;  // pid, id or kNone
   };
+  struct Wait {
+    uint32_t pid = 0, thread = 0;
+    std::vector<uint32_t> ids;
+  };
+  struct Map {
+    uint64_t addr = 0, size = 0, offset = 0;
+    uint32_t prot = 0;
+    bool shared = false;
+    uint32_t file = 0;
+  };
+  struct Pico {
+    uint32_t pid = 0;
+    Limits limits;
+    std::array<QuotaLedger::Use, 6> use{};
+    bool applied = false;
+    uint32_t std_out[2] = {kNone, kNone};
+  };
+  struct Ledger {
+    Limits defaults;
+    std::vector<Pico> entries;
+  };
   std::vector<Parsed> entries_;
   std::vector<Ref> refs_;
+  std::vector<Wait> waits_;
+  std::vector<std::pair<uint32_t, std::vector<Map>>> maps_;
+  std::optional<Ledger> ledger_;
   std::vector<uint32_t> roots_;
   std::vector<Table> tables_;
   std::optional<Processes> procs_;
@@ -526,6 +702,31 @@ dk_status_t save_state(const CoreState& s, std::vector<uint8_t>& out, StateError
       for (const auto& [pid, w] : s.processes->children()) {
         auto p = w.lock();
         children.emplace_back(pid, p ? saver.ref(p) : kNone);
+      }
+    // CoreHost's waits and mappings (a thread or picoprocess with an empty list is left out:
+    // it waits on nothing, maps nothing), then the ledger's stdout and stderr objects.
+    std::vector<std::pair<std::pair<uint32_t, uint32_t>, std::vector<uint32_t>>> waits;
+    for (const auto& entry : s.waits) {
+      if (entry.second.empty()) continue;
+      waits.emplace_back(entry.first, std::vector<uint32_t>{});
+      for (const auto& o : entry.second) waits.back().second.push_back(saver.ref(o));
+    }
+    std::vector<std::pair<uint32_t, std::vector<uint32_t>>> mapped;  // pid, the streams' ids
+    for (const auto& entry : s.mappings) {
+      if (entry.second.empty()) continue;
+      mapped.emplace_back(entry.first, std::vector<uint32_t>{});
+      for (const StreamMapping& m : entry.second) {
+        if (!m.file) throw SaveError{"a mapping of no stream"};
+        mapped.back().second.push_back(saver.ref(std::shared_ptr<HostObject>(m.file)));
+      }
+    }
+    std::vector<std::array<uint32_t, 2>> std_ids;  // by ledger entry
+    if (s.quotas)
+      for (const auto& entry : s.quotas->entries) {
+        std::array<uint32_t, 2> ids{kNone, kNone};
+        for (int k = 0; k < 2; ++k)
+          if (entry.second.std_out[k]) ids[k] = saver.ref(entry.second.std_out[k]);
+        std_ids.push_back(ids);
       }
 
     Writer w(out);
@@ -566,6 +767,52 @@ dk_status_t save_state(const CoreState& s, std::vector<uint8_t>& out, StateError
           for (const auto& [pid, id] : children) {
             w.u32(pid);
             w.u32(id);
+          }
+        });
+      w.record(kWaits, 1, [&](Writer& w) {
+        w.u32(static_cast<uint32_t>(waits.size()));
+        for (const auto& wait : waits) {
+          w.u32(wait.first.first);
+          w.u32(wait.first.second);
+          w.u32(static_cast<uint32_t>(wait.second.size()));
+          for (uint32_t id : wait.second) w.u32(id);
+        }
+      });
+      w.record(kMappings, 1, [&](Writer& w) {
+        w.u32(static_cast<uint32_t>(mapped.size()));
+        for (const auto& entry : mapped) {
+          const std::vector<StreamMapping>& list = s.mappings.at(entry.first);
+          w.u32(entry.first);
+          w.u32(static_cast<uint32_t>(list.size()));
+          for (size_t i = 0; i < list.size(); ++i) {
+            const StreamMapping& m = list[i];
+            w.u64(m.addr);
+            w.u64(m.size);
+            w.u64(m.offset);
+            w.u32(m.prot);
+            w.flag(m.shared);
+            w.u32(entry.second[i]);
+          }
+        }
+      });
+      w.flag(s.quotas.has_value());
+      if (s.quotas)
+        w.record(kLedger, 1, [&](Writer& w) {
+          write_limits(w, s.quotas->defaults);
+          w.u32(static_cast<uint32_t>(s.quotas->entries.size()));
+          size_t i = 0;
+          for (const auto& entry : s.quotas->entries) {
+            const QuotaLedger::Picoprocess& p = entry.second;
+            w.u32(entry.first);
+            write_limits(w, p.limits);
+            for (const QuotaLedger::Use& u : p.use) {
+              w.u64(u.used);
+              w.u64(u.peak);
+            }
+            w.flag(p.applied);
+            w.u32(std_ids[i][0]);
+            w.u32(std_ids[i][1]);
+            ++i;
           }
         });
     });

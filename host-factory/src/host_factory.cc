@@ -19,7 +19,9 @@ namespace {
 
 Namespace launch_namespace(const HostLaunch& l) {
   Namespace ns;
-  if (l.package) {
+  if (l.ns) {
+    ns = *l.ns;
+  } else if (l.package) {
     ns = l.package->ns;
   } else if (l.kind == HostKind::Sim) {
     ns = default_namespace("tmpfs:/", true);  // the overlay over `root`, in memory
@@ -63,12 +65,8 @@ LaunchedHost make_host(const HostLaunch& l) {
     if (l.package) c.packages = l.package->files;
     c.image = l.image;
     c.name = l.name;
-    if (l.console && l.native_stdin) {
-      Console* console = l.console;
-      c.console_write = [console](int fd, const uint8_t* d, size_t n) { console->write(fd, d, n); };
-    } else {
-      c.console = l.console;
-    }
+    c.console = l.console;
+    c.console_stdin = l.native_stdin;
     c.debug_log = l.debug_log;
     c.inject = l.inject;
     out.host = std::make_unique<NativeHost>(std::move(c));

@@ -10,10 +10,9 @@
 namespace dk::native {
 
 dk_status_t NativeDevice::read_console(StreamIo& io) {
+  if (!stdin_input) return DeviceStream::read_console(io);
   io.out->resize(io.room);
-  if (read_fn) {
-    io.done = read_fn(io.out->data(), io.room);
-  } else if (io.room != 0) {
+  if (io.room != 0) {
     if (poll_now(0, POLLIN) == 0)
       return block_or_again(io.cx, nonblocking, &env->poller, 0, EPOLLIN);
     const ssize_t n = env->sys.read(0, io.out->data(), io.room);
@@ -30,11 +29,7 @@ dk_status_t NativeDevice::read_console(StreamIo& io) {
 }
 
 dk_status_t NativeDevice::write_console(StreamIo& io) {
-  if (write_fn) {
-    write_fn(console_fd, io.in->data(), io.in->size());
-    io.done = io.in->size();
-    return 0;
-  }
+  if (console) return DeviceStream::write_console(io);
   // dk's own stdio buffers go first, so output keeps its order with dk's messages.
   fflush(console_fd == 2 ? stderr : stdout);
   uint64_t put = 0;
@@ -54,12 +49,12 @@ dk_status_t NativeDevice::write_console(StreamIo& io) {
 }
 
 bool NativeDevice::wait_ready() const {
-  if (device != Device::Console || read_fn) return true;
+  if (device != Device::Console || !stdin_input) return true;
   return poll_now(0, POLLIN) != 0;
 }
 
 void NativeDevice::arm_wait(IoWatch& p) const {
-  if (device == Device::Console && !read_fn) p.arm(0, EPOLLIN);
+  if (device == Device::Console && stdin_input) p.arm(0, EPOLLIN);
 }
 
 }  // namespace dk::native

@@ -1,9 +1,8 @@
-// dev:console on the native host: dk's own stdio (or the functions a launcher gives); stdin
-// is polled before it is read, so a console read never blocks dk. dev:null, dev:zero and
-// the stderr side are the host core's DeviceStream (dk/core/device.h).
+// dev:console on the native host: the launcher's Console (dk/console.h), or dk's own stdio
+// when there is none; stdin is polled before it is read, so a console read never blocks dk.
+// dev:null, dev:zero, the console's reads and writes through a Console and the stderr side
+// are the host core's DeviceStream (dk/core/device.h).
 #pragma once
-
-#include <functional>
 
 #include "dk/core/device.h"
 #include "native_stream.h"
@@ -12,17 +11,15 @@ namespace dk::native {
 
 class NativeDevice : public DeviceStream {
  public:
-  using WriteFn = std::function<void(int, const uint8_t*, size_t)>;
-  using ReadFn = std::function<size_t(uint8_t*, size_t)>;
-  NativeDevice(Device d, std::string name, std::shared_ptr<StreamEnv> env, WriteFn w, ReadFn r,
-               bool rd, bool wr, bool nb)
-      : DeviceStream(d, std::move(name), nullptr, rd, wr, nb),
+  // `console` null: dk's own stdio. `stdin_input`: reads come from dk's own stdin even with a
+  // console (which then takes the output only).
+  NativeDevice(Device d, std::string name, std::shared_ptr<StreamEnv> env, Console* console,
+               bool stdin_input, bool rd, bool wr, bool nb)
+      : DeviceStream(d, std::move(name), console, rd, wr, nb),
         env(std::move(env)),
-        write_fn(std::move(w)),
-        read_fn(std::move(r)) {}
+        stdin_input(stdin_input || !console) {}
   std::shared_ptr<StreamEnv> env;
-  WriteFn write_fn;
-  ReadFn read_fn;
+  bool stdin_input;  // console reads poll and read fd 0
 
   bool wait_ready() const override;
   void arm_wait(IoWatch& p) const override;

@@ -22,13 +22,8 @@ NativeHost::NativeHost(NativeConfig config)
     : CoreHost(config.debug_log, {config.image, config.name}),
       config_(std::move(config)),
       policy_(config_.namespace_policy ? config_.namespace_policy
-                                       : std::make_shared<NamespacePolicy>(config_.ns)),
-      world_(std::make_unique<NativeWorld>(config_, *policy_, processes_)) {
-  if (Console* c = config_.console) {
-    config_.console_write = [c](int fd, const uint8_t* d, size_t n) { c->write(fd, d, n); };
-    config_.console_read = [c](uint8_t* d, size_t n) { return c->read(d, n); };
-  }
-}
+                                       : std::make_shared<NamespacePolicy>(Namespace{})),
+      world_(std::make_unique<NativeWorld>(config_, *policy_, processes_)) {}
 
 NativeHost::~NativeHost() = default;
 

@@ -24,8 +24,8 @@ dk_status_t NativeHost::physical(const Uri&, const Resolved& r, Uri& out) const 
 
 std::shared_ptr<HostStream> NativeHost::open_device(DeviceStream::Device d, const Uri& uri,
                                                     const OpenFlags& f) {
-  return std::make_shared<NativeDevice>(d, uri.str(), world_->env, config_.console_write,
-                                        config_.console_read, f.readable(), f.writable(),
+  return std::make_shared<NativeDevice>(d, uri.str(), world_->env, config_.console,
+                                        config_.console_stdin, f.readable(), f.writable(),
                                         f.nonblocking);
 }
 

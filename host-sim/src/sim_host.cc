@@ -56,8 +56,7 @@ SimHost::SimHost(SimConfig config)
   ++g_constructed;
   policy_ = config_.namespace_policy
                 ? config_.namespace_policy
-                : std::make_shared<NamespacePolicy>(default_namespace("tmpfs:/", true),
-                                                    config_.policy);
+                : std::make_shared<NamespacePolicy>(default_namespace("tmpfs:/", true));
   if (config_.packages) {
     world_->files = std::make_shared<FsTree>(config_.packages);
     world_->package = std::make_shared<FsTree>(config_.packages);

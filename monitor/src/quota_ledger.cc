@@ -99,4 +99,45 @@ void QuotaLedger::bind_std(CallContext& cx, int which, const std::shared_ptr<Hos
   last_->std_out[which - 1] = obj;
 }
 
+namespace {
+
+// A picoprocess's counters, in the order of Limits' fields.
+std::array<QuotaCounter*, 6> counters(Quotas& q) {
+  return {&q.memory, &q.threads, &q.handles, &q.streams, &q.cpu_ticks, &q.output_bytes};
+}
+
+}  // namespace
+
+QuotaLedger::State QuotaLedger::save() const {
+  State s;
+  s.defaults = defaults_;
+  for (const auto& [pid, e] : entries_) {
+    Picoprocess& p = s.entries[pid];
+    p.limits = e->limits;
+    const auto c = counters(e->q);
+    for (size_t i = 0; i < c.size(); ++i) p.use[i] = Use{c[i]->used(), c[i]->peak()};
+    p.applied = e->applied;
+    p.std_out[0] = e->std_out[0].lock();
+    p.std_out[1] = e->std_out[1].lock();
+  }
+  return s;
+}
+
+void QuotaLedger::restore(const State& s) {
+  defaults_ = s.defaults;
+  child_pending_ = false;
+  entries_.clear();
+  last_pid_ = 0;
+  last_ = nullptr;
+  for (const auto& [pid, p] : s.entries) {
+    auto e = std::make_unique<Entry>(p.limits);
+    const auto c = counters(e->q);
+    for (size_t i = 0; i < c.size(); ++i) c[i]->restore(p.use[i].used, p.use[i].peak);
+    e->applied = p.applied;
+    e->std_out[0] = p.std_out[0];
+    e->std_out[1] = p.std_out[1];
+    entries_[pid] = std::move(e);
+  }
+}
+
 }  // namespace dk

@@ -15,22 +15,11 @@
 #include "dk/dispatcher.h"
 #include "dk/handle_table.h"
 #include "dk/host_factory.h"
+#include "../null_guest.h"
 #include "fake_guest_memory.h"
 #include "fuzz_input.h"
 
 namespace dk::fuzz {
-
-class NullControl : public GuestControl {
- public:
-  dk_status_t vm_allocate(uint64_t&, uint64_t, uint32_t, uint32_t) override { return -DK_E_NOMEM; }
-  dk_status_t vm_free(uint64_t, uint64_t) override { return 0; }
-  dk_status_t vm_protect(uint64_t, uint64_t, uint32_t) override { return 0; }
-  uint64_t committed_bytes() const override { return 0; }
-  dk_status_t set_segment(uint32_t, uint64_t) override { return 0; }
-  dk_status_t exception_return(const dk_context&) override { return 0; }
-  void thread_exit() override {}
-  void process_exit(int64_t) override {}
-};
 
 // Answers each call from the fuzz input: a status, output bytes of a random size (sometimes
 // past the room, which the dispatcher must clip), and values on random argument slots.
@@ -244,7 +233,7 @@ inline void fuzz_dispatcher(std::span<const uint8_t> data) {
     for (Region& r : mem.regions())
       for (uint64_t k = 0; k < r.size && i < fill.size(); ++k) r.bytes[k] = fill[i++];
   }
-  NullControl ctl;
+  null_guest::NoControl ctl;
   HandleTable handles;
   RandomHost random_host(in);
   HostLaunch launch;

@@ -1,7 +1,8 @@
 // Where a picoprocess's console device (dev:console) reads and writes, on every host: dk's own
-// stdio, or a captured buffer for tests. The one console interface: SimConfig::console and
-// NativeConfig::console take it, and so does the host factory (dk/host_factory.h). Console
-// input is part of a run's inputs.
+// stdio, or a captured buffer for tests. The one console interface: SimConfig::console,
+// NativeConfig::console and PluginIo::console (dk/plugin_host.h) take it, and so does the host
+// factory (dk/host_factory.h); no host takes console functions of its own. Console input is
+// part of a run's inputs.
 #pragma once
 
 #include <cstdint>

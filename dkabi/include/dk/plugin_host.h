@@ -5,20 +5,21 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
+#include "dk/console.h"
 #include "dk/host.h"
 #include "dk/host_plugin.h"
 
 namespace dk {
 
-// Where a plug-in's console and debug output go, and where console input comes from.
+// Where a plug-in's console and debug output go, and where console input comes from: the
+// console every host takes (dk/console.h; null: output dropped, input empty) and the debug
+// log (null: dropped). Both outlive the host.
 struct PluginIo {
-  std::function<void(int fd, const uint8_t* data, size_t n)> console_write;
-  std::function<size_t(uint8_t* data, size_t n)> console_read;
-  std::function<void(const uint8_t* data, size_t n)> debug_write;
+  Console* console = nullptr;
+  std::string* debug_log = nullptr;
 };
 
 class PluginHost : public Host {

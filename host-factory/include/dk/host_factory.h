@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,9 @@ struct HostLaunch {
   // overlay keeps writes in memory; read-only on the native host, whose files are real.
   const PackageLaunch* package = nullptr;
   std::string root;               // "" : an empty file system
+  // A namespace of the launcher's own, in place of the package's or the default one (a
+  // test's folders and names); `mappings` and `narrow` still apply on top of it.
+  std::optional<Namespace> ns{};
   std::vector<Mapping> mappings;  // added to the namespace (host folders at virtual paths)
   PolicyCheck narrow{};           // a launcher's extra refusals, after the namespace grants
   Limits limits{};                // of every picoprocess, charged by `quotas`; Limits{}: none
@@ -65,8 +69,8 @@ struct LaunchedHost {
   CoreHost* operator->() const { return host.get(); }
 };
 
-// The policy a launch runs under: the package's namespace or the default one for `kind`,
-// plus `mappings`, narrowed by `narrow`.
+// The policy a launch runs under: `ns`, else the package's namespace, else the default one for
+// `kind`; plus `mappings`, narrowed by `narrow`.
 std::shared_ptr<const Policy> launch_policy(const HostLaunch& launch);
 
 // Builds the host `launch.kind` names, and no other.

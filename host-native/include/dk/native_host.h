@@ -47,20 +47,19 @@ using FaultInjector = std::function<int(HostOp op)>;
 
 struct NativeConfig {
   // The namespace policy (dk/monitor/policy.h): every open, query, rename, delete, connect,
-  // listen and process image asks it, and the host opens what it resolves to. Null: `ns`.
+  // listen and process image asks it, and the host opens what it resolves to. Null: an empty
+  // namespace, which refuses everything.
   std::shared_ptr<const Policy> namespace_policy{};
-  // Without namespace_policy: the namespace alone (a test world's shorthand).
-  Namespace ns{};
   // package: and unmapped file: paths (read-only); null gives an empty package view.
   std::shared_ptr<const PackageUnion> packages{};
   // The first picoprocess's image and name, for self:.
   std::vector<uint8_t> image{};
   std::string name{};
-  // dev:console: the console every host takes (dk/console.h), or, when null, these
-  // functions; both empty: dk's own stdin (fd 0, polled) and stdout/stderr (fd 1, 2).
+  // dev:console: the console every host takes (dk/console.h). Null: dk's own stdin (fd 0,
+  // polled) and stdout/stderr (fd 1, 2).
   Console* console = nullptr;
-  std::function<void(int fd, const uint8_t* data, size_t n)> console_write{};
-  std::function<size_t(uint8_t* data, size_t n)> console_read{};
+  // With `console`: its output only; input stays dk's own stdin, polled (`dk run --json`).
+  bool console_stdin = false;
   std::string* debug_log = nullptr;  // DkDebugOutput lands here when set (else dropped)
   FaultInjector inject{};            // tests: fail chosen host operations
 };

@@ -44,10 +44,8 @@ struct SimConfig {
   // The namespace policy (dk/monitor/policy.h), asked once per open, attribute query, rename
   // (for the old and the new URI), delete, connect, listen and process image; the host uses
   // its yes or no (the overlay holds the files). Null: the default namespace with file:/
-  // writable in the overlay (default_namespace("tmpfs:/", true)), narrowed by `policy`.
+  // writable in the overlay (default_namespace("tmpfs:/", true)).
   std::shared_ptr<const Policy> namespace_policy{};
-  // Without namespace_policy: extra refusals on top of the default namespace (a test's seam).
-  PolicyCheck policy{};
 };
 
 // The virtual clock. One tick (a basic block executed) is kNsPerTick nanoseconds; the

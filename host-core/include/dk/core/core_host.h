@@ -26,6 +26,8 @@
 
 namespace dk {
 
+struct CoreState;
+
 class CoreHost : public Host {
  public:
   // `debug_log`: where DkDebugOutput lands (nullptr: dropped).
@@ -35,6 +37,14 @@ class CoreHost : public Host {
 
   // The image (and package name) of picoprocess `pid`, for its DkProcessCreate("self:").
   void set_image(uint32_t pid, std::vector<uint8_t> image, std::string name);
+  // The host core's share of a snapshot (dk/core/state.h): the process table, the objects
+  // each parked DkObjectsWaitAny waits on, and every picoprocess's stream mappings go into
+  // `s` (its other fields are left as they are). Wake lists and WakeStats are not state: a
+  // restored parked call enters the lists again when it retries.
+  void save_core(CoreState& s) const;
+  // Puts them back from `s` (a loaded state), in place of the host core's own: the process
+  // table when `s` has one, the waits and the mappings always.
+  void load_core(const CoreState& s);
   // What the wake lists said about the retries of parked calls (dk/core/wake.h).
   const WakeStats& wake_stats() const { return wake_stats_; }
   // A dev: stream bound as the boot info's stderr (which == 2) writes to the console's error
@@ -136,14 +146,8 @@ class CoreHost : public Host {
     return -DK_E_WRONGTYPE;
   }
 
-  // A DkStreamMap region of one picoprocess: a copy of the file's bytes in fresh pages.
-  struct StreamMapping {
-    uint64_t addr = 0, size = 0;  // page-aligned, whole pages
-    std::shared_ptr<HostStream> file;
-    uint64_t offset = 0;
-    uint32_t prot = 0;
-    bool shared = false;  // stores reach the file on DkStreamFlush and DkStreamUnmap
-  };
+  // A DkStreamMap region of one picoprocess (dk/core/stream.h).
+  using StreamMapping = dk::StreamMapping;
   // What DkStreamMap accepts (a file stream).
   virtual bool mappable(const HostStream& s) const { return s.type == DK_STREAM_FILE; }
   // The bytes of `s` from `offset`, at most `pages` of them, read before any memory is

@@ -31,6 +31,7 @@
 
 #include <cstdint>
 
+#include "dk/core/state.h"
 #include "dk/host.h"
 #include "dk/monitor/quota_ledger.h"
 
@@ -47,6 +48,12 @@ class QuotaEnforcer : public HostDecorator {
   // counters.
   void set_limits(uint32_t pid, const Limits& l) { ledger_.set_limits(pid, l); }
   const Quotas& quotas(uint32_t pid) { return ledger_.quotas(pid); }
+  // The ledger's share of a snapshot (dk/core/state.h): CoreState::quotas; and back from a
+  // loaded state (nothing changes when it has no ledger).
+  void save_quotas(CoreState& s) const { s.quotas = ledger_.save(); }
+  void load_quotas(const CoreState& s) {
+    if (s.quotas) ledger_.restore(*s.quotas);
+  }
 
   dk_status_t serve(CallContext& cx, Call& call) override;
   void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override;

@@ -77,6 +77,16 @@ class HostStream : public HostObject {
   uint32_t share_ = 0666;
 };
 
+// A DkStreamMap region of one picoprocess: a copy of the file's bytes in fresh pages
+// (CoreHost keeps them by pid; they are part of its state, dk/core/state.h).
+struct StreamMapping {
+  uint64_t addr = 0, size = 0;  // page-aligned, whole pages
+  std::shared_ptr<HostStream> file;
+  uint64_t offset = 0;
+  uint32_t prot = 0;
+  bool shared = false;  // stores reach the file on DkStreamFlush and DkStreamUnmap
+};
+
 // The stream behind handle `h`: BADHANDLE, or WRONGTYPE for another kind of object.
 inline dk_status_t get_stream(CallContext& cx, dk_handle_t h, std::shared_ptr<HostStream>& s) {
   auto o = cx.handles.get(h);

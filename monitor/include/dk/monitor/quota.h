@@ -59,6 +59,11 @@ class QuotaCounter {
     used_ = n;
     if (used_ > peak_) peak_ = used_;
   }
+  // A snapshot's counter put back (the ledger's restore): use and peak as they were.
+  void restore(uint64_t used, uint64_t peak) {
+    used_ = used;
+    peak_ = peak;
+  }
   uint64_t used() const { return used_; }
   uint64_t limit() const { return limit_; }
   uint64_t peak() const { return peak_; }

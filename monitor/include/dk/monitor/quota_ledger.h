@@ -15,6 +15,7 @@
 //   output_bytes  bytes written to dev:console streams and to the stdout/stderr streams
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -63,6 +64,31 @@ class QuotaLedger {
 
   // The counters of `pid` (tests, reports).
   const Quotas& quotas(uint32_t pid);
+
+  // A snapshot of the ledger (written to the host core's state stream, dk/core/state.h): the
+  // default limits and, for each picoprocess seen, its limits, each counter's use and peak,
+  // whether its limits reached its handle table and GuestControl yet, and the objects bound
+  // as its stdout and stderr (null: none, or gone). A child being created (between
+  // begin_child and end_child, inside one call) is not part of it.
+  struct Use {
+    uint64_t used = 0, peak = 0;
+    friend bool operator==(const Use&, const Use&) = default;
+  };
+  struct Picoprocess {
+    Limits limits;
+    // In the order of Limits' fields: memory, threads, handles, streams, cpu_ticks,
+    // output_bytes.
+    std::array<Use, 6> use{};
+    bool applied = false;
+    std::shared_ptr<HostObject> std_out[2];  // stdout, stderr
+  };
+  struct State {
+    Limits defaults;
+    std::map<uint32_t, Picoprocess> entries;  // by pid
+  };
+  State save() const;
+  // Replaces the ledger's defaults and entries with `s`'s.
+  void restore(const State& s);
 
  private:
   struct Entry {
