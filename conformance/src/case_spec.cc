@@ -62,13 +62,15 @@ void apply(CaseSpec& c, const YAML::Node& n, const std::string& where) {
         fail(where, "unknown host kind '" + h + "' (sim, plugin, native, native-runtime, all)");
   }
   if (n["optional"]) c.optional = n["optional"].as<bool>();
+  if (n["not_on_native_runtime"]) c.not_on_native_runtime = n["not_on_native_runtime"].as<std::string>();
   if (n["timeout"]) c.timeout_s = n["timeout"].as<double>();
   if (n["input"]) c.input = n["input"].as<std::string>();
 }
 
 const std::set<std::string> kKeys = {
     "id",    "arg",      "image",           "clause",  "calls", "exit",   "output", "output_match",
-    "hosts", "optional", "output_excludes", "timeout", "input", "prefix", "cases"};
+    "hosts", "optional", "output_excludes", "timeout", "input", "prefix", "cases",
+    "not_on_native_runtime"};
 
 void check_keys(const YAML::Node& n, const std::string& where) {
   for (const auto& kv : n) {
@@ -80,7 +82,17 @@ void check_keys(const YAML::Node& n, const std::string& where) {
 }  // namespace
 
 bool CaseSpec::applies_to(const std::string& host_kind) const {
+  if (host_kind == "native-runtime" && !not_on_native_runtime.empty()) return false;
   return hosts.empty() || std::find(hosts.begin(), hosts.end(), host_kind) != hosts.end();
+}
+
+std::string CaseSpec::why_not(const std::string& host_kind) const {
+  if (applies_to(host_kind)) return "";
+  if (host_kind == "native-runtime" && !not_on_native_runtime.empty())
+    return "not on the native runtime: " + not_on_native_runtime;
+  std::string list;
+  for (const auto& h : hosts) list += (list.empty() ? "" : ", ") + h;
+  return "applies to " + list + " only";
 }
 
 std::vector<CaseSpec> load_case_file(const std::string& path) {

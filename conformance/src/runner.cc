@@ -150,9 +150,7 @@ std::vector<CaseResult> run_suite(const std::vector<CaseSpec>& cases, const Host
         r.spec = &spec;
         r.host = host.name;
         r.verdict = Verdict::NotApplicable;
-        std::string list;
-        for (const auto& h : spec.hosts) list += (list.empty() ? "" : ", ") + h;
-        r.reason = "applies to " + list + " only";
+        r.reason = spec.why_not(host.kind);
         complete(i, std::move(r));
         continue;
       }

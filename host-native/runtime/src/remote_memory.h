@@ -27,7 +27,7 @@ class PendingMaps {
 class RemoteMemory final : public GuestMemory {
  public:
   explicit RemoteMemory(AddressSpace& books) : books_(books) {}
-  void set_pid(pid_t pid) { pid_ = pid; }
+  void set_pid(pid_t pid) { pid_ = io_pid_ = pid; }
   void set_pending(PendingMaps* p) { pending_ = p; }
 
   bool check(uint64_t addr, uint64_t len, uint32_t access) const override;
@@ -41,11 +41,16 @@ class RemoteMemory final : public GuestMemory {
 
  private:
   bool copy_in(uint64_t addr, void* dst, uint64_t len) const;
+  bool copy_out(uint64_t addr, const void* src, uint64_t len) const;
+  // The first thread may have left (DkThreadExit) while others go on: the kernel then has
+  // no memory behind its id. Finds a thread that still has, from /proc/PID/task.
+  bool next_thread() const;
   bool settled(uint64_t addr, uint64_t len) const {
     return !pending_ || pending_->settle(addr, len);
   }
   AddressSpace& books_;
   pid_t pid_ = -1;
+  mutable pid_t io_pid_ = -1;  // the thread whose id the copies name
   PendingMaps* pending_ = nullptr;
 };
 

@@ -84,6 +84,18 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
+const char* exception_name(uint32_t type) {
+  switch (type) {
+    case DK_EXCEPTION_MEMFAULT: return "MEMFAULT";
+    case DK_EXCEPTION_ILLEGAL: return "ILLEGAL";
+    case DK_EXCEPTION_ARITHMETIC: return "ARITHMETIC";
+    case DK_EXCEPTION_BREAKPOINT: return "BREAKPOINT";
+    case DK_EXCEPTION_FOREIGN_TRAP: return "FOREIGN_TRAP";
+    case DK_EXCEPTION_INTERRUPT: return "INTERRUPT";
+  }
+  return "exception";
+}
+
 void set_fpu_defaults(dk_context& c) {
   std::memset(c.fxsave, 0, sizeof c.fxsave);
   const uint16_t fcw = 0x037f;
@@ -700,6 +712,8 @@ void Supervisor::reap(RProcess& p) {
   }
   p.object->exited = true;
   p.object->exit_code = p.result.exit_code;
+  // Its handles go: peers see its streams close.
+  p.handles = HandleTable{};
   close_process(p);
   changed();
 }
@@ -958,9 +972,13 @@ void Supervisor::raise(RProcess& p, RThread& t, uint32_t type, uint32_t detail, 
   end_r.exception_detail = detail;
   end_r.address = address;
   end_r.rip = at.rip;
-  auto fail = [&](std::string why) {
-    end_r.reason = std::move(why);
-    end_r.instruction = instruction_at(p, address);
+  auto fail = [&](const std::string& why) {
+    // As the emulator says it: MEMFAULT names the data address and the instruction at rip.
+    const bool memfault = type == DK_EXCEPTION_MEMFAULT;
+    end_r.instruction = instruction_at(p, memfault ? at.rip : address);
+    end_r.reason = std::string("unhandled ") + exception_name(type) + " at " + hex(address) +
+                   (memfault ? " by the instruction at " + hex(at.rip) : "") +
+                   (end_r.instruction.empty() ? "" : ": " + end_r.instruction) + " (" + why + ")";
     end(p, std::move(end_r));
   };
   if (!p.note || p.note->exception_dispatch == 0) return fail("no exception handler");

@@ -31,10 +31,15 @@ struct CaseSpec {
   std::vector<std::string>
       hosts;              // host kinds it applies to ("sim", "plugin", "native"); empty: all
   bool optional = false;  // ABI.md makes the behaviour optional: NOT APPLICABLE allowed
+  // Why the case cannot apply on the native runtime (docs/abi.md names each difference a
+  // guest can observe there); empty: it applies.
+  std::string not_on_native_runtime;
   double timeout_s = 0;   // 0: the runner's default
   std::string input;      // console input
 
   bool applies_to(const std::string& host_kind) const;
+  // Why it does not apply to `host_kind` ("" when it does).
+  std::string why_not(const std::string& host_kind) const;
 };
 
 // Every *.yaml in `dir` (sorted by name), cases in file order. Ids must be unique.
