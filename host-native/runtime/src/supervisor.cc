@@ -645,6 +645,7 @@ RProcess& Supervisor::launch(ElfImage img, const LaunchSpec& spec,
   p.mem.set_pid(p.sp.pid);
   if (procs_.empty()) first_layers = p.sp.layers;
   procs_.push_back(std::move(owned));
+  if (opts_.on_child) opts_.on_child(p.pid, p.sp.pid);
   changed();
   return p;
 }

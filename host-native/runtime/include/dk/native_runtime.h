@@ -7,7 +7,10 @@
 #pragma once
 
 #include <atomic>
+#include <sys/types.h>
+
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,6 +47,9 @@ struct NativeRuntimeOptions {
   // Told of refused calls, exceptions, foreign traps and ends (an Auditor, say); it gets a
   // probe that reads the children's instructions.
   RunEvents* events = nullptr;
+  // Told of each child started: its picoprocess id and its process id here (tests and tools
+  // look at it from outside, through /proc).
+  std::function<void(uint32_t pid, pid_t os_pid)> on_child{};
 };
 
 // Runs one picoprocess (and the children it creates) on `host` under the native runtime.
