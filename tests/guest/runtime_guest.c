@@ -82,6 +82,15 @@ long runtime_main(dk_boot_info* boot) {
     say("inspect");
     return 0;
   }
+  if (streq(what, "sleep")) {
+    uint64_t ns = 20000000000ull; /* 20 s: the test interrupts it long before */
+    dk6(DK_CALL_DkThreadDelayExecution, (long)&ns, 0, 0, 0, 0, 0);
+    return 0;
+  }
+  if (streq(what, "spin")) {
+    for (volatile uint64_t i = 0;; ++i) {
+    }
+  }
   if (streq(what, "exit_wide")) {
     dk6(DK_CALL_DkProcessExit, (long)0x123456789abll, 0, 0, 0, 0, 0);
     return 1;
