@@ -183,10 +183,16 @@ Cmd sh(const std::string& cmd) {
 
 const std::string kDk = std::string(DK_BINARY_DIR) + "/cli/dk";
 
-class QuotaRun : public ::testing::TestWithParam<std::string> {};
+class QuotaRun : public ::testing::TestWithParam<std::string> {
+ protected:
+  // The host (or the native runtime, which serves through the native host).
+  static std::string where() {
+    return GetParam() == "native-runtime" ? " --runtime native " : " --host " + GetParam() + " ";
+  }
+};
 
 TEST_P(QuotaRun, BareImageGetsTheDefaults) {
-  const std::string host = " --host " + GetParam() + " ";
+  const std::string host = where();
   Cmd threads = sh(kDk + " run" + host + kGuest + " -- threads");
   EXPECT_EQ(threads.status, DK_E_QUOTA) << threads.out;
   EXPECT_EQ(threads.out, "threads 63\n");  // default 64 threads, the first one included
@@ -208,7 +214,7 @@ TEST_P(QuotaRun, ManifestLimitsOverTheDefaults) {
       << "package: {name: quota, version: 1.0.0}\n"
          "app: {exe: \"package:/bin/quota_guest\", args: [quota_guest]}\n"
          "limits: {threads: 3, streams: 0}\n";
-  const std::string run = kDk + " run --host " + GetParam() + " " + pkg.string();
+  const std::string run = kDk + " run" + where() + pkg.string();
   Cmd threads = sh(run + " -- threads");
   EXPECT_EQ(threads.status, DK_E_QUOTA) << threads.out;
   EXPECT_EQ(threads.out, "threads 2\n");
@@ -221,8 +227,11 @@ TEST_P(QuotaRun, ManifestLimitsOverTheDefaults) {
   fs::remove_all(pkg);
 }
 
-INSTANTIATE_TEST_SUITE_P(Hosts, QuotaRun, ::testing::Values("sim", "native"),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Hosts, QuotaRun, ::testing::Values("sim", "native", "native-runtime"),
+                         [](const auto& info) {
+                           return info.param == "native-runtime" ? std::string("native_runtime")
+                                                                 : info.param;
+                         });
 
 }  // namespace
 }  // namespace dk

@@ -155,6 +155,7 @@ struct RProcess {
   std::deque<std::pair<dkrt_request, ssize_t>> backlog;
   std::string std_uris[3];
   uint64_t started_ns = 0;
+  uint64_t tick_limit = 0;  // 0: none; else CPU time of ticks x 10 ns
 
   RThread* by_slot(uint32_t slot) {
     for (auto& t : threads)
@@ -188,6 +189,8 @@ class Control final : public GuestControl, public PendingMaps {
   dk_status_t vm_protect(uint64_t addr, uint64_t size, uint32_t prot) override;
   uint64_t committed_bytes() const override { return p_.books.committed_bytes(); }
   size_t live_threads() const override { return p_.live_threads(); }
+  // The manifest's cpu_ticks: CPU time here, a tick being 10 ns of the emulator's clock.
+  void set_tick_limit(uint64_t ticks) override { p_.tick_limit = ticks; }
   dk_status_t set_segment(uint32_t reg, uint64_t base) override;
   dk_status_t exception_return(const dk_context& ctx) override;
   void thread_exit() override;
@@ -1098,19 +1101,24 @@ RunResult Supervisor::run() {
     for (auto& p : procs_) alive |= !p->reaped;
     if (!alive) break;
 
-    // CPU time limits.
+    // CPU time limits: the run's, and each picoprocess's cpu_ticks.
     const uint64_t now = monotonic_ns();
-    if (opts_.cpu_time_ns) {
-      for (auto& p : procs_) {
-        if (p->ended || p->reaped) continue;
-        clockid_t cid;
-        timespec ts{};
-        if (clock_getcpuclockid(p->sp.pid, &cid) == 0 && clock_gettime(cid, &ts) == 0 &&
-            static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec) >=
-                opts_.cpu_time_ns) {
-          RunResult r = ending(RunResult::End::TickLimit, -1, "CPU time limit");
-          end(*p, std::move(r));
-        }
+    bool limited = false;
+    for (auto& p : procs_) {
+      if (p->ended || p->reaped) continue;
+      uint64_t ticks = opts_.cpu_time_ns / 10;
+      if (p->tick_limit && (ticks == 0 || p->tick_limit < ticks)) ticks = p->tick_limit;
+      if (ticks == 0) continue;
+      limited = true;
+      clockid_t cid;
+      timespec ts{};
+      if (clock_getcpuclockid(p->sp.pid, &cid) == 0 && clock_gettime(cid, &ts) == 0 &&
+          static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec) >=
+              (ticks > UINT64_MAX / 10 ? UINT64_MAX : ticks * 10)) {
+        RunResult r = ending(RunResult::End::TickLimit, -1,
+                             "tick limit (" + std::to_string(ticks) + "): " +
+                                 std::to_string(ticks * 10) + " ns of CPU time");
+        end(*p, std::move(r));
       }
     }
 
@@ -1159,7 +1167,7 @@ RunResult Supervisor::run() {
     }
     timespec ts{}, *tsp = nullptr;
     uint64_t wait_until = earliest;
-    if (opts_.cpu_time_ns) wait_until = std::min<uint64_t>(wait_until, now + 50000000ull);
+    if (limited) wait_until = std::min<uint64_t>(wait_until, now + 50000000ull);
     if (wait_until != kNoDeadline) {
       const uint64_t d = wait_until > now ? wait_until - now : 0;
       ts.tv_sec = static_cast<time_t>(d / 1000000000ull);
