@@ -282,9 +282,10 @@ Spawned spawn_child(const SpawnPlan& plan) {
   // Namespaces where the kernel allows them: all at once, then fewer, then none.
   const long all_ns = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET |
                       CLONE_NEWUTS;
-  const long tries[] = {all_ns, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC |
-                                    CLONE_NEWUTS,
-                        0};
+  // Without a user namespace (refused inside some containers) root can still have the rest.
+  const long tries[] = {all_ns,
+                        CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS,
+                        CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS, 0};
   pid_t pid = -1;
   long used = 0;
   for (long flags : tries) {
