@@ -236,6 +236,19 @@ TEST(NativeRuntime, HostileRequestsEndOnlyTheirPicoprocess) {
   EXPECT_EQ(after.result.end, RunResult::End::Exited) << after.result.reason;
 }
 
+// A guest that wrecks its own shim ends itself, never the supervisor.
+TEST(NativeRuntime, AWreckedShimEndsOnlyItsPicoprocess) {
+  for (const char* what : {"overwrite_shim", "mask_sigsys"}) {
+    NativeRun r = run_native("runtime_guest", {what});
+    EXPECT_EQ(r.result.end, RunResult::End::HostError) << what << ": " << r.result.reason;
+    EXPECT_NE(r.result.reason.find("killed by signal"), std::string::npos)
+        << what << ": " << r.result.reason;
+    EXPECT_EQ(r.debug.find("still here"), std::string::npos) << what;
+  }
+  NativeRun after = run_native("hello", {});
+  EXPECT_EQ(after.result.end, RunResult::End::Exited) << after.result.reason;
+}
+
 TEST(NativeRuntime, ReplayedRequestsAreServedAsCalls) {
   NativeRun r = run_native("runtime_guest", {"replay"});
   EXPECT_EQ(r.result.end, RunResult::End::Exited) << r.result.reason;

@@ -107,6 +107,26 @@ long runtime_main(dk_boot_info* boot) {
     say("survived");
     return 0;
   }
+  if (streq(what, "overwrite_shim")) {
+    /* The shim is the guest's to wreck: make its code writable through its own syscall and
+     * fill it with int3. The next trap runs that inside the signal handler, where every
+     * trap signal is blocked: the kernel ends the child. */
+    if (gadget(10 /* mprotect */, (long)DKRT_SHIM, 4096, 7, 0, 0, 0) != 0) return 6;
+    const dkrt_shim_header* h = (const dkrt_shim_header*)(uintptr_t)DKRT_SHIM;
+    uint8_t* code = (uint8_t*)(uintptr_t)(DKRT_SHIM + sizeof *h);
+    for (uint64_t i = 0; i + sizeof *h < 4096 && i < h->text_end; ++i) code[i] = 0xcc;
+    dk6(DK_CALL_DkThreadYieldExecution, 0, 0, 0, 0, 0, 0);
+    say("still here");
+    return 0;
+  }
+  if (streq(what, "mask_sigsys")) {
+    /* SIGSYS blocked: the next trap cannot be delivered, and the kernel ends the child. */
+    uint64_t set = 1ull << (31 - 1);
+    gadget(14 /* rt_sigprocmask */, 0 /* SIG_BLOCK */, (long)&set, 0, 8, 0, 0);
+    dk6(DK_CALL_DkThreadYieldExecution, 0, 0, 0, 0, 0, 0);
+    say("still here");
+    return 0;
+  }
   if (streq(what, "torn")) {
     request.magic = DKRT_MAGIC;
     send_request(100);

@@ -704,8 +704,10 @@ void Supervisor::reap(RProcess& p) {
     res.exit_code = -1;
     if (r == p.sp.pid && WIFSIGNALED(status)) {
       const int sig = WTERMSIG(status);
-      res.reason = sig == SIGSYS ? "the child made a system call the filter forbids"
-                                 : "the child was killed by signal " + std::to_string(sig);
+      res.reason = "the child was killed by signal " + std::to_string(sig) +
+                   (sig == SIGSYS ? " (SIGSYS: a system call the filter forbids, or one it traps "
+                                    "while the shim has SIGSYS blocked)"
+                                  : "");
     } else if (r == p.sp.pid && WIFEXITED(status)) {
       res.reason = "the runtime shim ended the picoprocess (status " +
                    std::to_string(WEXITSTATUS(status)) + ")";
@@ -759,7 +761,7 @@ bool Supervisor::flush(RProcess& p, RThread& t, std::vector<dkrt_action>& action
   __atomic_store_n(&s.ready, 1u, __ATOMIC_RELEASE);
   syscall(SYS_futex, &s.ready, FUTEX_WAKE, 1, nullptr, nullptr, 0);
   // The thread answers DONE on its slot; anything else that comes meanwhile waits its turn.
-  const uint64_t give_up = monotonic_ns() + 10'000'000'000ull;
+  const uint64_t give_up = monotonic_ns() + 5'000'000'000ull;
   for (;;) {
     const uint64_t now = monotonic_ns();
     pollfd pf{p.sp.channel, POLLIN, 0};
