@@ -125,22 +125,8 @@ void HostPathStream::set_mode(uint32_t m) {
 }
 
 dk_status_t read_names(const std::vector<std::string>& names, StreamIo& io) {
-  std::vector<uint8_t>& out = *io.out;
-  out.clear();
-  for (uint64_t i = io.offset; i < names.size(); ++i) {
-    const std::string& name = names[i];
-    if (out.size() + name.size() + 1 > io.room) {
-      if (out.empty()) {
-        io.done = name.size() + 1;
-        return -DK_E_OVERFLOW;
-      }
-      break;
-    }
-    out.insert(out.end(), name.begin(), name.end());
-    out.push_back(0);
-  }
-  io.done = out.size();
-  return 0;
+  return read_dir_entries(names.begin(), names.end(),
+                          [](const std::string& n) -> const std::string& { return n; }, io);
 }
 
 dk_status_t list_host_dir(const HostSys& sys, int dir_fd, std::vector<std::string> extra,

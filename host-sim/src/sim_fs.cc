@@ -249,24 +249,8 @@ dk_status_t FileStream::set_length(uint64_t length) {
 
 dk_status_t DirStream::read(StreamIo& io) {
   if (dk_status_t st = tree->list(*node)) return st;
-  auto it = node->children.begin();
-  for (uint64_t skip = io.offset; skip > 0 && it != node->children.end(); --skip) ++it;
-  std::vector<uint8_t>& out = *io.out;
-  out.clear();
-  for (; it != node->children.end(); ++it) {
-    const std::string& name = it->first;
-    if (out.size() + name.size() + 1 > io.room) {
-      if (out.empty()) {
-        io.done = name.size() + 1;  // the room the first entry needs
-        return -DK_E_OVERFLOW;
-      }
-      break;
-    }
-    out.insert(out.end(), name.begin(), name.end());
-    out.push_back(0);
-  }
-  io.done = out.size();
-  return 0;
+  return read_dir_entries(node->children.begin(), node->children.end(),
+                          [](const auto& child) -> const std::string& { return child.first; }, io);
 }
 
 }  // namespace dk

@@ -24,6 +24,30 @@ struct StreamIo {
   uint64_t done = 0;                         // bytes read or written
 };
 
+// A directory stream's read (ABI.md #22): the names from entry `io.offset` on, each
+// NUL-terminated, as many whole ones as fit in io.room; OVERFLOW, with the room the first
+// one needs in io.done, when not even that one fits. `name_of(*it)` gives an entry's name.
+template <class It, class NameOf>
+dk_status_t read_dir_entries(It first, It last, NameOf name_of, StreamIo& io) {
+  for (uint64_t skip = io.offset; skip > 0 && first != last; --skip) ++first;
+  std::vector<uint8_t>& out = *io.out;
+  out.clear();
+  for (; first != last; ++first) {
+    const std::string& name = name_of(*first);
+    if (out.size() + name.size() + 1 > io.room) {
+      if (out.empty()) {
+        io.done = name.size() + 1;
+        return -DK_E_OVERFLOW;
+      }
+      break;
+    }
+    out.insert(out.end(), name.begin(), name.end());
+    out.push_back(0);
+  }
+  io.done = out.size();
+  return 0;
+}
+
 // What a host backed by the kernel watches while a thread is parked in a wait: descriptors
 // whose readiness may end it. A host with nothing outside the world (the simulated one) has
 // none; its world changes only when a peer calls.
