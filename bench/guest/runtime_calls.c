@@ -2,7 +2,9 @@
  * runtime: argv[1] names the kind of call, argv[2] how many to make, back to back.
  *
  *   shim N        DkSegmentRegisterSet(GS, base) N times: answered in the shim on the
- *                 native runtime, without the supervisor
+ *                 native runtime, without the supervisor (it sets the GS base: a syscall)
+ *   flush N       DkInstructionCacheFlush of one page N times: answered in the shim, a hint
+ *                 that needs no syscall of its own (the trap alone)
  *   supervisor N  DkSemaphorePeek on a live semaphore N times: a round trip to the supervisor
  *
  * The benchmark runs each at N and at 0 and counts the difference, so start-up and exit are
@@ -22,6 +24,14 @@ static uint64_t arg_count(void) {
 CASE(shim) {
   const uint64_t n = arg_count();
   for (uint64_t i = 0; i < n; i++) CHECK_OK(DkSegmentRegisterSet(DK_SEGMENT_GS, 0x10000 + i));
+  return 0;
+}
+
+static uint8_t flushed[64];
+
+CASE(flush) {
+  const uint64_t n = arg_count();
+  for (uint64_t i = 0; i < n; i++) CHECK_OK(DkInstructionCacheFlush(flushed, sizeof flushed));
   return 0;
 }
 
