@@ -101,8 +101,7 @@ void add_escape_command(CLI::App& app) {
   CLI::Option* host = cmd->add_option("--host", a->host,
                                       "Host under test: sim or native (native with --runtime "
                                       "native)");
-  host->default_val("sim")
-      ->check(CLI::IsMember({"sim", "native"}));
+  host->default_val("sim")->check(CLI::IsMember({"sim", "native"}));
   cmd->add_option("--runtime", a->runtime,
                   "Runtime the attempts run on: emu (the emulator) or native (on the CPU under "
                   "the seccomp supervisor; needs --host native)")

@@ -23,21 +23,22 @@ namespace {
 const std::map<std::string, std::string>& native_runtime_deviations() {
   static const std::map<std::string, std::string> known = [] {
     std::map<std::string, std::string> m;
-    const char* gp = "a non-canonical address raises #GP (SIGSEGV SI_KERNEL): ILLEGAL, not MEMFAULT";
-    for (const char* id : {"jump.call.noncanonical", "jump.call.noncanonical_high",
-                           "jump.jmp.noncanonical", "jump.jmp.noncanonical_high",
-                           "store.store.noncanonical", "store.store.noncanonical_high",
-                           "load.load.noncanonical", "load.load.noncanonical_high"})
-      m[id] = gp;
-    const char* vs = "the kernel's vsyscall emulation turns the call into a system call the filter "
-                     "traps: FOREIGN_TRAP, not MEMFAULT EXEC";
+    const char* gp =
+        "a non-canonical address raises #GP (SIGSEGV SI_KERNEL): ILLEGAL, not MEMFAULT";
     for (const char* id :
-         {"vsyscall.call.vsyscall_gettimeofday", "vsyscall.call.vsyscall_time",
-          "vsyscall.call.vsyscall_getcpu", "vsyscall.jmp.vsyscall_gettimeofday",
-          "vsyscall.jmp.vsyscall_time", "vsyscall.jmp.vsyscall_getcpu"})
+         {"jump.call.noncanonical", "jump.call.noncanonical_high", "jump.jmp.noncanonical",
+          "jump.jmp.noncanonical_high", "store.store.noncanonical", "store.store.noncanonical_high",
+          "load.load.noncanonical", "load.load.noncanonical_high"})
+      m[id] = gp;
+    const char* vs =
+        "the kernel's vsyscall emulation turns the call into a system call the filter "
+        "traps: FOREIGN_TRAP, not MEMFAULT EXEC";
+    for (const char* id : {"vsyscall.call.vsyscall_gettimeofday", "vsyscall.call.vsyscall_time",
+                           "vsyscall.call.vsyscall_getcpu", "vsyscall.jmp.vsyscall_gettimeofday",
+                           "vsyscall.jmp.vsyscall_time", "vsyscall.jmp.vsyscall_getcpu"})
       m[id] = vs;
-    for (const char* id : {"syscall.x64.335", "syscall.x64.336", "int.023", "int.025", "int.026",
-                           "int.027"})
+    for (const char* id :
+         {"syscall.x64.335", "syscall.x64.336", "int.023", "int.025", "int.026", "int.027"})
       m[id] = "no FOREIGN_TRAP at the instruction: ILLEGAL after it, or nothing at all (exit 99)";
     m["args.size_negative"] =
         "DkVirtualMemoryAllocate of 2 pages at an address the attempt chose gives -7, not -1";
@@ -59,13 +60,13 @@ void expect_all_contained(const std::string& host, const std::string& runtime = 
   ASSERT_EQ(check_options(o), "");
   const auto results = run_attempts(attempts, o);
   ASSERT_EQ(results.size(), attempts.size());
-  const auto& known = runtime == "native" ? native_runtime_deviations()
-                                          : std::map<std::string, std::string>{};
+  const auto& known =
+      runtime == "native" ? native_runtime_deviations() : std::map<std::string, std::string>{};
   for (const auto& r : results) {
     const auto k = known.find(r.attempt->id);
     EXPECT_EQ(r.verdict, k == known.end() ? Verdict::Contained : Verdict::Deviation)
-        << host << "/" << runtime << ": " << r.attempt->id << " " << verdict_name(r.verdict)
-        << ": " << r.reason << " (outcome: " << r.outcome << ")"
+        << host << "/" << runtime << ": " << r.attempt->id << " " << verdict_name(r.verdict) << ": "
+        << r.reason << " (outcome: " << r.outcome << ")"
         << (k == known.end() ? "" : "; listed as a known deviation: " + k->second);
   }
   const Totals t = totals(results);

@@ -156,11 +156,12 @@ TEST(EscapeObserver, CanaryWriteIsAnEscapeOnTheNativeRuntime) {
     EXPECT_EQ(r.verdict, Verdict::Contained) << r.attempt->id << ": " << r.reason;
   o.decorate = [](std::unique_ptr<Host> inner, const AttemptContext& cx) {
     const std::string canary = cx.canary_path;
-    return std::make_unique<BrokenHost>(
-        std::move(inner), [canary](Host&, CallContext&, Call& call, dk_status_t&) {
-          if (call.index == calls::DkSystemTimeQuery) std::ofstream(canary, std::ios::app) << "x";
-          return false;
-        });
+    return std::make_unique<BrokenHost>(std::move(inner),
+                                        [canary](Host&, CallContext&, Call& call, dk_status_t&) {
+                                          if (call.index == calls::DkSystemTimeQuery)
+                                            std::ofstream(canary, std::ios::app) << "x";
+                                          return false;
+                                        });
   };
   const auto broken = run_attempts({attempts[0]}, o);
   ASSERT_EQ(broken.size(), 1u);
@@ -292,8 +293,7 @@ TEST(EscapeReport, JsonTableAndJunitCarryTheCounts) {
   EXPECT_NE(table.find("escaped  int.002"), std::string::npos) << table;
   const std::string junit = junit_report(rs, "sim");
   EXPECT_NE(json.find("\"host\":\"sim\",\"runtime\":\"emu\""), std::string::npos) << json;
-  EXPECT_NE(json_report(rs, "native", "native").find("\"runtime\":\"native\""),
-            std::string::npos);
+  EXPECT_NE(json_report(rs, "native", "native").find("\"runtime\":\"native\""), std::string::npos);
   EXPECT_NE(junit_report(rs, "native", "native").find("testsuite name=\"native-runtime.int\""),
             std::string::npos);
   EXPECT_NE(junit.find("<failure message=\"escaped\">canary file changed</failure>"),

@@ -12,8 +12,8 @@
 #include <iterator>
 #include <memory>
 
-#include "dk/conformance/runner.h"
 #include "dk/conformance/record_fields.h"
+#include "dk/conformance/runner.h"
 #include "dk/elf_image.h"
 #include "dk/host_factory.h"
 #include "dk/native_host.h"
@@ -312,8 +312,9 @@ ChildRecord run_attempt(const Attempt& a, const Canaries& c, const RunnerOptions
     auto box = make_host(o.host, pio, c, probe.image, probe.name, Limits{});
     RunOptions po;
     po.max_ticks = 5000000;
-    RunResult rp = native_runtime ? run_native_runtime(box->host(), probe, native_options(*box, po.max_ticks))
-                                  : run_picoprocess(box->host(), probe, po);
+    RunResult rp = native_runtime
+                       ? run_native_runtime(box->host(), probe, native_options(*box, po.max_ticks))
+                       : run_picoprocess(box->host(), probe, po);
     rec.probe_ok = rp.end == RunResult::End::Exited && rp.exit_code == 91;
     if (!rec.probe_ok)
       rec.health.push_back("the harness stopped serving: the probe ended with " + end_name(rp.end) +
