@@ -21,6 +21,7 @@ namespace {
 
 struct EscapeArgs {
   std::string host = "sim";
+  std::string runtime = "emu";
   std::vector<std::string> filters;
   unsigned jobs = 0;
   double timeout = 20;
@@ -59,6 +60,7 @@ void escape(const EscapeArgs& a) {
   }
   RunnerOptions o;
   o.host = a.host;
+  o.runtime = a.runtime;
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   o.jobs = a.jobs ? a.jobs : static_cast<unsigned>(cpus > 0 ? cpus : 1);
   o.timeout_s = a.timeout;
@@ -79,11 +81,11 @@ void escape(const EscapeArgs& a) {
   }
   if (!a.junit.empty()) {
     std::ofstream out(a.junit, std::ios::binary);
-    out << junit_report(results, a.host);
+    out << junit_report(results, a.host, a.runtime);
     if (!out) fail("cannot write " + a.junit);
   }
-  fputs(a.json ? json_report(results, a.host).c_str()
-               : table_report(results, a.host, isatty(1)).c_str(),
+  fputs(a.json ? json_report(results, a.host, a.runtime).c_str()
+               : table_report(results, a.host, isatty(1), a.runtime).c_str(),
         stdout);
   fflush(stdout);
   const Totals t = totals(results);
@@ -96,9 +98,15 @@ void add_escape_command(CLI::App& app) {
   auto a = std::make_shared<EscapeArgs>();
   CLI::App* cmd = app.add_subcommand(
       "escape", "Run the escape corpus against a host; a verdict per attempt (docs/escape.md)");
-  cmd->add_option("--host", a->host, "Host under test: sim or native")
-      ->default_val("sim")
-      ->check(CLI::IsMember({"sim", "native"}));
+  CLI::Option* host = cmd->add_option("--host", a->host,
+                                      "Host under test: sim or native (native with --runtime "
+                                      "native)");
+  host->default_val("sim")->check(CLI::IsMember({"sim", "native"}));
+  cmd->add_option("--runtime", a->runtime,
+                  "Runtime the attempts run on: emu (the emulator) or native (on the CPU under "
+                  "the seccomp supervisor; needs --host native)")
+      ->default_val("emu")
+      ->check(CLI::IsMember({"emu", "native"}));
   one_value_per_use(cmd->add_option(
       "--filter", a->filters, "Run only attempts whose id or family matches GLOB (repeatable)"));
   cmd->add_option("--jobs,-j", a->jobs, "Attempts run at once, 1 to 1024 (default: the CPU count)")
@@ -111,7 +119,12 @@ void add_escape_command(CLI::App& app) {
   cmd->add_flag("--json", a->json, "Print JSON (totals and every attempt) instead of the table");
   cmd->add_flag("--list", a->list, "List the attempts (id, expected outcome) and run nothing");
   cmd->add_flag("--no-progress", a->no_progress, "No progress line even on a terminal");
-  cmd->callback([a] { escape(*a); });
+  cmd->callback([a, host] {
+    // The native runtime serves through the native host: it is the default there, and
+    // check_options refuses any other named explicitly.
+    if (a->runtime == "native" && host->count() == 0) a->host = "native";
+    escape(*a);
+  });
 }
 
 }  // namespace dk::cli

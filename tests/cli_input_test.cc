@@ -193,6 +193,9 @@ TEST_F(CliInputTest, ConformAndEscapeRefuseBadNumbers) {
   }
   expect_refused("conform --list --max-ticks -1", "--max-ticks: '-1'");
   expect_refused("escape --list --host bogus", "--host");
+  expect_refused("escape --list --runtime jit", "--runtime");
+  expect_refused("escape --host sim --runtime native",
+                 "dk: escape: --runtime native runs on the native host only; --host sim");
 }
 
 TEST_F(CliInputTest, ManifestAndPkgBadInputIsExitTwo) {

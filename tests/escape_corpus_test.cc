@@ -1,10 +1,12 @@
-// The whole escape corpus (docs/escape.md), every attempt, on each host: every one must be
+// The whole escape corpus (docs/escape.md), every attempt, on each host and on the native
+// runtime: every one must be
 // contained. A failure names each attempt that deviated, escaped or was a host failure, with
 // the observer's reasons. Built only without DK_SANITIZE (tests/README.md): the sanitizer
 // build runs the subset in escape_test instead.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <map>
 #include <string>
 
 #include "dk/escape/corpus.h"
@@ -14,11 +16,43 @@
 namespace dk::escape {
 namespace {
 
-void expect_all_contained(const std::string& host) {
+// Deviations the native runtime shows today (docs/escape.md, "On the native runtime"): the
+// attacker ends otherwise than the ABI says, and no observer sees anything. Each is a bug of
+// host-native/runtime/ to fix there; this list must then shrink (an attempt listed here that
+// is contained fails the test).
+const std::map<std::string, std::string>& native_runtime_deviations() {
+  static const std::map<std::string, std::string> known = [] {
+    std::map<std::string, std::string> m;
+    const char* gp =
+        "a non-canonical address raises #GP (SIGSEGV SI_KERNEL): ILLEGAL, not MEMFAULT";
+    for (const char* id :
+         {"jump.call.noncanonical", "jump.call.noncanonical_high", "jump.jmp.noncanonical",
+          "jump.jmp.noncanonical_high", "store.store.noncanonical", "store.store.noncanonical_high",
+          "load.load.noncanonical", "load.load.noncanonical_high"})
+      m[id] = gp;
+    const char* vs =
+        "the kernel's vsyscall emulation turns the call into a system call the filter "
+        "traps: FOREIGN_TRAP, not MEMFAULT EXEC";
+    for (const char* id : {"vsyscall.call.vsyscall_gettimeofday", "vsyscall.call.vsyscall_time",
+                           "vsyscall.call.vsyscall_getcpu", "vsyscall.jmp.vsyscall_gettimeofday",
+                           "vsyscall.jmp.vsyscall_time", "vsyscall.jmp.vsyscall_getcpu"})
+      m[id] = vs;
+    for (const char* id :
+         {"syscall.x64.335", "syscall.x64.336", "int.023", "int.025", "int.026", "int.027"})
+      m[id] = "no FOREIGN_TRAP at the instruction: ILLEGAL after it, or nothing at all (exit 99)";
+    m["args.size_negative"] =
+        "DkVirtualMemoryAllocate of 2 pages at an address the attempt chose gives -7, not -1";
+    return m;
+  }();
+  return known;
+}
+
+void expect_all_contained(const std::string& host, const std::string& runtime = "emu") {
   const std::vector<Attempt> attempts = corpus();
   ASSERT_GE(attempts.size(), 1800u);  // docs/escape.md: 1877 attempts
   RunnerOptions o;
   o.host = host;
+  o.runtime = runtime;
   o.images_dir = DK_GUEST_DIR;
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   o.jobs = static_cast<unsigned>(cpus > 0 ? cpus : 1);
@@ -26,14 +60,19 @@ void expect_all_contained(const std::string& host) {
   ASSERT_EQ(check_options(o), "");
   const auto results = run_attempts(attempts, o);
   ASSERT_EQ(results.size(), attempts.size());
-  for (const auto& r : results)
-    EXPECT_EQ(r.verdict, Verdict::Contained)
-        << host << ": " << r.attempt->id << " " << verdict_name(r.verdict) << ": " << r.reason
-        << " (outcome: " << r.outcome << ")";
+  const auto& known =
+      runtime == "native" ? native_runtime_deviations() : std::map<std::string, std::string>{};
+  for (const auto& r : results) {
+    const auto k = known.find(r.attempt->id);
+    EXPECT_EQ(r.verdict, k == known.end() ? Verdict::Contained : Verdict::Deviation)
+        << host << "/" << runtime << ": " << r.attempt->id << " " << verdict_name(r.verdict) << ": "
+        << r.reason << " (outcome: " << r.outcome << ")"
+        << (k == known.end() ? "" : "; listed as a known deviation: " + k->second);
+  }
   const Totals t = totals(results);
   EXPECT_EQ(t.attempts, attempts.size());
-  EXPECT_EQ(t.contained, attempts.size());
-  EXPECT_EQ(t.deviations, 0u);
+  EXPECT_EQ(t.contained, attempts.size() - known.size());
+  EXPECT_EQ(t.deviations, known.size());
   EXPECT_EQ(t.escapes, 0u);
   EXPECT_EQ(t.host_failures, 0u);
 }
@@ -44,6 +83,12 @@ TEST(EscapeCorpusWhole, EveryAttemptContainedOnSim) {
 
 TEST(EscapeCorpusWhole, EveryAttemptContainedOnNative) {
   expect_all_contained("native");
+}
+
+// The same corpus with the guest on the CPU under the seccomp supervisor (docs/escape.md,
+// "On the native runtime").
+TEST(EscapeCorpusWhole, EveryAttemptContainedOnNativeRuntime) {
+  expect_all_contained("native", "native");
 }
 
 }  // namespace

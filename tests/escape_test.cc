@@ -128,6 +128,47 @@ TEST(EscapeCorpus, SubsetContainedOnSim) {
   EXPECT_EQ(t.host_failures, 0u);
 }
 
+// The native runtime serves through the native host only; an unknown runtime is refused.
+TEST(EscapeCorpus, NativeRuntimeNeedsTheNativeHost) {
+  RunnerOptions o = options();
+  o.runtime = "native";
+  o.host = "sim";
+  EXPECT_NE(check_options(o).find("--runtime native runs on the native host only"),
+            std::string::npos)
+      << check_options(o);
+  o.host = "native";
+  EXPECT_EQ(check_options(o), "");
+  o.runtime = "jit";
+  EXPECT_NE(check_options(o).find("unknown runtime"), std::string::npos) << check_options(o);
+}
+
+// The observer sees through the native runtime too: a host under the supervisor that writes
+// the canary when the attacker (a raw `write` syscall, a FOREIGN_TRAP on the CPU) asks the
+// time makes the attempt an escape; without the broken host the same attempt is contained.
+TEST(EscapeObserver, CanaryWriteIsAnEscapeOnTheNativeRuntime) {
+  const auto attempts = pick({"syscall.x64.001", "jump.call.harness_code"});
+  ASSERT_EQ(attempts.size(), 2u);
+  RunnerOptions o = options();
+  o.host = "native";
+  o.runtime = "native";
+  const auto clean = run_attempts(attempts, o);
+  for (const auto& r : clean)
+    EXPECT_EQ(r.verdict, Verdict::Contained) << r.attempt->id << ": " << r.reason;
+  o.decorate = [](std::unique_ptr<Host> inner, const AttemptContext& cx) {
+    const std::string canary = cx.canary_path;
+    return std::make_unique<BrokenHost>(std::move(inner),
+                                        [canary](Host&, CallContext&, Call& call, dk_status_t&) {
+                                          if (call.index == calls::DkSystemTimeQuery)
+                                            std::ofstream(canary, std::ios::app) << "x";
+                                          return false;
+                                        });
+  };
+  const auto broken = run_attempts({attempts[0]}, o);
+  ASSERT_EQ(broken.size(), 1u);
+  EXPECT_EQ(broken[0].verdict, Verdict::Escaped);
+  EXPECT_NE(broken[0].reason.find("canary file"), std::string::npos) << broken[0].reason;
+}
+
 // A host that lets a URI the namespace does not grant through (it opens dev:null instead):
 // the policy oracle reports the escape, naming the URI.
 TEST(EscapeObserver, ForbiddenUriLetThroughIsAnEscape) {
@@ -251,6 +292,10 @@ TEST(EscapeReport, JsonTableAndJunitCarryTheCounts) {
       << table;
   EXPECT_NE(table.find("escaped  int.002"), std::string::npos) << table;
   const std::string junit = junit_report(rs, "sim");
+  EXPECT_NE(json.find("\"host\":\"sim\",\"runtime\":\"emu\""), std::string::npos) << json;
+  EXPECT_NE(json_report(rs, "native", "native").find("\"runtime\":\"native\""), std::string::npos);
+  EXPECT_NE(junit_report(rs, "native", "native").find("testsuite name=\"native-runtime.int\""),
+            std::string::npos);
   EXPECT_NE(junit.find("<failure message=\"escaped\">canary file changed</failure>"),
             std::string::npos)
       << junit;

@@ -12,10 +12,12 @@
 #include <iterator>
 #include <memory>
 
-#include "dk/conformance/runner.h"
 #include "dk/conformance/record_fields.h"
+#include "dk/conformance/runner.h"
 #include "dk/elf_image.h"
 #include "dk/host_factory.h"
+#include "dk/native_host.h"
+#include "dk/native_runtime.h"
 #include "dk/run.h"
 #include "dk/world.h"
 
@@ -72,6 +74,7 @@ struct HostBox {
   std::unique_ptr<Host> backend;
   std::unique_ptr<Host> concrete;  // the QuotaEnforcer over `backend`
   std::unique_ptr<Host> used;      // the decorated host, or null
+  int io_fd = -1;                  // the native host's wait descriptor (-1 on sim)
   Host& host() { return used ? *used : *concrete; }
 };
 
@@ -99,6 +102,7 @@ std::unique_ptr<HostBox> make_host(const std::string& kind, Io& io, const Canari
   LaunchedHost built = dk::make_host(l);
   // The attacker (picoprocess 1) under its limits, if any.
   if (!(attacker_limits == Limits{})) built.quotas->set_limits(1, attacker_limits);
+  if (kind == "native") box->io_fd = static_cast<NativeHost&>(*built.host).io_fd();
   box->backend = std::move(built.host);
   box->concrete = std::move(built.quotas);
   return box;
@@ -157,6 +161,24 @@ std::string end_name(RunResult::End e) {
   return "end " + std::to_string(static_cast<int>(e));
 }
 
+// The native runtime's options for a run on `box`: the host's wait descriptor, and the tick
+// limit as CPU time, 100 ns a tick. A downcall through the supervisor costs the child some
+// microseconds of CPU (trap, signal, channel, futex) where the emulator counts a few ticks,
+// and the child's start-up counts too: at 10 ns a tick (dk conform's measure) an attempt
+// that makes 20000 calls, or starts children under a 400000-tick limit, would end at its
+// CPU limit before it could finish.
+constexpr uint64_t kNsPerTick = 100;
+NativeRuntimeOptions native_options(const HostBox& box, uint64_t max_ticks) {
+  NativeRuntimeOptions no;
+  no.host_io_fd = box.io_fd;
+  no.cpu_time_ns = max_ticks > UINT64_MAX / kNsPerTick ? UINT64_MAX : max_ticks * kNsPerTick;
+  return no;
+}
+
+// How the native runtime reports a child the kernel killed with SIGSYS: a system call the
+// seccomp filter forbids outright (supervisor.cc).
+constexpr std::string_view kFilterKill = "the child made a system call the filter forbids";
+
 // The harness buffer the observer checksums: guest code must never reach it.
 alignas(4096) uint8_t g_harness_buffer[1 << 16];
 
@@ -207,6 +229,7 @@ ChildRecord run_attempt(const Attempt& a, const Canaries& c, const RunnerOptions
   ro.max_world_ticks = 8 * ro.max_ticks;
   RunResult ra, rs;
   std::vector<std::string> oracle;
+  const bool native_runtime = o.runtime == "native";
   {
     auto box = make_host(o.host, io, c, attacker.image, attacker.name, a.limits);
     if (o.decorate) box->used = o.decorate(std::move(box->concrete), cx);
@@ -215,19 +238,42 @@ ChildRecord run_attempt(const Attempt& a, const Canaries& c, const RunnerOptions
       return rec;
     }
     WatchingHost watch(box->host());
+    // On the native runtime the sibling runs after the attacker, on a host of its own over
+    // the same host folders: run_native_runtime runs one picoprocess tree per call and
+    // numbers its first picoprocess 1, so on the attacker's host it would inherit the
+    // attacker's limits and ledger.
+    std::unique_ptr<HostBox> sbox;
+    std::unique_ptr<WatchingHost> swatch;
+    if (native_runtime) {
+      sbox = make_host(o.host, io, c, sibling.image, sibling.name, Limits{});
+      if (o.decorate) sbox->used = o.decorate(std::move(sbox->concrete), cx);
+      if (!sbox->used && !sbox->concrete) {
+        rec.reason = "the test decorator returned no host";
+        return rec;
+      }
+      swatch = std::make_unique<WatchingHost>(sbox->host());
+    }
     try {
-      World world(watch, ro);
-      const uint32_t pa = world.add(attacker);
-      const uint32_t ps = world.add(sibling);
-      world.run();
-      ra = world.result(pa);
-      rs = world.result(ps);
+      if (native_runtime) {
+        ra = run_native_runtime(watch, attacker, native_options(*box, ro.max_ticks));
+        rs = run_native_runtime(*swatch, sibling, native_options(*sbox, o.max_ticks));
+      } else {
+        World world(watch, ro);
+        const uint32_t pa = world.add(attacker);
+        const uint32_t ps = world.add(sibling);
+        world.run();
+        ra = world.result(pa);
+        rs = world.result(ps);
+      }
     } catch (const ElfError& e) {
       rec.reason = std::string("bad image: ") + e.what();
       return rec;
     }
     oracle = watch.breaches();
-    io.out = box->debug + io.out;  // console last: its tail is what reports show
+    if (swatch)
+      for (const auto& b : swatch->breaches()) oracle.push_back("(sibling's host) " + b);
+    // Console last: its tail is what reports show.
+    io.out = box->debug + (sbox ? sbox->debug : std::string()) + io.out;
   }
   rec.ran = true;
   rec.end = static_cast<int>(ra.end);
@@ -254,7 +300,10 @@ ChildRecord run_attempt(const Attempt& a, const Canaries& c, const RunnerOptions
     rec.breaches.push_back("the harness's copy of an image changed");
   for (const auto& pids : child_processes())
     rec.breaches.push_back("host processes appeared: " + pids);
-  if (ra.end == RunResult::End::HostError || ra.end == RunResult::End::LoadError)
+  rec.filter_killed = native_runtime && ra.end == RunResult::End::HostError &&
+                      ra.reason == kFilterKill && a.family.starts_with("syscall.");
+  if ((ra.end == RunResult::End::HostError && !rec.filter_killed) ||
+      ra.end == RunResult::End::LoadError)
     rec.health.push_back("the attacker ended with " + end_name(ra.end) + ": " + ra.reason);
 
   // The harness keeps serving: a probe on a fresh host in this same process.
@@ -263,7 +312,9 @@ ChildRecord run_attempt(const Attempt& a, const Canaries& c, const RunnerOptions
     auto box = make_host(o.host, pio, c, probe.image, probe.name, Limits{});
     RunOptions po;
     po.max_ticks = 5000000;
-    RunResult rp = run_picoprocess(box->host(), probe, po);
+    RunResult rp = native_runtime
+                       ? run_native_runtime(box->host(), probe, native_options(*box, po.max_ticks))
+                       : run_picoprocess(box->host(), probe, po);
     rec.probe_ok = rp.end == RunResult::End::Exited && rp.exit_code == 91;
     if (!rec.probe_ok)
       rec.health.push_back("the harness stopped serving: the probe ended with " + end_name(rp.end) +
@@ -299,6 +350,7 @@ std::string encode(const ChildRecord& r) {
   put_field(rec, std::to_string(r.sibling_exit));
   put_field(rec, r.sibling_reason);
   put_field(rec, r.probe_ok ? "1" : "0");
+  put_field(rec, r.filter_killed ? "1" : "0");
   put_field(rec, join(r.breaches));
   put_field(rec, join(r.health));
   put_field(rec, r.output);
@@ -308,7 +360,7 @@ std::string encode(const ChildRecord& r) {
 bool decode(const std::string& bytes, ChildRecord& r) {
   if (bytes.empty() || bytes[0] != 'E') return false;
   size_t pos = 1;
-  std::string f[15];
+  std::string f[16];
   for (auto& field : f)
     if (!get_field(bytes, pos, field)) return false;
   try {
@@ -324,9 +376,10 @@ bool decode(const std::string& bytes, ChildRecord& r) {
     r.sibling_exit = std::stoll(f[9]);
     r.sibling_reason = f[10];
     r.probe_ok = f[11] == "1";
-    r.breaches = split(f[12]);
-    r.health = split(f[13]);
-    r.output = f[14];
+    r.filter_killed = f[12] == "1";
+    r.breaches = split(f[13]);
+    r.health = split(f[14]);
+    r.output = f[15];
   } catch (const std::exception&) {
     return false;
   }

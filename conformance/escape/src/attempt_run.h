@@ -24,6 +24,10 @@ struct ChildRecord {
   int sibling_end = 0;
   int64_t sibling_exit = 0;
   std::string sibling_reason;
+  // Native runtime: the kernel killed the attacker's child for a system call the seccomp
+  // filter forbids (the picoprocess ended; nothing ran). For the raw-syscall families that is
+  // a containing end beside the declared FOREIGN_TRAP (docs/escape.md).
+  bool filter_killed = false;
   bool probe_ok = false;
   std::string probe_reason;
   std::vector<std::string> breaches;  // escapes seen inside the process

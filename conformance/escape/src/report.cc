@@ -73,7 +73,7 @@ Totals totals(const std::vector<AttemptResult>& results) {
 }
 
 std::string table_report(const std::vector<AttemptResult>& results, const std::string& host,
-                         bool color) {
+                         bool color, const std::string& runtime) {
   const char* red = color ? "\033[31m" : "";
   const char* green = color ? "\033[32m" : "";
   const char* off = color ? "\033[0m" : "";
@@ -99,7 +99,8 @@ std::string table_report(const std::vector<AttemptResult>& results, const std::s
          " (" + r.attempt->what + "): " + r.reason + "\n";
   }
   if (t.clean())
-    o += std::string(green) + "host " + host + ": every attempt contained" + off + "\n";
+    o += std::string(green) + "host " + host + ", runtime " + runtime +
+         ": every attempt contained" + off + "\n";
   return o;
 }
 
@@ -113,9 +114,10 @@ void write_totals(JsonWriter& j, const Totals& t) {
 
 }  // namespace
 
-std::string json_report(const std::vector<AttemptResult>& results, const std::string& host) {
+std::string json_report(const std::vector<AttemptResult>& results, const std::string& host,
+                        const std::string& runtime) {
   JsonWriter j;
-  j.begin_object().field("host", host);
+  j.begin_object().field("host", host).field("runtime", runtime);
   write_totals(j, totals(results));
   j.key("families").begin_array();
   for (const auto& [family, ft] : per_family(results)) {
@@ -137,7 +139,9 @@ std::string json_report(const std::vector<AttemptResult>& results, const std::st
   return j.str() + "\n";
 }
 
-std::string junit_report(const std::vector<AttemptResult>& results, const std::string& host) {
+std::string junit_report(const std::vector<AttemptResult>& results, const std::string& host_name,
+                         const std::string& runtime) {
+  const std::string host = runtime == "native" ? "native-runtime" : host_name;
   std::string o = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"dk escape\">\n";
   for (const auto& [family, t] : per_family(results)) {
     o += "  <testsuite name=\"" + xml_escape(host + "." + family) + "\" tests=\"" +

@@ -43,7 +43,7 @@ std::string outcome_text(const ChildRecord& r) {
     case RunResult::End::Deadlock:
       return "deadlock";
     case RunResult::End::HostError:
-      return "host error";
+      return r.filter_killed ? "ended by the seccomp filter" : "host error";
     case RunResult::End::LoadError:
       return "load error";
     default:
@@ -122,8 +122,10 @@ AttemptResult judge(const Attempt& a, Running& run, int status, bool timed_out) 
     for (const auto& h : rec.health) failures.push_back(h);
     for (const auto& b : rec.breaches) escapes.push_back(b);
     const auto end = static_cast<RunResult::End>(rec.end);
-    if (failures.empty() && end != RunResult::End::HostError && end != RunResult::End::LoadError &&
-        !as_expected(a.expect, rec)) {
+    // On the native runtime the filter may end a raw system call's picoprocess outright
+    // (attempt_run.cc sets filter_killed only for the syscall families): nothing ran.
+    if (failures.empty() && !rec.filter_killed && end != RunResult::End::HostError &&
+        end != RunResult::End::LoadError && !as_expected(a.expect, rec)) {
       std::string why =
           "not contained as declared: expected " + a.expect.describe() + ", got " + res.outcome;
       if (!rec.reason.empty()) why += " (" + one_line(rec.reason) + ")";
@@ -169,6 +171,11 @@ std::string_view verdict_name(Verdict v) {
 std::string check_options(const RunnerOptions& o) {
   if (o.host != "sim" && o.host != "native")
     return "--host " + o.host + ": unknown host (sim, native)";
+  if (o.runtime != "emu" && o.runtime != "native")
+    return "--runtime " + o.runtime + ": unknown runtime (emu, native)";
+  if (o.runtime == "native" && o.host != "native")
+    return "--runtime native runs on the native host only; --host " + o.host +
+           " cannot serve it (use --host native)";
   const std::string images =
       o.images_dir.empty() ? dk::conformance::default_images_dir() : o.images_dir;
   struct stat st;

@@ -15,9 +15,13 @@ struct Totals {
 };
 Totals totals(const std::vector<AttemptResult>& results);
 
+// `runtime` is the runtime the attempts ran on ("emu" or "native"): the JSON's "runtime",
+// the table's last line and, for "native", the JUnit suites' prefix ("native-runtime.").
 std::string table_report(const std::vector<AttemptResult>& results, const std::string& host,
-                         bool color);
-std::string json_report(const std::vector<AttemptResult>& results, const std::string& host);
-std::string junit_report(const std::vector<AttemptResult>& results, const std::string& host);
+                         bool color, const std::string& runtime = "emu");
+std::string json_report(const std::vector<AttemptResult>& results, const std::string& host,
+                        const std::string& runtime = "emu");
+std::string junit_report(const std::vector<AttemptResult>& results, const std::string& host,
+                         const std::string& runtime = "emu");
 
 }  // namespace dk::escape

@@ -34,6 +34,9 @@ struct AttemptResult {
 
 struct RunnerOptions {
   std::string host = "sim";  // "sim" or "native"
+  // "emu" (the emulator) or "native" (the native runtime, docs/native-runtime.md: the guest
+  // on the CPU under a seccomp supervisor; native host only).
+  std::string runtime = "emu";
   unsigned jobs = 1;
   double timeout_s = 20;          // per attempt, wall clock
   uint64_t max_ticks = 20000000;  // per picoprocess
