@@ -177,7 +177,7 @@ NativeRuntimeOptions native_options(const HostBox& box, uint64_t max_ticks) {
 
 // How the native runtime reports a child the kernel killed with SIGSYS: a system call the
 // seccomp filter forbids outright (supervisor.cc).
-constexpr std::string_view kFilterKill = "the child made a system call the filter forbids";
+constexpr std::string_view kFilterKill = "the child was killed by signal 31 (SIGSYS";
 
 // The harness buffer the observer checksums: guest code must never reach it.
 alignas(4096) uint8_t g_harness_buffer[1 << 16];
@@ -301,7 +301,7 @@ ChildRecord run_attempt(const Attempt& a, const Canaries& c, const RunnerOptions
   for (const auto& pids : child_processes())
     rec.breaches.push_back("host processes appeared: " + pids);
   rec.filter_killed = native_runtime && ra.end == RunResult::End::HostError &&
-                      ra.reason == kFilterKill && a.family.starts_with("syscall.");
+                      ra.reason.starts_with(kFilterKill) && a.family.starts_with("syscall.");
   if ((ra.end == RunResult::End::HostError && !rec.filter_killed) ||
       ra.end == RunResult::End::LoadError)
     rec.health.push_back("the attacker ended with " + end_name(ra.end) + ": " + ra.reason);

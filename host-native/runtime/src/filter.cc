@@ -93,10 +93,10 @@ std::vector<sock_filter> build_filter(uint64_t gadget_end, int channel_fd) {
   // Another architecture (int 0x80, sysenter from compatibility mode): a foreign trap.
   p.load(kArch);
   p.jeq(AUDIT_ARCH_X86_64, 0, T);
-  // x32 numbers never run.
+  // Every Dk downcall traps, wherever it comes from. (x32 numbers, with bit 30 set, and
+  // all-ones go on to the instruction-pointer check like every other number: a foreign trap
+  // from the guest, a kill from the shim's gadget.)
   p.load(kNr);
-  p.jset(0x40000000, K);
-  // Every Dk downcall traps, wherever it comes from.
   p.jge(DK_CALL_BASE + 1, 0, kFromShim);
   p.jgt(DK_CALL_BASE + DK_CALL_COUNT, kFromShim, T);
   // Anything else from anywhere but the shim's gadget: a foreign syscall.

@@ -23,6 +23,8 @@
 #include <memory>
 #include <optional>
 
+#include <capstone/capstone.h>
+
 #include "dk/address_space.h"
 #include "dk/calls.h"
 #include "dk/disassembler.h"
@@ -67,6 +69,7 @@ namespace {
 constexpr uint64_t kPage = DK_PAGE_SIZE;
 constexpr uint64_t kRflagsUser = 0x202;
 constexpr uint64_t kPieBase = 0x555555554000ull;
+constexpr uint64_t kVsyscall = 0xffffffffff600000ull;
 
 uint64_t page_down(uint64_t v) { return v & ~(kPage - 1); }
 uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
@@ -113,6 +116,92 @@ uint64_t sanitize_rflags(uint64_t f) {
 // Dk protections are Linux's, except a guard page, which has no access until touched.
 uint32_t linux_prot(uint32_t dk) {
   return (dk & DK_PROT_GUARD) ? 0 : (dk & (DK_PROT_READ | DK_PROT_WRITE | DK_PROT_EXEC));
+}
+
+// The value of a 64-bit general register (or rip) in `c`; false for any other register.
+bool reg_value(const dk_context& c, unsigned reg, uint64_t& v) {
+  switch (reg) {
+    case X86_REG_RAX: v = c.rax; return true;
+    case X86_REG_RBX: v = c.rbx; return true;
+    case X86_REG_RCX: v = c.rcx; return true;
+    case X86_REG_RDX: v = c.rdx; return true;
+    case X86_REG_RSI: v = c.rsi; return true;
+    case X86_REG_RDI: v = c.rdi; return true;
+    case X86_REG_RBP: v = c.rbp; return true;
+    case X86_REG_RSP: v = c.rsp; return true;
+    case X86_REG_R8: v = c.r8; return true;
+    case X86_REG_R9: v = c.r9; return true;
+    case X86_REG_R10: v = c.r10; return true;
+    case X86_REG_R11: v = c.r11; return true;
+    case X86_REG_R12: v = c.r12; return true;
+    case X86_REG_R13: v = c.r13; return true;
+    case X86_REG_R14: v = c.r14; return true;
+    case X86_REG_R15: v = c.r15; return true;
+    case X86_REG_RIP: v = c.rip; return true;
+    case X86_REG_INVALID: v = 0; return true;
+  }
+  return false;
+}
+
+// A general-protection fault is what the CPU raises for an access to a non-canonical
+// address, and the kernel reports it like any other (SIGSEGV, SI_KERNEL, no address). The
+// emulator calls that a MEMFAULT: find the address the instruction at c.rip used. Returns
+// false when the instruction touches no non-canonical address (a privileged instruction).
+bool noncanonical_access(const std::function<bool(uint64_t, void*, size_t)>& peek,
+                         const dk_context& c, uint64_t& address, uint32_t& detail) {
+  uint8_t code[16];
+  size_t n = 0;
+  while (n < sizeof code && peek(c.rip + n, code + n, 1)) ++n;
+  if (n == 0) return false;
+  csh cs;
+  if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) return false;
+  cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+  cs_insn* insn = nullptr;
+  bool found = false;
+  if (cs_disasm(cs, code, n, c.rip, 1, &insn) == 1) {
+    const cs_x86& x = insn->detail->x86;
+    bool branch = false;
+    for (uint8_t g = 0; g < insn->detail->groups_count; ++g) {
+      const uint8_t grp = insn->detail->groups[g];
+      branch |= grp == CS_GRP_JUMP || grp == CS_GRP_CALL || grp == CS_GRP_RET;
+    }
+    for (uint8_t i = 0; i < x.op_count && !found; ++i) {
+      const cs_x86_op& op = x.operands[i];
+      uint64_t v = 0;
+      if (op.type == X86_OP_MEM) {
+        uint64_t base = 0, index = 0;
+        if (!reg_value(c, op.mem.base, base) || !reg_value(c, op.mem.index, index)) continue;
+        if (op.mem.base == X86_REG_RIP) base = c.rip + insn->size;
+        v = base + index * static_cast<uint64_t>(op.mem.scale) + static_cast<uint64_t>(op.mem.disp);
+        if (op.mem.segment == X86_REG_FS) v += c.fs_base;
+        if (op.mem.segment == X86_REG_GS) v += c.gs_base;
+        if (!canonical(v)) {
+          address = v;
+          detail = (op.access & CS_AC_WRITE) ? DK_MEMFAULT_WRITE : DK_MEMFAULT_READ;
+          found = true;
+        } else if (branch && peek(v, &v, 8) && !canonical(v)) {
+          address = v;  // an indirect branch through memory to a non-canonical target
+          detail = DK_MEMFAULT_EXEC;
+          found = true;
+        }
+      } else if (op.type == X86_OP_REG && branch && reg_value(c, op.reg, v) && !canonical(v)) {
+        address = v;
+        detail = DK_MEMFAULT_EXEC;
+        found = true;
+      }
+    }
+    if (!found && insn->id == X86_INS_RET) {  // ret to a non-canonical address
+      uint64_t v = 0;
+      if (peek(c.rsp, &v, 8) && !canonical(v)) {
+        address = v;
+        detail = DK_MEMFAULT_EXEC;
+        found = true;
+      }
+    }
+    cs_free(insn, 1);
+  }
+  cs_close(&cs);
+  return found;
 }
 
 struct Frame {
@@ -352,8 +441,15 @@ class Supervisor final : public WorldProbe {
 // ---- Control ----
 
 dk_status_t Control::vm_allocate(uint64_t& addr, uint64_t size, uint32_t alloc, uint32_t prot) {
-  // The runtime's block is not the guest's to take, with or without REPLACE.
-  if (addr != 0 && size != 0 && in_runtime_block(addr, page_up(size))) return -DK_E_EXIST;
+  // The runtime's block is not the guest's to take, with or without REPLACE; a request the
+  // ABI refuses anyway (bad flags, unaligned, leaving the user range) gets INVAL from the
+  // books first, as on the emulator.
+  const bool valid = (alloc & ~(DK_ALLOC_RESERVE | DK_ALLOC_COMMIT | DK_ALLOC_REPLACE)) == 0 &&
+                     (alloc & (DK_ALLOC_RESERVE | DK_ALLOC_COMMIT)) != 0 && (prot & ~0xfu) == 0 &&
+                     (addr & (kPage - 1)) == 0 && size != 0 && size <= DK_USER_HIGH &&
+                     addr >= DK_USER_LOW && addr < DK_USER_HIGH &&
+                     page_up(size) <= DK_USER_HIGH - addr;
+  if (addr != 0 && valid && in_runtime_block(addr, page_up(size))) return -DK_E_EXIST;
   if (actions_.size() >= DKRT_MAX_ACTIONS) return -DK_E_NOMEM;
   const dk_status_t st = p_.books.allocate(addr, size, alloc, prot);
   if (st != 0) return st;
@@ -364,7 +460,8 @@ dk_status_t Control::vm_allocate(uint64_t& addr, uint64_t size, uint32_t alloc, 
 }
 
 dk_status_t Control::vm_free(uint64_t addr, uint64_t size) {
-  if (size != 0 && in_runtime_block(addr, page_up(size))) return -DK_E_INVAL;
+  if (size != 0 && size <= DK_USER_HIGH && in_runtime_block(addr, page_up(size)))
+    return -DK_E_INVAL;
   if (actions_.size() >= DKRT_MAX_ACTIONS) return -DK_E_NOMEM;
   const dk_status_t st = p_.books.free(addr, size);
   if (st == 0) add(DKRT_ACT_UNMAP, addr, page_up(size));
@@ -874,6 +971,15 @@ void Supervisor::on_signal(RProcess& p, RThread& t) {
   auto bytes_at = [&](uint64_t a) { return p.mem.peek(a, b, 2); };
   switch (t.req.signo) {
     case SIGSYS: {
+      // A call into the vsyscall page: the kernel emulates it as a system call (which the
+      // filter traps) and pops the return address. No such page is the guest's: as on the
+      // emulator, the fetch there faults, with the state of that moment.
+      if (t.req.addr >= kVsyscall && t.req.addr < kVsyscall + kPage) {
+        c.rip = t.req.addr;
+        c.rsp -= 8;
+        raise(p, t, DK_EXCEPTION_MEMFAULT, DK_MEMFAULT_EXEC, t.req.addr, c);
+        return;
+      }
       if (t.req.arch == 0xc000003e /* AUDIT_ARCH_X86_64 */) {
         audit_trap(p, rip - 2, DK_TRAP_SYSCALL, c.rax);
         raise(p, t, DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_SYSCALL, rip - 2, c);
@@ -902,13 +1008,23 @@ void Supervisor::on_signal(RProcess& p, RThread& t) {
           raise(p, t, DK_EXCEPTION_FOREIGN_TRAP, detail, rip, c);
           return;
         }
-        if (bytes_at(rip - 2) && b[0] == 0xcd && b[1] == 0x04) {  // int $4 traps after itself
-          audit_trap(p, rip - 2, DK_TRAP_INT | (4u << 8), 0);
-          raise(p, t, DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_INT | (4u << 8), rip - 2, c);
+        // Vectors that trap after the instruction (int $4; some vectors a paravirtualized
+        // kernel keeps for itself) leave rip after it.
+        if (bytes_at(rip - 2) && b[0] == 0xcd) {
+          const uint32_t detail = DK_TRAP_INT | (static_cast<uint32_t>(b[1]) << 8);
+          audit_trap(p, rip - 2, detail, 0);
+          raise(p, t, DK_EXCEPTION_FOREIGN_TRAP, detail, rip - 2, c);
           return;
         }
         if (!canonical(rip)) {
           raise(p, t, DK_EXCEPTION_MEMFAULT, DK_MEMFAULT_EXEC, rip, c);
+          return;
+        }
+        uint64_t where = 0;
+        uint32_t how = 0;
+        auto peek = [&p](uint64_t a, void* d, size_t n) { return p.mem.peek(a, d, n); };
+        if (noncanonical_access(peek, c, where, how)) {
+          raise(p, t, DK_EXCEPTION_MEMFAULT, how, where, c);
           return;
         }
         raise(p, t, DK_EXCEPTION_ILLEGAL, 0, rip, c);
@@ -935,6 +1051,20 @@ void Supervisor::on_signal(RProcess& p, RThread& t) {
         audit_trap(p, rip, DK_TRAP_SYSENTER, c.rax);
         c.rip = rip + 2;
         raise(p, t, DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_SYSENTER, rip, c);
+        return;
+      }
+      if (bytes_at(rip) && b[0] == 0xcd) {  // `int n` is never an invalid opcode
+        const uint32_t detail = DK_TRAP_INT | (static_cast<uint32_t>(b[1]) << 8);
+        audit_trap(p, rip, detail, 0);
+        c.rip = rip + 2;
+        raise(p, t, DK_EXCEPTION_FOREIGN_TRAP, detail, rip, c);
+        return;
+      }
+      // The kernel's own SIGILL after a `syscall`: uretprobe (335) runs without the filter
+      // and answers a call from anywhere but its trampoline this way.
+      if (t.req.code == 0x80 /* SI_KERNEL */ && bytes_at(rip - 2) && b[0] == 0x0f && b[1] == 0x05) {
+        audit_trap(p, rip - 2, DK_TRAP_SYSCALL, 335);
+        raise(p, t, DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_SYSCALL, rip - 2, c);
         return;
       }
       raise(p, t, DK_EXCEPTION_ILLEGAL, 0, rip, c);
