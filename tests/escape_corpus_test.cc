@@ -32,6 +32,17 @@ const std::map<std::string, std::string>& native_runtime_deviations() {
   return known;
 }
 
+// Attempts whose declared outcome rests on the emulator running one thread at a time; on the
+// native runtime they may end either way, and never as an escape or a host failure.
+const std::map<std::string, std::string>& native_runtime_may_deviate() {
+  static const std::map<std::string, std::string> may = {
+      {"race.buf_flip",
+       "the flipper runs beside the supervisor's one copy, and the kernel's string copy need "
+       "not read in address order: a record may mix more than once"},
+  };
+  return may;
+}
+
 void expect_all_contained(const std::string& host, const std::string& runtime = "emu") {
   const std::vector<Attempt> attempts = corpus();
   ASSERT_GE(attempts.size(), 1800u);  // docs/escape.md: 1877 attempts
@@ -47,7 +58,16 @@ void expect_all_contained(const std::string& host, const std::string& runtime = 
   ASSERT_EQ(results.size(), attempts.size());
   const auto& known =
       runtime == "native" ? native_runtime_deviations() : std::map<std::string, std::string>{};
+  const auto& may =
+      runtime == "native" ? native_runtime_may_deviate() : std::map<std::string, std::string>{};
+  size_t may_deviated = 0;
   for (const auto& r : results) {
+    if (may.count(r.attempt->id)) {
+      EXPECT_TRUE(r.verdict == Verdict::Contained || r.verdict == Verdict::Deviation)
+          << r.attempt->id << " " << verdict_name(r.verdict) << ": " << r.reason;
+      may_deviated += r.verdict == Verdict::Deviation;
+      continue;
+    }
     const auto k = known.find(r.attempt->id);
     EXPECT_EQ(r.verdict, k == known.end() ? Verdict::Contained : Verdict::Deviation)
         << host << "/" << runtime << ": " << r.attempt->id << " " << verdict_name(r.verdict) << ": "
@@ -56,8 +76,8 @@ void expect_all_contained(const std::string& host, const std::string& runtime = 
   }
   const Totals t = totals(results);
   EXPECT_EQ(t.attempts, attempts.size());
-  EXPECT_EQ(t.contained, attempts.size() - known.size());
-  EXPECT_EQ(t.deviations, known.size());
+  EXPECT_EQ(t.contained, attempts.size() - known.size() - may_deviated);
+  EXPECT_EQ(t.deviations, known.size() + may_deviated);
   EXPECT_EQ(t.escapes, 0u);
   EXPECT_EQ(t.host_failures, 0u);
 }

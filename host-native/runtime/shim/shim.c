@@ -205,7 +205,7 @@ static void thread_entry(void) {
   set_base(ti, 0, 0);
   dkrt_slot* s = slot_of(ti->slot);
   /* The supervisor filled the slot with the thread's first context before the clone. */
-  if (s->ready != 1 || s->reply.kind != DKRT_REPLY_CONTEXT) die(125);
+  if (s->ready != DKRT_READY_START || s->reply.kind != DKRT_REPLY_CONTEXT) die(125);
   dk_context c = s->reply.ctx;
   enter_context(ti, &c);
 }
@@ -273,11 +273,15 @@ static const dkrt_reply* ask(thread_info* ti, dkrt_request* q) {
   q->seq = ++ti->seq;
   q->fs_base = ti->fs_base;
   q->gs_base = ti->gs_base;
+  const uint32_t want = DKRT_READY(q->seq);
   s->ready = 0;
   if (sys6(__NR_sendto, DKRT_CHANNEL_FD, q, sizeof *q, MSG_NOSIGNAL, 0, 0) != (long)sizeof *q)
     die(125);
-  while (__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) == 0)
-    sys4(__NR_futex, &s->ready, FUTEX_WAIT, 0, 0);
+  for (;;) {
+    const uint32_t v = __atomic_load_n(&s->ready, __ATOMIC_ACQUIRE);
+    if (v == want) break;
+    sys4(__NR_futex, &s->ready, FUTEX_WAIT, v, 0);
+  }
   if (s->reply.seq != q->seq) die(125);
   return &s->reply;
 }

@@ -575,7 +575,7 @@ dk_status_t Control::thread_create(uint64_t arg, uint64_t stack_top,
   c.rdi = arg;
   c.rflags = kRflagsUser;
   set_fpu_defaults(c);
-  __atomic_store_n(&sl.ready, 1u, __ATOMIC_RELEASE);
+  __atomic_store_n(&sl.ready, DKRT_READY_START, __ATOMIC_RELEASE);
   p_.slot_used[slot] = true;
   add(DKRT_ACT_MAP, DKRT_THREADS + slot * DKRT_THREAD_BLOCK, DKRT_THREAD_BLOCK,
       PROT_READ | PROT_WRITE);
@@ -760,7 +760,7 @@ void Supervisor::send(RProcess& p, RThread& t, uint32_t kind, int64_t status,
   r.nactions = static_cast<uint32_t>(std::min<size_t>(actions.size(), DKRT_MAX_ACTIONS));
   for (uint32_t i = 0; i < r.nactions; ++i) r.actions[i] = actions[i];
   if (ctx) r.ctx = *ctx;
-  __atomic_store_n(&s.ready, 1u, __ATOMIC_RELEASE);
+  __atomic_store_n(&s.ready, DKRT_READY(t.req.seq), __ATOMIC_RELEASE);
   syscall(SYS_futex, &s.ready, FUTEX_WAKE, 1, nullptr, nullptr, 0);
   t.busy = false;
   t.parked = false;
@@ -855,7 +855,7 @@ bool Supervisor::flush(RProcess& p, RThread& t, std::vector<dkrt_action>& action
   s.reply.nactions = static_cast<uint32_t>(std::min<size_t>(actions.size(), DKRT_MAX_ACTIONS));
   for (uint32_t i = 0; i < s.reply.nactions; ++i) s.reply.actions[i] = actions[i];
   actions.clear();
-  __atomic_store_n(&s.ready, 1u, __ATOMIC_RELEASE);
+  __atomic_store_n(&s.ready, DKRT_READY(t.req.seq), __ATOMIC_RELEASE);
   syscall(SYS_futex, &s.ready, FUTEX_WAKE, 1, nullptr, nullptr, 0);
   // The thread answers DONE on its slot; anything else that comes meanwhile waits its turn.
   const uint64_t give_up = monotonic_ns() + 5'000'000'000ull;

@@ -92,9 +92,13 @@ typedef struct {
 } dkrt_reply;
 
 /* One per thread slot, in the shared page run. `ready` is the futex word: the shim sets it
- * to 0 before it sends a request and waits while it is 0; the supervisor writes the reply,
- * then sets it to 1 and wakes it. A thread's slot is reused once the kernel has cleared
- * `tid` (the thread is gone). */
+ * to 0 before it sends a request and waits until it holds DKRT_READY(seq) of that request;
+ * the supervisor writes the reply, then stores that tag and wakes it. A reply to any other
+ * request (one a guest forged on its own slot) carries another tag, and the shim waits on.
+ * DKRT_READY_START marks a new thread's first context. A thread's slot is reused once the
+ * kernel has cleared `tid` (the thread is gone). */
+#define DKRT_READY(seq) ((uint32_t)((seq) & 0x7fffffffu) | 0x80000000u)
+#define DKRT_READY_START 1u
 typedef struct {
   volatile uint32_t ready;
   volatile uint32_t tid; /* the thread's kernel id while it lives (CLONE_CHILD_CLEARTID) */
