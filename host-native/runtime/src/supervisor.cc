@@ -663,7 +663,8 @@ RProcess& Supervisor::launch(ElfImage img, const LaunchSpec& spec,
     r.len = hi - lo;
     r.prot = linux_prot(s.prot);
     r.bytes.assign(s.vaddr + bias - lo + s.filesz, 0);
-    std::memcpy(r.bytes.data() + (s.vaddr + bias - lo), img.bytes.data() + s.offset, s.filesz);
+    if (s.filesz)  // a segment of bss alone has no bytes (and maybe no buffer) to copy
+      std::memcpy(r.bytes.data() + (s.vaddr + bias - lo), img.bytes.data() + s.offset, s.filesz);
     plan.regions.push_back(std::move(r));
   }
   const uint64_t stack_size = page_up(std::max<uint64_t>(spec.stack_size, kPage));
