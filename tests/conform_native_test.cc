@@ -1,6 +1,7 @@
 // The conformance suite against the native host (real files in a fresh host folder, real
-// loopback sockets on ports 40000-40999): the cases that pass are exactly those
-// conformance/expected/native.txt lists, and nothing is broken.
+// loopback sockets on ports 40000-40999), under the emulator and on the native runtime (the
+// images on the CPU under the seccomp supervisor): the cases that pass are exactly those
+// conformance/expected/native.txt and native-runtime.txt list, and nothing is broken.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -13,12 +14,12 @@
 namespace dk::conformance {
 namespace {
 
-TEST(ConformNative, PassesExactlyTheExpectedSet) {
+void expect_the_listed_passes(const std::string& target) {
   const auto cases = load_suite(std::string(DK_BINARY_DIR) + "/conformance/suite");
   ASSERT_GE(cases.size(), 150u);
   HostTarget native;
   std::string error;
-  ASSERT_TRUE(make_host_target("native", native, error)) << error;
+  ASSERT_TRUE(make_host_target(target, native, error)) << error;
   RunnerOptions o;
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   o.jobs = static_cast<unsigned>(cpus > 0 ? cpus : 1);
@@ -28,7 +29,13 @@ TEST(ConformNative, PassesExactlyTheExpectedSet) {
   const auto results = run_suite(cases, native, o);
   ASSERT_EQ(results.size(), cases.size());
 
-  expect_results_match_the_list(results, "native");
+  expect_results_match_the_list(results, target);
+}
+
+TEST(ConformNative, PassesExactlyTheExpectedSet) { expect_the_listed_passes("native"); }
+
+TEST(ConformNativeRuntime, PassesExactlyTheExpectedSet) {
+  expect_the_listed_passes("native-runtime");
 }
 
 }  // namespace
