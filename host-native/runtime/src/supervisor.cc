@@ -30,6 +30,7 @@
 #include "dk/disassembler.h"
 #include "dk/dispatcher.h"
 #include "dk/elf_image.h"
+#include "dk/engine.h"  // sanitize_rflags: the rule DkExceptionReturn applies
 #include "dk/native_runtime.h"
 #include "dk/runtime/protocol.h"
 #include "remote_memory.h"
@@ -107,11 +108,6 @@ void set_fpu_defaults(dk_context& c) {
   std::memcpy(c.fxsave + 24, &mxcsr, 4);
 }
 
-// Of rflags, a context keeps the arithmetic flags, DF and AC; IF stays set (ABI.md §5).
-uint64_t sanitize_rflags(uint64_t f) {
-  constexpr uint64_t keep = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x400 | 0x800 | 0x40000;
-  return (f & keep) | kRflagsUser;
-}
 
 // Dk protections are Linux's, except a guard page, which has no access until touched.
 uint32_t linux_prot(uint32_t dk) {
@@ -503,7 +499,7 @@ dk_status_t Control::exception_return(const dk_context& c) {
   }
   if (t_.depth > 0) --t_.depth;
   ctx = c;
-  ctx.rflags = sanitize_rflags(c.rflags);
+  ctx.rflags = dk::sanitize_rflags(c.rflags);
   uint32_t mxcsr;
   std::memcpy(&mxcsr, ctx.fxsave + 24, 4);
   mxcsr &= 0xffff;
