@@ -49,8 +49,7 @@
 #include "dk/native_runtime.h"
 #include "dk/run.h"
 #include "errors_reported.h"
-
-extern char** environ;
+#include "process_timing.h"
 
 namespace {
 
@@ -66,39 +65,8 @@ std::vector<uint8_t> guest(const std::string& name) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
-
-// Wall seconds from posix_spawn of `argv` (stdout and stderr to /dev/null) to its exit;
-// throws unless it exits 0.
-double spawn_and_wait(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  const Clock::time_point t0 = Clock::now();
-  pid_t pid = 0;
-  const int err = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (err != 0) throw std::runtime_error(argv[0] + ": posix_spawn: " + std::strerror(err));
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  const double s = seconds_since(t0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::string cmd;
-    for (const std::string& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
-    throw std::runtime_error(cmd + ": did not exit 0 (status " + std::to_string(status) + ")");
-  }
-  return s;
-}
+using dk::bench::median;
+using dk::bench::spawn_and_wait;
 
 void check_exit(const dk::RunResult& r, const std::string& what) {
   if (r.end != dk::RunResult::End::Exited || r.exit_code != 0)
