@@ -1,7 +1,13 @@
 // dk: the command line of the Dk harness. Each verb lives in its own *_command.cc. Every
 // mistake on the command line ends here as one line `dk: [VERB: ]what` and exit status 2.
+#include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <optional>
@@ -69,6 +75,39 @@ std::string parse_problem(const CLI::ParseError& e) {
       colon != std::string::npos && what.ends_with(" missing"))
     return what.substr(0, colon) + ": give a value";
   return what;
+}
+
+// dk's heap on transparent huge pages. A first touch of a 4 KiB page costs 10-40 us on a
+// paravirtualized machine, and a short run touches hundreds of fresh heap pages (Unicorn's
+// translation-block hash table alone is 512 KiB, CLI11 builds every verb's options, the
+// image is copied into the host and the world); a 2 MiB huge page is one fault
+// (docs/performance.md, "Start-up of the dk process"). Before any other constructor: big
+// blocks come from the heap rather than each from an mmap of its own, the heap grows and
+// shrinks in steps of 64 MiB of address space (nothing is resident until touched), one block
+// that is never used fills the heap up to its first 2 MiB boundary, and from there the
+// reserve is marked MADV_HUGEPAGE (this machine's THP mode is "madvise"). Where THP is off,
+// nothing changes but the mallopt settings.
+// Never freed: the heap below its first 2 MiB boundary (volatile: GCC drops a malloc whose
+// block nobody reads).
+void* volatile g_heap_filler = nullptr;
+__attribute__((constructor(101))) void heap_on_huge_pages() {
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  constexpr int kReserve = 64 << 20;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TOP_PAD, kReserve);
+  mallopt(M_TRIM_THRESHOLD, 2 * kReserve);
+  // Where the heap's free top starts, and the boundary after it.
+  void* probe = malloc(16);
+  if (probe == nullptr) return;
+  const auto at = reinterpret_cast<uintptr_t>(probe);
+  const uintptr_t lo = (at + kHuge - 1) & ~(kHuge - 1);
+  free(probe);
+  // The filler starts right after the probe's chunk (the top's start) and ends 64 bytes
+  // short of the boundary, so that malloc's header of the free top lies below it: a page
+  // touched before the madvise would keep its 2 MiB range on small pages.
+  if (lo - at > 4096) g_heap_filler = malloc(lo - at - 32 - 64);
+  const auto hi = reinterpret_cast<uintptr_t>(sbrk(0)) & ~(kHuge - 1);
+  if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
 }
 
 }  // namespace
