@@ -116,22 +116,38 @@ int main(int argc, char** argv) {
   CLI::App app{"dk: run, record, replay and test Drawbridge-style picoprocesses"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "dk 0.1.0 (Dk ABI 1.0)");
-  dk::cli::add_run_command(app);
-  dk::cli::add_trace_command(app);
-  dk::cli::add_conform_command(app);
+  // The verbs, in the order `dk --help` lists them. Only the verb the command line names is
+  // built (CLI11 builds every option and validator of a verb as objects); without one
+  // (`dk`, `dk --help`, `dk --version`, a misspelt verb) all of them are, for the help text
+  // and the lists of verbs in the error lines.
+  struct Verb {
+    const char* names[2];
+    void (*add)(CLI::App&);
+  };
+  static const Verb kVerbs[] = {
+      {{"run"}, dk::cli::add_run_command},
+      {{"trace"}, dk::cli::add_trace_command},
+      {{"conform"}, dk::cli::add_conform_command},
 #ifdef DK_HAVE_MONITOR_CLI
-  dk::cli::add_manifest_command(app);
-  dk::cli::add_pkg_command(app);
+      {{"manifest"}, dk::cli::add_manifest_command},
+      {{"pkg"}, dk::cli::add_pkg_command},
 #endif
 #ifdef DK_HAVE_RECORD_CLI
-  dk::cli::add_record_commands(app);
+      {{"record", "replay"}, dk::cli::add_record_commands},
 #endif
 #ifdef DK_HAVE_ESCAPE_CLI
-  dk::cli::add_escape_command(app);
+      {{"escape"}, dk::cli::add_escape_command},
 #endif
 #ifdef DK_HAVE_BENCH_CLI
-  dk::cli::add_bench_command(app);
+      {{"bench"}, dk::cli::add_bench_command},
 #endif
+  };
+  const Verb* named = nullptr;
+  for (const Verb& v : kVerbs)
+    for (const char* name : v.names)
+      if (argc > 1 && name != nullptr && strcmp(argv[1], name) == 0) named = &v;
+  for (const Verb& v : kVerbs)
+    if (named == nullptr || named == &v) v.add(app);
   if (std::optional<std::string> problem = verb_problem(app, argc, argv)) {
     fprintf(stderr, "dk: %s\n", problem->c_str());
     return 2;
