@@ -194,6 +194,12 @@ void run(const RunArgs& given) {
   a.guest_args.insert(a.guest_args.end(), rest.begin(), rest.end());
   if (a.target.empty()) fail(a.verb + ": TARGET is required (see dk " + a.verb + " --help)");
   if (a.verb == "record" && a.trace.empty()) fail("record: -o: give the trace file's name");
+  if (a.copies > 0) {
+    // Copies share one world on one host: nothing to record, audit or run natively.
+    if (!a.trace.empty()) fail(a.verb + ": --copies runs a world of copies; --trace records one run");
+    if (!a.audit.empty()) fail(a.verb + ": --copies runs a world of copies; --audit logs one run");
+    if (a.runtime == "native") fail(a.verb + ": --copies runs the copies under the emulator; drop --runtime native");
+  }
   const bool native_runtime = a.runtime == "native";
   if (native_runtime) {
     // The native runtime serves its calls through the native host: real files, clocks.
@@ -252,6 +258,13 @@ void run(const RunArgs& given) {
   opts.interrupt = &g_interrupt;
   forward_sigint();
 
+  if (a.copies > 0) {
+    try {
+      run_copies(a, spec, chosen, opts);
+    } catch (const ElfError& e) {
+      fail(a.verb + ": " + naming(a.target, e.what()));
+    }
+  }
   // Recording: the Recorder wraps the chosen host with its quotas (a refusal is a recorded
   // result) and hears the emulator's events.
   std::unique_ptr<TraceWriter> writer;
@@ -423,12 +436,20 @@ std::vector<std::string>& args_after_dashes() {
   throw Exit{0};  // run() always throws
 }
 
+// --copies: a bound far above what one world holds today (a picoprocess is ~100 KiB), so that
+// a mistyped count fails at once rather than after filling memory.
+constexpr uint64_t kMaxCopies = 1'000'000;
+
 void add_run_command(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
   CLI::App* cmd = app.add_subcommand("run", "Run an image as a picoprocess");
   add_run_options(cmd, *a, true);
   CLI::Option* trace =
       cmd->add_option("--trace", a->trace, "Record the run to FILE (.dktrace; see dk replay)");
+  cmd->add_option("--copies", a->copies,
+                  "Start N copies of the picoprocess in one world; a summary once every copy "
+                  "has ended or every live one waits with no deadline (those are ended)")
+      ->check(count_in(1, kMaxCopies));
   // They say how to record, so without a trace they would be silently ignored.
   cmd->get_option("--checksum")->needs(trace);
   cmd->get_option("--hash-inputs")->needs(trace);

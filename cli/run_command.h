@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "dk/host.h"
 #include "dk/monitor/launch.h"
+#include "dk/run_types.h"
 
 namespace CLI {
 class App;
@@ -37,6 +39,8 @@ struct RunArgs {
   // Audit log (JSON lines): foreign traps, refused downcalls, quota hits.
   std::string audit;
   std::string verb = "run";  // for the trace header's command line
+  // dk run --copies N: N copies in one world (copies.cc); 0: one run as usual.
+  uint64_t copies = 0;
 };
 
 // Adds every option of `dk run` but --trace to `cmd`; `record` adds the recording options
@@ -53,6 +57,11 @@ PackageLaunch checked_package_launch(const std::string& target,
 // took a word before the `--` (`dk run T x -- y`); the run appends them to ARGS, the first of
 // them being TARGET when none came before (`dk run -- T x`).
 std::vector<std::string>& args_after_dashes();
+// dk run --copies: a.copies copies of `spec` in one world on `host`, a progress line while they
+// start, then a summary (or with a.json a JSON object: started, idle, exited, other,
+// kib_per_picoprocess, starts_per_second, seconds); throws Exit with dk's status (0 when every
+// copy exited 0 or was idle, 1 otherwise).
+[[noreturn]] void run_copies(const RunArgs& a, const LaunchSpec& spec, Host& host, RunOptions opts);
 // Runs and throws Exit with dk's status.
 [[noreturn]] void run_target(const RunArgs& a);
 
