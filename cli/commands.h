@@ -11,6 +11,10 @@ namespace dk::cli {
 struct Exit {
   int status;
 };
+// The status dk ends with when the verb returns: a verb that ends normally sets it instead of
+// throwing Exit (the first exception of a process costs its unwinder's start-up and the page
+// faults of reading the unwind tables; docs/performance.md).
+int& exit_status();
 
 void add_run_command(CLI::App& app);
 void add_manifest_command(CLI::App& app);

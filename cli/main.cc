@@ -112,6 +112,11 @@ __attribute__((constructor(101))) void heap_on_huge_pages() {
 
 }  // namespace
 
+int& dk::cli::exit_status() {
+  static int status = 0;
+  return status;
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"dk: run, record, replay and test Drawbridge-style picoprocesses"};
   app.require_subcommand(1);
@@ -183,5 +188,5 @@ int main(int argc, char** argv) {
     fprintf(stderr, "dk: %s%s\n", verb.empty() ? "" : (verb + ": ").c_str(), e.what());
     return 2;
   }
-  return 0;
+  return dk::cli::exit_status();
 }

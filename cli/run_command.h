@@ -62,7 +62,7 @@ std::vector<std::string>& args_after_dashes();
 // kib_per_picoprocess, starts_per_second, seconds); throws Exit with dk's status (0 when every
 // copy exited 0 or was idle, 1 otherwise).
 [[noreturn]] void run_copies(const RunArgs& a, const LaunchSpec& spec, Host& host, RunOptions opts);
-// Runs and throws Exit with dk's status.
-[[noreturn]] void run_target(const RunArgs& a);
+// Runs, and sets dk's status (exit_status(), commands.h); throws Exit for bad input.
+void run_target(const RunArgs& a);
 
 }  // namespace dk::cli
