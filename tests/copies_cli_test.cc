@@ -70,6 +70,16 @@ TEST_F(CopiesCli, ExitedAndIdleCopiesBothCountAsSuccessOthersDoNot) {
   EXPECT_EQ(number(j.out, "exited"), 2) << j.out;
 }
 
+TEST_F(CopiesCli, ManyCopiesOutliveAFullTranslationBuffer) {
+  // 400 copies of hello translate more than one engine's 32 MiB translation buffer holds
+  // (~150 KiB each). A dk linked with -DDK_STATIC_DK=ON crashed here from 211 copies on
+  // (cmake/StaticDeps.cmake): this is the check that it does not.
+  Out r = dk("run --copies 400 --json " + g("hello"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(number(r.out, "started"), 400) << r.out;
+  EXPECT_EQ(number(r.out, "exited"), 400) << r.out;
+}
+
 TEST_F(CopiesCli, RefusesWhatCannotWork) {
   expect_refused("run --copies 0 " + g("hello"), "--copies");
   expect_refused("run --copies many " + g("hello"), "--copies");
