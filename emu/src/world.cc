@@ -324,14 +324,21 @@ void World::parked(uint32_t pid, uint32_t tid) {
   if (t->deadline != kNoDeadline) deadlines_.insert({t->deadline, pid, tid, t->parks});
   switch (t->wake_on) {
     case WakeOn::Change:
-      on_change_.push_back(Watch{pid, tid, t->parks});
+      on_change_[{pid, tid}] = t->parks;
       break;
     case WakeOn::Exit:
-      on_exit_.push_back(Watch{pid, tid, t->parks});
+      on_exit_[{pid, tid}] = t->parks;
       break;
     case WakeOn::Wake:
       break;
   }
+}
+
+void World::unqueue(uint32_t pid, const Thread& t) {
+  if (t.deadline != kNoDeadline) deadlines_.erase({t.deadline, pid, t.id, t.parks});
+  const Key k{pid, t.id};
+  if (t.wake_on == WakeOn::Change) on_change_.erase(k);
+  if (t.wake_on == WakeOn::Exit) on_exit_.erase(k);
 }
 
 void World::wake(uint32_t pid, uint32_t tid) {
@@ -349,12 +356,12 @@ void World::collect(uint64_t host_now) {
     if (t && t->state == Thread::State::Parked && t->parks == parks && !t->woken) make_runnable(pid, *t);
   }
   // A wait is woken by a move of the world after it parked; a stale entry is dropped.
-  const auto sweep = [&](std::vector<Watch>& list, bool exits) {
-    std::erase_if(list, [&](const Watch& w) {
-      Thread* t = find(w.pid, w.tid);
-      if (!t || t->state != Thread::State::Parked || t->parks != w.parks || t->woken) return true;
+  const auto sweep = [&](std::map<Key, uint64_t>& list, bool exits) {
+    std::erase_if(list, [&](const std::pair<const Key, uint64_t>& w) {
+      Thread* t = find(w.first.first, w.first.second);
+      if (!t || t->state != Thread::State::Parked || t->parks != w.second || t->woken) return true;
       if (exits ? t->parked_exits == clock_.exits : t->parked_version == clock_.version) return false;
-      make_runnable(w.pid, *t);
+      make_runnable(w.first.first, *t);
       return true;
     });
   };
@@ -417,6 +424,7 @@ bool World::pick() {
   if (next_t->state == Thread::State::Parked) {  // a parked thread retries its call
     ++stats_.retries;
     ++stats_.thread_retries[{next_p->pid(), next_t->id}];
+    unqueue(next_p->pid(), *next_t);
   }
   next_t->state = Thread::State::Ready;
   next_t->woken = false;
@@ -486,6 +494,7 @@ void World::deliver_interrupt() {
     }
   }
   if (running_ && running_ != p) take_engine();
+  if (t->state == Thread::State::Parked) unqueue(p->pid(), *t);
   t->state = Thread::State::Ready;
   t->woken = false;
   runnable_.insert({p->pid(), t->id});
@@ -626,6 +635,7 @@ void World::finish(Slot& s) {
   p.object()->exited = true;
   s.ended = true;
   live_.erase(p.pid());
+  for (const auto& t : p.threads()) unqueue(p.pid(), *t);  // its waits, if any are left
   exited();
   s.proc.reset();
 }

@@ -181,17 +181,16 @@ class World final : public PicoprocessWorld, private WorldProbe {
   std::set<std::pair<uint32_t, uint32_t>> started_;  // (pid, tid) that have run, with events
   bool quantum_over_ = false;  // the last slice ended on the quantum
   bool any_ran_ = false;
-  // Wait queues. Entries may be stale (the thread ran, parked again or ended since): each is
-  // checked against its thread when met, and dropped.
+  // Wait queues. A thread's entries go when it runs again or its picoprocess ends; an entry
+  // that is stale all the same (the thread exited) is checked against its thread when met,
+  // and dropped.
   using Key = std::pair<uint32_t, uint32_t>;  // (pid, tid)
   std::set<Key> runnable_;                     // ready, or parked and woken
-  struct Watch {
-    uint32_t pid, tid;
-    uint64_t parks;  // the park it was entered for
-  };
   std::set<std::tuple<uint64_t, uint32_t, uint32_t, uint64_t>> deadlines_;  // (ns, pid, tid, parks)
-  std::vector<Watch> on_change_;  // parked in WakeOn::Change waits
-  std::vector<Watch> on_exit_;    // parked in WakeOn::Exit waits
+  std::map<Key, uint64_t> on_change_;  // parked in WakeOn::Change waits: the park's number
+  std::map<Key, uint64_t> on_exit_;    // parked in WakeOn::Exit waits
+  // A parked thread runs again (or its picoprocess ends): its entries go.
+  void unqueue(uint32_t pid, const Picoprocess::Thread& t);
   uint64_t seen_version_ = 0, seen_exits_ = 0;
   std::set<uint32_t> live_;  // pids not yet ended
 };
