@@ -10,8 +10,8 @@
 // RunOptions::quantum ticks. Wait queues: a parked thread is runnable again (and retries its
 // call) only when it is woken: by a change its host names (GuestControl::wake), its deadline
 // (kept in order), DkThreadResume, or, as its call's WakeOn says, any exit or any change of
-// the world. Runnable threads are kept in an ordered set, so neither a pick nor a downcall
-// looks at the threads that wait. The clock: now_ns = kNsPerTick x (ticks executed by every picoprocess of the world)
+// the world. Runnable threads are kept in an ordered set, so a pick looks at no waiting
+// thread but those whose WakeOn a downcall or an exit just satisfied. The clock: now_ns = kNsPerTick x (ticks executed by every picoprocess of the world)
 // + jumps; when every thread is parked the clock jumps to the earliest deadline, and with no
 // deadline the world is deadlocked: every picoprocess ends with End::Deadlock and a report.
 //
