@@ -1,7 +1,7 @@
 // The world on the simulated host: a context switch between two guest threads (event
-// ping-pong through the scheduler), pipe throughput between two picoprocesses, the
-// picoprocess create+exit rate, and density (idle picoprocesses one world holds and the
-// resident memory each costs). The guest is bench/guest/bench_guest.c.
+// ping-pong through the scheduler), pipe throughput between two picoprocesses, the cost of a
+// downcall next to N idle picoprocesses, the picoprocess create+exit rate, and density (idle
+// picoprocesses one world holds and the resident memory each costs). The guest is bench/guest/bench_guest.c.
 //
 // Times are CPU time of this thread (the world runs on it): each iteration runs the workload
 // at its size and at size 0, and counts the difference, so start-up and teardown of the
@@ -75,10 +75,10 @@ class LineConsole : public dk::Console {
   std::string line_;
 };
 
-// Runs bench_guest WORKLOAD N on a fresh simulated host; returns the CPU seconds it took
+// Runs bench_guest WORKLOAD N [M] on a fresh simulated host; returns the CPU seconds it took
 // (and in `wakes`, what the host core's wake lists said about the retries).
 double run_workload(const char* workload, uint64_t n, LineConsole* console = nullptr,
-                    dk::WakeStats* wakes = nullptr) {
+                    dk::WakeStats* wakes = nullptr, uint64_t m = 0) {
   dk::HostLaunch l;
   l.seed = 1;
   l.image = guest_image();
@@ -91,6 +91,7 @@ double run_workload(const char* workload, uint64_t n, LineConsole* console = nul
   spec.image = guest_image();
   spec.name = "bench_guest";
   spec.args = {"bench_guest", workload, std::to_string(n)};
+  if (m) spec.args.push_back(std::to_string(m));
   const double t0 = cpu_now();
   dk::RunResult r = dk::run_picoprocess(host, spec);
   const double t1 = cpu_now();
@@ -141,9 +142,9 @@ void BM_PipeThroughput(benchmark::State& state) {
 DK_BENCHMARK(BM_PipeThroughput)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
 
 // Not a timing: how many retries of parked calls the world made in the ping-pong, pipe and
-// density workloads (64 idle children), and how many of them a scheduler driven by the host
-// core's wake lists would have skipped (nobody woke the call, and it parked again).
-// `missed` must stay 0.
+// density workloads (64 idle children), how many a change woke, and how many nobody woke and
+// parked again (`avoidable`: with wait queues, only waits on streams, threads and processes
+// retried at an exit that did not concern them). `missed` must stay 0.
 void BM_WakeLists(benchmark::State& state) {
   static const char* const kWorkloads[] = {"pingpong", "pipe", "density"};
   static const uint64_t kSizes[] = {2000, 64, 64};
@@ -157,10 +158,43 @@ void BM_WakeLists(benchmark::State& state) {
   state.counters["woken"] = static_cast<double>(w.woken);
   state.counters["avoidable"] = static_cast<double>(w.avoidable);
   state.counters["missed"] = static_cast<double>(w.missed);
+  state.counters["wakes"] = static_cast<double>(w.wakes);
   state.counters["avoidable_share"] =
       w.retries ? static_cast<double>(w.avoidable) / static_cast<double>(w.retries) : 0;
 }
 DK_BENCHMARK(BM_WakeLists)->DenseRange(0, 2)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+
+constexpr uint64_t kNeighbourCalls = 50000;
+
+// A downcall (DkSystemTimeQuery) of a busy picoprocess while N idle children of it wait in
+// the same world, each parked reading its stream: CPU time between the guest's "go" and
+// "done" lines over the calls made. With wait queues it does not grow with N.
+void BM_DowncallWithIdleNeighbours(benchmark::State& state) {
+  const uint64_t n = static_cast<uint64_t>(state.range(0));
+  double total = 0;
+  for (auto _ : state) {
+    LineConsole console;
+    double go = 0, done = 0;
+    console.on_line = [&](const std::string& line) {
+      if (line == "go") go = cpu_now();
+      if (line == "done") done = cpu_now();
+    };
+    run_workload("neighbours", n, &console, nullptr, kNeighbourCalls);
+    const double per = (done - go) / static_cast<double>(kNeighbourCalls);
+    state.SetIterationTime(per);
+    total += per;
+  }
+  state.counters["ns_per_downcall"] = total / static_cast<double>(state.iterations()) * 1e9;
+}
+DK_BENCHMARK(BM_DowncallWithIdleNeighbours)
+    ->Arg(1)
+    ->Arg(10)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->UseManualTime()
+    ->Unit(benchmark::kNanosecond)
+    ->Iterations(1);
 
 constexpr uint64_t kSpawns = 200;
 

@@ -1,5 +1,6 @@
 // Wake lists (dk/core/wake.h): a call that parks on a host-core object is entered on its
-// wake list, the changes that can let it go on wake it, and the core host tells each retry
+// wake list, the changes that can let it go on wake it (and are named to the emulator,
+// GuestControl::wake, in the order the waiters parked), and the core host tells each retry
 // apart (woken, avoidable, ended by its deadline) without changing what any call returns.
 // First on the simulated host through the dispatcher (retries made by hand, the way the
 // emulator makes them), then with whole programs in the emulator: no retry that went on was
@@ -175,15 +176,60 @@ TEST_F(CoreWakeTest, AServerIsWokenByAClient) {
   EXPECT_EQ(stats().missed, 0u);
 }
 
-TEST_F(CoreWakeTest, WaitsOnWhatTheCoreCanNotSeeAreNotFollowed) {
-  // A thread record changes in the emulator: the core keeps no wake list for it.
+TEST_F(CoreWakeTest, WaitsOnThreadsRetryAtExits) {
+  // A thread record changes in the emulator: the core keeps no wake list for it, and tells
+  // the emulator to retry the wait when a thread or a picoprocess ends.
   p1.ctl.threads_supported = true;
   const dk_handle_t t = make(p1, calls::DkThreadCreate, 0x1000, 0x2000, 2);
   ASSERT_EQ(wait1(p1, t), kBlocked);
-  EXPECT_EQ(stats().opaque, 1u);
-  EXPECT_EQ(stats().parked, 0u);
-  ASSERT_EQ(wait1(p1, t), kBlocked);
-  EXPECT_EQ(stats().retries, 0u);
+  EXPECT_EQ(stats().opaque, 0u);
+  EXPECT_EQ(stats().parked, 1u);
+  ASSERT_EQ(p1.ctl.wake_ons.size(), 1u);
+  EXPECT_EQ(p1.ctl.wake_ons.back(), WakeOn::Exit);
+  ASSERT_EQ(wait1(p1, t), kBlocked);  // a retry nobody woke (an exit that was not this thread's)
+  EXPECT_EQ(stats().retries, 1u);
+  EXPECT_EQ(stats().avoidable, 1u);
+  EXPECT_TRUE(p1.ctl.wakes.empty());
+}
+
+// The emulator runs a parked thread again only when the host names it: the call that changed
+// an object names exactly the calls parked on it, in the order they parked, and says what
+// else each parked call waits for.
+TEST_F(CoreWakeTest, AChangeNamesExactlyItsWaitersInTheOrderTheyParked) {
+  const dk_handle_t sem = make(p1, calls::DkSemaphoreCreate, 0, 8, 2);
+  const dk_handle_t other = make(p1, calls::DkSemaphoreCreate, 0, 8, 2);
+  const dk_handle_t sem2 = p2.handles.insert(p1.handles.get(sem));
+  const dk_handle_t other2 = p2.handles.insert(p1.handles.get(other));
+  // Parked in this order: (1, 3), (2, 1), (1, 2); (2, 2) waits on the other semaphore.
+  p1.thread = 3;
+  ASSERT_EQ(wait1(p1, sem), kBlocked);
+  ASSERT_EQ(wait1(p2, sem2), kBlocked);
+  p1.thread = 2;
+  ASSERT_EQ(wait1(p1, sem), kBlocked);
+  p2.thread = 2;
+  ASSERT_EQ(wait1(p2, other2), kBlocked);
+  for (WakeOn on : p1.ctl.wake_ons) EXPECT_EQ(on, WakeOn::Wake);
+  EXPECT_EQ(p2.ctl.wake_ons, (std::vector<WakeOn>{WakeOn::Wake, WakeOn::Wake}));
+  // A release names the three, in the order they parked.
+  p1.thread = 4;
+  EXPECT_TRUE(p1.ctl.wakes.empty());
+  ASSERT_EQ(call(p1, calls::DkSemaphoreRelease, sem, 3, p1.u64(0)), 0);
+  EXPECT_EQ(p1.ctl.wakes, (Waiters{{1, 3}, {2, 1}, {1, 2}}));
+  EXPECT_TRUE(p2.ctl.wakes.empty());
+  // Another release names nobody: each was named once, and (2, 2) never.
+  ASSERT_EQ(call(p1, calls::DkSemaphoreRelease, sem, 1, p1.u64(0)), 0);
+  EXPECT_EQ(p1.ctl.wakes.size(), 3u);
+  EXPECT_EQ(stats().wakes, 3u);
+}
+
+TEST_F(CoreWakeTest, StreamWaitsAlsoRetryAtExits) {
+  auto [s, c] = connect("w9");
+  std::string out;
+  ASSERT_EQ(read(p1, s, 10, out), kBlocked);
+  ASSERT_FALSE(p1.ctl.wake_ons.empty());
+  EXPECT_EQ(p1.ctl.wake_ons.back(), WakeOn::Exit);  // the peer's handles close when it ends
+  ASSERT_EQ(write(p2, c, "hi"), 0);
+  EXPECT_EQ(p2.ctl.wakes, (Waiters{{1, 1}}));
 }
 
 // ---- whole programs in the emulator ----

@@ -126,6 +126,8 @@ class FakeControl : public GuestControl {
     return 0;
   }
   void block(uint64_t deadline) override { blocks.push_back(deadline); }
+  void wake_on(WakeOn on) override { wake_ons.push_back(on); }
+  void wake(uint32_t pid_, uint32_t tid) override { wakes.emplace_back(pid_, tid); }
   uint64_t wait_deadline() const override { return retry_deadline; }
   bool take_interrupt() override {
     bool i = interrupt;
@@ -147,6 +149,8 @@ class FakeControl : public GuestControl {
   std::vector<std::shared_ptr<ThreadObject>> threads;
   std::vector<uint32_t> resumed;
   std::vector<uint64_t> blocks;
+  std::vector<WakeOn> wake_ons;                        // one per call that blocked and said
+  std::vector<std::pair<uint32_t, uint32_t>> wakes;  // (pid, tid) named by wake(), in order
   std::vector<ChildSpec> children;
   std::vector<std::shared_ptr<ProcessObject>> processes;
   uint32_t next_child_pid = 100;

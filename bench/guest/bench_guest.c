@@ -6,21 +6,27 @@
  *   spawn N       creates N children that exit at once, one after another, waiting for each
  *   density N     creates N children that stay blocked; prints "base" after the first four
  *                 are up and "ready K" when K are up, then lets them all go
+ *   neighbours N M  creates N children that stay blocked, prints "go", makes M downcalls
+ *                 (DkSystemTimeQuery), prints "done", then lets the children go
+ *   fanout N      N threads each wait on an event of their own; the main thread sets them
+ *                 one at a time, yielding after each, then waits for every thread's exit
  *
  * Failures print one FAIL line and exit 1 (CHECK). */
 #include "case.h"
 
 #define BLOCK (64u * 1024u)
 
-static uint64_t arg_count(void) {
-  CHECK(conf_argc >= 3);
+static uint64_t arg_at(int i) {
+  CHECK(conf_argc > i);
   uint64_t n = 0;
-  for (const char* p = conf_argv[2]; *p; ++p) {
+  for (const char* p = conf_argv[i]; *p; ++p) {
     CHECK(*p >= '0' && *p <= '9');
     n = n * 10 + (uint64_t)(*p - '0');
   }
   return n;
 }
+
+static uint64_t arg_count(void) { return arg_at(2); }
 
 static void wait_one(dk_handle_t h) {
   uint32_t i;
@@ -128,7 +134,8 @@ CASE(idle_child) {
 }
 
 #define MAX_IDLE 4096
-static dk_handle_t idle_streams[MAX_IDLE];
+static dk_handle_t idle_array[MAX_IDLE];
+static dk_handle_t* idle_streams = idle_array;
 
 /* Starts children up to `want` (from `have`); returns how many are up. Stops early when the
  * host refuses one (NOMEM or QUOTA: the world is full). */
@@ -157,5 +164,47 @@ CASE(density) {
   conf_print_dec((int64_t)up);
   conf_print("\n");
   for (uint64_t i = 0; i < up; i++) CHECK_OK(DkObjectClose(idle_streams[i]));
+  return 0;
+}
+
+/* ---- neighbours ---- */
+CASE(neighbours) {
+  const uint64_t want = arg_count(), calls = arg_at(3);
+  if (want > MAX_IDLE)
+    idle_streams = conf_pages((want * sizeof(dk_handle_t) + DK_PAGE_SIZE - 1) / DK_PAGE_SIZE,
+                              DK_PROT_READ | DK_PROT_WRITE);
+  const uint64_t up = start_idle(0, want);
+  CHECK_EQ(up, want);
+  conf_puts("go");
+  uint64_t ns = 0;
+  for (uint64_t i = 0; i < calls; i++) CHECK_OK(DkSystemTimeQuery(&ns));
+  conf_puts("done");
+  for (uint64_t i = 0; i < up; i++) CHECK_OK(DkObjectClose(idle_streams[i]));
+  return 0;
+}
+
+/* ---- fanout ---- */
+#define MAX_FANOUT 64
+static dk_handle_t fan_events[MAX_FANOUT];
+
+static void fan_waiter(uint64_t i) { wait_one(fan_events[i]); }
+
+CASE(fanout) {
+  const uint64_t n = arg_count();
+  CHECK(n <= MAX_FANOUT);
+  dk_handle_t threads[MAX_FANOUT];
+  conf_thread_fn = fan_waiter;
+  for (uint64_t i = 0; i < n; i++) {
+    fan_events[i] = conf_event(1, 0);
+    uint8_t* stack = conf_pages(4, DK_PROT_READ | DK_PROT_WRITE);
+    CHECK_OK(DkThreadCreate(i, stack + 4 * DK_PAGE_SIZE, &threads[i]));
+  }
+  CHECK_OK(DkThreadYieldExecution()); /* every thread parks on its event */
+  for (uint64_t i = 0; i < n; i++) {
+    CHECK_OK(DkEventSet(fan_events[i]));
+    CHECK_OK(DkThreadYieldExecution());
+  }
+  for (uint64_t i = 0; i < n; i++) wait_one(threads[i]);
+  conf_puts("fanned");
   return 0;
 }

@@ -53,6 +53,7 @@ Picoprocess::Thread& Picoprocess::new_thread() {
   t->object->pid = pid();
   t->object->tid = t->id;
   threads_.push_back(std::move(t));
+  world_.ready(pid(), threads_.back()->id);
   return *threads_.back();
 }
 
@@ -223,6 +224,7 @@ dk_status_t Picoprocess::on_downcall(const TrapRegs& regs, uint64_t rip) {
   // Only the parked call itself is a retry (an exception handler may run in between).
   if (t.retrying && rip != t.call_rip) t.retrying = false;
   block_deadline_ = kNoDeadline;
+  block_wake_on_ = WakeOn::Change;
   const dk_status_t st = dispatcher_.dispatch(cx_, regs, call_);
   if (st == kBlocked) {
     park(t, rip);
@@ -248,11 +250,16 @@ void Picoprocess::park(Thread& t, uint64_t rip) {
   t.state = Thread::State::Parked;
   t.deadline = block_deadline_;
   t.parked_version = world_.version();
+  t.parked_exits = world_.exits();
+  t.wake_on = block_wake_on_;
+  t.woken = false;
+  ++t.parks;
   t.call_rip = rip;
   t.call_index = call_.index;
   t.retrying = true;
   stop_wanted_ = true;
   engine_->request_stop();
+  world_.parked(pid(), t.id);
 }
 
 dk_status_t Picoprocess::vm_allocate(uint64_t& addr, uint64_t size, uint32_t alloc, uint32_t prot) {
@@ -331,7 +338,7 @@ void Picoprocess::exit_thread(Thread& t) {
   t.object->exited = true;
   t.frames.clear();
   t.frames.shrink_to_fit();
-  world_.changed();
+  world_.exited();
 }
 
 void Picoprocess::thread_exit() {

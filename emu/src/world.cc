@@ -1,6 +1,7 @@
 // The world's run loop, in the manner of QEMU's cpu_loop: pick a thread, run the vCPU,
-// switch on why it stopped, act, run again. Scheduling decisions read only ticks, the
-// world version and deadlines, so a run is a function of its inputs.
+// switch on why it stopped, act, run again. Scheduling decisions read only ticks, wake-ups
+// (told by the host during calls), the world version, exits and deadlines, so a run is a
+// function of its inputs.
 #include "dk/world.h"
 
 #include <unicorn/unicorn.h>
@@ -83,6 +84,7 @@ uint32_t World::add(const LaunchSpec& spec) {
   const ElfImage image = ElfImage::parse(spec.image);
   const uint32_t pid = size() + 1;
   procs_.push_back(Slot{std::make_unique<Picoprocess>(*this, host_, pid), {}, false});
+  live_.insert(pid);
   try {
     procs_.back().proc->boot(image, spec);
     note_boot(*procs_.back().proc);
@@ -288,63 +290,144 @@ std::string World::instruction_at(uint32_t pid, uint64_t rip) {
   return disassemble(procs_[pid - 1].proc->memory(), rip, nullptr);
 }
 
-// A parked thread may run (retry its call) once the world changed since it parked, its
-// deadline passed, or DkThreadResume woke it.
-bool World::may_run(Thread& t, uint64_t host_now) const {
-  switch (t.state) {
-    case Thread::State::Ready:
-      return true;
-    case Thread::State::Exited:
-      return false;
-    case Thread::State::Parked:
-      return t.parked_version != clock_.version || host_now >= t.deadline || t.wake_pending;
-  }
-  return false;
-}
+// ---- wait queues ----
 
-Picoprocess* World::host_proc() {
-  for (Slot& s : procs_)
-    if (s.proc && !s.ended) return s.proc.get();
+Thread* World::find(uint32_t pid, uint32_t tid, Picoprocess** out) {
+  if (pid < 1 || pid > size()) return nullptr;
+  Slot& s = procs_[pid - 1];
+  if (!s.proc || s.ended) return nullptr;
+  for (const auto& t : s.proc->threads()) {
+    if (t->id != tid) continue;
+    if (out) *out = s.proc.get();
+    return t.get();
+  }
   return nullptr;
 }
 
-uint64_t World::earliest_deadline() const {
-  uint64_t d = kNoDeadline;
-  for (const Slot& s : procs_)
-    if (s.proc)
-      for (const auto& t : s.proc->threads())
-        if (t->state == Thread::State::Parked && t->deadline < d) d = t->deadline;
-  return d;
+void World::make_runnable(uint32_t pid, Thread& t) {
+  t.woken = true;
+  runnable_.insert({pid, t.id});
 }
 
-// The next thread that may run after the running one in (pid, tid) order, wrapping around;
-// the running thread itself comes last (it keeps the engine only when no one else may run).
-bool World::pick(bool include_current) {
-  uint32_t cur_pid = 0, cur_tid = 0;
-  if (running_) cur_pid = running_->pid(), cur_tid = running_->current().id;
-  Picoprocess* first_p = nullptr;
-  Thread* first_t = nullptr;  // smallest (pid, tid) that may run
-  Picoprocess* next_p = nullptr;
-  Thread* next_t = nullptr;  // smallest after the current one
-  Picoprocess* hp = host_proc();
-  const uint64_t host_now = hp ? hp->host_clock_ns() : now_ns();
-  for (Slot& s : procs_) {
-    if (!s.proc || s.ended) continue;
-    for (const auto& t : s.proc->threads()) {
-      if (!may_run(*t, host_now)) continue;
-      const bool is_current = s.proc.get() == running_ && t->id == cur_tid;
-      if (is_current && !include_current) continue;
-      if (!first_t) first_p = s.proc.get(), first_t = t.get();
-      const bool after = s.proc->pid() > cur_pid || (s.proc->pid() == cur_pid && t->id > cur_tid);
-      if (after && !next_t) next_p = s.proc.get(), next_t = t.get();
-    }
+void World::ready(uint32_t pid, uint32_t tid) {
+  runnable_.insert({pid, tid});
+}
+
+// The thread has just parked in its call: it waits on what its WakeOn says, and its deadline.
+void World::parked(uint32_t pid, uint32_t tid) {
+  Thread* t = find(pid, tid);
+  if (!t || t->state != Thread::State::Parked) return;
+  if (t->wake_pending) {  // a DkThreadResume came first
+    make_runnable(pid, *t);
+    return;
   }
-  if (!next_t) next_p = first_p, next_t = first_t;
+  if (t->deadline != kNoDeadline) deadlines_.insert({t->deadline, pid, tid, t->parks});
+  switch (t->wake_on) {
+    case WakeOn::Change:
+      on_change_[{pid, tid}] = t->parks;
+      break;
+    case WakeOn::Exit:
+      on_exit_[{pid, tid}] = t->parks;
+      break;
+    case WakeOn::Wake:
+      break;
+  }
+}
+
+void World::unqueue(uint32_t pid, const Thread& t) {
+  if (t.deadline != kNoDeadline) deadlines_.erase({t.deadline, pid, t.id, t.parks});
+  const Key k{pid, t.id};
+  if (t.wake_on == WakeOn::Change) on_change_.erase(k);
+  if (t.wake_on == WakeOn::Exit) on_exit_.erase(k);
+}
+
+void World::wake(uint32_t pid, uint32_t tid) {
+  Thread* t = find(pid, tid);
+  if (!t || t->state != Thread::State::Parked || t->woken) return;
+  ++stats_.wakes;
+  make_runnable(pid, *t);
+}
+
+void World::collect(uint64_t host_now) {
+  while (!deadlines_.empty() && std::get<0>(*deadlines_.begin()) <= host_now) {
+    const auto [d, pid, tid, parks] = *deadlines_.begin();
+    deadlines_.erase(deadlines_.begin());
+    Thread* t = find(pid, tid);
+    if (t && t->state == Thread::State::Parked && t->parks == parks && !t->woken) make_runnable(pid, *t);
+  }
+  // A wait is woken by a move of the world after it parked; a stale entry is dropped.
+  const auto sweep = [&](std::map<Key, uint64_t>& list, bool exits) {
+    std::erase_if(list, [&](const std::pair<const Key, uint64_t>& w) {
+      Thread* t = find(w.first.first, w.first.second);
+      if (!t || t->state != Thread::State::Parked || t->parks != w.second || t->woken) return true;
+      if (exits ? t->parked_exits == clock_.exits : t->parked_version == clock_.version) return false;
+      make_runnable(w.first.first, *t);
+      return true;
+    });
+  };
+  if (seen_version_ != clock_.version) {
+    seen_version_ = clock_.version;
+    sweep(on_change_, false);
+  }
+  if (seen_exits_ != clock_.exits) {
+    seen_exits_ = clock_.exits;
+    sweep(on_exit_, true);
+  }
+}
+
+Picoprocess* World::host_proc() {
+  return live_.empty() ? nullptr : procs_[*live_.begin() - 1].proc.get();
+}
+
+bool World::any_live_thread() const {
+  for (uint32_t pid : live_)
+    if (procs_[pid - 1].proc->live_threads() > 0) return true;
+  return false;
+}
+
+uint64_t World::earliest_deadline() {
+  while (!deadlines_.empty()) {
+    const auto [d, pid, tid, parks] = *deadlines_.begin();
+    Thread* t = find(pid, tid);
+    if (t && t->state == Thread::State::Parked && t->parks == parks && !t->woken) return d;
+    deadlines_.erase(deadlines_.begin());
+  }
+  return kNoDeadline;
+}
+
+// The next runnable thread after the running one in (pid, tid) order, wrapping around; the
+// running thread itself comes last (it keeps the engine only when no one else may run).
+bool World::pick() {
+  Key cur{0, 0};
+  if (running_) cur = {running_->pid(), running_->current().id};
+  Picoprocess* hp = host_proc();
+  collect(hp ? hp->host_clock_ns() : now_ns());
+  Picoprocess* next_p = nullptr;
+  Thread* next_t = nullptr;
+  const auto take = [&](std::set<Key>::iterator it) {
+    while (it != runnable_.end()) {
+      Picoprocess* p = nullptr;
+      Thread* t = find(it->first, it->second, &p);
+      if (t && (t->state == Thread::State::Ready || (t->state == Thread::State::Parked && t->woken))) {
+        next_p = p, next_t = t;
+        return;
+      }
+      it = runnable_.erase(it);
+    }
+  };
+  take(runnable_.upper_bound(cur));
+  if (!next_t) take(runnable_.begin());
   if (!next_t) return false;
 
   if (events_ && (next_p != running_ || next_t != &running_->current())) note_switch(next_p, *next_t);
   any_ran_ = true;
-  next_t->state = Thread::State::Ready;  // a parked thread retries its call
+  if (next_t->state == Thread::State::Parked) {  // a parked thread retries its call
+    ++stats_.retries;
+    ++stats_.thread_retries[{next_p->pid(), next_t->id}];
+    unqueue(next_p->pid(), *next_t);
+  }
+  next_t->state = Thread::State::Ready;
+  next_t->woken = false;
   if (next_p != running_) {
     const uint64_t t0 = wall_ns();
     if (running_) take_engine();
@@ -366,16 +449,14 @@ bool World::pick(bool include_current) {
 bool World::schedule() {
   for (;;) {
     if (opts_.interrupt && opts_.interrupt->exchange(false)) deliver_interrupt();
-    if (pick(true)) {
+    if (pick()) {
       begin_slice();
       return true;
     }
-    bool any_live = false;
-    for (const Slot& s : procs_) any_live |= s.proc && !s.ended && s.proc->live_threads() > 0;
-    if (!any_live) return false;
+    if (!any_live_thread()) return false;
     const uint64_t d = earliest_deadline();
     // A real host waits in the kernel for I/O or the deadline; something outside the world
-    // may have happened, so every parked thread retries.
+    // may have happened, so every thread parked in a wait the host cannot see retries.
     if (host_proc() && host_.idle(d)) {
       changed();
       continue;
@@ -396,9 +477,9 @@ bool World::schedule() {
 // handler returns through DkExceptionReturn the call runs again.
 void World::deliver_interrupt() {
   Picoprocess* p = nullptr;
-  for (Slot& s : procs_) {
-    if (s.proc && !s.ended && s.proc->live_threads() > 0) {
-      p = s.proc.get();
+  for (uint32_t pid : live_) {
+    if (procs_[pid - 1].proc->live_threads() > 0) {
+      p = procs_[pid - 1].proc.get();
       break;
     }
   }
@@ -413,7 +494,10 @@ void World::deliver_interrupt() {
     }
   }
   if (running_ && running_ != p) take_engine();
+  if (t->state == Thread::State::Parked) unqueue(p->pid(), *t);
   t->state = Thread::State::Ready;
+  t->woken = false;
+  runnable_.insert({p->pid(), t->id});
   p->switch_to(*t);
   if (running_ != p) give_engine(*p);
   ++stats_.interrupts;
@@ -550,7 +634,9 @@ void World::finish(Slot& s) {
   p.object()->exit_code = e.exit_code;
   p.object()->exited = true;
   s.ended = true;
-  changed();
+  live_.erase(p.pid());
+  for (const auto& t : p.threads()) unqueue(p.pid(), *t);  // its waits, if any are left
+  exited();
   s.proc.reset();
 }
 
@@ -609,9 +695,10 @@ void World::end_all(RunResult::End end, const std::string& reason) {
 // ---- what picoprocesses ask of the world ----
 
 dk_status_t World::resume(uint32_t pid, uint32_t tid) {
-  if (pid < 1 || pid > size() || !procs_[pid - 1].proc) return 0;  // ended: nothing to wake
-  for (const auto& t : procs_[pid - 1].proc->threads())
-    if (t->id == tid && t->state != Thread::State::Exited) t->wake_pending = true;
+  Thread* t = find(pid, tid);  // ended: nothing to wake
+  if (!t || t->state == Thread::State::Exited) return 0;
+  t->wake_pending = true;
+  if (t->state == Thread::State::Parked && !t->woken) make_runnable(pid, *t);
   return 0;
 }
 
@@ -642,6 +729,7 @@ dk_status_t World::create_child(Picoprocess& parent, ChildSpec spec,
   }
   out = child->object();
   procs_.push_back(Slot{std::move(child), {}, false});
+  live_.insert(size());
   note_boot(*procs_.back().proc);
   return 0;
 }

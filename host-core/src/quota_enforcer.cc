@@ -54,6 +54,8 @@ class ChargingControl final : public GuestControl {
   void block(uint64_t deadline_ns) override { ctl_.block(deadline_ns); }
   uint64_t wait_deadline() const override { return ctl_.wait_deadline(); }
   bool take_interrupt() override { return ctl_.take_interrupt(); }
+  void wake_on(WakeOn on) override { ctl_.wake_on(on); }
+  void wake(uint32_t pid, uint32_t tid) override { ctl_.wake(pid, tid); }
 
  private:
   CallContext& cx_;  // the caller as the decorator was given it (the ledger measures there)

@@ -116,6 +116,15 @@ class LoggingGuest final : public GuestControl, public GuestMemory {
     add(EffectOp::TakeInterrupt).result = taken;
     return taken;
   }
+  void wake_on(WakeOn on) override {
+    ctl_.wake_on(on);
+    add(EffectOp::WakeOn).v[0] = static_cast<uint64_t>(on);
+  }
+  void wake(uint32_t pid, uint32_t tid) override {
+    ctl_.wake(pid, tid);
+    Effect& e = add(EffectOp::Wake);
+    e.v[0] = pid, e.v[1] = tid;
+  }
   dk_status_t process_create(ChildSpec spec, std::shared_ptr<ProcessObject>& out) override {
     // The child's image came from a file the replay will not have: it goes into the trace.
     std::vector<uint8_t> image = spec.image;

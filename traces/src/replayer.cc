@@ -304,6 +304,13 @@ bool Replayer::perform(CallContext& cx, const TraceRecord& cur, uint64_t record)
       case EffectOp::Block:
         cx.ctl.block(v[0]);
         break;
+      case EffectOp::WakeOn:
+        if (v[0] > static_cast<uint64_t>(WakeOn::Wake)) return fail(e, "names no wait");
+        cx.ctl.wake_on(static_cast<WakeOn>(v[0]));
+        break;
+      case EffectOp::Wake:
+        cx.ctl.wake(static_cast<uint32_t>(v[0]), static_cast<uint32_t>(v[1]));
+        break;
       case EffectOp::TakeInterrupt:
         if (!status(e, cx.ctl.take_interrupt() ? 1 : 0)) return false;
         break;

@@ -50,6 +50,8 @@ const char* effect_name(EffectOp op) {
     case EffectOp::ProcessCreate: return "process-create";
     case EffectOp::MemoryWrite: return "memory-write";
     case EffectOp::TickLimit: return "tick-limit";
+    case EffectOp::WakeOn: return "wake-on";
+    case EffectOp::Wake: return "wake";
   }
   return "?";
 }

@@ -27,8 +27,21 @@ namespace dk {
 // cx.ctl.take_interrupt(), so timeouts and interruption need no state in the host. When
 // every thread of the world is parked, the clock jumps to the earliest deadline; with no
 // deadline at all, the world is deadlocked and its picoprocesses end with a report.
+//
+// Wait queues narrow (a): a host that knows what a blocked call waits for says so with
+// cx.ctl.wake_on() before returning kBlocked, and names each parked call a change lets go
+// on with cx.ctl.wake(pid, tid) during the call that made the change. A call whose host
+// says nothing retries on every change, as above.
 inline constexpr dk_status_t kBlocked = std::numeric_limits<dk_status_t>::min() + 1;
 inline constexpr uint64_t kNoDeadline = ~0ull;
+
+// What makes a parked call retry besides its deadline and DkThreadResume (see kBlocked).
+enum class WakeOn : uint8_t {
+  Change = 0,  // any completed downcall or exit in the world: the host cannot see the wait
+  Exit = 1,    // wake(), or any thread or picoprocess of the world ending (waits on a thread,
+               // a process, or a stream end whose peer's handles close when its owner ends)
+  Wake = 2,    // wake() only (semaphores, events, delays)
+};
 
 // Objects the emulator creates and hosts read to answer waits (DkObjectsWaitAny,
 // DkProcessExitCodeQuery). Handles to them live in handle tables like any host object.
@@ -93,6 +106,10 @@ class GuestControl {
   virtual void block(uint64_t /*deadline_ns*/) {}
   virtual uint64_t wait_deadline() const { return kNoDeadline; }
   virtual bool take_interrupt() { return false; }
+  // Wait queues (see kBlocked): what wakes the call now blocking (WakeOn::Change unless
+  // told), and a parked call of (pid, tid) that a change made by this call lets go on.
+  virtual void wake_on(WakeOn /*on*/) {}
+  virtual void wake(uint32_t /*pid*/, uint32_t /*tid*/) {}
 
   // Processes (call 17): a child picoprocess in the same world.
   virtual dk_status_t process_create(ChildSpec /*spec*/, std::shared_ptr<ProcessObject>& /*out*/) {

@@ -66,6 +66,10 @@ class Picoprocess final : public EngineClient, public GuestControl {
     // Blocking (the retry protocol of dk/host.h).
     uint64_t deadline = kNoDeadline;  // world clock; wakes the parked thread
     uint64_t parked_version = 0;      // world version when it parked
+    uint64_t parked_exits = 0;        // world exit count when it parked
+    uint64_t parks = 0;               // times it parked (tells a stale queue entry)
+    WakeOn wake_on = WakeOn::Change;  // what else wakes the parked call
+    bool woken = false;               // parked, and made runnable: it retries when picked
     uint64_t call_rip = 0;            // the syscall that is parked or being retried
     uint32_t call_index = 0;          // its Dk call index, for reports
     bool retrying = false;            // the next downcall at call_rip is the retry
@@ -138,6 +142,8 @@ class Picoprocess final : public EngineClient, public GuestControl {
     return current_->retrying ? current_->deadline : kNoDeadline;
   }
   bool take_interrupt() override;
+  void wake_on(WakeOn on) override { block_wake_on_ = on; }
+  void wake(uint32_t pid, uint32_t tid) override { world_.wake(pid, tid); }
   dk_status_t process_create(ChildSpec spec, std::shared_ptr<ProcessObject>& out) override;
 
   // EngineClient.
@@ -198,6 +204,7 @@ class Picoprocess final : public EngineClient, public GuestControl {
   bool stop_wanted_ = false;
   bool yield_ = false;
   uint64_t block_deadline_ = kNoDeadline;  // from block() during the current downcall
+  WakeOn block_wake_on_ = WakeOn::Change;  // from wake_on() during the current downcall
   uint64_t tick_limit_ = 0;
   std::string std_uris_[3];
 };

@@ -5,9 +5,13 @@
 // picoprocess sees its world only through PicoprocessWorld (dk/picoprocess_world.h), which
 // World implements. Nothing here reads wall-clock time to decide anything.
 //
-// Scheduling: round-robin over ready threads in (pid, tid) order. A thread keeps the engine
-// until it parks (a downcall returned kBlocked), yields, exits, or has run RunOptions::quantum
-// ticks. The clock: now_ns = kNsPerTick x (ticks executed by every picoprocess of the world)
+// Scheduling: round-robin over runnable threads in (pid, tid) order. A thread keeps the
+// engine until it parks (a downcall returned kBlocked), yields, exits, or has run
+// RunOptions::quantum ticks. Wait queues: a parked thread is runnable again (and retries its
+// call) only when it is woken: by a change its host names (GuestControl::wake), its deadline
+// (kept in order), DkThreadResume, or, as its call's WakeOn says, any exit or any change of
+// the world. Runnable threads are kept in an ordered set, so a pick looks at no waiting
+// thread but those whose WakeOn a downcall or an exit just satisfied. The clock: now_ns = kNsPerTick x (ticks executed by every picoprocess of the world)
 // + jumps; when every thread is parked the clock jumps to the earliest deadline, and with no
 // deadline the world is deadlocked: every picoprocess ends with End::Deadlock and a report.
 //
@@ -29,9 +33,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -68,9 +74,9 @@ class World final : public PicoprocessWorld, private WorldProbe {
 
   Host& host() { return host_; }
 
-  // The world clock (now_ns(), in virtual ns since the world started) and version()
-  // (bumped after every completed downcall and every exit: parked threads retry when it
-  // moves) are PicoprocessWorld's. Ticks executed by every picoprocess of the world:
+  // The world clock (now_ns(), in virtual ns since the world started), version() (bumped
+  // after every completed downcall and every exit: WakeOn::Change waits retry when it moves)
+  // and exits() are PicoprocessWorld's. Ticks executed by every picoprocess of the world:
   uint64_t ticks() const { return clock_.ticks(); }
 
   struct Stats {
@@ -82,14 +88,25 @@ class World final : public PicoprocessWorld, private WorldProbe {
     uint64_t interrupts = 0;      // INTERRUPT exceptions delivered (RunOptions::interrupt)
     uint64_t engines = 0;         // engines brought up (at most kMaxEngines)
     uint64_t engine_attaches = 0; // a picoprocess's memory mapped into an engine
+    uint64_t retries = 0;         // parked calls run again
+    uint64_t wakes = 0;           // parked threads woken by GuestControl::wake
+    std::map<std::pair<uint32_t, uint32_t>, uint64_t> thread_retries;  // by (pid, tid)
   };
   const Stats& stats() const { return stats_; }
+  // Retries of thread `tid` of `pid` so far.
+  uint64_t retries(uint32_t pid, uint32_t tid) const {
+    const auto it = stats_.thread_retries.find({pid, tid});
+    return it == stats_.thread_retries.end() ? 0 : it->second;
+  }
   // Engines kept warm, each holding one picoprocess's memory while it is off the vCPU.
   static constexpr size_t kMaxEngines = 4;
 
   // PicoprocessWorld: called by picoprocesses (their GuestControl). `resume` finds the
   // thread by pid and tid.
   dk_status_t resume(uint32_t pid, uint32_t tid) override;
+  void ready(uint32_t pid, uint32_t tid) override;
+  void parked(uint32_t pid, uint32_t tid) override;
+  void wake(uint32_t pid, uint32_t tid) override;
   // The tick bound of `p`: RunOptions::max_ticks or its quota, whichever is lower (0: none).
   uint64_t max_ticks_of(const Picoprocess& p) const override;
   dk_status_t create_child(Picoprocess& parent, ChildSpec spec,
@@ -107,7 +124,7 @@ class World final : public PicoprocessWorld, private WorldProbe {
   };
   bool start_engine();
   bool schedule();
-  bool pick(bool include_current);
+  bool pick();
   void give_engine(Picoprocess& p);
   void take_engine();
   void begin_slice();
@@ -126,10 +143,16 @@ class World final : public PicoprocessWorld, private WorldProbe {
   // WorldProbe.
   void read_memory(uint32_t pid, const std::function<void(uint64_t, const uint8_t*, size_t)>& fn) override;
   std::string instruction_at(uint32_t pid, uint64_t rip) override;
-  bool may_run(Picoprocess::Thread& t, uint64_t host_now) const;
+  // Wait queues.
+  Picoprocess::Thread* find(uint32_t pid, uint32_t tid, Picoprocess** p = nullptr);
+  // A parked thread is made runnable (it retries its call when picked).
+  void make_runnable(uint32_t pid, Picoprocess::Thread& t);
+  // Deadlines passed, and WakeOn::Change / WakeOn::Exit waits whose world moved.
+  void collect(uint64_t host_now);
   // The first live picoprocess: the host's clock is read in its call context.
   Picoprocess* host_proc();
-  uint64_t earliest_deadline() const;
+  bool any_live_thread() const;
+  uint64_t earliest_deadline();
   Picoprocess* running() const { return running_; }
 
   Host& host_;
@@ -158,6 +181,18 @@ class World final : public PicoprocessWorld, private WorldProbe {
   std::set<std::pair<uint32_t, uint32_t>> started_;  // (pid, tid) that have run, with events
   bool quantum_over_ = false;  // the last slice ended on the quantum
   bool any_ran_ = false;
+  // Wait queues. A thread's entries go when it runs again or its picoprocess ends; an entry
+  // that is stale all the same (the thread exited) is checked against its thread when met,
+  // and dropped.
+  using Key = std::pair<uint32_t, uint32_t>;  // (pid, tid)
+  std::set<Key> runnable_;                     // ready, or parked and woken
+  std::set<std::tuple<uint64_t, uint32_t, uint32_t, uint64_t>> deadlines_;  // (ns, pid, tid, parks)
+  std::map<Key, uint64_t> on_change_;  // parked in WakeOn::Change waits: the park's number
+  std::map<Key, uint64_t> on_exit_;    // parked in WakeOn::Exit waits
+  // A parked thread runs again (or its picoprocess ends): its entries go.
+  void unqueue(uint32_t pid, const Picoprocess::Thread& t);
+  uint64_t seen_version_ = 0, seen_exits_ = 0;
+  std::set<uint32_t> live_;  // pids not yet ended
 };
 
 }  // namespace dk

@@ -140,8 +140,10 @@ enum class EffectOp : uint8_t {
   ProcessCreate = 13,  // bytes: the child's image; strs: name, then argv; v: new pid
   MemoryWrite = 14,    // v: addr; bytes: what was written; result: 1 written, 0 refused
   TickLimit = 15,      // v: the picoprocess's tick budget (a quota)
+  WakeOn = 16,         // v: what wakes the blocking call (dk::WakeOn)
+  Wake = 17,           // v: pid, tid of a parked call this call lets go on
 };
-inline constexpr uint8_t kEffectOpMax = 15;
+inline constexpr uint8_t kEffectOpMax = 17;
 const char* effect_name(EffectOp op);
 
 struct Effect {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -171,8 +172,8 @@ class CoreHost : public Host {
   // Wake lists (wake.cc): a call of (cx.pid, cx.thread) returned `st`; a retry is told to
   // wake_stats_, a call that parked is entered on the wake lists of what it waits for.
   void note_wakes(CallContext& cx, const Call& call, dk_status_t st);
-  // False when the call waits for what the host core cannot see change.
-  bool enter_waits(CallContext& cx, const Call& call, const std::shared_ptr<Waiter>& w);
+  // What wakes the call: nullopt when it waits for what the host core cannot see change.
+  std::optional<WakeOn> enter_waits(CallContext& cx, const Call& call, const std::shared_ptr<Waiter>& w);
   // DkThreadResume woke thread (pid, tid) out of whatever it is parked in.
   void wake_thread(uint32_t pid, uint32_t tid);
 
@@ -186,8 +187,12 @@ class CoreHost : public Host {
     std::shared_ptr<Waiter> waiter;
     uint64_t rip = 0;
     uint32_t index = 0;
+    bool on_ends = false;  // waits on a thread or a process too: an end wakes it (no list)
   };
   std::map<std::pair<uint32_t, uint32_t>, Parked> parked_;
+  // Waiters woken since the last call ended (outside a call too: a picoprocess's handles
+  // closing as it ends), in the order they were woken.
+  std::vector<std::shared_ptr<Waiter>> woken_;
   WakeStats wake_stats_;
 };
 

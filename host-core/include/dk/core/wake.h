@@ -4,14 +4,13 @@
 // wake list of what it waits for: a semaphore, an event, one direction of a pipe (readers
 // wait for bytes, cargo or a close; writers for room or a close), a pipe server's backlog.
 // Every change that could let a parked call go on wakes the list: the waiters are marked
-// woken and the list empties. A change that cannot help anyone (taking a semaphore,
-// clearing an event) wakes nobody.
+// woken, in the order they parked, and the list empties. A change that cannot help anyone
+// (taking a semaphore, clearing an event) wakes nobody.
 //
-// The emulator's scheduler does not read these lists: a parked thread retries whenever any
-// downcall of the world completed (dk/host.h), and each retry is part of the observable run
-// (it costs ticks and is a record of a trace), so skipping one would change the schedule.
-// CoreHost uses the lists to say, for each retry, whether a change woke it (WakeStats): a
-// retry nobody woke is one a scheduler driven by wake lists would not have made.
+// The emulator's scheduler runs a parked thread again only when it is woken (dk/host.h,
+// WakeOn): CoreHost collects the waiters a call woke (Waiter::sink) and, at the end of that
+// call, names each one still parked to the caller's GuestControl::wake, in the order they
+// were woken. It also tells each retry apart in WakeStats.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +24,8 @@ namespace dk {
 struct Waiter {
   uint32_t pid = 0, thread = 0;
   bool woken = false;
+  // Where a wake-up is told (the core host's list of waiters woken since its last call).
+  std::vector<std::shared_ptr<Waiter>>* sink = nullptr;
 };
 
 class WaitList {
@@ -50,6 +51,7 @@ class WaitList {
     list_.clear();
     for (const auto& x : list)
       if (auto w = x.lock()) {
+        if (!w->woken && w->sink) w->sink->push_back(w);
         w->woken = true;
         out.emplace_back(w->pid, w->thread);
       }
@@ -61,15 +63,19 @@ class WaitList {
   std::vector<std::weak_ptr<Waiter>> list_;
 };
 
-// What CoreHost learned about the retries of parked calls. Only calls parked on host-core
-// objects (and delays) are followed; a call parked on a thread, a process or a stream whose
-// readiness the host core does not see is `opaque`.
+// What CoreHost learned about the retries of parked calls. Calls parked on host-core
+// objects, threads, processes and delays are followed (WakeOn::Wake or WakeOn::Exit); a call
+// parked on a stream whose readiness the host core does not see (a file, a native socket) is
+// `opaque` and retries on every change (WakeOn::Change).
 struct WakeStats {
-  uint64_t parked = 0;     // calls that parked on host-core objects, or in a delay
+  uint64_t parked = 0;     // followed calls that parked
   uint64_t opaque = 0;     // calls that parked on anything else (not followed)
   uint64_t retries = 0;    // retries of the followed calls
-  uint64_t woken = 0;      // retries after a change woke the call
-  uint64_t avoidable = 0;  // retries nobody woke, that parked again: skippable
+  uint64_t woken = 0;      // retries after a change woke the call (or, for a wait on a
+                           // thread or a process, that went on: its end woke it)
+  uint64_t avoidable = 0;  // retries nobody woke, that parked again: in the emulator only
+                           // a WakeOn::Exit wait retried at an exit that did not concern it
+  uint64_t wakes = 0;      // parked calls named to GuestControl::wake
   uint64_t timed = 0;      // retries nobody woke, ended by their deadline or DkThreadResume
   uint64_t missed = 0;     // retries nobody woke that went on anyway: a wake list is short
 };
