@@ -3,11 +3,16 @@
 #include "dk/engine.h"
 
 #include <sys/mman.h>
+#include <time.h>
 #include <unicorn/unicorn.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include "dk/address_space.h"
 #include "dk/calls.h"
@@ -21,6 +26,7 @@ constexpr uint64_t kTcgBuffer = 32ull << 20;
 constexpr uint64_t kGdtOff = 0x000;
 constexpr uint64_t kIretqOff = 0x100;   // iretq
 constexpr uint64_t kHltOff = 0x110;     // hlt (start-up probe, run at CPL 3)
+constexpr uint64_t kIntOff = 0x120;     // int $0x0d (start-up probe, run at CPL 3)
 constexpr uint64_t kFrameOff = 0x800;   // iretq frame
 constexpr uint32_t kGdtEntries = 5;
 
@@ -30,16 +36,100 @@ constexpr uint64_t kRflagsGuestMask = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x400 | 0
 
 std::once_flag g_probe_once;
 size_t g_old_exception = 0;  // 0: not found
+std::once_flag g_is_int_once;
+size_t g_is_int = 0;  // 0: not found
 
 void check(uc_err err, const char* what) {
   if (err != UC_ERR_OK) throw EngineError(std::string(what) + ": " + uc_strerror(err));
 }
 
+uint64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+uint64_t thread_cpu_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 }  // namespace
 
-size_t Engine::old_exception_offset() { return g_old_exception; }
+// A Watchdog engine's timer: one long-lived thread that calls uc_emu_stop when the armed
+// deadline (monotonic ns) passes, or when the interrupt flag is seen set while armed. It acts
+// only while armed, and arming and disarming take its lock, so it never stops the engine
+// outside the run that armed it (Unicorn ignores a stop once emulation is done).
+class Engine::Watchdog {
+ public:
+  explicit Watchdog(uc_struct* uc) : uc_(uc), thread_([this] { loop(); }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      quit_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  void arm(uint64_t deadline, const std::atomic<bool>* interrupt) {
+    std::lock_guard<std::mutex> l(m_);
+    armed_ = true;
+    fired_ = false;
+    deadline_ = deadline;
+    interrupt_ = interrupt;
+    // It sleeps until its old wake-up time; only an earlier one needs waking it.
+    if (deadline < wake_at_) cv_.notify_one();
+  }
+  // True when it stopped the engine during the run.
+  bool disarm() {
+    std::lock_guard<std::mutex> l(m_);
+    armed_ = false;
+    return fired_;
+  }
 
-Engine::Engine() {
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> l(m_);
+    while (!quit_) {
+      if (!armed_) {
+        wake_at_ = ~0ull;
+        cv_.wait(l);
+        continue;
+      }
+      const uint64_t now = monotonic_ns();
+      if (now >= deadline_ || interrupt_->load(std::memory_order_relaxed)) {
+        // A stop that lands before uc_emu_start has begun is lost (it clears the request
+        // when it starts): stay armed and stop again every kRetryNs until disarmed.
+        fired_ = true;
+        deadline_ = now + kRetryNs;
+        uc_emu_stop(uc_);
+        continue;
+      }
+      uint64_t wait = deadline_ - now;
+      if (wait > kWatchdogPollNs) wait = kWatchdogPollNs;
+      wake_at_ = now + wait;
+      cv_.wait_for(l, std::chrono::nanoseconds(wait));
+    }
+  }
+
+  static constexpr uint64_t kRetryNs = 200'000;
+  uc_struct* uc_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool quit_ = false;
+  bool armed_ = false;
+  bool fired_ = false;
+  uint64_t deadline_ = 0;
+  uint64_t wake_at_ = ~0ull;
+  const std::atomic<bool>* interrupt_ = nullptr;
+  std::thread thread_;  // last: starts once the rest is set
+};
+
+size_t Engine::old_exception_offset() { return g_old_exception; }
+size_t Engine::exception_is_int_offset() { return g_is_int; }
+
+Engine::Engine(Timing timing) : timing_(timing) {
   try {
     set_up();
   } catch (...) {
@@ -49,6 +139,7 @@ Engine::Engine() {
 }
 
 void Engine::release() {
+  watchdog_.reset();  // before uc_close: it may call uc_emu_stop
   if (scratch_) uc_context_free(scratch_);
   if (precise_ctx_) uc_context_free(precise_ctx_);
   precise_ctx_ = nullptr;
@@ -83,6 +174,8 @@ void Engine::set_up() {
   host_page_[kIretqOff] = 0x48;
   host_page_[kIretqOff + 1] = 0xcf;
   host_page_[kHltOff] = 0xf4;
+  host_page_[kIntOff] = 0xcd;
+  host_page_[kIntOff + 1] = 0x0d;
   check(uc_mem_map_ptr(uc_, kHostPage, DK_PAGE_SIZE, UC_PROT_READ | UC_PROT_EXEC, host_page_),
         "map host page");
   uc_x86_mmr gdtr{};
@@ -115,13 +208,19 @@ void Engine::set_up() {
   check(uc_hook_add(uc_, &h, UC_HOOK_TLB_FILL, reinterpret_cast<void*>(&Engine::hook_tlb_fill),
                     this, 1, 0),
         "TLB fill hook");
-  check(uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(&Engine::hook_block), this, 1,
-                    0),
-        "block hook");
+  check(uc_hook_add(uc_, &h, UC_HOOK_EDGE_GENERATED,
+                    reinterpret_cast<void*>(&Engine::hook_translated), this, 1, 0),
+        "translation hook");
+  if (timing_ == Timing::Ticks) {
+    check(uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(&Engine::hook_block), this,
+                      1, 0),
+          "block hook");
+  }
   check(uc_context_alloc(uc_, &scratch_), "context");
   check(uc_context_alloc(uc_, &precise_ctx_), "context");
 
   enter_user_mode();
+  if (timing_ == Timing::Watchdog) watchdog_ = std::make_unique<Watchdog>(uc_);
   const char* regs = std::getenv("DK_ENGINE_REGISTERS");
   if (regs == nullptr || std::strcmp(regs, "api") != 0) direct_.attach(uc_);
 }
@@ -142,7 +241,8 @@ void Engine::enter_user_mode() {
   uc_context* before = nullptr;
   check(uc_context_alloc(uc_, &before), "context");
   uc_context_save(uc_, before);
-  // With no client bound, the interrupt hook only records the vector.
+  // With no client bound, the interrupt hook only records the vector (and, while
+  // probe_is_int_, saves the context in scratch_).
   stopped_ = false;
   stop_ = {};
   uc_err err = uc_emu_start(uc_, kHostPage + kIretqOff, 0, 0, 0);
@@ -175,6 +275,47 @@ void Engine::enter_user_mode() {
   if (err != UC_ERR_OK || !stopped_ || stop_.number != 13)
     throw EngineError("Unicorn double-fault workaround check failed; refusing to run");
   clear_old_exception();
+  // exception_is_int: 0 after a #GP, 1 after `int $0x0d` (the same vector). The first engine
+  // of the process finds the one field that says so in saved contexts: after hlt (#GP), int,
+  // hlt again, int again. Every engine then checks it on its own int and #GP.
+  // The translation hook must have seen the blocks translated so far (hlt, after iretq): it
+  // is what finds port I/O, so an engine where it never fires is refused.
+  if (translations_ == 0)
+    throw EngineError("Unicorn's hook on new translations did not fire; refusing to run");
+  auto probe = [&](uint64_t at, uint32_t vector) {
+    stopped_ = false;
+    stop_ = {};
+    probe_is_int_ = true;
+    const uc_err e = uc_emu_start(uc_, kHostPage + at, 0, 0, 0);
+    probe_is_int_ = false;
+    if (e != UC_ERR_OK || !stopped_ || stop_.number != vector)
+      throw EngineError("Unicorn exception probe failed; refusing to run");
+    std::vector<uint8_t> ctx(reinterpret_cast<const uint8_t*>(scratch_),
+                             reinterpret_cast<const uint8_t*>(scratch_) + uc_context_size(uc_));
+    clear_old_exception();
+    return ctx;
+  };
+  const std::vector<uint8_t> gp1 = probe(kHltOff, 13), int1 = probe(kIntOff, 13),
+                             gp2 = probe(kHltOff, 13), int2 = probe(kIntOff, 13);
+  std::call_once(g_is_int_once, [&] {
+    size_t found = 0, count = 0;
+    for (size_t i = 0; i + 4 <= gp1.size(); i += 4) {
+      int32_t v[4];
+      std::memcpy(&v[0], gp1.data() + i, 4);
+      std::memcpy(&v[1], int1.data() + i, 4);
+      std::memcpy(&v[2], gp2.data() + i, 4);
+      std::memcpy(&v[3], int2.data() + i, 4);
+      if (v[0] == 0 && v[1] == 1 && v[2] == 0 && v[3] == 1) found = i, ++count;
+    }
+    if (count == 1) g_is_int = found;
+  });
+  auto field = [](const std::vector<uint8_t>& c) {
+    int32_t v = -1;
+    if (g_is_int + 4 <= c.size()) std::memcpy(&v, c.data() + g_is_int, 4);
+    return v;
+  };
+  if (g_is_int == 0 || field(gp2) != 0 || field(int2) != 1)
+    throw EngineError("Unicorn exception_is_int not found; refusing to run");
   // From here on the host page is data only.
   check(uc_mem_protect(uc_, kHostPage, DK_PAGE_SIZE, UC_PROT_READ), "protect host page");
   host_page_exec_ = false;
@@ -194,12 +335,6 @@ void Engine::clear_old_exception() {
 void Engine::bind(AddressSpace* as, EngineClient* client) {
   as_ = as;
   client_ = client;
-  // Scan results describe the previous picoprocess's code; a new generation drops them all
-  // without touching the table.
-  if (++scan_generation_ == 0) {
-    for (auto& e : scan_) e = ScanEntry{};
-    scan_generation_ = 1;
-  }
 }
 
 uint64_t Engine::reg(int r) {
@@ -325,15 +460,24 @@ void Engine::syscall_direct() {
   stop_.number = nr;
 }
 
+// The CPU records whether the exception it raised last came from an instruction (int n,
+// int3: exception_is_int, after which Unicorn puts rip after it) or is a fault (rip on the
+// faulting instruction). Read from a saved context: only on exceptions.
+bool Engine::exception_was_int() {
+  uc_context_save(uc_, scratch_);
+  int32_t v = 0;
+  std::memcpy(&v, reinterpret_cast<const uint8_t*>(scratch_) + g_is_int, 4);
+  return v != 0;
+}
+
 bool Engine::is_software_int(uint64_t rip, uint32_t vector) {
-  // int n ends its translated block and leaves rip after it; a fault leaves rip at an
-  // instruction inside the running block. So: rip at the block's end, and cd xx (or cc for
-  // vector 3) right before it.
-  if (rip != block_end_) return false;
+  // int n leaves rip after it; a fault leaves rip at the faulting instruction, which may
+  // follow bytes that read as cd xx. So: cd xx (or cc for vector 3) right before rip, and
+  // the CPU's own record that the exception came from an instruction.
   uint8_t b[2];
-  if (rip >= 2 && peek(rip - 2, b, 2) && b[0] == 0xcd && b[1] == vector) return true;
-  if (vector == 3 && rip >= 1 && peek(rip - 1, b, 1) && b[0] == 0xcc) return true;
-  return false;
+  const bool bytes = (rip >= 2 && peek(rip - 2, b, 2) && b[0] == 0xcd && b[1] == vector) ||
+                     (vector == 3 && rip >= 1 && peek(rip - 1, b, 1) && b[0] == 0xcc);
+  return bytes && exception_was_int();
 }
 
 void Engine::hook_intr(uc_struct* uc, uint32_t vector, void* p) {
@@ -341,6 +485,7 @@ void Engine::hook_intr(uc_struct* uc, uint32_t vector, void* p) {
   uint64_t rip = 0;
   uc_reg_read(uc, UC_X86_REG_RIP, &rip);
   if (self->client_ == nullptr) {  // start-up probe
+    if (self->probe_is_int_) uc_context_save(uc, self->scratch_);
     self->stopped_ = true;
     self->stop_.number = vector;
     uc_emu_stop(uc);
@@ -408,8 +553,8 @@ bool Engine::hook_invalid(uc_struct* uc, void* p) {
   // instruction, so no true #UD sits on them), with rip on the instruction or after it.
   uint8_t before[2] = {};
   const bool int6_at = b[0] == 0xcd && b[1] == 0x06;
-  const bool int6_before = !int6_at && rip == self->block_end_ && rip >= 2 &&
-                           self->peek(rip - 2, before, 2) && before[0] == 0xcd && before[1] == 0x06;
+  const bool int6_before = !int6_at && rip >= 2 && self->peek(rip - 2, before, 2) &&
+                           before[0] == 0xcd && before[1] == 0x06 && self->exception_was_int();
   if (b[0] == 0x0f && b[1] == 0x34)
     self->stop_exception(DK_EXCEPTION_FOREIGN_TRAP, DK_TRAP_SYSENTER, rip, rip + 2);
   else if (int6_at)
@@ -568,50 +713,67 @@ EngineStop Engine::refused_access() {
   return s;
 }
 
-void Engine::hook_block(uc_struct* uc, uint64_t addr, uint32_t size, void* p) {
+bool Engine::at_boundary() const {
+  return ticks_ >= stop_at_ || interrupt_->load(std::memory_order_relaxed);
+}
+
+void Engine::boundary_stop(uint64_t addr) {
+  stopped_ = true;
+  stop_ = {};
+  stop_.kind = max_ticks_ != 0 && ticks_ >= max_ticks_ ? EngineStop::Kind::TickLimit
+               : ticks_ >= stop_at_                    ? EngineStop::Kind::Quantum
+                                                       : EngineStop::Kind::Interrupt;
+  stop_.rip = addr;
+  uc_emu_stop(uc_);
+}
+
+// Ticks engines only: every block entered is a tick, and the boundary where the engine stops
+// for the slice end, the tick limit or the interrupt flag.
+void Engine::hook_block(uc_struct* uc, uint64_t addr, uint32_t, void* p) {
   auto* self = static_cast<Engine*>(p);
   if (self->precise_.active) {  // refused_access's re-run: not a block of the program
     if (self->precise_.blocks++ > 0) uc_emu_stop(uc);  // one instruction only, never more
     return;
   }
-  const bool interrupt = self->interrupt_->load(std::memory_order_relaxed);
-  if (self->ticks_ >= self->stop_at_ || interrupt) {
-    self->stopped_ = true;
-    self->stop_ = {};
-    self->stop_.kind = self->max_ticks_ != 0 && self->ticks_ >= self->max_ticks_
-                           ? EngineStop::Kind::TickLimit
-                       : self->ticks_ >= self->stop_at_ ? EngineStop::Kind::Quantum
-                                                        : EngineStop::Kind::Interrupt;
-    self->stop_.rip = addr;
-    uc_emu_stop(uc);
+  if (self->at_boundary()) {
+    self->boundary_stop(addr);
     return;
-  }
-  self->block_start_ = addr;
-  self->block_end_ = addr + size;
-  if (self->client_ != nullptr && addr != self->step_block_) {
-    // The scan cache's hit path here; a miss (or a block on writable pages) scans.
-    const ScanEntry& e = self->scan_[scan_slot(addr)];
-    const bool hit = e.addr == addr && e.size == size && e.generation == self->scan_generation_;
-    uint64_t io = hit ? e.io_at : self->scan_block(addr, size);
-    if (io != 0) {
-      self->io_pending_ = true;
-      self->io_block_ = addr;
-      self->io_at_ = io;
-      self->stopped_ = true;
-      uc_emu_stop(uc);
-      return;
-    }
   }
   ++self->ticks_;
 }
 
-// Port I/O executes silently at CPL 3 in Unicorn, so each block is scanned once for it.
-// Blocks on writable pages may change under us and are scanned every time.
+// Every new translation, before it first runs (Unicorn 2.1 calls UC_HOOK_EDGE_GENERATED from
+// tb_find for each block it translates once a block has run on the engine; the start-up probe
+// checks that it fires). Port I/O executes silently at CPL 3 in Unicorn, so each translated
+// block is scanned once here. A block holding an I/O instruction is stopped before it runs
+// and its translation dropped (drop_tb_), so it is translated, and scanned, again whenever
+// it is reached: no translation holding port I/O ever runs. Guest code that changes is
+// translated again (Unicorn's self-modifying-code checks, invalidate_code for the host's
+// writes), and scanned again with it.
+void Engine::hook_translated(uc_struct* uc, uc_tb* cur, uc_tb*, void* p) {
+  auto* self = static_cast<Engine*>(p);
+  ++self->translations_;
+  if (self->client_ == nullptr || self->precise_.active || self->stepping_) return;
+  const uint64_t io = self->scan_block(cur->pc, cur->size);
+  if (io == 0) return;
+  self->drop_tb_ = cur->pc;
+  if (self->timing_ == Timing::Ticks && self->at_boundary()) {
+    // The block hook would stop here before the block runs: the same stop, at the same tick.
+    self->boundary_stop(cur->pc);
+    return;
+  }
+  self->io_pending_ = true;
+  self->io_block_ = cur->pc;
+  self->io_at_ = io;
+  self->stopped_ = true;
+  uc_emu_stop(uc);
+}
+
+// The address of the first port I/O instruction in the block, or 0.
 uint64_t Engine::scan_block(uint64_t addr, uint32_t size) {
-  ScanEntry& e = scan_[scan_slot(addr)];
-  if (e.addr == addr && e.size == size && e.generation == scan_generation_) return e.io_at;
+  if (size == 0) return 0;
   uint8_t code[4096];
-  uint32_t n = size == 0 || size > sizeof code ? static_cast<uint32_t>(sizeof code) : size;
+  uint32_t n = size > sizeof code ? static_cast<uint32_t>(sizeof code) : size;
   // A block may end at a mapping boundary: shrink until the bytes are readable.
   while (n > 0 && !peek(addr, code, n)) n = n > 16 ? n / 2 : n - 1;
   // Port I/O opcodes are 6c-6f (ins/outs) and e4-e7, ec-ef (in/out); a block holding none
@@ -627,11 +789,7 @@ uint64_t Engine::scan_block(uint64_t addr, uint32_t size) {
     }
   }
   uint64_t io = maybe_io ? Disassembler::for_this_thread().scan_block(code, n, addr, last).io_at : 0;
-  if (io >= addr + (size ? size : n)) io = 0;
-  int64_t prot = as_ ? as_->prot_at(addr) : -1;
-  bool stable = prot >= 0 && (prot & DK_PROT_WRITE) == 0 && size != 0 &&
-                (as_->prot_at(addr + size - 1) & DK_PROT_WRITE) == 0;
-  if (stable) e = ScanEntry{addr, size, scan_generation_, io};
+  if (io >= addr + size) io = 0;
   return io;
 }
 
@@ -643,9 +801,6 @@ void Engine::invalidate_code(uint64_t addr, uint64_t len) {
   guest_running_ = false;
   uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), addr, addr + len);
   guest_running_ = guest;
-  for (auto& e : scan_) {
-    if (e.addr != ~0ull && e.addr < addr + len && e.addr + e.size > addr) e = ScanEntry{};
-  }
 }
 
 // ---- running ----
@@ -657,7 +812,47 @@ EngineStop Engine::run() {
   uint64_t rip = reg(UC_X86_REG_RIP);
   // until = 0: a fetch at address 0 ends the run, which is how upcall returns are seen.
   refused_ = {};
-  const uc_err err = static_cast<uc_err>(emu_start(rip, 0));
+  bool fired = false;
+  uc_err err;
+  if (watchdog_) {
+    if (at_boundary()) {  // due already: the stop the watchdog would make, without a run
+      stop_.kind = max_ticks_ != 0 && ticks_ >= max_ticks_ ? EngineStop::Kind::TickLimit
+                   : ticks_ >= stop_at_                    ? EngineStop::Kind::Quantum
+                                                           : EngineStop::Kind::Interrupt;
+      stop_.rip = rip;
+      return stop_;
+    }
+    // The run's CPU time becomes ticks; the watchdog stops it when the bound is due.
+    const uint64_t t0 = thread_cpu_ns();
+    const bool bounded = stop_at_ != ~0ull || interrupt_ != &kNoInterrupt;
+    if (bounded) {
+      const uint64_t left = stop_at_ - ticks_;
+      const uint64_t now = monotonic_ns();
+      const uint64_t deadline =
+          left >= (~0ull - now) / kWatchdogNsPerTick ? ~0ull : now + left * kWatchdogNsPerTick;
+      watchdog_->arm(deadline, interrupt_);
+    }
+    err = static_cast<uc_err>(emu_start(rip, 0));
+    if (bounded) fired = watchdog_->disarm();
+    ticks_ += (thread_cpu_ns() - t0) / kWatchdogNsPerTick;
+  } else {
+    err = static_cast<uc_err>(emu_start(rip, 0));
+  }
+  if (drop_tb_ != ~0ull) {  // a translation holding port I/O: never run it
+    invalidate_code(drop_tb_, 1);
+    drop_tb_ = ~0ull;
+  }
+  if (fired && (io_pending_ || (err == UC_ERR_EXCEPTION && refused_.valid &&
+                                refused_.need != UC_PROT_EXEC))) {
+    // The watchdog's stop may have come just after the run ended, too late to end it, and
+    // would then end the next emu_start at once: never one of the exact re-runs below
+    // (step_to_io, refused_access for data). The preemption wins; nothing of the I/O block
+    // or the refused instruction has run, so the next run meets them again. A refused fetch
+    // needs no re-run and is reported as it is (a fetch at 0 is an upcall's return).
+    io_pending_ = false;
+    refused_ = {};
+    stopped_ = false;
+  }
   if (io_pending_) return step_to_io(io_block_, io_at_);
   if (stopped_) return stop_;
   if (err == UC_ERR_EXCEPTION && refused_.valid) return refused_access();
@@ -666,6 +861,14 @@ EngineStop Engine::run() {
   s.rip = now;
   if (err == UC_ERR_OK && now == 0) {
     s.kind = EngineStop::Kind::FetchZero;
+    return s;
+  }
+  if (watchdog_ && (err == UC_ERR_OK || fired)) {
+    // The watchdog's stop (or one that came too late for an earlier run and ended this one
+    // at once, which is as good as a preemption): what is due now decides its kind.
+    s.kind = interrupt_->load(std::memory_order_relaxed)   ? EngineStop::Kind::Interrupt
+             : max_ticks_ != 0 && ticks_ >= max_ticks_ ? EngineStop::Kind::TickLimit
+                                                       : EngineStop::Kind::Quantum;
     return s;
   }
   s.kind = EngineStop::Kind::Error;
@@ -681,13 +884,13 @@ EngineStop Engine::step_to_io(uint64_t block, uint64_t io) {
     stopped_ = false;
     io_pending_ = false;
     stop_ = {};
-    step_block_ = block;
+    stepping_ = true;
     // The block was translated without an exit at `io`: translate it again.
     uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), block, io + 1);
     const uc_err err = static_cast<uc_err>(emu_start(block, io));
     // ...and drop that translation, whose exit at `io` must not outlive this step.
     uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), block, io + 1);
-    step_block_ = ~0ull;
+    stepping_ = false;
     if (stopped_) return stop_;
     // An instruction before the I/O one made a refused access: that fault comes first.
     if (err == UC_ERR_EXCEPTION && refused_.valid) return refused_access();

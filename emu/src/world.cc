@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
+#include <string_view>
 
 #include "dk/calls.h"
 #include "dk/disassembler.h"
@@ -125,8 +127,22 @@ void World::run() {
 
 bool World::start_engine() {
   if (!engines_.empty()) return true;
+  // Ticks are counted (a block hook) wherever something depends on them: on a deterministic
+  // host, in a recorded or replayed run (events are placed by tick), and under a tick bound
+  // (max_ticks, max_world_ticks, or a picoprocess's cpu_ticks quota, which its children
+  // inherit), so limits stay exact on every host. Otherwise, on a real host, engines may run
+  // without a per-block callback, preempted by a watchdog (dk/engine.h, Engine::Timing):
+  // only with DK_ENGINE_TIMING=watchdog in the environment for now, since a watchdog's
+  // preemption of a multi-threaded guest can still end it with a bad context
+  // (docs/performance.md, "what is left").
+  bool bounded = opts_.max_ticks != 0 || opts_.max_world_ticks != 0;
+  for (const Slot& s : procs_) bounded |= s.proc && s.proc->tick_limit() != 0;
+  const char* want = std::getenv("DK_ENGINE_TIMING");
+  const bool watchdog = want != nullptr && std::string_view(want) == "watchdog";
+  timing_ = !watchdog || host_.deterministic() || events_ || bounded ? Engine::Timing::Ticks
+                                                                     : Engine::Timing::Watchdog;
   try {
-    engines_.push_back(EngineSlot{std::make_unique<Engine>(), nullptr, 0});
+    engines_.push_back(EngineSlot{std::make_unique<Engine>(timing_), nullptr, 0});
     engine_ = engines_.front().engine.get();
     engine_->set_interrupt_flag(opts_.interrupt);
     ++stats_.engines;
@@ -543,7 +559,7 @@ Engine& World::engine_for(Picoprocess& p) {
   }
   if (pick->owner != &p && pick->owner && engines_.size() < kMaxEngines) {
     try {
-      engines_.push_back(EngineSlot{std::make_unique<Engine>(), nullptr, 0});
+      engines_.push_back(EngineSlot{std::make_unique<Engine>(timing_), nullptr, 0});
       pick = &engines_.back();
       pick->engine->set_interrupt_flag(opts_.interrupt);
       ++stats_.engines;

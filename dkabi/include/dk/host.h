@@ -151,6 +151,12 @@ class Host {
   // the world can happen, so the emulator jumps the virtual clock to the deadline, or reports
   // a deadlock when there is none.
   virtual bool idle(uint64_t /*deadline*/) { return false; }
+  // True (the default) when nothing but the program and the seed decides the host's answers:
+  // the emulator then counts ticks, one per basic block entered, for preemption and the
+  // clock, so every run is the same. A real host answers false: the emulator runs its guests
+  // on engines without a per-block callback, preempted by a watchdog, with ticks counted as
+  // CPU time (dk/engine.h, Engine::Timing), unless the run is recorded or replayed.
+  virtual bool deterministic() const { return true; }
   // The launcher opened boot-info handle `h` as the picoprocess's stdin (0), stdout (1) or
   // stderr (2) through DkStreamOpen; a host may route console output by it.
   virtual void bind_std_handle(CallContext& /*cx*/, int /*which*/, dk_handle_t /*h*/) {}
@@ -175,6 +181,7 @@ class HostDecorator : public Host {
   uint64_t cycle_counter(const CallContext& cx) override { return inner_.cycle_counter(cx); }
   uint64_t clock_ns(const CallContext& cx) override { return inner_.clock_ns(cx); }
   bool idle(uint64_t deadline) override { return inner_.idle(deadline); }
+  bool deterministic() const override { return inner_.deterministic(); }
   void bind_std_handle(CallContext& cx, int which, dk_handle_t h) override {
     inner_.bind_std_handle(cx, which, h);
   }

@@ -3,11 +3,25 @@
 // traps, port I/O, fetches at 0) stops the engine with an EngineStop for the run loop.
 // An engine is borrowed: the picoprocess's state lives elsewhere (AddressSpace, contexts).
 // Construction throws EngineError; run() reports engine errors as Kind::Error, never throws.
+//
+// Two kinds of engine (Timing), chosen when it is made, since Unicorn only instruments code
+// translated after a hook exists:
+//   Ticks:    a block hook counts ticks (one per basic block entered) and stops the engine at
+//             a block boundary at the slice end, the tick limit or the interrupt flag: every
+//             run is deterministic (the simulated host, recording and replay, and any world
+//             under a tick bound: World::start_engine decides).
+//   Watchdog: no per-block callback; a tick is 10 ns of the running thread's CPU time (as on
+//             the native runtime), brought up to date when a run ends, and a watchdog thread
+//             stops the engine (uc_emu_stop) when the slice end or the tick limit is due in
+//             wall time or the interrupt flag is set (the native host, opt-in for now:
+//             World::start_engine).
+// Both scan each translated block once for port I/O (a hook on new translations) and tell
+// `int n` from faults by the CPU's own record of the exception (exception_is_int).
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -18,6 +32,7 @@
 struct uc_struct;
 struct uc_context;
 struct uc_tlb_entry;
+struct uc_tb;
 
 namespace dk {
 
@@ -45,9 +60,11 @@ struct EngineStop {
     Exception,  // type/detail/address/rip as for dk_exception_info (rip = context rip)
     FetchZero,  // instruction fetch at address 0 (upcall return or NULL call)
     Requested,  // the client asked (exit, context replaced, thread parked or yielded, ...)
-    Quantum,    // the tick set by set_slice_end reached at a block boundary (preemption)
-    TickLimit,  // max_ticks reached at a block boundary
+    Quantum,    // the tick set by set_slice_end reached at a block boundary (preemption);
+                // Watchdog: its time came (or the engine stopped for no other reason)
+    TickLimit,  // max_ticks reached at a block boundary (Watchdog: reached when it stopped)
     Interrupt,  // the interrupt flag (set_interrupt_flag) was seen at a block boundary
+                // (Watchdog: when the engine stopped)
     Error,      // an engine error; reason says which
   };
   Kind kind = Kind::Error;
@@ -70,12 +87,19 @@ class Engine {
   static constexpr uint16_t kUserCode = 0x23;
   static constexpr uint16_t kUserData = 0x1b;
 
-  Engine();  // throws EngineError
+  enum class Timing { Ticks, Watchdog };
+  // Watchdog engines: CPU time per tick (the world clock's rate, and the native runtime's),
+  // and how often the watchdog looks at the interrupt flag while the guest runs.
+  static constexpr uint64_t kWatchdogNsPerTick = 10;
+  static constexpr uint64_t kWatchdogPollNs = 10'000'000;
+
+  explicit Engine(Timing timing = Timing::Ticks);  // throws EngineError
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
   uc_struct* uc() { return uc_; }
+  Timing timing() const { return timing_; }
   // Binds the picoprocess whose memory is attached and whose calls the hooks serve.
   // Engines are borrowed: one engine serves the picoprocesses of a world in turn.
   void bind(AddressSpace* as, EngineClient* client);
@@ -96,13 +120,15 @@ class Engine {
   // Code in [addr, addr+len) may have changed: drop translations and scan results.
   void invalidate_code(uint64_t addr, uint64_t len);
 
-  // Ticks (basic blocks entered) of the bound picoprocess; the engine counts, the
-  // picoprocess keeps the count while it holds no engine.
+  // Ticks of the bound picoprocess (Ticks: basic blocks entered; Watchdog: 10 ns of CPU time
+  // each, counted when a run ends); the engine counts, the picoprocess keeps the count while
+  // it holds no engine.
   uint64_t ticks() const { return ticks_; }
   void set_ticks(uint64_t t) { ticks_ = t; }
   // Stops with TickLimit when ticks() reaches t (0: no limit), and with Quantum when it
   // reaches the end of the running thread's time slice (~0: none). The block hook tests one
-  // precomputed bound, so preemption costs one compare per block.
+  // precomputed bound, so preemption costs one compare per block; the watchdog is armed
+  // with the same bound, in time.
   void set_max_ticks(uint64_t t) {
     max_ticks_ = t;
     update_stop_at();
@@ -113,11 +139,16 @@ class Engine {
   }
 
   // A flag another party may set at any time (a signal handler: it is only loaded); the
-  // engine stops with Interrupt at the next block boundary once it is true. nullptr: none.
+  // engine stops with Interrupt at the next block boundary once it is true (Watchdog: within
+  // the watchdog's polling period, kWatchdogPollNs). nullptr: none.
   void set_interrupt_flag(const std::atomic<bool>* flag) { interrupt_ = flag ? flag : &kNoInterrupt; }
 
   // Offset of the CPU's old_exception field in a saved uc_context (found at start-up).
   static size_t old_exception_offset();
+  // Offset of the CPU's exception_is_int field (1 after `int n`, 0 after a fault), likewise.
+  static size_t exception_is_int_offset();
+  // Blocks translated since the engine was made (the hook on new translations counts them).
+  uint64_t translations() const { return translations_; }
 
   // True when the syscall hook reads and writes registers in place (dk/direct_regs.h)
   // rather than through Unicorn's register API. DK_ENGINE_REGISTERS=api in the environment
@@ -125,14 +156,7 @@ class Engine {
   bool direct_registers() const { return direct_.ok(); }
 
  private:
-  struct ScanEntry {
-    uint64_t addr = ~0ull;
-    uint32_t size = 0;
-    uint32_t generation = 0;  // valid only in the generation it was made in
-    uint64_t io_at = 0;
-  };
-  static constexpr size_t kScanSlots = 4096;
-  static size_t scan_slot(uint64_t addr) { return (addr ^ (addr >> 12)) & (kScanSlots - 1); }
+  class Watchdog;
 
   static void hook_syscall(uc_struct* uc, void* self);
   void syscall_direct();
@@ -145,6 +169,10 @@ class Engine {
   int emu_start(uint64_t begin, uint64_t until);  // a uc_err
   dk_status_t host_call(const TrapRegs& regs, uint64_t rip);
   static void hook_block(uc_struct* uc, uint64_t addr, uint32_t size, void* self);
+  static void hook_translated(uc_struct* uc, uc_tb* cur, uc_tb* prev, void* self);
+  // The stop the block hook makes at a boundary (slice end, tick limit, interrupt).
+  void boundary_stop(uint64_t addr);
+  bool at_boundary() const;
 
   void set_up();
   void release();
@@ -156,10 +184,12 @@ class Engine {
   void clear_old_exception();
   void stop_exception(uint32_t type, uint32_t detail, uint64_t address, uint64_t rip);
   bool is_software_int(uint64_t rip, uint32_t vector);
-  [[gnu::noinline]] uint64_t scan_block(uint64_t addr, uint32_t size);
+  bool exception_was_int();
+  uint64_t scan_block(uint64_t addr, uint32_t size);
   bool peek(uint64_t addr, void* dst, uint64_t len);
   EngineStop step_to_io(uint64_t block, uint64_t io);
 
+  Timing timing_;
   uc_struct* uc_ = nullptr;
   DirectRegs direct_;
   uc_context* scratch_ = nullptr;  // for the old_exception reset
@@ -194,7 +224,10 @@ class Engine {
   EngineStop stop_;
   bool io_pending_ = false;
   uint64_t io_block_ = 0, io_at_ = 0;
-  uint64_t step_block_ = ~0ull;
+  bool stepping_ = false;      // step_to_io's run: its translation ends before the I/O
+  uint64_t drop_tb_ = ~0ull;   // a translation holding port I/O: dropped before it can run
+  uint64_t translations_ = 0;
+  bool probe_is_int_ = false;  // start-up: the interrupt hook saves the context in scratch_
 
   uint64_t ticks_ = 0;
   uint64_t max_ticks_ = 0;
@@ -202,9 +235,7 @@ class Engine {
   uint64_t stop_at_ = ~0ull;  // min(max_ticks_ or never, slice_end_)
   static inline const std::atomic<bool> kNoInterrupt{false};
   const std::atomic<bool>* interrupt_ = &kNoInterrupt;
-  uint64_t block_start_ = 0, block_end_ = 0;
-  std::array<ScanEntry, kScanSlots> scan_{};
-  uint32_t scan_generation_ = 1;  // bumped on bind: another picoprocess's code
+  std::unique_ptr<Watchdog> watchdog_;  // Watchdog engines only
 };
 
 // rflags as DkExceptionReturn allows them: arithmetic flags, DF and AC from the guest; IF set,

@@ -171,6 +171,7 @@ class World final : public PicoprocessWorld, private WorldProbe {
   void deliver_interrupt();
   void release_engine(Picoprocess& p);
   std::vector<EngineSlot> engines_;
+  Engine::Timing timing_ = Engine::Timing::Ticks;  // of every engine the world makes
   uint64_t engine_uses_ = 0;
   Engine* engine_ = nullptr;  // the running picoprocess's engine
   std::vector<Slot> procs_;         // index pid - 1

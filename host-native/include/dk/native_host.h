@@ -78,6 +78,7 @@ class NativeHost : public CoreHost {
   uint64_t cycle_counter(const CallContext& cx) override;
   uint64_t clock_ns(const CallContext& cx) override;
   bool idle(uint64_t deadline) override;
+  bool deterministic() const override { return false; }
   // A descriptor that polls readable when a descriptor a parked call waits on may be ready
   // (idle(now) then takes the readiness): the native runtime's supervisor waits on it beside
   // its children's channels.

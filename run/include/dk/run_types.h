@@ -30,7 +30,9 @@ struct RunOptions {
   uint64_t max_ticks = 0;  // 0: no limit; a picoprocess past it ends with reason "tick limit"
   // Preemption: a thread runs at most this many ticks before the next ready thread (in
   // (pid, tid) order) gets the engine. Ticks, never wall-clock time: the interleaving is a
-  // function of the program and this number only.
+  // function of the program and this number only (except with DK_ENGINE_TIMING=watchdog on a
+  // real host with no tick bound, where a tick is 10 ns of CPU time and a watchdog preempts:
+  // dk/engine.h, Engine::Timing).
   uint64_t quantum = 10000;
   // 0: no limit; when the ticks of every picoprocess together reach it, every picoprocess
   // still running ends with End::TickLimit (a world that keeps creating children ends too).
