@@ -7,9 +7,11 @@
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
@@ -55,6 +57,38 @@ inline double spawn_and_wait(const std::vector<std::string>& argv, rusage* usage
     throw std::runtime_error(cmd + ": did not exit 0 (status " + std::to_string(status) + ")");
   }
   return s;
+}
+
+// Runs `argv` to its exit 0 (throws otherwise) and returns what it wrote to stdout.
+inline std::string spawn_and_read(const std::vector<std::string>& argv) {
+  char path[] = "/tmp/dk-bench-out-XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) throw std::runtime_error(std::string("mkstemp: ") + std::strerror(errno));
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fd, 1);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int err = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  int status = -1;
+  if (err == 0)
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  std::string out;
+  char buf[4096];
+  ssize_t n = 0;
+  lseek(fd, 0, SEEK_SET);
+  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  unlink(path);
+  if (err != 0) throw std::runtime_error(argv[0] + ": posix_spawn: " + std::strerror(err));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error(argv[0] + ": did not exit 0 (status " + std::to_string(status) + ")");
+  return out;
 }
 
 }  // namespace dk::bench

@@ -14,6 +14,8 @@
 #include "dk/host.h"
 #include "dk/run.h"
 
+#include <unicorn/unicorn.h>
+
 namespace dk {
 namespace {
 
@@ -266,6 +268,135 @@ TEST(EmuMemory, GuestSeesCallSemantics) {
   EXPECT_EQ(p2 + P, p1);
   EXPECT_EQ(host.out.back(), -DK_E_FAULT);  // the out-pointer was bad: nothing allocated
 }
+
+// ---- shared pages (AddressSpace::shared_pages, commit_shared) ----
+
+std::shared_ptr<AddressSpace::Backing> code_pages(const char* text) {
+  return AddressSpace::shared_pages(reinterpret_cast<const uint8_t*>(text), 16,
+                                    std::strlen(text), 2 * P);
+}
+
+std::string read_string(const AddressSpace& as, uint64_t addr, size_t n) {
+  std::string out(n, '\0');
+  EXPECT_TRUE(as.peek(addr, out.data(), n));
+  return out;
+}
+
+TEST(SharedPages, CommittedAsTheImageHasThem) {
+  const auto pages = code_pages("image bytes");
+  ASSERT_TRUE(pages);
+  AddressSpace a;
+  ASSERT_EQ(a.commit_shared(0x400000, 2 * P, R | X, pages), 0);
+  EXPECT_EQ(read_string(a, 0x400000 + 16, 11), "image bytes");
+  EXPECT_EQ(read_string(a, 0x400000, 4), std::string(4, '\0'));  // zero around them
+  EXPECT_EQ(a.committed_bytes(), 2 * P);
+  EXPECT_EQ(a.shared_bytes(), 2 * P);
+  EXPECT_EQ(a.prot_at(0x400000 + P), R | X);
+  // A store by the guest: the pages are not writable.
+  EXPECT_FALSE(a.write(0x400000, "x", 1));
+}
+
+TEST(SharedPages, RefusedWhereAPrivateCommitWouldBeAndWhenWritable) {
+  const auto pages = code_pages("x");
+  AddressSpace a;
+  EXPECT_EQ(a.commit_shared(0x400000, 2 * P, R | W, pages), -DK_E_INVAL);
+  EXPECT_EQ(a.commit_shared(0x400000, 2 * P, R | G, pages), -DK_E_INVAL);
+  EXPECT_EQ(a.commit_shared(0x400000, 3 * P, R, pages), -DK_E_INVAL);  // longer than them
+  EXPECT_EQ(a.commit_shared(0x400001, P, R, pages), -DK_E_INVAL);
+  EXPECT_EQ(a.commit_shared(0x400000, 2 * P, R, nullptr), -DK_E_INVAL);
+  uint64_t at = 0x401000;
+  ASSERT_EQ(a.allocate(at, P, DK_ALLOC_COMMIT, R | W), 0);
+  EXPECT_EQ(a.commit_shared(0x400000, 2 * P, R, pages), -DK_E_EXIST);
+  EXPECT_EQ(a.shared_bytes(), 0u);
+  EXPECT_FALSE(AddressSpace::shared_pages(nullptr, 0, 0, P + 1));
+  EXPECT_FALSE(AddressSpace::shared_pages(reinterpret_cast<const uint8_t*>("ab"), P - 1, 2, P));
+}
+
+// A picoprocess that makes a shared page writable and stores to it gets its own copy; its
+// neighbours keep reading the image's bytes.
+TEST(SharedPages, AStoreGetsItsOwnCopyAndNeighboursNeverSeeIt) {
+  const auto pages = code_pages("original");
+  AddressSpace a, b;
+  ASSERT_EQ(a.commit_shared(0x400000, 2 * P, R | X, pages), 0);
+  ASSERT_EQ(b.commit_shared(0x400000, 2 * P, R | X, pages), 0);
+  ASSERT_EQ(a.protect(0x400000, P, R | W | X), 0);
+  ASSERT_TRUE(a.write(0x400000 + 16, "CHANGED!", 8));
+  EXPECT_EQ(read_string(a, 0x400000 + 16, 8), "CHANGED!");
+  EXPECT_EQ(read_string(b, 0x400000 + 16, 8), "original");
+  // Only the page made writable was copied; the other one is still shared.
+  EXPECT_EQ(a.shared_bytes(), P);
+  EXPECT_EQ(b.shared_bytes(), 2 * P);
+  // Given back its first protection, the private copy keeps the store.
+  ASSERT_EQ(a.protect(0x400000, P, R | X), 0);
+  EXPECT_EQ(read_string(a, 0x400000 + 16, 8), "CHANGED!");
+  // The host's own stores (poke) copy too.
+  ASSERT_TRUE(b.poke(0x400000 + P, "poked", 5));
+  AddressSpace c;
+  ASSERT_EQ(c.commit_shared(0x400000, 2 * P, R | X, pages), 0);
+  EXPECT_EQ(read_string(c, 0x400000 + P, 5), std::string(5, '\0'));
+  EXPECT_EQ(read_string(c, 0x400000 + 16, 8), "original");
+}
+
+// Freeing shared pages gives back no page another picoprocess still maps.
+TEST(SharedPages, FreeingThemLeavesTheNeighboursBytes) {
+  const auto pages = code_pages("still here");
+  AddressSpace a, b;
+  ASSERT_EQ(a.commit_shared(0x400000, 2 * P, R, pages), 0);
+  ASSERT_EQ(b.commit_shared(0x400000, 2 * P, R, pages), 0);
+  ASSERT_EQ(a.free(0x400000, 2 * P), 0);
+  EXPECT_EQ(a.committed_bytes(), 0u);
+  EXPECT_EQ(read_string(b, 0x400000 + 16, 10), "still here");
+}
+
+std::string engine_bytes(Engine& e, uint64_t addr, size_t n) {
+  std::string out(n, '\0');
+  EXPECT_EQ(uc_mem_read(e.uc(), addr, out.data(), n), UC_ERR_OK);
+  return out;
+}
+
+// An engine keeps the shared regions of the address space that left it mapped (their
+// translations with them) for the next one that holds the same pages; any other address
+// space that attaches gets its own bytes there.
+TEST(SharedPages, AnEngineKeepsThemForTheNextPicoprocessOfTheImage) {
+  Engine engine;
+  const auto image = code_pages("image A");
+  const auto other = code_pages("image B");
+  {
+    AddressSpace a;
+    ASSERT_EQ(a.commit_shared(0x400000, 2 * P, R | X, image), 0);
+    a.attach(engine.uc(), &engine.residents());
+  }  // gone: its shared region stays in the engine
+  ASSERT_EQ(engine.residents().size(), 1u);
+  EXPECT_EQ(engine_bytes(engine, 0x400000 + 16, 7), "image A");
+  {
+    AddressSpace b;
+    ASSERT_EQ(b.commit_shared(0x400000, 2 * P, R | X, image), 0);
+    b.attach(engine.uc(), &engine.residents());
+    EXPECT_TRUE(engine.residents().empty());  // taken over as it was
+    EXPECT_EQ(engine_bytes(engine, 0x400000 + 16, 7), "image A");
+    b.attach(nullptr);
+  }
+  {
+    AddressSpace c;  // another image at the same address
+    ASSERT_EQ(c.commit_shared(0x400000, 2 * P, R | X, other), 0);
+    c.attach(engine.uc(), &engine.residents());
+    EXPECT_EQ(engine_bytes(engine, 0x400000 + 16, 7), "image B");
+    c.attach(nullptr);
+  }
+  {
+    AddressSpace d;  // private memory over part of it
+    uint64_t at = 0x401000;
+    ASSERT_EQ(d.allocate(at, P, DK_ALLOC_COMMIT, R | W), 0);
+    ASSERT_TRUE(d.write(at, "private", 7));
+    d.attach(engine.uc(), &engine.residents());
+    EXPECT_EQ(engine_bytes(engine, at, 7), "private");
+    std::string none(1, '\0');
+    EXPECT_NE(uc_mem_read(engine.uc(), 0x400000 + 16, none.data(), 1), UC_ERR_OK);
+    d.attach(nullptr);
+  }
+  EXPECT_TRUE(engine.residents().empty());
+}
+
 
 }  // namespace
 }  // namespace dk

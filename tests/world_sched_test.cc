@@ -370,6 +370,28 @@ TEST(WorldBlocking, DeadlockAcrossPicoprocesses) {
       << r.res.reason;
 }
 
+// Every picoprocess gets the report: it names the first 32 waiting threads and counts the
+// rest, so a world of many idle picoprocesses does not hold as many copies of a list as long.
+TEST(WorldBlocking, ADeadlockOfManyNamesTheFirstWaitersAndCountsTheRest) {
+  WorldHost host;
+  World world(host);
+  LaunchSpec spec;
+  spec.image = image("world_guest");
+  spec.name = "world";
+  spec.args = {"world_guest", "deadlock"};  // two threads each
+  for (int i = 0; i < 50; ++i) world.add(spec);
+  world.run();
+  const std::string& reason = world.result(50).reason;
+  EXPECT_EQ(world.result(50).end, RunResult::End::Deadlock);
+  EXPECT_EQ(world.result(1).reason, reason);
+  EXPECT_NE(reason.find("deadlock: all 100 threads of 50 picoprocesses wait"), std::string::npos)
+      << reason;
+  EXPECT_NE(reason.find("pid 16 tid 2 in DkObjectsWaitAny at 0x"), std::string::npos) << reason;
+  EXPECT_EQ(reason.find("pid 17 tid 1 "), std::string::npos) << reason;
+  EXPECT_NE(reason.find("; and 68 more"), std::string::npos) << reason;
+  EXPECT_LT(reason.size(), 32u * 64u + 128u);
+}
+
 // ---- picoprocesses ----
 
 TEST(WorldProcesses, ChildrenExitCodesAndACrashThatSparesTheParent) {

@@ -38,7 +38,7 @@ uint32_t uc_prot(uint32_t prot) {
 }  // namespace
 
 // Host memory behind committed pages: anonymous, zero-filled, released when the last region
-// using it goes.
+// (or engine, AddressSpace::Resident) using it goes.
 struct AddressSpace::Backing {
   uint8_t* base = nullptr;
   uint64_t size = 0;
@@ -51,6 +51,16 @@ struct AddressSpace::Backing {
     if (base) munmap(base, size);
   }
 };
+
+std::shared_ptr<AddressSpace::Backing> AddressSpace::shared_pages(const uint8_t* bytes,
+                                                                   uint64_t offset, uint64_t n,
+                                                                   uint64_t size) {
+  if (size == 0 || !aligned(size) || offset > size || n > size - offset) return nullptr;
+  auto b = std::make_shared<Backing>(size);
+  if (!b->base) return nullptr;
+  if (n) std::memcpy(b->base + offset, bytes, n);
+  return b;
+}
 
 AddressSpace::AddressSpace() = default;
 
@@ -155,6 +165,9 @@ bool AddressSpace::peek(uint64_t addr, void* dst, uint64_t len) const {
 }
 
 bool AddressSpace::poke(uint64_t addr, const void* src, uint64_t len) {
+  if (len != 0 && addr < DK_USER_HIGH && len <= DK_USER_HIGH - addr &&
+      !privatize_range(addr, addr + len))
+    return false;
   if (!copy(addr, len, 0, true, nullptr, static_cast<const uint8_t*>(src))) return false;
   if (code_changed_ && len != 0) code_changed_(addr, len);
   return true;
@@ -242,8 +255,9 @@ void AddressSpace::erase_range(uint64_t lo, uint64_t hi) {
     Region& r = it->second;
     if (r.committed) {
       committed_ -= r.end - it->first;
-      // Give the pages back now; the backing may live on under other regions.
-      madvise(r.host, r.end - it->first, MADV_DONTNEED);
+      // Give the pages back now; the backing may live on under other regions. Shared pages
+      // are other picoprocesses' too: only dropping the reference gives them back.
+      if (!r.shared) madvise(r.host, r.end - it->first, MADV_DONTNEED);
     }
     it = map_.erase(it);
   }
@@ -323,6 +337,68 @@ dk_status_t AddressSpace::allocate(uint64_t& addr, uint64_t size, uint32_t alloc
   return 0;
 }
 
+dk_status_t AddressSpace::commit_shared(uint64_t addr, uint64_t size, uint32_t prot,
+                                        std::shared_ptr<Backing> pages) {
+  if (prot & (DK_PROT_WRITE | DK_PROT_GUARD) || prot & ~kProtAll) return -DK_E_INVAL;
+  uint64_t len = 0;
+  if (!aligned(addr) || !user_range(addr, size, len)) return -DK_E_INVAL;
+  if (!pages || pages->size < len) return -DK_E_INVAL;
+  for (auto it = find(addr) != map_.end() ? find(addr) : map_.lower_bound(addr);
+       it != map_.end() && it->first < addr + len; ++it)
+    if (it->second.committed) return -DK_E_EXIST;
+  if (len > kMaxCommitted || committed_ + len > kMaxCommitted) return -DK_E_NOMEM;
+  if (committed_regions() + 3 > max_commit_regions_) return -DK_E_NOMEM;
+  const uint64_t lo = addr, hi = addr + len;
+  uint64_t ulo = lo, uhi = hi;
+  engine_unmap(ulo, uhi);
+  erase_range(lo, hi);
+  Region r;
+  r.end = hi;
+  r.committed = true;
+  r.prot = prot;
+  r.shared = true;
+  r.host = pages->base;
+  r.backing = std::move(pages);
+  map_[lo] = std::move(r);
+  committed_ += len;
+  engine_map(ulo, uhi);
+  notify_code(ulo, uhi);
+  return 0;
+}
+
+uint64_t AddressSpace::shared_bytes() const {
+  uint64_t n = 0;
+  for (const auto& [start, r] : map_)
+    if (r.committed && r.shared) n += r.end - start;
+  return n;
+}
+
+bool AddressSpace::privatize(Region& r, uint64_t start) {
+  const uint64_t n = r.end - start;
+  auto own = std::make_shared<Backing>(n);
+  if (!own->base) return false;
+  std::memcpy(own->base, r.host, n);
+  r.host = own->base;
+  r.backing = std::move(own);
+  r.shared = false;
+  return true;
+}
+
+bool AddressSpace::privatize_range(uint64_t lo, uint64_t hi) {
+  bool any = false;
+  for (auto it = find(lo) != map_.end() ? find(lo) : map_.lower_bound(lo);
+       it != map_.end() && it->first < hi; ++it)
+    any = any || (it->second.committed && it->second.shared);
+  if (!any) return true;
+  uint64_t ulo = lo, uhi = hi;
+  engine_unmap(ulo, uhi);
+  bool ok = true;
+  for (auto it = map_.lower_bound(ulo); it != map_.end() && it->first < uhi; ++it)
+    if (it->second.committed && it->second.shared && ok) ok = privatize(it->second, it->first);
+  engine_map(ulo, uhi);
+  return ok;
+}
+
 dk_status_t AddressSpace::free(uint64_t addr, uint64_t size) {
   uint64_t len = 0;
   if (!aligned(addr) || !user_range(addr, size, len)) return -DK_E_INVAL;
@@ -351,6 +427,17 @@ dk_status_t AddressSpace::protect(uint64_t addr, uint64_t size, uint32_t prot) {
   engine_unmap(lo, hi);
   split_at(addr);
   split_at(end);
+  if (prot & DK_PROT_WRITE) {
+    // Shared pages are never written through: the pages made writable get their own copy
+    // first (the same bytes, so nothing the guest sees changes if the host has no memory).
+    for (auto it = map_.lower_bound(addr); it != map_.end() && it->first < end; ++it) {
+      if (it->second.committed && it->second.shared && !privatize(it->second, it->first)) {
+        coalesce(lo, hi);
+        engine_map(lo, hi);
+        return -DK_E_NOMEM;
+      }
+    }
+  }
   for (auto it = map_.lower_bound(addr); it != map_.end() && it->first < end; ++it)
     it->second.prot = prot;
   coalesce(lo, hi);
@@ -377,7 +464,7 @@ void AddressSpace::coalesce(uint64_t lo, uint64_t hi) {
     Region& a = it->second;
     const Region& b = next->second;
     if (a.committed && b.committed && a.end == next->first && a.prot == b.prot &&
-        a.backing == b.backing && a.host + (a.end - it->first) == b.host) {
+        a.shared == b.shared && a.backing == b.backing && a.host + (a.end - it->first) == b.host) {
       a.end = b.end;
       if (hint_ == next) hint_ = map_.end();
       map_.erase(next);
@@ -402,13 +489,35 @@ bool AddressSpace::take_guard(uint64_t addr) {
   return true;
 }
 
-void AddressSpace::attach(uc_struct* uc) {
+void AddressSpace::attach(uc_struct* uc, Residents* residents) {
   if (uc_) {
-    for (auto& [start, r] : map_)
-      if (r.committed) uc_mem_unmap(uc_, start, r.end - start);
+    for (auto& [start, r] : map_) {
+      if (!r.committed) continue;
+      if (r.shared && residents_)
+        residents_->push_back(Resident{start, r.end, r.prot, r.host, r.backing});
+      else
+        uc_mem_unmap(uc_, start, r.end - start);
+    }
   }
   uc_ = uc;
-  if (uc_) engine_map(0, ~0ull);
+  residents_ = uc ? residents : nullptr;
+  if (!uc_) return;
+  std::vector<uint64_t> kept;  // resident regions this address space holds as they are
+  if (residents) {
+    for (const Resident& e : *residents) {
+      const auto it = map_.find(e.start);
+      if (it != map_.end() && it->second.committed && it->second.shared &&
+          it->second.end == e.end && it->second.host == e.host && it->second.prot == e.prot)
+        kept.push_back(e.start);
+      else
+        uc_mem_unmap(uc_, e.start, e.end - e.start);
+    }
+    residents->clear();
+  }
+  for (auto it = map_.begin(); it != map_.end(); ++it)
+    if (it->second.committed && std::find(kept.begin(), kept.end(), it->first) == kept.end())
+      uc_mem_map_ptr(uc_, it->first, it->second.end - it->first, uc_prot(it->second.prot),
+                     it->second.host);
 }
 
 }  // namespace dk

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unicorn/unicorn.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -22,6 +23,13 @@ namespace dk {
 namespace {
 
 constexpr uint64_t kTcgBuffer = 32ull << 20;
+// What a translation takes of that buffer, over-estimated: ~290 translations of hello (4.2 KB
+// of guest code) fill ~150 KiB of it. Unicorn 2.1.1 crashes when the buffer fills in the
+// middle of a run (its own flush leaves the block being chained pointing at freed code:
+// tb_set_jmp_target), so the engine empties it between runs once it is half full.
+constexpr uint64_t kTbCostFixed = 512;
+constexpr uint64_t kTbCostPerByte = 16;
+std::atomic<uint64_t> tb_flush_at{kTcgBuffer / 2};  // Engine::set_translation_flush_at
 // Host page layout.
 constexpr uint64_t kGdtOff = 0x000;
 constexpr uint64_t kIretqOff = 0x100;   // iretq
@@ -144,6 +152,7 @@ void Engine::release() {
   if (precise_ctx_) uc_context_free(precise_ctx_);
   precise_ctx_ = nullptr;
   if (uc_) uc_close(uc_);
+  residents_.clear();  // Unicorn no longer maps them
   if (host_page_) munmap(host_page_, DK_PAGE_SIZE);
   scratch_ = nullptr;
   uc_ = nullptr;
@@ -753,6 +762,7 @@ void Engine::hook_block(uc_struct* uc, uint64_t addr, uint32_t, void* p) {
 void Engine::hook_translated(uc_struct* uc, uc_tb* cur, uc_tb*, void* p) {
   auto* self = static_cast<Engine*>(p);
   ++self->translations_;
+  self->tb_estimate_ += kTbCostFixed + kTbCostPerByte * cur->size;
   if (self->client_ == nullptr || self->precise_.active || self->stepping_) return;
   const uint64_t io = self->scan_block(cur->pc, cur->size);
   if (io == 0) return;
@@ -803,9 +813,20 @@ void Engine::invalidate_code(uint64_t addr, uint64_t len) {
   guest_running_ = guest;
 }
 
+void Engine::set_translation_flush_at(uint64_t bytes) {
+  tb_flush_at.store(bytes ? std::min(bytes, kTcgBuffer / 2) : kTcgBuffer / 2,
+                    std::memory_order_relaxed);
+}
+
 // ---- running ----
 
 EngineStop Engine::run() {
+  if (tb_estimate_ >= tb_flush_at.load(std::memory_order_relaxed)) {
+    // Between runs no translation is being chained: Unicorn's flush is safe here.
+    uc_ctl(uc_, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+    tb_estimate_ = 0;
+    ++tb_flushes_;
+  }
   stopped_ = false;
   io_pending_ = false;
   stop_ = {};

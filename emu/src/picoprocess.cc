@@ -64,7 +64,8 @@ Picoprocess::~Picoprocess() {
 // ---- boot ----
 
 void Picoprocess::boot(const ElfImage& img, const LaunchSpec& spec,
-                       std::shared_ptr<HostObject> parent_end) {
+                       std::shared_ptr<HostObject> parent_end, SharedSegments* shared) {
+  if (shared && shared->size() != img.segments.size()) shared->assign(img.segments.size(), nullptr);
   if (img.pie) {
     if (img.min_vaddr > kPieBase) throw BootError("PIE image linked above the load base");
     bias_ = kPieBase - img.min_vaddr;
@@ -77,8 +78,20 @@ void Picoprocess::boot(const ElfImage& img, const LaunchSpec& spec,
     if (note_->thread_start) note_->thread_start += bias_;
     if (note_->exception_dispatch) note_->exception_dispatch += bias_;
   }
-  for (const ElfSegment& s : img.segments) {
+  for (size_t i = 0; i < img.segments.size(); ++i) {
+    const ElfSegment& s = img.segments[i];
     const uint64_t lo = page_down(s.vaddr + bias_), hi = page_up(s.vaddr + bias_ + s.memsz);
+    if (shared && !(s.prot & DK_PROT_WRITE)) {
+      std::shared_ptr<AddressSpace::Backing>& pages = (*shared)[i];
+      if (!pages)
+        pages = AddressSpace::shared_pages(img.bytes.data() + s.offset, s.vaddr + bias_ - lo,
+                                           s.filesz, hi - lo);
+      const dk_status_t st = pages ? mem_.commit_shared(lo, hi - lo, s.prot, pages) : -DK_E_NOMEM;
+      if (st != 0)
+        throw BootError("segment at " + hex(s.vaddr + bias_) + " cannot be placed (" +
+                        std::string(status_name(st)) + ")");
+      continue;
+    }
     uint64_t at = lo;
     dk_status_t st = mem_.allocate(at, hi - lo, DK_ALLOC_COMMIT, s.prot);
     if (st != 0)
@@ -163,7 +176,7 @@ dk_handle_t Picoprocess::open_std(const std::string& uri, uint32_t access) {
 
 void Picoprocess::attach(Engine& engine) {
   engine_ = &engine;
-  mem_.attach(engine.uc());
+  mem_.attach(engine.uc(), &engine.residents());
   mem_.set_code_listener([&engine](uint64_t a, uint64_t n) { engine.invalidate_code(a, n); });
   engine.bind(&mem_, this);
   engine.set_ticks(saved_ticks_);

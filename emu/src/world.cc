@@ -82,13 +82,29 @@ World::~World() {
   if (events_) events_->set_probe(nullptr);
 }
 
+World::LoadedImage& World::loaded(const std::vector<uint8_t>& bytes) {
+  // The key hashes the size and the first and last 4 KiB (ELF headers, section headers and
+  // symbols: images that differ almost always differ there); a hit is compared whole, so the
+  // key only decides how many candidates are compared.
+  const std::string_view all(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  const size_t edge = std::min<size_t>(all.size(), 4096);
+  const size_t key = std::hash<std::string_view>{}(all.substr(0, edge)) ^
+                     (std::hash<std::string_view>{}(all.substr(all.size() - edge)) * 31) ^
+                     (all.size() * 0x9e3779b97f4a7c15ull);
+  for (auto [it, end] = images_.equal_range(key); it != end; ++it)
+    if (it->second->elf.bytes == bytes) return *it->second;
+  auto image = std::make_unique<LoadedImage>();
+  image->elf = ElfImage::parse(bytes);
+  return *images_.emplace(key, std::move(image))->second;
+}
+
 uint32_t World::add(const LaunchSpec& spec) {
-  const ElfImage image = ElfImage::parse(spec.image);
+  LoadedImage& image = loaded(spec.image);
   const uint32_t pid = size() + 1;
   procs_.push_back(Slot{std::make_unique<Picoprocess>(*this, host_, pid), {}, false});
   live_.insert(pid);
   try {
-    procs_.back().proc->boot(image, spec);
+    procs_.back().proc->boot(image.elf, spec, nullptr, &image.shared);
     note_boot(*procs_.back().proc);
   } catch (const BootError& e) {
     Picoprocess::Ending end;
@@ -579,6 +595,18 @@ Engine& World::engine_for(Picoprocess& p) {
   return *pick->engine;
 }
 
+uint64_t World::translation_flushes() const {
+  uint64_t n = 0;
+  for (const EngineSlot& e : engines_) n += e.engine->translation_flushes();
+  return n;
+}
+
+uint64_t World::translations() const {
+  uint64_t n = 0;
+  for (const EngineSlot& e : engines_) n += e.engine->translations();
+  return n;
+}
+
 // p is about to be released: its engine goes back to the pool.
 void World::release_engine(Picoprocess& p) {
   for (EngineSlot& e : engines_) {
@@ -659,6 +687,9 @@ void World::finish(Slot& s) {
 // Every thread waits and none has a deadline: nothing can ever wake one. Each picoprocess
 // ends with a report naming every waiting thread and its call.
 void World::deadlock() {
+  // Every picoprocess gets the reason, so it names the first kNamed waiting threads only:
+  // a world of 10,000 idle copies would otherwise hold 10,000 copies of a 10,000-line list.
+  constexpr size_t kNamed = 32;
   size_t threads = 0, procs = 0;
   std::string where;
   for (const Slot& s : procs_) {
@@ -666,7 +697,7 @@ void World::deadlock() {
     ++procs;
     for (const auto& t : s.proc->threads()) {
       if (t->state != Thread::State::Parked) continue;
-      ++threads;
+      if (++threads > kNamed) continue;
       const CallDesc* d = call_desc(t->call_index);
       where += "; pid " + std::to_string(s.proc->pid()) + " tid " + std::to_string(t->id) + " in " +
                (d ? std::string(d->name) : "call " + std::to_string(t->call_index)) + " at " +
@@ -675,7 +706,10 @@ void World::deadlock() {
   }
   const std::string reason = "deadlock: all " + std::to_string(threads) + " thread" +
                              (threads == 1 ? "" : "s") + " of " + std::to_string(procs) +
-                             " picoprocess" + (procs == 1 ? "" : "es") + " wait" + where;
+                             " picoprocess" + (procs == 1 ? "" : "es") + " wait" + where +
+                             (threads > kNamed
+                                  ? "; and " + std::to_string(threads - kNamed) + " more"
+                                  : "");
   if (running_) take_engine();
   for (Slot& s : procs_) {
     if (!s.proc || s.ended) continue;
@@ -725,9 +759,9 @@ uint64_t World::max_ticks_of(const Picoprocess& p) const {
 
 dk_status_t World::create_child(Picoprocess& parent, ChildSpec spec,
                                 std::shared_ptr<ProcessObject>& out) {
-  ElfImage image;
+  LoadedImage* image = nullptr;
   try {
-    image = ElfImage::parse(std::move(spec.image));
+    image = &loaded(spec.image);
   } catch (const ElfError&) {
     return -DK_E_INVAL;
   }
@@ -739,7 +773,7 @@ dk_status_t World::create_child(Picoprocess& parent, ChildSpec spec,
   launch.stderr_uri = parent.std_uri(2);
   auto child = std::make_unique<Picoprocess>(*this, host_, size() + 1);
   try {
-    child->boot(image, launch, std::move(spec.parent_end));
+    child->boot(image->elf, launch, std::move(spec.parent_end), &image->shared);
   } catch (const BootError&) {
     return -DK_E_NOMEM;
   }

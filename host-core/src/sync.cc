@@ -124,10 +124,15 @@ dk_status_t CoreHost::DkEventClear(CallContext& cx, Call& call) {
 }
 
 dk_status_t CoreHost::DkObjectsWaitAny(CallContext& cx, Call& call) {
-  // Wait records of threads that can never retry: their picoprocess has ended.
-  for (auto it = waits_.begin(); it != waits_.end();) {
-    auto proc = processes_.child(it->first.first);
-    it = proc && proc->exited ? waits_.erase(it) : std::next(it);
+  // Wait records of threads that can never retry: their picoprocess has ended. Swept on
+  // every call while there are few; past that, once their number has doubled since the
+  // last sweep, so a world of thousands of idle waiters pays O(1) per call on average.
+  if (waits_.size() < 64 || waits_.size() >= 2 * waits_swept_) {
+    for (auto it = waits_.begin(); it != waits_.end();) {
+      auto proc = processes_.child(it->first.first);
+      it = proc && proc->exited ? waits_.erase(it) : std::next(it);
+    }
+    waits_swept_ = waits_.size();
   }
   const auto key = std::make_pair(cx.pid, cx.thread);
   auto parked = waits_.find(key);

@@ -59,8 +59,38 @@ class AddressSpace final : public GuestMemory {
   // The guest touched a guard page: drop its GUARD bit. False if addr is not on one.
   bool take_guard(uint64_t addr);
 
+  // Host memory behind committed pages (address_space.cc).
+  struct Backing;
+  // Read-only pages every picoprocess of one image maps from one host copy: `size` bytes
+  // (a page multiple), zero but for `n` bytes of `bytes` copied at `offset`. nullptr when
+  // the host has no memory for them.
+  static std::shared_ptr<Backing> shared_pages(const uint8_t* bytes, uint64_t offset, uint64_t n,
+                                               uint64_t size);
+  // Commits [addr, addr+size) on `pages` (from shared_pages, at least `size` long) with
+  // `prot`, which must not hold WRITE or GUARD; otherwise as allocate(COMMIT) at addr. Such a
+  // region is never written through: given WRITE by protect(), or poked, it first becomes
+  // private (a copy), so its neighbours never see the store.
+  dk_status_t commit_shared(uint64_t addr, uint64_t size, uint32_t prot,
+                            std::shared_ptr<Backing> pages);
+  // Committed bytes on shared pages (part of committed_bytes()).
+  uint64_t shared_bytes() const;
+
+  // Shared regions an engine keeps mapped after their picoprocess left it: Unicorn drops a
+  // region's translated code when the region is unmapped, so the next picoprocess of the
+  // same image that the engine serves finds its code translated already.
+  struct Resident {
+    uint64_t start, end;
+    uint32_t prot;
+    uint8_t* host;
+    std::shared_ptr<Backing> backing;  // keeps the pages alive while Unicorn maps them
+  };
+  using Residents = std::vector<Resident>;
+
   // Mirrors every committed region into `uc` (nullptr detaches). The engine is borrowed.
-  void attach(uc_struct* uc);
+  // With `residents` (the engine's list), shared regions stay mapped in the engine when
+  // this address space leaves it, and the ones it finds there that it holds too (same
+  // range, pages and protection) are kept as they are; the others are unmapped.
+  void attach(uc_struct* uc, Residents* residents = nullptr);
   // Called with [addr, addr+len) whenever code there may have changed or moved.
   void set_code_listener(std::function<void(uint64_t, uint64_t)> fn) { code_changed_ = std::move(fn); }
 
@@ -73,11 +103,11 @@ class AddressSpace final : public GuestMemory {
   std::vector<RegionInfo> regions() const;
 
  private:
-  struct Backing;
   struct Region {
     uint64_t end = 0;
     bool committed = false;
     uint32_t prot = 0;  // DK_PROT_*, GUARD included
+    bool shared = false;      // on shared_pages: never written through
     std::shared_ptr<Backing> backing;
     uint8_t* host = nullptr;  // host address of the region's first byte (committed only)
   };
@@ -104,6 +134,10 @@ class AddressSpace final : public GuestMemory {
   void coalesce(uint64_t lo, uint64_t hi);
   bool pick(uint64_t size, uint64_t& addr) const;
   void notify_code(uint64_t lo, uint64_t hi);
+  // Gives a shared region its own copy of its pages (the engine has it unmapped).
+  bool privatize(Region& r, uint64_t start);
+  // Privatizes every shared region touching [lo, hi); false when the host has no memory.
+  bool privatize_range(uint64_t lo, uint64_t hi);
 
   Map map_;
   // The region find() returned last: a downcall's pointers usually land in one region. Only
@@ -112,6 +146,7 @@ class AddressSpace final : public GuestMemory {
   uint64_t committed_ = 0;
   size_t max_commit_regions_ = kMaxCommitRegions, max_split_regions_ = kMaxSplitRegions;
   uc_struct* uc_ = nullptr;
+  Residents* residents_ = nullptr;  // the attached engine's list, if it keeps one
   std::function<void(uint64_t, uint64_t)> code_changed_;
 };
 

@@ -26,6 +26,7 @@
 #include <string>
 
 #include "dk/abi.h"
+#include "dk/address_space.h"
 #include "dk/direct_regs.h"
 #include "dk/dispatcher.h"
 
@@ -99,6 +100,9 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   uc_struct* uc() { return uc_; }
+  // Shared regions left mapped by picoprocesses that used this engine before
+  // (AddressSpace::attach): every address space attached to the engine is given this list.
+  AddressSpace::Residents& residents() { return residents_; }
   Timing timing() const { return timing_; }
   // Binds the picoprocess whose memory is attached and whose calls the hooks serve.
   // Engines are borrowed: one engine serves the picoprocesses of a world in turn.
@@ -149,6 +153,12 @@ class Engine {
   static size_t exception_is_int_offset();
   // Blocks translated since the engine was made (the hook on new translations counts them).
   uint64_t translations() const { return translations_; }
+  // How often run() emptied the translation buffer before it could fill (engine.cc).
+  uint64_t translation_flushes() const { return tb_flushes_; }
+  // The estimated use of the translation buffer at which run() empties it, for every engine
+  // of the process: half the buffer (the default, and the most; 0 restores it). Lower only
+  // to exercise the flush (tests).
+  static void set_translation_flush_at(uint64_t bytes);
 
   // True when the syscall hook reads and writes registers in place (dk/direct_regs.h)
   // rather than through Unicorn's register API. DK_ENGINE_REGISTERS=api in the environment
@@ -227,6 +237,9 @@ class Engine {
   bool stepping_ = false;      // step_to_io's run: its translation ends before the I/O
   uint64_t drop_tb_ = ~0ull;   // a translation holding port I/O: dropped before it can run
   uint64_t translations_ = 0;
+  AddressSpace::Residents residents_;  // released after uc_close (release())
+  uint64_t tb_estimate_ = 0;  // bytes of the translation buffer in use, over-estimated
+  uint64_t tb_flushes_ = 0;
   bool probe_is_int_ = false;  // start-up: the interrupt hook saves the context in scratch_
 
   uint64_t ticks_ = 0;

@@ -80,9 +80,14 @@ class Picoprocess final : public EngineClient, public GuestControl {
   Picoprocess(PicoprocessWorld& world, Host& host, uint32_t pid);
   ~Picoprocess() override;
 
-  // `parent_end`, if any, goes into the handle table and into boot info's `parent`.
+  // `parent_end`, if any, goes into the handle table and into boot info's `parent`. With
+  // `shared` (one entry per segment of `image`, kept by the caller for every picoprocess of
+  // the image), segments without WRITE are committed on shared pages (AddressSpace::
+  // commit_shared): made at the first boot, the same host pages for every later one.
+  using SharedSegments = std::vector<std::shared_ptr<AddressSpace::Backing>>;
   void boot(const ElfImage& image, const LaunchSpec& spec,
-            std::shared_ptr<HostObject> parent_end = nullptr);  // throws BootError
+            std::shared_ptr<HostObject> parent_end = nullptr,
+            SharedSegments* shared = nullptr);  // throws BootError
 
   // Borrow / give back an engine: memory is mapped into it, the current thread's context
   // loaded; detach saves it.

@@ -98,6 +98,12 @@ class World final : public PicoprocessWorld, private WorldProbe {
     const auto it = stats_.thread_retries.find({pid, tid});
     return it == stats_.thread_retries.end() ? 0 : it->second;
   }
+  // How often the world's engines emptied their translation buffers before they could fill
+  // (Engine::translation_flushes): a world running many picoprocesses translates their code
+  // again for each one that takes an engine over.
+  uint64_t translation_flushes() const;
+  // Blocks the world's engines translated (Engine::translations).
+  uint64_t translations() const;
   // Engines kept warm, each holding one picoprocess's memory while it is off the vCPU.
   static constexpr size_t kMaxEngines = 4;
 
@@ -171,6 +177,16 @@ class World final : public PicoprocessWorld, private WorldProbe {
   void deliver_interrupt();
   void release_engine(Picoprocess& p);
   std::vector<EngineSlot> engines_;
+  // Images this world has started a picoprocess of: parsed once, their read-only segments
+  // on pages every picoprocess of the image shares (Picoprocess::boot's `shared`), which
+  // engines keep mapped, translated code and all, from one picoprocess to the next
+  // (AddressSpace::Residents). A hit compares the bytes whole.
+  struct LoadedImage {
+    ElfImage elf;
+    Picoprocess::SharedSegments shared;
+  };
+  LoadedImage& loaded(const std::vector<uint8_t>& bytes);  // throws ElfError
+  std::multimap<size_t, std::unique_ptr<LoadedImage>> images_;
   Engine::Timing timing_ = Engine::Timing::Ticks;  // of every engine the world makes
   uint64_t engine_uses_ = 0;
   Engine* engine_ = nullptr;  // the running picoprocess's engine
