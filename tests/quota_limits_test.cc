@@ -227,6 +227,27 @@ TEST_P(QuotaRun, ManifestLimitsOverTheDefaults) {
   fs::remove_all(pkg);
 }
 
+// The memory quota charges private pages only: an image's read-only segments are shared
+// by every picoprocess of it in the emulator (and booked so by the native runtime's
+// supervisor). quota_ballast_guest carries 4 MiB of read-only data; under 36 MiB, its
+// private pages (~1.3 MiB) and two 16 MiB commits fit, which they would not if the 4 MiB
+// were charged.
+TEST_P(QuotaRun, MemoryChargesPrivatePagesOnly) {
+  fs::path pkg =
+      fs::temp_directory_path() / ("dk-ballast-" + GetParam() + "-" + std::to_string(getpid()));
+  fs::create_directories(pkg / "bin");
+  fs::copy_file(std::string(DK_GUEST_DIR) + "/quota_ballast_guest", pkg / "bin/guest",
+                fs::copy_options::overwrite_existing);
+  std::ofstream(pkg / "manifest.yaml")
+      << "package: {name: ballast, version: 1.0.0}\n"
+         "app: {exe: \"package:/bin/guest\", args: [quota_guest]}\n"
+         "limits: {memory: 36MiB}\n";
+  Cmd memory = sh(kDk + " run" + where() + pkg.string() + " -- memory");
+  EXPECT_EQ(memory.status, DK_E_QUOTA) << memory.out;
+  EXPECT_EQ(memory.out, "memory 2\n");
+  fs::remove_all(pkg);
+}
+
 INSTANTIATE_TEST_SUITE_P(Hosts, QuotaRun, ::testing::Values("sim", "native", "native-runtime"),
                          [](const auto& info) {
                            return info.param == "native-runtime" ? std::string("native_runtime")

@@ -255,6 +255,7 @@ void AddressSpace::erase_range(uint64_t lo, uint64_t hi) {
     Region& r = it->second;
     if (r.committed) {
       committed_ -= r.end - it->first;
+      if (r.shared) shared_ -= r.end - it->first;
       // Give the pages back now; the backing may live on under other regions. Shared pages
       // are other picoprocesses' too: only dropping the reference gives them back.
       if (!r.shared) madvise(r.host, r.end - it->first, MADV_DONTNEED);
@@ -361,16 +362,10 @@ dk_status_t AddressSpace::commit_shared(uint64_t addr, uint64_t size, uint32_t p
   r.backing = std::move(pages);
   map_[lo] = std::move(r);
   committed_ += len;
+  shared_ += len;
   engine_map(ulo, uhi);
   notify_code(ulo, uhi);
   return 0;
-}
-
-uint64_t AddressSpace::shared_bytes() const {
-  uint64_t n = 0;
-  for (const auto& [start, r] : map_)
-    if (r.committed && r.shared) n += r.end - start;
-  return n;
 }
 
 bool AddressSpace::privatize(Region& r, uint64_t start) {
@@ -381,6 +376,7 @@ bool AddressSpace::privatize(Region& r, uint64_t start) {
   r.host = own->base;
   r.backing = std::move(own);
   r.shared = false;
+  shared_ -= n;
   return true;
 }
 

@@ -84,6 +84,12 @@ long quota_thread(uint64_t arg) {
   return 0;
 }
 
+#ifdef BALLAST_MIB
+/* quota_ballast_guest: BALLAST_MIB MiB of read-only data, which the memory quota does not
+ * charge (tests/quota_limits_test.cc, MemoryChargesPrivatePagesOnly). */
+__attribute__((used)) static const uint8_t ballast[BALLAST_MIB << 20] = {1};
+#endif
+
 #define STACK_SIZE 4096
 static uint8_t stacks[256][STACK_SIZE] __attribute__((aligned(16)));
 

@@ -72,8 +72,9 @@ class AddressSpace final : public GuestMemory {
   // private (a copy), so its neighbours never see the store.
   dk_status_t commit_shared(uint64_t addr, uint64_t size, uint32_t prot,
                             std::shared_ptr<Backing> pages);
-  // Committed bytes on shared pages (part of committed_bytes()).
-  uint64_t shared_bytes() const;
+  // Committed bytes on shared pages (part of committed_bytes()); the memory quota charges
+  // the others only (Picoprocess::committed_bytes).
+  uint64_t shared_bytes() const { return shared_; }
 
   // Shared regions an engine keeps mapped after their picoprocess left it: Unicorn drops a
   // region's translated code when the region is unmapped, so the next picoprocess of the
@@ -144,6 +145,7 @@ class AddressSpace final : public GuestMemory {
   // erasing a node can invalidate it (splits and in-place changes keep the node).
   mutable Map::const_iterator hint_ = map_.end();
   uint64_t committed_ = 0;
+  uint64_t shared_ = 0;  // of committed_, on shared pages
   size_t max_commit_regions_ = kMaxCommitRegions, max_split_regions_ = kMaxSplitRegions;
   uc_struct* uc_ = nullptr;
   Residents* residents_ = nullptr;  // the attached engine's list, if it keeps one

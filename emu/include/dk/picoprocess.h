@@ -128,7 +128,11 @@ class Picoprocess final : public EngineClient, public GuestControl {
   dk_status_t vm_allocate(uint64_t& addr, uint64_t size, uint32_t alloc, uint32_t prot) override;
   dk_status_t vm_free(uint64_t addr, uint64_t size) override;
   dk_status_t vm_protect(uint64_t addr, uint64_t size, uint32_t prot) override;
-  uint64_t committed_bytes() const override { return mem_.committed_bytes(); }
+  // What the memory quota charges: private pages only (an image's shared read-only pages
+  // are not this picoprocess's to pay for).
+  uint64_t committed_bytes() const override {
+    return mem_.committed_bytes() - mem_.shared_bytes();
+  }
   void set_tick_limit(uint64_t ticks) override;
   uint64_t tick_limit() const { return tick_limit_; }  // the host's quota; 0: none
   // The dev: URIs the picoprocess's std handles were opened from ("" for none): a child

@@ -272,7 +272,9 @@ class Control final : public GuestControl, public PendingMaps {
   dk_status_t vm_allocate(uint64_t& addr, uint64_t size, uint32_t alloc, uint32_t prot) override;
   dk_status_t vm_free(uint64_t addr, uint64_t size) override;
   dk_status_t vm_protect(uint64_t addr, uint64_t size, uint32_t prot) override;
-  uint64_t committed_bytes() const override { return p_.books.committed_bytes(); }
+  uint64_t committed_bytes() const override {  // private pages, as the emulator counts them
+    return p_.books.committed_bytes() - p_.books.shared_bytes();
+  }
   size_t live_threads() const override { return p_.live_threads(); }
   // The manifest's cpu_ticks: CPU time here, a tick being 10 ns of the emulator's clock.
   void set_tick_limit(uint64_t ticks) override { p_.tick_limit = ticks; }
@@ -652,7 +654,14 @@ RProcess& Supervisor::launch(ElfImage img, const LaunchSpec& spec,
     const uint64_t lo = page_down(s.vaddr + bias), hi = page_up(s.vaddr + bias + s.memsz);
     if (hi > DKRT_USER_HIGH) throw SpawnError("segment at " + hex(s.vaddr + bias) + " cannot be placed");
     uint64_t at = lo;
-    if (p.books.allocate(at, hi - lo, DK_ALLOC_COMMIT, s.prot) != 0)
+    // Read-only segments are booked as shared pages, as the emulator maps them: the memory
+    // quota charges neither (the books hold no bytes of them; the child's mapping does).
+    const dk_status_t booked =
+        s.prot & DK_PROT_WRITE
+            ? p.books.allocate(at, hi - lo, DK_ALLOC_COMMIT, s.prot)
+            : p.books.commit_shared(lo, hi - lo, s.prot,
+                                    AddressSpace::shared_pages(nullptr, 0, 0, hi - lo));
+    if (booked != 0)
       throw SpawnError("segment at " + hex(s.vaddr + bias) + " cannot be placed");
     InitialRegion r;
     r.addr = lo;
