@@ -2,20 +2,20 @@
 # target links shared, or statically (from the distribution's own archive, libunicorn.a of
 # Debian's libunicorn-dev and so on) when the target's DK_STATIC_DEPS property is ON.
 #
-# dk sets it with -DDK_STATIC_DK=ON (cli/CMakeLists.txt): the dynamic loader spent ~24 ms of every dk process
+# dk sets it with DK_STATIC_DK (cli/CMakeLists.txt): the dynamic loader spent ~24 ms of every dk process
 # relocating libunicorn.so and libcapstone.so (~122,000 relative relocations, and the page
 # faults of the pages they write; docs/performance.md, "Start-up of the dk process"). Tests
 # and benchmarks keep the shared libraries: linking the 30 MB libunicorn.a into each of them
 # would cost every build minutes of link time and a gigabyte of disk.
 #
-# Off by default: in a dk linked this way (and in any dk whose executable is not a PIE, or that
-# carries Unicorn in a PIE), Unicorn 2.1.1 crashes when an engine's 32 MiB translation buffer
-# fills (tb_set_jmp_target writing through a block whose code pointer is 0): `dk run --copies
-# 211 hello` is the first count that crashes, every run (docs/performance.md, "Start-up of the
-# dk process"). The shared, PIE dk ran 5,000 copies without it. Turn it on where start-up
-# matters more and no world translates that much.
+# On by default since the engine empties its translation buffer between runs before it can
+# fill (emu/src/engine.cc): in a dk linked this way (and in any dk whose executable is not a
+# PIE, or that carries Unicorn in a PIE), Unicorn 2.1.1 crashed when an engine's 32 MiB
+# translation buffer filled inside a run (tb_set_jmp_target writing through a block whose
+# code pointer is 0; `dk run --copies 211 hello` did, every run, before the guard). Configure
+# with -DDK_STATIC_DK=OFF for the shared, PIE dk.
 option(DK_STATIC_DK "Link the dk binary non-PIE against static Unicorn, Capstone, yaml-cpp, zstd, xxhash and libstdc++"
-       OFF)
+       ON)
 if(DK_SANITIZE OR DK_FUZZ)
   set(DK_STATIC_DK OFF)  # instrumented builds measure nothing of start-up
 endif()
