@@ -124,15 +124,25 @@ dk_status_t CoreHost::DkEventClear(CallContext& cx, Call& call) {
 }
 
 dk_status_t CoreHost::DkObjectsWaitAny(CallContext& cx, Call& call) {
-  // Wait records of threads that can never retry: their picoprocess has ended. Swept on
-  // every call while there are few; past that, once their number has doubled since the
-  // last sweep, so a world of thousands of idle waiters pays O(1) per call on average.
-  if (waits_.size() < 64 || waits_.size() >= 2 * waits_swept_) {
-    for (auto it = waits_.begin(); it != waits_.end();) {
-      auto proc = processes_.child(it->first.first);
-      it = proc && proc->exited ? waits_.erase(it) : std::next(it);
+  // Wait records of threads that can never retry: their picoprocess has ended (dropping
+  // them releases the objects they hold). All of them are looked at on every call while
+  // there are few; past that, the next kSweepStep in turn, so a world of thousands of idle
+  // waiters pays a bounded cost per call and a record is still dropped within size /
+  // kSweepStep calls.
+  constexpr size_t kSweepAll = 64, kSweepStep = 16;
+  const auto ended = [&](const auto& it) {
+    auto proc = processes_.child(it->first.first);
+    return proc && proc->exited;
+  };
+  if (waits_.size() < kSweepAll) {
+    for (auto it = waits_.begin(); it != waits_.end();) it = ended(it) ? waits_.erase(it) : std::next(it);
+  } else {
+    auto it = waits_.lower_bound(sweep_from_);
+    for (size_t i = 0; i < kSweepStep && !waits_.empty(); ++i) {
+      if (it == waits_.end()) it = waits_.begin();
+      it = ended(it) ? waits_.erase(it) : std::next(it);
     }
-    waits_swept_ = waits_.size();
+    sweep_from_ = it == waits_.end() ? std::make_pair(0u, 0u) : it->first;
   }
   const auto key = std::make_pair(cx.pid, cx.thread);
   auto parked = waits_.find(key);

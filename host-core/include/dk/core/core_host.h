@@ -181,7 +181,7 @@ class CoreHost : public Host {
   // DkObjectsWaitAny calls parked on a (pid, thread): the objects they wait on, kept alive
   // even when their handles are closed meanwhile.
   std::map<std::pair<uint32_t, uint32_t>, std::vector<std::shared_ptr<HostObject>>> waits_;
-  size_t waits_swept_ = 0;  // records left by the last sweep of ended picoprocesses' ones
+  std::pair<uint32_t, uint32_t> sweep_from_{0, 0};  // where the next partial sweep starts
   std::map<uint32_t, std::vector<StreamMapping>> mappings_;  // by pid
   // The call each thread is parked in, as its wake lists know it.
   struct Parked {
