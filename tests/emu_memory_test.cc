@@ -269,6 +269,30 @@ TEST(EmuMemory, GuestSeesCallSemantics) {
   EXPECT_EQ(host.out.back(), -DK_E_FAULT);  // the out-pointer was bad: nothing allocated
 }
 
+// Host memory a picoprocess gives back is kept for the next commit of the same size
+// (address_space.cc, BackingPool): whoever commits it next sees zeros, never the bytes of
+// the one before, in the same address space or another.
+TEST(AddressSpace, ReusedHostMemoryComesBackZeroed) {
+  const std::string dirty(64, 'x');
+  for (int round = 0; round < 3; ++round) {
+    auto before = std::make_unique<AddressSpace>();
+    uint64_t a = 0x500000;
+    ASSERT_EQ(before->allocate(a, 3 * P, DK_ALLOC_COMMIT, R | W), 0);
+    for (const uint64_t off : {uint64_t{0}, uint64_t{P - 8}, uint64_t{2 * P + 100}}) ASSERT_TRUE(before->write(a + off, dirty.data(), 64));
+    ASSERT_EQ(before->free(a, 3 * P), 0);  // given back through the same address space
+    uint64_t b = 0x500000;
+    ASSERT_EQ(before->allocate(b, 3 * P, DK_ALLOC_COMMIT, R | W), 0);
+    ASSERT_TRUE(before->write(b + 200, dirty.data(), 64));
+    before.reset();  // and with the address space
+    AddressSpace after;
+    uint64_t c = 0x700000;
+    ASSERT_EQ(after.allocate(c, 3 * P, DK_ALLOC_COMMIT, R | W), 0);
+    std::string page(3 * P, '?');
+    ASSERT_TRUE(after.read(c, page.data(), page.size()));
+    EXPECT_EQ(page, std::string(3 * P, '\0')) << "round " << round;
+  }
+}
+
 // ---- shared pages (AddressSpace::shared_pages, commit_shared) ----
 
 std::shared_ptr<AddressSpace::Backing> code_pages(const char* text) {

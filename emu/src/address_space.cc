@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 namespace dk {
 namespace {
@@ -35,20 +37,60 @@ uint32_t uc_prot(uint32_t prot) {
   return p;
 }
 
+// Host memory given back by picoprocesses, kept for the next commit of the same size: a
+// picoprocess's stack, boot page and data come and go with it, and unmapping them costs a
+// TLB shootdown on every CPU the process ran on, mapping them again a fault per page. Only
+// blocks up to kPoolEach, at most kPoolAll in all; a block is cleared when it comes back, so
+// a commit always sees zeros, whoever had the block before.
+class BackingPool {
+ public:
+  static constexpr uint64_t kPoolEach = 1ull << 20, kPoolAll = 64ull << 20;
+  static BackingPool& get() {
+    static BackingPool* pool = new BackingPool;  // never destroyed: backings outlive statics
+    return *pool;
+  }
+  uint8_t* take(uint64_t n) {
+    if (n > kPoolEach) return nullptr;
+    std::lock_guard<std::mutex> l(m_);
+    const auto it = free_.find(n);
+    if (it == free_.end()) return nullptr;
+    uint8_t* p = it->second;
+    free_.erase(it);
+    held_ -= n;
+    return p;
+  }
+  bool give(uint8_t* p, uint64_t n) {
+    if (n > kPoolEach) return false;
+    std::lock_guard<std::mutex> l(m_);
+    if (held_ + n > kPoolAll) return false;
+    std::memset(p, 0, n);
+    free_.emplace(n, p);
+    held_ += n;
+    return true;
+  }
+
+ private:
+  std::mutex m_;
+  std::multimap<uint64_t, uint8_t*> free_;
+  uint64_t held_ = 0;
+};
+
 }  // namespace
 
-// Host memory behind committed pages: anonymous, zero-filled, released when the last region
-// (or engine, AddressSpace::Resident) using it goes.
+// Host memory behind committed pages: anonymous, zero-filled, released (to the pool, or
+// unmapped) when the last region (or engine, AddressSpace::Resident) using it goes.
 struct AddressSpace::Backing {
   uint8_t* base = nullptr;
   uint64_t size = 0;
   explicit Backing(uint64_t n) : size(n) {
+    base = BackingPool::get().take(n);
+    if (base) return;
     void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
     if (p != MAP_FAILED) base = static_cast<uint8_t*>(p);
   }
   ~Backing() {
-    if (base) munmap(base, size);
+    if (base && !BackingPool::get().give(base, size)) munmap(base, size);
   }
 };
 
