@@ -342,31 +342,16 @@ dk_status_t AddressSpace::allocate(uint64_t& addr, uint64_t size, uint32_t alloc
     if (!aligned(addr) || !user_range(addr, len, rounded)) return -DK_E_INVAL;
     if (!(alloc & DK_ALLOC_REPLACE)) {
       // COMMIT may land on pages this picoprocess reserved; anything else overlapping: EXIST.
-      auto it = find(addr);
-      if (it == map_.end()) it = map_.lower_bound(addr);
-      for (; it != map_.end() && it->first < addr + len; ++it)
+      for (auto it = first_touching(addr); it != map_.end() && it->first < addr + len; ++it)
         if (!commit || it->second.committed) return -DK_E_EXIST;
     }
   }
   const uint64_t lo = addr, hi = addr + len;
   if (commit) {
-    if (len > kMaxCommitted || committed_ + len > kMaxCommitted) return -DK_E_NOMEM;
-    if (committed_regions() + 3 > max_commit_regions_) return -DK_E_NOMEM;  // + splits
+    if (dk_status_t st = commit_room(len)) return st;
     auto probe = std::make_shared<Backing>(len);
     if (!probe->base) return -DK_E_NOMEM;
-    uint64_t ulo = lo, uhi = hi;
-    engine_unmap(ulo, uhi);
-    erase_range(lo, hi);
-    Region r;
-    r.end = hi;
-    r.committed = true;
-    r.prot = prot;
-    r.host = probe->base;
-    r.backing = std::move(probe);
-    map_[lo] = std::move(r);
-    committed_ += len;
-    engine_map(ulo, uhi);
-    notify_code(ulo, uhi);
+    place_committed(lo, hi, prot, std::move(probe), false);
   } else {
     uint64_t ulo = lo, uhi = hi;
     engine_unmap(ulo, uhi);
@@ -380,18 +365,15 @@ dk_status_t AddressSpace::allocate(uint64_t& addr, uint64_t size, uint32_t alloc
   return 0;
 }
 
-dk_status_t AddressSpace::commit_shared(uint64_t addr, uint64_t size, uint32_t prot,
-                                        std::shared_ptr<Backing> pages) {
-  if (prot & (DK_PROT_WRITE | DK_PROT_GUARD) || prot & ~kProtAll) return -DK_E_INVAL;
-  uint64_t len = 0;
-  if (!aligned(addr) || !user_range(addr, size, len)) return -DK_E_INVAL;
-  if (!pages || pages->size < len) return -DK_E_INVAL;
-  for (auto it = find(addr) != map_.end() ? find(addr) : map_.lower_bound(addr);
-       it != map_.end() && it->first < addr + len; ++it)
-    if (it->second.committed) return -DK_E_EXIST;
+dk_status_t AddressSpace::commit_room(uint64_t len) const {
   if (len > kMaxCommitted || committed_ + len > kMaxCommitted) return -DK_E_NOMEM;
-  if (committed_regions() + 3 > max_commit_regions_) return -DK_E_NOMEM;
-  const uint64_t lo = addr, hi = addr + len;
+  if (committed_regions() + 3 > max_commit_regions_) return -DK_E_NOMEM;  // + splits
+  return 0;
+}
+
+// Replaces [lo, hi) with one committed region on `backing` and syncs the engine.
+void AddressSpace::place_committed(uint64_t lo, uint64_t hi, uint32_t prot,
+                                   std::shared_ptr<Backing> backing, bool shared) {
   uint64_t ulo = lo, uhi = hi;
   engine_unmap(ulo, uhi);
   erase_range(lo, hi);
@@ -399,14 +381,26 @@ dk_status_t AddressSpace::commit_shared(uint64_t addr, uint64_t size, uint32_t p
   r.end = hi;
   r.committed = true;
   r.prot = prot;
-  r.shared = true;
-  r.host = pages->base;
-  r.backing = std::move(pages);
+  r.shared = shared;
+  r.host = backing->base;
+  r.backing = std::move(backing);
   map_[lo] = std::move(r);
-  committed_ += len;
-  shared_ += len;
+  committed_ += hi - lo;
+  if (shared) shared_ += hi - lo;
   engine_map(ulo, uhi);
   notify_code(ulo, uhi);
+}
+
+dk_status_t AddressSpace::commit_shared(uint64_t addr, uint64_t size, uint32_t prot,
+                                        std::shared_ptr<Backing> pages) {
+  if (prot & (DK_PROT_WRITE | DK_PROT_GUARD) || prot & ~kProtAll) return -DK_E_INVAL;
+  uint64_t len = 0;
+  if (!aligned(addr) || !user_range(addr, size, len)) return -DK_E_INVAL;
+  if (!pages || pages->size < len) return -DK_E_INVAL;
+  for (auto it = first_touching(addr); it != map_.end() && it->first < addr + len; ++it)
+    if (it->second.committed) return -DK_E_EXIST;
+  if (dk_status_t st = commit_room(len)) return st;
+  place_committed(addr, addr + len, prot, std::move(pages), true);
   return 0;
 }
 
@@ -424,8 +418,7 @@ bool AddressSpace::privatize(Region& r, uint64_t start) {
 
 bool AddressSpace::privatize_range(uint64_t lo, uint64_t hi) {
   bool any = false;
-  for (auto it = find(lo) != map_.end() ? find(lo) : map_.lower_bound(lo);
-       it != map_.end() && it->first < hi; ++it)
+  for (auto it = first_touching(lo); it != map_.end() && it->first < hi; ++it)
     any = any || (it->second.committed && it->second.shared);
   if (!any) return true;
   uint64_t ulo = lo, uhi = hi;

@@ -120,6 +120,12 @@ class AddressSpace final : public GuestMemory {
     return find_slow(addr);
   }
   Map::const_iterator find_slow(uint64_t addr) const;
+  // The region containing addr, else the first one above it: the first region that a range
+  // starting at addr touches.
+  Map::const_iterator first_touching(uint64_t addr) const {
+    const auto it = find(addr);
+    return it != map_.end() ? it : map_.lower_bound(addr);
+  }
   // The committed region found last when it holds all of [addr, addr+len) with `access` and
   // no guard bit (host: the host address of addr); nullptr otherwise.
   const Region* one_region(uint64_t addr, uint64_t len, uint32_t access, uint8_t*& host) const;
@@ -135,6 +141,10 @@ class AddressSpace final : public GuestMemory {
   void coalesce(uint64_t lo, uint64_t hi);
   bool pick(uint64_t size, uint64_t& addr) const;
   void notify_code(uint64_t lo, uint64_t hi);
+  // NOMEM when committing `len` more bytes would pass the byte or region bounds.
+  dk_status_t commit_room(uint64_t len) const;
+  void place_committed(uint64_t lo, uint64_t hi, uint32_t prot, std::shared_ptr<Backing> backing,
+                       bool shared);
   // Gives a shared region its own copy of its pages (the engine has it unmapped).
   bool privatize(Region& r, uint64_t start);
   // Privatizes every shared region touching [lo, hi); false when the host has no memory.
