@@ -41,7 +41,7 @@ uint32_t uc_prot(uint32_t prot) {
 // picoprocess's stack, boot page and data come and go with it, and unmapping them costs a
 // TLB shootdown on every CPU the process ran on, mapping them again a fault per page. Only
 // blocks up to kPoolEach, at most kPoolAll in all; a block is cleared when it comes back, so
-// a commit always sees zeros, whoever had the block before.
+// a commit always sees zeros, whoever had the block before (see clear()).
 class BackingPool {
  public:
   static constexpr uint64_t kPoolEach = 1ull << 20, kPoolAll = 64ull << 20;
@@ -63,13 +63,39 @@ class BackingPool {
     if (n > kPoolEach) return false;
     std::lock_guard<std::mutex> l(m_);
     if (held_ + n > kPoolAll) return false;
-    std::memset(p, 0, n);
+    if (!clear(p, n)) return false;
     free_.emplace(n, p);
     held_ += n;
     return true;
   }
 
  private:
+  // Zeroes [p, p+n) without making more of it resident: pages in memory are cleared in
+  // place, so the next owner finds them without a fault; the rest (never touched, or
+  // swapped out) are dropped, so they read as zeros again. A memset of the whole block
+  // would make every page of it resident, which idle picoprocesses pay for.
+  static bool clear(uint8_t* p, uint64_t n) {
+    const uint64_t pages = n / kPage;
+    if (pages == 1) {  // a boot page: always written, so always resident
+      std::memset(p, 0, n);
+      return true;
+    }
+    unsigned char in_core[kPoolEach / kPage];
+    if (mincore(p, n, in_core) != 0) return false;
+    for (uint64_t i = 0; i < pages;) {
+      uint64_t j = i + 1;
+      const bool resident = in_core[i] & 1;
+      while (j < pages && (in_core[j] & 1) == resident) ++j;
+      if (resident) {
+        std::memset(p + i * kPage, 0, (j - i) * kPage);
+      } else if (madvise(p + i * kPage, (j - i) * kPage, MADV_DONTNEED) != 0) {
+        return false;
+      }
+      i = j;
+    }
+    return true;
+  }
+
   std::mutex m_;
   std::multimap<uint64_t, uint8_t*> free_;
   uint64_t held_ = 0;
