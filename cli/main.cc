@@ -131,6 +131,7 @@ int main(int argc, char** argv) {
   };
   static const Verb kVerbs[] = {
       {{"run"}, dk::cli::add_run_command},
+      {{"profile"}, dk::cli::add_profile_command},
       {{"trace"}, dk::cli::add_trace_command},
       {{"conform"}, dk::cli::add_conform_command},
 #ifdef DK_HAVE_MONITOR_CLI
@@ -157,10 +158,11 @@ int main(int argc, char** argv) {
     fprintf(stderr, "dk: %s\n", problem->c_str());
     return 2;
   }
-  // `dk run|record ... -- ARGS`: the words after the first `--` go to the run as they are
+  // `dk run|record|profile ... -- ARGS`: the words after the first `--` go to the run as they are
   // (run_command.h, args_after_dashes); CLI11 reads the rest.
   std::vector<char*> words(argv, argv + argc);
-  if (argc > 2 && (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "record") == 0)) {
+  if (argc > 2 && (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "record") == 0 ||
+                   strcmp(argv[1], "profile") == 0)) {
     for (int i = 2; i < argc; ++i)
       if (strcmp(argv[i], "--") == 0) {
         dk::cli::args_after_dashes().assign(argv + i + 1, argv + argc);

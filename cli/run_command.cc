@@ -30,6 +30,7 @@
 #include "dk/monitor/package_store.h"
 #include "dk/host_factory.h"
 #include "dk/native_runtime.h"
+#include "dk/perf/profiler.h"
 #include "dk/recorder.h"
 #include "dk/run.h"
 #include "dk/trace_file.h"
@@ -200,6 +201,15 @@ void run(const RunArgs& given) {
     if (!a.audit.empty()) fail(a.verb + ": --copies runs a world of copies; --audit logs one run");
     if (a.runtime == "native") fail(a.verb + ": --copies runs the copies under the emulator; drop --runtime native");
   }
+  const bool profiling = a.verb == "profile";
+  if (profiling) {
+    // Exact counters come from the deterministic host; a real one would give other figures
+    // on every run.
+    if (a.runtime == "native")
+      fail("profile: counts the emulator's run on the simulated host; drop --runtime native");
+    if (a.host != "sim")
+      fail("profile: counts are exact on the simulated host only; drop --host " + a.host);
+  }
   const bool native_runtime = a.runtime == "native";
   if (native_runtime) {
     // The native runtime serves its calls through the native host: real files, clocks.
@@ -294,6 +304,15 @@ void run(const RunArgs& given) {
     opts.events = auditor.get();
   }
 
+  // Profiling: in front of everything else, hearing every event before passing it on.
+  std::unique_ptr<perf::Profiler> profiler;
+  if (profiling) {
+    profiler = std::make_unique<perf::Profiler>(*served, opts.events);
+    served = profiler.get();
+    opts.events = profiler.get();
+    opts.profile = profiler.get();
+  }
+
   RunResult r;
   SandboxLayers layers;
   try {
@@ -344,11 +363,20 @@ void run(const RunArgs& given) {
     Namespace inputs = launch ? launch->ns : Namespace{};
     if (!launch && !a.root.empty())
       inputs.add(Mapping{"file:/", "file:" + std::filesystem::absolute(a.root).string(), false, 0});
-    o.key("mapped_folders").raw(mapped_folders_json(inputs)).end_object();
+    o.key("mapped_folders").raw(mapped_folders_json(inputs));
+    if (profiler) o.field("seed", a.seed).key("profile").raw(profiler->profile().json(a.top));
+    o.end_object();
     printf("%s\n", o.str().c_str());
-  } else if (r.end != RunResult::End::Exited) {
+  } else {
     fflush(stdout);
-    fprintf(stderr, "dk: %s\n", r.reason.c_str());
+    if (r.end != RunResult::End::Exited) fprintf(stderr, "dk: %s\n", r.reason.c_str());
+    if (profiler) {
+      // As time(1) and perf stat do: the report on stderr, the program's output untouched.
+      fprintf(stderr, "dk profile: %s, seed %llu, simulated host: %s, status %d\n%s",
+              a.target.c_str(), static_cast<unsigned long long>(a.seed),
+              std::string(end_name(r.end)).c_str(), r.shell_status(),
+              profiler->profile().text(a.top).c_str());
+    }
   }
   exit_status() = r.shell_status();
 }
@@ -436,6 +464,21 @@ void run_target(const RunArgs& a) { run(a); }
 // --copies: a bound far above what one world holds today (a picoprocess is ~100 KiB), so that
 // a mistyped count fails at once rather than after filling memory.
 constexpr uint64_t kMaxCopies = 1'000'000;
+
+void add_profile_command(CLI::App& app) {
+  auto a = std::make_shared<RunArgs>();
+  a->verb = "profile";
+  CLI::App* cmd = app.add_subcommand(
+      "profile",
+      "Run an image or package on the simulated host and report exact counters: ticks, "
+      "instructions, downcalls by call, stream bytes by kind, pages, picoprocesses, threads, "
+      "exceptions, and the guest functions that executed the most instructions");
+  add_run_options(cmd, *a, false);
+  cmd->add_option("--top", a->top, "Functions to list, most instructions first (0: all)")
+      ->default_val(20)
+      ->check(count_in(0, 1000000));
+  cmd->callback([a] { run(*a); });
+}
 
 void add_run_command(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();

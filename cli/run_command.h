@@ -41,6 +41,8 @@ struct RunArgs {
   std::string verb = "run";  // for the trace header's command line
   // dk run --copies N: N copies in one world (copies.cc); 0: one run as usual.
   uint64_t copies = 0;
+  // dk profile: the functions to list (0: all).
+  uint64_t top = 20;
 };
 
 // Adds every option of `dk run` but --trace to `cmd`; `record` adds the recording options

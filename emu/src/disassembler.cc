@@ -46,6 +46,15 @@ size_t Disassembler::length(const uint8_t* code, size_t len, uint64_t addr) {
   return insn->size;
 }
 
+size_t Disassembler::count(const uint8_t* code, size_t len, uint64_t addr) {
+  auto* insn = static_cast<cs_insn*>(insn_);
+  const uint8_t* p = code;
+  uint64_t a = addr;
+  size_t n = 0;
+  while (len > 0 && cs_disasm_iter(handle_, &p, &len, &a, insn)) ++n;
+  return n;
+}
+
 Disassembler::BlockScan Disassembler::scan_block(const uint8_t* code, size_t len, uint64_t addr,
                                                  size_t last) {
   BlockScan out;

@@ -738,7 +738,7 @@ void Engine::boundary_stop(uint64_t addr) {
 
 // Ticks engines only: every block entered is a tick, and the boundary where the engine stops
 // for the slice end, the tick limit or the interrupt flag.
-void Engine::hook_block(uc_struct* uc, uint64_t addr, uint32_t, void* p) {
+void Engine::hook_block(uc_struct* uc, uint64_t addr, uint32_t size, void* p) {
   auto* self = static_cast<Engine*>(p);
   if (self->precise_.active) {  // refused_access's re-run: not a block of the program
     if (self->precise_.blocks++ > 0) uc_emu_stop(uc);  // one instruction only, never more
@@ -749,6 +749,16 @@ void Engine::hook_block(uc_struct* uc, uint64_t addr, uint32_t, void* p) {
     return;
   }
   ++self->ticks_;
+  if (self->blocks_) self->count_block(addr, size);
+}
+
+void Engine::count_block(uint64_t addr, uint32_t size) {
+  BlockProfile& b = (*blocks_)[block_key(addr, size)];
+  if (b.entries++ > 0) return;
+  std::vector<uint8_t> code(size);
+  uint32_t n = size;
+  while (n > 0 && !peek(addr, code.data(), n)) n = n > 16 ? n / 2 : n - 1;
+  b.insns = static_cast<uint32_t>(Disassembler::for_this_thread().count(code.data(), n, addr));
 }
 
 // Every new translation, before it first runs (Unicorn 2.1 calls UC_HOOK_EDGE_GENERATED from

@@ -98,10 +98,16 @@ World::LoadedImage& World::loaded(const std::vector<uint8_t>& bytes) {
   return *images_.emplace(key, std::move(image))->second;
 }
 
+World::Slot World::make_slot(std::unique_ptr<Picoprocess> proc, const ElfImage& image) {
+  Slot s{std::move(proc), {}, false, &image, nullptr};
+  if (opts_.profile) s.blocks = std::make_unique<BlockProfiles>();
+  return s;
+}
+
 uint32_t World::add(const LaunchSpec& spec) {
   LoadedImage& image = loaded(spec.image);
   const uint32_t pid = size() + 1;
-  procs_.push_back(Slot{std::make_unique<Picoprocess>(*this, host_, pid), {}, false});
+  procs_.push_back(make_slot(std::make_unique<Picoprocess>(*this, host_, pid), image.elf));
   live_.insert(pid);
   try {
     procs_.back().proc->boot(image.elf, spec, nullptr, &image.shared);
@@ -621,12 +627,14 @@ void World::give_engine(Picoprocess& p) {
   running_ = &p;
   engine_ = &engine_for(p);
   engine_->set_max_ticks(max_ticks_of(p));
+  engine_->set_block_counts(procs_[p.pid() - 1].blocks.get());
   clock_.slice_base = engine_->ticks();
   clock_.engine = engine_;
 }
 
 void World::take_engine() {
   clock_.ticks_done += engine_->ticks() - clock_.slice_base;
+  engine_->set_block_counts(nullptr);
   clock_.engine = nullptr;
   running_ = nullptr;  // stays attached to its engine until another needs it
 }
@@ -675,6 +683,10 @@ void World::finish(Slot& s) {
   if (events_)
     events_->on_end(EventSite{res.ticks, p.pid(), p.current().id, res.rip}, static_cast<uint32_t>(e.end), e.exit_code,
                     res.reason);
+  if (opts_.profile && s.blocks) {
+    opts_.profile->on_blocks(p.pid(), p.boot_info().name, s.image->bytes, p.image_bias(), *s.blocks);
+    s.blocks->clear();  // kept: an engine may still point at it
+  }
   p.object()->exit_code = e.exit_code;
   p.object()->exited = true;
   s.ended = true;
@@ -778,7 +790,7 @@ dk_status_t World::create_child(Picoprocess& parent, ChildSpec spec,
     return -DK_E_NOMEM;
   }
   out = child->object();
-  procs_.push_back(Slot{std::move(child), {}, false});
+  procs_.push_back(make_slot(std::move(child), image->elf));
   live_.insert(size());
   note_boot(*procs_.back().proc);
   return 0;

@@ -1,5 +1,7 @@
 // fuzz_elf: ElfImage::parse on arbitrary bytes. Only ElfError may escape; an image it
-// accepts must satisfy the load plan's promises (the loader trusts them unchecked).
+// accepts must satisfy the load plan's promises (the loader trusts them unchecked). The
+// profiler's symbol reader (dk/perf/symbols.h) reads the same bytes, accepted or not: it
+// never throws, and whatever it finds, a lookup lands on a symbol it holds.
 #pragma once
 
 #include <span>
@@ -7,6 +9,7 @@
 #include <vector>
 
 #include "dk/elf_image.h"
+#include "dk/perf/symbols.h"
 #include "fuzz_input.h"
 
 namespace dk::fuzz {
@@ -41,7 +44,17 @@ inline void check_load_plan(const ElfImage& img) {
   if (img.note && img.note->abi_major != DK_ABI_MAJOR) finding("accepted a note of another ABI");
 }
 
+inline void fuzz_symbols(const std::vector<uint8_t>& bytes) {
+  const perf::SymbolTable t = perf::SymbolTable::from_elf(bytes);
+  if (t.size() > bytes.size() / 24) finding("more symbols than the file could hold");
+  for (const uint64_t a : {uint64_t{0}, uint64_t{0x401000}, uint64_t{1} << 47, ~uint64_t{0}}) {
+    const perf::Symbol* s = t.find(a);
+    if (s && (s->addr > a || s->name.empty())) finding("a lookup found a symbol above the address");
+  }
+}
+
 inline void fuzz_elf(std::span<const uint8_t> data) {
+  fuzz_symbols(std::vector<uint8_t>(data.begin(), data.end()));
   try {
     ElfImage img = ElfImage::parse(std::vector<uint8_t>(data.begin(), data.end()));
     if (img.bytes.size() != data.size()) finding("image bytes differ from the input");

@@ -23,6 +23,9 @@ class Disassembler {
   // Length of the first instruction, 0 if it does not decode.
   size_t length(const uint8_t* code, size_t len, uint64_t addr);
 
+  // Instructions in [addr, addr+len), decoded one after another until one does not.
+  size_t count(const uint8_t* code, size_t len, uint64_t addr);
+
   struct BlockScan {
     uint64_t io_at = 0;  // address of the first in/out/ins/outs, 0 if none
   };

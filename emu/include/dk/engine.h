@@ -29,6 +29,7 @@
 #include "dk/address_space.h"
 #include "dk/direct_regs.h"
 #include "dk/dispatcher.h"
+#include "dk/run_types.h"
 
 struct uc_struct;
 struct uc_context;
@@ -160,6 +161,10 @@ class Engine {
   // to exercise the flush (tests).
   static void set_translation_flush_at(uint64_t bytes);
 
+  // With a table, every block entered is counted in it (RunOptions::profile), its
+  // instructions counted once when first seen; nullptr: none (the default).
+  void set_block_counts(BlockProfiles* blocks) { blocks_ = blocks; }
+
   // True when the syscall hook reads and writes registers in place (dk/direct_regs.h)
   // rather than through Unicorn's register API. DK_ENGINE_REGISTERS=api in the environment
   // keeps every engine made afterwards on the API (a diagnostic and a comparison baseline).
@@ -196,6 +201,7 @@ class Engine {
   bool is_software_int(uint64_t rip, uint32_t vector);
   bool exception_was_int();
   uint64_t scan_block(uint64_t addr, uint32_t size);
+  void count_block(uint64_t addr, uint32_t size);
   bool peek(uint64_t addr, void* dst, uint64_t len);
   EngineStop step_to_io(uint64_t block, uint64_t io);
 
@@ -243,6 +249,7 @@ class Engine {
   bool probe_is_int_ = false;  // start-up: the interrupt hook saves the context in scratch_
 
   uint64_t ticks_ = 0;
+  BlockProfiles* blocks_ = nullptr;  // set_block_counts
   uint64_t max_ticks_ = 0;
   uint64_t slice_end_ = ~0ull;
   uint64_t stop_at_ = ~0ull;  // min(max_ticks_ or never, slice_end_)

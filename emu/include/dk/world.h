@@ -127,7 +127,10 @@ class World final : public PicoprocessWorld, private WorldProbe {
     std::unique_ptr<Picoprocess> proc;  // null once ended and released
     RunResult result;
     bool ended = false;
+    const ElfImage* image = nullptr;        // in images_, for the profile
+    std::unique_ptr<BlockProfiles> blocks;  // RunOptions::profile: what its engine counted
   };
+  Slot make_slot(std::unique_ptr<Picoprocess> proc, const ElfImage& image);
   bool start_engine();
   bool schedule();
   bool pick();

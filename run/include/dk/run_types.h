@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "dk/abi.h"
@@ -13,6 +15,28 @@
 namespace dk {
 
 class RunEvents;  // dk/run_events.h
+
+// Guest code one picoprocess executed, for profiles (RunOptions::profile): each basic block
+// entered, keyed by its address | size << 48 (a block translated again with other bounds is
+// another block), with its instruction count and how often it was entered. A block cut short
+// by an exception counts whole.
+struct BlockProfile {
+  uint32_t insns = 0;
+  uint64_t entries = 0;
+};
+using BlockProfiles = std::unordered_map<uint64_t, BlockProfile>;
+inline uint64_t block_key(uint64_t addr, uint32_t size) { return addr | uint64_t{size} << 48; }
+inline uint64_t block_addr(uint64_t key) { return key & ((uint64_t{1} << 48) - 1); }
+
+// Told, as each picoprocess ends, what guest code it executed: its blocks, its name (boot
+// info), its image's bytes and the bias the image was loaded at (0 unless position-
+// independent).
+class ProfileSink {
+ public:
+  virtual ~ProfileSink() = default;
+  virtual void on_blocks(uint32_t pid, std::string_view name, const std::vector<uint8_t>& image,
+                         uint64_t bias, const BlockProfiles& blocks) = 0;
+};
 
 struct LaunchSpec {
   std::vector<uint8_t> image;     // ELF bytes (checked by ElfImage::parse)
@@ -45,6 +69,9 @@ struct RunOptions {
   // waiting in a call runs the handler and then retries the call), and the world clears the
   // flag. With no handler the picoprocess ends as for any unhandled exception (128 + 6).
   std::atomic<bool>* interrupt = nullptr;
+  // Counts every basic block each picoprocess enters (a table lookup per block: a profile
+  // run, not a fast one) and hands them over as it ends. Changes no tick or result.
+  ProfileSink* profile = nullptr;
 };
 
 struct RunResult {
