@@ -376,10 +376,13 @@ inline int exit_status(const std::vector<BudgetCheck>& budgets,
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <set>
 #include <sstream>
 
 #include "commands.h"
 #include "dk/json.h"
+#include "dk/perf/history.h"
 
 extern char** environ;
 
@@ -392,6 +395,7 @@ using namespace dk::benchcheck;
 struct BenchArgs {
   std::string filter = ".";
   std::string compare, out, binary, budgets, results;
+  std::string history, commit, machine;  // --history: append every repetition's figures
   unsigned repetitions = 0;
   bool json = false;
 };
@@ -476,7 +480,77 @@ std::string num(double v) {
   return buf;
 }
 
+// Every repetition's figures of a Google Benchmark JSON file, for the history: real and CPU
+// time in ns (lower is better) and each counter, whose direction a budget on it gives (a
+// `max` bound: lower is better; `min`: higher), else unknown. Benchmarks that reported an
+// error give none.
+std::vector<perf::FigureValue> history_figures(const std::string& results, const std::string& budgets) {
+  std::map<std::pair<std::string, std::string>, perf::Better> direction;
+  try {
+    const YAML::Node b = YAML::Load(budgets);
+    const YAML::Node list = b.IsMap() && b["budgets"] ? b["budgets"] : b;
+    if (list.IsSequence())
+      for (const auto& e : list)
+        if (e.IsMap() && e["benchmark"] && e["counter"] && (e["max"] || e["min"]))
+          direction[{e["benchmark"].as<std::string>(), e["counter"].as<std::string>()}] =
+              e["max"] ? perf::Better::Lower : perf::Better::Higher;
+  } catch (const YAML::Exception&) {
+  }
+  auto better = [&](const std::string& bench, const std::string& counter) {
+    for (const auto& [key, d] : direction)
+      if (key.second == counter &&
+          (bench == key.first || bench.rfind(key.first + "/", 0) == 0))
+        return d;
+    return perf::Better::Unknown;
+  };
+  std::vector<perf::FigureValue> out;
+  YAML::Node root;
+  try {
+    root = YAML::Load(results);
+  } catch (const YAML::Exception& e) {
+    throw BadInput(std::string("not JSON: ") + e.what());
+  }
+  if (!root.IsMap() || !root["benchmarks"] || !root["benchmarks"].IsSequence())
+    throw BadInput("no \"benchmarks\" array");
+  static const std::set<std::string> kSkip = {
+      "name", "family_index", "per_family_instance_index", "run_name", "run_type", "repetitions",
+      "repetition_index", "threads", "iterations", "real_time", "cpu_time", "time_unit",
+      "error_occurred", "error_message", "aggregate_name", "aggregate_unit", "label"};
+  for (const auto& b : root["benchmarks"]) {
+    if (!b.IsMap() || !b["name"] || !b["name"].IsScalar()) throw BadInput("a benchmark without a name");
+    if (b["run_type"] && b["run_type"].as<std::string>() != "iteration") continue;
+    if (b["error_occurred"] && b["error_occurred"].as<std::string>() == "true") continue;
+    const std::string name = b["name"].as<std::string>();
+    const double unit = unit_to_ns(b["time_unit"] ? b["time_unit"].as<std::string>() : "ns");
+    for (const char* t : {"real_time", "cpu_time"})
+      if (b[t])
+        out.push_back({name, std::string(t) + "_ns", number(b[t], name + " " + t) * unit, false,
+                       perf::Better::Lower});
+    for (const auto& kv : b) {
+      const std::string key = kv.first.as<std::string>();
+      if (kSkip.count(key) || !kv.second.IsScalar()) continue;
+      double v = 0;
+      try {
+        v = kv.second.as<double>();
+      } catch (const YAML::Exception&) {
+        continue;
+      }
+      if (std::isfinite(v)) out.push_back({name, key, v, false, better(name, key)});
+    }
+  }
+  return out;
+}
+
 void bench(const BenchArgs& a) {
+  // A bad history file is bad input before anything runs, not a lost run.
+  std::unique_ptr<perf::History> history;
+  if (!a.history.empty()) {
+    try {
+      history = std::make_unique<perf::History>(a.history);
+    } catch (const perf::HistoryError& e) {
+      fail(std::string("--history ") + e.what());
+    }
+  }
   std::string results_path = a.results;
   if (results_path.empty()) {
     results_path = a.out;
@@ -491,6 +565,23 @@ void bench(const BenchArgs& a) {
   }
   const Results current = load_results(results_path);
   const std::string budgets_path = find_budgets(a);
+  if (history) {
+    perf::RunRecord run;
+    run.commit = a.commit.empty() ? perf::current_commit() : a.commit;
+    run.machine = a.machine.empty() ? perf::machine_name() : a.machine;
+    run.source = "bench";
+    run.label = a.filter;
+    try {
+      run.figures = history_figures(read_file(results_path), read_file(budgets_path));
+      const int64_t id = history->append(std::move(run));
+      fprintf(a.json ? stderr : stdout, "bench: run %lld appended to %s\n", static_cast<long long>(id),
+              a.history.c_str());
+    } catch (const BadInput& e) {
+      fail(results_path + ": " + e.what());
+    } catch (const perf::HistoryError& e) {
+      fail(std::string("--history ") + e.what());
+    }
+  }
   std::vector<BudgetCheck> budgets;
   try {
     budgets = check_budgets(read_file(budgets_path), current);
@@ -569,6 +660,11 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--budgets", a->budgets,
                   "the budgets file (default: budgets.json beside dk_bench)");
   cmd->add_option("--results", a->results, "check these JSON results instead of running dk_bench");
+  cmd->add_option("--history", a->history,
+                  "append every repetition's figures to this history file (SQLite; see dk perf)");
+  cmd->add_option("--commit", a->commit,
+                  "record them under this commit (default: $DK_COMMIT, else the git HEAD here)");
+  cmd->add_option("--machine", a->machine, "record them under this machine name (default: the host name)");
   cmd->callback([a] { bench(*a); });
 }
 

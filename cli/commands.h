@@ -19,6 +19,8 @@ int& exit_status();
 void add_run_command(CLI::App& app);
 // `dk profile` (run_command.cc): a run with exact counters.
 void add_profile_command(CLI::App& app);
+// `dk perf log|compare` (perf_command.cc): the performance history.
+void add_perf_command(CLI::App& app);
 void add_manifest_command(CLI::App& app);
 void add_pkg_command(CLI::App& app);
 // `dk record` and `dk replay` (record_command.cc).

@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
   static const Verb kVerbs[] = {
       {{"run"}, dk::cli::add_run_command},
       {{"profile"}, dk::cli::add_profile_command},
+      {{"perf"}, dk::cli::add_perf_command},
       {{"trace"}, dk::cli::add_trace_command},
       {{"conform"}, dk::cli::add_conform_command},
 #ifdef DK_HAVE_MONITOR_CLI

@@ -30,6 +30,7 @@
 #include "dk/monitor/package_store.h"
 #include "dk/host_factory.h"
 #include "dk/native_runtime.h"
+#include "dk/perf/history.h"
 #include "dk/perf/profiler.h"
 #include "dk/recorder.h"
 #include "dk/run.h"
@@ -185,6 +186,44 @@ TraceHeader trace_header(const RunArgs& a, const LaunchSpec& spec, const RunOpti
   return h;
 }
 
+// A profile as a history run: one benchmark named by what ran (the picoprocess's name, its
+// arguments, the seed and quantum), every figure exact and lower-is-better.
+perf::RunRecord profile_record(const RunArgs& a, const LaunchSpec& spec, const perf::Profile& p) {
+  perf::RunRecord run;
+  run.commit = a.commit.empty() ? perf::current_commit() : a.commit;
+  run.machine = a.machine.empty() ? perf::machine_name() : a.machine;
+  run.source = "profile";
+  std::string what = spec.name;
+  for (size_t i = 1; i < spec.args.size(); ++i) what += " " + spec.args[i];
+  run.label = what;
+  const std::string bench = "profile " + what + " seed=" + std::to_string(a.seed) +
+                            (a.quantum != RunOptions{}.quantum ? " quantum=" + std::to_string(a.quantum) : "");
+  auto add = [&](const std::string& figure, uint64_t v) {
+    run.figures.push_back({bench, figure, static_cast<double>(v), true, perf::Better::Lower});
+  };
+  add("ticks", p.ticks);
+  add("instructions", p.instructions);
+  add("downcalls", p.downcalls);
+  add("waits", p.waits);
+  add("pages_committed", p.pages_committed);
+  add("pages_peak", p.pages_peak);
+  add("picoprocesses", p.picoprocesses);
+  add("threads", p.threads);
+  add("foreign_traps", p.foreign_traps);
+  for (const auto& [name, f] : p.calls) {
+    add("calls." + name, f.calls);
+    add("refused." + name, f.refused);
+    add("waits." + name, f.waits);
+  }
+  for (const auto& [kind, s] : p.streams) {
+    add("read_bytes." + kind, s.read_bytes);
+    add("written_bytes." + kind, s.written_bytes);
+  }
+  for (const auto& [type, n] : p.exceptions) add("exceptions." + type, n);
+  for (const auto& f : p.functions) add("instructions." + f.image + ":" + f.name, f.instructions);
+  return run;
+}
+
 void run(const RunArgs& given) {
   RunArgs a = given;
   std::vector<std::string> rest = args_after_dashes();
@@ -313,6 +352,16 @@ void run(const RunArgs& given) {
     opts.profile = profiler.get();
   }
 
+  // The history is opened before the run, so a bad file is bad input, not a lost run.
+  std::unique_ptr<perf::History> history;
+  if (!a.history.empty()) {
+    try {
+      history = std::make_unique<perf::History>(a.history);
+    } catch (const perf::HistoryError& e) {
+      fail(a.verb + ": --history " + e.what());
+    }
+  }
+
   RunResult r;
   SandboxLayers layers;
   try {
@@ -347,6 +396,13 @@ void run(const RunArgs& given) {
     std::ofstream out(a.debug_log, std::ios::binary);
     out << debug;
     if (!out) fail(a.verb + ": cannot write " + a.debug_log);
+  }
+  if (history) {
+    try {
+      history->append(profile_record(a, spec, profiler->profile()));
+    } catch (const perf::HistoryError& e) {
+      fail(a.verb + ": --history " + e.what(), 125);
+    }
   }
   if (a.json) {
     JsonWriter o;
@@ -477,6 +533,11 @@ void add_profile_command(CLI::App& app) {
   cmd->add_option("--top", a->top, "Functions to list, most instructions first (0: all)")
       ->default_val(20)
       ->check(count_in(0, 1000000));
+  cmd->add_option("--history", a->history,
+                  "Append the figures to this history file (SQLite; created if missing; see dk perf)");
+  cmd->add_option("--commit", a->commit,
+                  "Record them under this commit (default: $DK_COMMIT, else the git HEAD of the current folder)");
+  cmd->add_option("--machine", a->machine, "Record them under this machine name (default: the host name)");
   cmd->callback([a] { run(*a); });
 }
 

@@ -41,8 +41,10 @@ struct RunArgs {
   std::string verb = "run";  // for the trace header's command line
   // dk run --copies N: N copies in one world (copies.cc); 0: one run as usual.
   uint64_t copies = 0;
-  // dk profile: the functions to list (0: all).
+  // dk profile: the functions to list (0: all); the history file to append the figures to,
+  // and the commit and machine they are recorded under (default: HEAD, the host name).
   uint64_t top = 20;
+  std::string history, commit, machine;
 };
 
 // Adds every option of `dk run` but --trace to `cmd`; `record` adds the recording options

@@ -23,6 +23,7 @@ endif()
 find_package(Threads REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET GLOBAL libzstd)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET GLOBAL libxxhash)
+pkg_check_modules(SQLITE REQUIRED IMPORTED_TARGET GLOBAL sqlite3)
 
 # dk_dependency(NAME SHARED_TARGET ARCHIVE LIBDIRS [EXTRA...]): dk_dep_NAME links
 # SHARED_TARGET, or ARCHIVE (found in LIBDIRS, the package's own library folder) and EXTRA
@@ -59,6 +60,8 @@ get_filename_component(DK_YAML_CPP_DIR "${DK_YAML_CPP_SO}" DIRECTORY)
 dk_dependency(yaml_cpp yaml-cpp libyaml-cpp.a "${DK_YAML_CPP_DIR}")
 dk_dependency(zstd PkgConfig::ZSTD libzstd.a "${ZSTD_LIBRARY_DIRS}" Threads::Threads)
 dk_dependency(xxhash PkgConfig::XXHASH libxxhash.a "${XXHASH_LIBRARY_DIRS}")
+# libsqlite3.a: libm, pthreads and dlopen (its symbols; the .pc file's -lz is not needed).
+dk_dependency(sqlite PkgConfig::SQLITE libsqlite3.a "${SQLITE_LIBRARY_DIRS}" Threads::Threads m dl)
 
 # dk_static_executable(TARGET): links TARGET against the archives above, libstdc++ and
 # libgcc statically, and not position-independent (no relocations for the loader to apply;
