@@ -3,6 +3,8 @@
 //   dk perf log [--json] FILE             the runs it holds
 //   dk perf compare [options] FILE BASE HEAD
 //                                         a verdict per figure; exit 1 on a regression
+//   dk perf plot --figure F [options] FILE
+//                                         the figure's history drawn (SVG or HTML)
 // Exit status 2 for bad input: a missing or foreign file, a commit that names no run or
 // several.
 #include <CLI/CLI.hpp>
@@ -20,6 +22,7 @@
 #include "dk/json.h"
 #include "dk/perf/compare.h"
 #include "dk/perf/history.h"
+#include "dk/perf/plot.h"
 #include "options.h"
 
 namespace dk::cli {
@@ -27,6 +30,7 @@ namespace {
 
 struct PerfArgs {
   std::string file, base, head, machine, filter;
+  std::string figure, benchmark = ".", out;
   bool json = false;
   bool all = false;
   double alpha = 0.05;
@@ -179,6 +183,70 @@ void compare_commits(const PerfArgs& a) {
   exit_status() = regressions ? 1 : 0;
 }
 
+// The figure's values per commit, per benchmark matching, in history order, each commit
+// judged against the one before it on its series as `dk perf compare` would.
+void plot(const PerfArgs& a) {
+  const auto h = open_existing(a.file);
+  std::regex re;
+  try {
+    re = std::regex(a.benchmark);
+  } catch (const std::regex_error&) {
+    fail("--benchmark: not a regular expression: " + a.benchmark);
+  }
+  perf::PlotSpec spec;
+  spec.title = a.figure + (a.machine.empty() ? "" : " on " + a.machine);
+  spec.y_label = a.figure;
+  std::map<std::string, size_t> series_of;
+  std::map<std::string, std::vector<perf::FigureValue>> raw;  // series|commit -> values as stored
+  try {
+    for (const perf::RunRecord& run : h->runs()) {
+      if (!a.machine.empty() && run.machine != a.machine) continue;
+      for (const perf::FigureValue& v : h->figures_of_run(run.id)) {
+        if (v.figure != a.figure || !std::regex_search(v.benchmark, re)) continue;
+        auto [it, fresh] = series_of.emplace(v.benchmark, spec.series.size());
+        if (fresh) spec.series.push_back({v.benchmark, {}});
+        perf::PlotSeries& s = spec.series[it->second];
+        if (s.points.empty() || s.points.back().commit != run.commit) {
+          const bool seen = std::any_of(s.points.begin(), s.points.end(),
+                                        [&](const perf::PlotPoint& p) { return p.commit == run.commit; });
+          if (!seen) s.points.push_back({run.commit, run.date, {}, perf::Verdict::Same});
+        }
+        for (perf::PlotPoint& p : s.points)
+          if (p.commit == run.commit) p.values.push_back(v.value);
+        raw[v.benchmark + "\n" + run.commit].push_back(v);
+      }
+    }
+  } catch (const perf::HistoryError& e) {
+    fail(e.what());
+  }
+  if (spec.series.empty())
+    fail(a.file + ": no figure " + a.figure + " of a benchmark matching " + a.benchmark +
+         (a.machine.empty() ? "" : " on " + a.machine));
+  for (perf::PlotSeries& s : spec.series)
+    for (size_t i = 1; i < s.points.size(); ++i) {
+      const auto v = perf::compare(raw[s.name + "\n" + s.points[i - 1].commit], raw[s.name + "\n" + s.points[i].commit]);
+      if (v.size() == 1) s.points[i].verdict = v[0].verdict;
+    }
+  const bool html = a.out.size() > 5 && a.out.compare(a.out.size() - 5, 5, ".html") == 0;
+  const std::string doc = html ? perf::plot_html(spec) : perf::plot_svg(spec);
+  if (a.out.empty()) {
+    fwrite(doc.data(), 1, doc.size(), stdout);
+    return;
+  }
+  // Written beside, then renamed: a failed write leaves the old picture.
+  const std::string tmp = a.out + ".tmp";
+  FILE* f = fopen(tmp.c_str(), "wb");
+  if (!f) fail("-o: cannot write " + a.out);
+  const bool ok = fwrite(doc.data(), 1, doc.size(), f) == doc.size();
+  if (fclose(f) != 0 || !ok || std::rename(tmp.c_str(), a.out.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    fail("-o: cannot write " + a.out);
+  }
+  size_t points = 0;
+  for (const auto& s : spec.series) points += s.points.size();
+  fprintf(stderr, "dk perf plot: %zu series, %zu commits drawn in %s\n", spec.series.size(), points, a.out.c_str());
+}
+
 }  // namespace
 
 void add_perf_command(CLI::App& app) {
@@ -208,6 +276,17 @@ void add_perf_command(CLI::App& app) {
   cmp->add_flag("--all", a->all, "List the figures that are the same too");
   cmp->add_flag("--json", a->json, "One JSON object with every figure's verdict");
   cmp->callback([a] { compare_commits(*a); });
+
+  CLI::App* pl = perf->add_subcommand(
+      "plot",
+      "Draw a figure's history (SVG, or an HTML page with the SVG inline): a dot per value, a "
+      "line through each commit's median, regressions and improvements ringed");
+  pl->add_option("FILE", a->file, "History file")->required();
+  pl->add_option("--figure", a->figure, "The figure to draw (instructions, real_time_ns, ...)")->required();
+  pl->add_option("--benchmark", a->benchmark, "Benchmarks whose name matches this regex, a line each (default: all)");
+  pl->add_option("--machine", a->machine, "Only runs measured on this machine");
+  pl->add_option("-o,--out", a->out, "Write to FILE (.svg, or .html for a page); default: SVG on stdout");
+  pl->callback([a] { plot(*a); });
 }
 
 }  // namespace dk::cli

@@ -98,6 +98,30 @@ TEST_F(PerfCli, ProfilesOfTwoCommitsAreComparedExactly) {
       << table.out;
   // Turned round, the same change is an improvement.
   EXPECT_EQ(dk("perf compare h.db 3333 1111").rc, 0);
+
+  // The history drawn: a dot per value, the regression ringed, as SVG or an HTML page.
+  const Out svg = dk("perf plot --figure instructions --benchmark compute h.db -o p.svg");
+  ASSERT_EQ(svg.rc, 0) << svg.err;
+  EXPECT_NE(svg.err.find("1 series, 3 commits drawn in p.svg"), std::string::npos) << svg.err;
+  const std::string pic = slurp(dir_ / "p.svg");
+  EXPECT_EQ(pic.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u) << pic.substr(0, 80);
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = pic.find(what); at != std::string::npos; at = pic.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("r=\"3\""), 3u);                                 // one value per commit
+  EXPECT_EQ(count("REGRESSION against the commit before"), 1u);      // 3333 after 2222
+  EXPECT_EQ(count("<g>"), count("</g>"));
+  EXPECT_NE(pic.find(">1111aaaa<"), std::string::npos);
+  const Out html = dk("perf plot --figure ticks h.db -o p.html");
+  ASSERT_EQ(html.rc, 0) << html.err;
+  EXPECT_EQ(slurp(dir_ / "p.html").rfind("<!DOCTYPE html>", 0), 0u);
+  const Out out = dk("perf plot --figure ticks h.db");
+  EXPECT_EQ(out.out.rfind("<svg", 0), 0u);
+  expect_refused("perf plot --figure nothing_like_it h.db", "no figure nothing_like_it");
+  expect_refused("perf plot --figure ticks --benchmark '(' h.db", "--benchmark");
+  expect_refused("perf plot h.db", "--figure");
 }
 
 TEST_F(PerfCli, BenchRepetitionsAreJudgedWithTheUTest) {
