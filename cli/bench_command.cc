@@ -383,6 +383,7 @@ inline int exit_status(const std::vector<BudgetCheck>& budgets,
 #include "commands.h"
 #include "dk/json.h"
 #include "dk/perf/history.h"
+#include "shard.h"
 
 extern char** environ;
 
@@ -396,6 +397,7 @@ struct BenchArgs {
   std::string filter = ".";
   std::string compare, out, binary, budgets, results;
   std::string history, commit, machine;  // --history: append every repetition's figures
+  std::string shard;                     // --shard I/N (else the environment's; shard.h)
   unsigned repetitions = 0;
   bool json = false;
 };
@@ -463,6 +465,51 @@ void run_binary(const std::string& bin, const BenchArgs& a, const std::string& o
          (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
                             : "signal " + std::to_string(WTERMSIG(status))) +
          ")");
+}
+
+// The names dk_bench would run under `filter`, in its order (--benchmark_list_tests).
+std::vector<std::string> list_benchmarks(const std::string& bin, const std::string& filter) {
+  if (access(bin.c_str(), X_OK) != 0)
+    fail(bin + " is not there (build the dk_bench target, or give --binary)");
+  char tmpl[] = "/tmp/dk-bench-list.XXXXXX";
+  const int fd = mkstemp(tmpl);
+  if (fd < 0) fail("cannot make a temporary file");
+  std::vector<std::string> args = {bin, "--benchmark_list_tests=true", "--benchmark_filter=" + filter};
+  std::vector<char*> argv;
+  for (auto& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fd, 1);
+  pid_t pid = 0;
+  const int err = posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(fd);
+  int status = 0;
+  if (err == 0)
+    while (waitpid(pid, &status, 0) < 0)
+      if (errno != EINTR) break;
+  const std::string text = read_file(tmpl);
+  unlink(tmpl);
+  if (err != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) fail("cannot list the benchmarks of " + bin);
+  std::vector<std::string> names;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) names.push_back(line);
+  return names;
+}
+
+// A filter that matches exactly these names.
+std::string exact_filter(const std::vector<std::string>& names) {
+  std::string re = "^(";
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i) re += "|";
+    for (const char c : names[i]) {
+      if (std::strchr("\\^$.|?*+()[]{}", c)) re += '\\';
+      re += c;
+    }
+  }
+  return re + ")$";
 }
 
 Results load_results(const std::string& path) {
@@ -551,6 +598,10 @@ void bench(const BenchArgs& a) {
       fail(std::string("--history ") + e.what());
     }
   }
+  Shard shard;
+  if (const std::string why = parse_shard(a.shard, shard); !why.empty()) fail(why);
+  if (!a.shard.empty() && !a.results.empty())
+    fail("--shard picks benchmarks to run; --results checks a file of results already run");
   std::string results_path = a.results;
   if (results_path.empty()) {
     results_path = a.out;
@@ -561,7 +612,25 @@ void bench(const BenchArgs& a) {
       close(fd);
       results_path = tmpl;
     }
-    run_binary(find_binary(a), a, results_path);
+    BenchArgs run = a;
+    if (!shard.whole()) {
+      // This machine's part: every N-th benchmark the filter selects.
+      const std::vector<std::string> all = list_benchmarks(find_binary(a), a.filter);
+      std::vector<std::string> mine;
+      for (size_t k = 0; k < all.size(); ++k)
+        if (shard.mine(k)) mine.push_back(all[k]);
+      fprintf(a.json ? stderr : stdout, "bench: shard %s: %zu of %zu benchmarks\n", shard.str().c_str(),
+              mine.size(), all.size());
+      run.filter = exact_filter(mine);
+      if (mine.empty()) {
+        // No benchmark of its own (more shards than benchmarks): empty results, every
+        // budget skipped.
+        std::ofstream out(results_path, std::ios::binary | std::ios::trunc);
+        out << "{\"context\": {}, \"benchmarks\": []}\n";
+        if (!out) fail("cannot write " + results_path);
+      }
+    }
+    if (run.filter != "^()$") run_binary(find_binary(a), run, results_path);
   }
   const Results current = load_results(results_path);
   const std::string budgets_path = find_budgets(a);
@@ -662,6 +731,10 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--results", a->results, "check these JSON results instead of running dk_bench");
   cmd->add_option("--history", a->history,
                   "append every repetition's figures to this history file (SQLite; see dk perf)");
+  cmd->add_option("--shard", a->shard,
+                  "run only shard I of N (I/N, I from 0): every N-th benchmark the filter selects "
+                  "(default: from GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS or JOB_COMPLETION_INDEX/"
+                  "DK_TOTAL_SHARDS)");
   cmd->add_option("--commit", a->commit,
                   "record them under this commit (default: $DK_COMMIT, else the git HEAD here)");
   cmd->add_option("--machine", a->machine, "record them under this machine name (default: the host name)");

@@ -27,6 +27,8 @@ void add_pkg_command(CLI::App& app);
 void add_record_commands(CLI::App& app);
 // `dk escape` (escape_command.cc).
 void add_escape_command(CLI::App& app);
+// `dk report merge` (report_command.cc): the shards' reports joined.
+void add_report_command(CLI::App& app);
 // `dk bench` (bench_command.cc).
 void add_bench_command(CLI::App& app);
 

@@ -15,6 +15,7 @@
 #include "dk/conformance/report.h"
 #include "dk/conformance/runner.h"
 #include "options.h"
+#include "shard.h"
 
 namespace dk::cli {
 namespace {
@@ -29,6 +30,7 @@ struct ConformArgs {
   std::string suite, images, junit, tap, json;
   bool tap_stdout = false, json_stdout = false, matrix = false, matrix_json = false, list = false;
   bool no_progress = false;
+  std::string shard;  // --shard I/N (else the environment's; shard.h)
 };
 
 [[noreturn]] void fail(const std::string& msg) {
@@ -67,6 +69,16 @@ void conform(const ConformArgs& a) {
     if (keep) cases.push_back(c);
   }
   if (cases.empty()) fail("no case matches the filter");
+  Shard shard;
+  if (const std::string why = parse_shard(a.shard, shard); !why.empty()) fail(why);
+  if (!shard.whole()) {
+    // This machine's part: every N-th case of the filtered suite (dk report merge joins them).
+    std::vector<CaseSpec> part;
+    for (size_t k = 0; k < cases.size(); ++k)
+      if (shard.mine(k)) part.push_back(cases[k]);
+    cases = std::move(part);
+    fprintf(stderr, "dk: conform: shard %s: %zu cases\n", shard.str().c_str(), cases.size());
+  }
   if (a.list) {
     for (const auto& c : cases)
       printf("%s\t%s\t%s\n", c.id.c_str(), c.clause.c_str(), c.image.c_str());
@@ -163,6 +175,10 @@ void add_conform_command(CLI::App& app) {
   cmd->add_flag("--matrix-json", a->matrix_json, "Print the coverage matrix as JSON");
   cmd->add_flag("--list", a->list, "List the cases (id, clause, image) and run nothing");
   cmd->add_flag("--no-progress", a->no_progress, "No progress bar even on a terminal");
+  cmd->add_option("--shard", a->shard,
+                  "Run only shard I of N (I/N, I from 0): every N-th case of the filtered suite "
+                  "(default: from GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS or JOB_COMPLETION_INDEX/"
+                  "DK_TOTAL_SHARDS); dk report merge joins the shards' reports");
   cmd->callback([a] { conform(*a); });
 }
 

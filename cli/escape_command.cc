@@ -15,6 +15,7 @@
 #include "dk/escape/report.h"
 #include "dk/escape/runner.h"
 #include "options.h"
+#include "shard.h"
 
 namespace dk::cli {
 namespace {
@@ -27,6 +28,7 @@ struct EscapeArgs {
   double timeout = 20;
   std::string images, junit;
   bool json = false, list = false, no_progress = false;
+  std::string shard;  // --shard I/N (else the environment's; shard.h)
 };
 
 [[noreturn]] void fail(const std::string& msg) {
@@ -53,6 +55,16 @@ void escape(const EscapeArgs& a) {
     if (keep) chosen.push_back(at);
   }
   if (chosen.empty()) fail("no attempt matches the filter");
+  Shard shard;
+  if (const std::string why = parse_shard(a.shard, shard); !why.empty()) fail(why);
+  if (!shard.whole()) {
+    // This machine's part: every N-th attempt of the filtered corpus (dk report merge).
+    std::vector<Attempt> part;
+    for (size_t k = 0; k < chosen.size(); ++k)
+      if (shard.mine(k)) part.push_back(chosen[k]);
+    chosen = std::move(part);
+    fprintf(stderr, "dk: escape: shard %s: %zu attempts\n", shard.str().c_str(), chosen.size());
+  }
   if (a.list) {
     for (const auto& at : chosen)
       printf("%s\t%s\t%s\n", at.id.c_str(), at.expect.describe().c_str(), at.what.c_str());
@@ -116,6 +128,10 @@ void add_escape_command(CLI::App& app) {
       ->check(seconds_up_to(86400));
   cmd->add_option("--images", a->images, "Folder of attempt images (default: the build's)");
   cmd->add_option("--junit", a->junit, "Write a JUnit XML report to FILE");
+  cmd->add_option("--shard", a->shard,
+                  "Run only shard I of N (I/N, I from 0): every N-th attempt of the filtered corpus "
+                  "(default: from GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS or JOB_COMPLETION_INDEX/"
+                  "DK_TOTAL_SHARDS); dk report merge joins the shards' reports");
   cmd->add_flag("--json", a->json, "Print JSON (totals and every attempt) instead of the table");
   cmd->add_flag("--list", a->list, "List the attempts (id, expected outcome) and run nothing");
   cmd->add_flag("--no-progress", a->no_progress, "No progress line even on a terminal");

@@ -144,6 +144,7 @@ int main(int argc, char** argv) {
 #endif
 #ifdef DK_HAVE_ESCAPE_CLI
       {{"escape"}, dk::cli::add_escape_command},
+      {{"report"}, dk::cli::add_report_command},
 #endif
 #ifdef DK_HAVE_BENCH_CLI
       {{"bench"}, dk::cli::add_bench_command},

@@ -61,6 +61,14 @@ class DkCliTest : public ::testing::Test {
     return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(dir_ / "out.txt"), slurp(dir_ / "err.txt")};
   }
 
+  // `dk ARGS` with VAR=VALUE words in its environment.
+  Out dk_env(const std::string& vars, const std::string& args) {
+    const std::string cmd = "cd '" + dir_.string() + "' && env " + vars + " '" + dk_.string() + "' " +
+                            args + " >out.txt 2>err.txt </dev/null";
+    const int st = std::system(cmd.c_str());
+    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(dir_ / "out.txt"), slurp(dir_ / "err.txt")};
+  }
+
   // Bad input: exit 2 and exactly one line on stderr, `dk: ...`, that says `what`.
   void expect_refused(const std::string& args, const std::string& what) {
     SCOPED_TRACE("dk " + args);

@@ -249,7 +249,10 @@ std::string json_report(const std::vector<CaseResult>& results) {
     j.field("verdict", verdict_name(r.verdict)).field("reason", r.reason);
     j.field("clause", r.spec->clause).key("calls").begin_array();
     for (const auto& c : r.spec->calls) j.value(c);
-    j.end_array().key("seconds").raw(seconds(r.seconds)).end_object();
+    j.end_array();
+    // What JUnit shows of a case that did not pass; kept so merged shards can show it too.
+    if (r.verdict != Verdict::Pass && !r.output.empty()) j.field("output", r.output);
+    j.key("seconds").raw(seconds(r.seconds)).end_object();
   }
   j.end_array().end_object();
   return j.str() + "\n";
