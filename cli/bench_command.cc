@@ -43,6 +43,9 @@ struct Figures {
 
 struct Results {
   std::vector<Figures> benchmarks;  // in the file's order, one per name
+  // Benchmarks the host under test cannot serve (their error begins "unsupported on "): not
+  // measured, never a failure; name and message.
+  std::vector<std::pair<std::string, std::string>> unsupported;
   // `key` is a full name ("BM_X/256") or a base name ("BM_X"): the exact name first, else the
   // first benchmark whose name is `key` followed by '/'.
   const Figures* find(const std::string& key) const {
@@ -87,6 +90,7 @@ inline Results parse_results(const std::string& text) {
     throw BadInput("no \"benchmarks\" array");
   std::vector<std::string> order;
   std::map<std::string, std::vector<Figures>> runs;
+  std::map<std::string, std::string> unsupported;
   for (const auto& b : root["benchmarks"]) {
     if (!b.IsMap() || !b["name"] || !b["name"].IsScalar())
       throw BadInput("a benchmark without a name");
@@ -101,6 +105,10 @@ inline Results parse_results(const std::string& text) {
                     ? b["error_message"].as<std::string>()
                     : "";
       if (f.error.empty()) f.error = "(no message)";
+      if (f.error.rfind("unsupported on ", 0) == 0) {  // bench/host_bench.cc: the host lacks it
+        unsupported.emplace(f.name, f.error);
+        continue;
+      }
       if (!runs.count(f.name)) order.push_back(f.name);
       runs[f.name].push_back(std::move(f));
       continue;
@@ -139,6 +147,8 @@ inline Results parse_results(const std::string& text) {
     runs[f.name].push_back(std::move(f));
   }
   Results r;
+  for (const auto& [name, why] : unsupported)
+    if (!runs.count(name)) r.unsupported.emplace_back(name, why);
   for (const auto& name : order) {
     auto& v = runs[name];
     const auto failed = std::find_if(v.begin(), v.end(), [](const Figures& f) { return f.failed; });
@@ -398,6 +408,7 @@ struct BenchArgs {
   std::string compare, out, binary, budgets, results;
   std::string history, commit, machine;  // --history: append every repetition's figures
   std::string shard;                     // --shard I/N (else the environment's; shard.h)
+  std::string host;                      // --host: the host benchmarks' host (DK_BENCH_HOST)
   unsigned repetitions = 0;
   bool json = false;
 };
@@ -602,6 +613,15 @@ void bench(const BenchArgs& a) {
   if (const std::string why = parse_shard(a.shard, shard); !why.empty()) fail(why);
   if (!a.shard.empty() && !a.results.empty())
     fail("--shard picks benchmarks to run; --results checks a file of results already run");
+  if (!a.host.empty()) {
+    if (!a.results.empty()) fail("--host picks the host the benchmarks run on; --results checks a file already run");
+    if (a.host != "sim" && a.host != "native") {
+      const std::string path = a.host.rfind("plugin:", 0) == 0 ? a.host.substr(7, a.host.find(',') - 7) : "";
+      if (path.empty()) fail("--host " + a.host + ": give sim, native or plugin:PATH.so[,CONFIG]");
+      if (access(path.c_str(), R_OK) != 0) fail("--host " + a.host + ": " + path + ": no such file");
+    }
+    setenv("DK_BENCH_HOST", a.host.c_str(), 1);  // read by bench/host_bench.cc in dk_bench
+  }
   std::string results_path = a.results;
   if (results_path.empty()) {
     results_path = a.out;
@@ -642,6 +662,11 @@ void bench(const BenchArgs& a) {
     run.label = a.filter;
     try {
       run.figures = history_figures(read_file(results_path), read_file(budgets_path));
+      if (!a.host.empty()) {
+        // One benchmark per host: a plug-in's figures never mix with the built-in hosts'.
+        run.label += " host=" + a.host;
+        for (auto& f : run.figures) f.benchmark += " host=" + a.host;
+      }
       const int64_t id = history->append(std::move(run));
       fprintf(a.json ? stderr : stdout, "bench: run %lld appended to %s\n", static_cast<long long>(id),
               a.history.c_str());
@@ -678,6 +703,9 @@ void bench(const BenchArgs& a) {
       if (c.change == Change::Error) j.field("error", c.error);
       j.end_object();
     }
+    j.end_array().key("unsupported").begin_array();
+    for (const auto& [name, why] : current.unsupported)
+      j.begin_object().field("name", name).field("error", why).end_object();
     j.end_array().key("regression_threshold").raw(num(kRegressionThreshold));
     j.field("ok", status == 0).end_object();
     printf("%s\n", j.str().c_str());
@@ -701,6 +729,7 @@ void bench(const BenchArgs& a) {
         printf("%-10s %s: %sx of base\n", change_name(c.change), c.name.c_str(),
                fmt(c.ratio).c_str());
     }
+    for (const auto& [name, why] : current.unsupported) printf("%-10s %s: %s\n", "unsupported", name.c_str(), why.c_str());
     printf("bench: %s\n", status == 0 ? "every budget holds, no regression" : "FAILED");
   }
   throw Exit{status};
@@ -731,6 +760,10 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--results", a->results, "check these JSON results instead of running dk_bench");
   cmd->add_option("--history", a->history,
                   "append every repetition's figures to this history file (SQLite; see dk perf)");
+  cmd->add_option("--host", a->host,
+                  "the host the host benchmarks (BM_HostTrack: null downcall, 4 KiB file read, pipe "
+                  "throughput, event ping-pong, create+exit) run on: sim, native or "
+                  "plugin:PATH.so[,CONFIG]; the filter defaults to those benchmarks");
   cmd->add_option("--shard", a->shard,
                   "run only shard I of N (I/N, I from 0): every N-th benchmark the filter selects "
                   "(default: from GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS or JOB_COMPLETION_INDEX/"
@@ -738,7 +771,10 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--commit", a->commit,
                   "record them under this commit (default: $DK_COMMIT, else the git HEAD here)");
   cmd->add_option("--machine", a->machine, "record them under this machine name (default: the host name)");
-  cmd->callback([a] { bench(*a); });
+  cmd->callback([a, cmd] {
+    if (!a->host.empty() && cmd->count("--filter") == 0) a->filter = "BM_HostTrack";
+    bench(*a);
+  });
 }
 
 }  // namespace dk::cli

@@ -107,6 +107,24 @@ constexpr const char* kBudgets = R"({"budgets": [
   {"name": "memory", "benchmark": "BM_Density", "counter": "KiB_per_idle", "max": 512}
 ]})";
 
+// A benchmark the host under test cannot serve (bench/host_bench.cc) is not measured: it is
+// listed apart, never an error, and a budget naming it is skipped.
+TEST(BenchParse, UnsupportedOnTheHostIsListedApart) {
+  const Results r = parse_results(results(
+      {{"BM_HostTrack/file_read_4k", 0, "ns",
+        R"("error_occurred": true, "error_message": "unsupported on plugin:/x.so: DkStreamOpen(file:/f) answered -5")"},
+       {"BM_HostTrack/null_downcall", 50, "ns", R"("ns_per_call": 50)"}}));
+  ASSERT_EQ(r.benchmarks.size(), 1u);
+  EXPECT_EQ(r.benchmarks[0].name, "BM_HostTrack/null_downcall");
+  ASSERT_EQ(r.unsupported.size(), 1u);
+  EXPECT_EQ(r.unsupported[0].first, "BM_HostTrack/file_read_4k");
+  EXPECT_EQ(r.unsupported[0].second.rfind("unsupported on plugin:/x.so: ", 0), 0u);
+  EXPECT_TRUE(errors(r).empty());
+  const auto b = check_budgets(R"({"budgets": [{"name": "read", "benchmark": "BM_HostTrack/file_read_4k", "max_ms": 1}]})", r);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].verdict, Verdict::Skip);
+}
+
 TEST(BenchBudgets, EachKindHoldsOrBreaks) {
   Results good =
       parse_results(results({{"BM_Null", 1, "ns", R"("ns_per_call": 250)"},

@@ -136,6 +136,33 @@ TEST_F(ConformPlugin, ExamplePassesExactlyItsSubsetAndBrokenVariantFailsItsBugs)
   for (const auto& id : broken) EXPECT_TRUE(good.count(id)) << id;
 }
 
+// The host benchmarks on a plug-in (dk bench --host plugin:PATH.so): what it serves is
+// measured, what it does not (tiny_host has no files, events or children) is listed as
+// unsupported, never a failure, and the history keeps its figures apart from the built-in
+// hosts'.
+TEST_F(ConformPlugin, HostBenchmarksRunOnThePlugin) {
+  const fs::path bench = fs::path(DK_BINARY_DIR) / "bench" / "dk_bench";
+  if (!fs::exists(bench)) GTEST_SKIP() << "this build has no dk_bench (DK_BUILD_BENCH=OFF)";
+  const std::string b = build("bench-build", "-DCMAKE_PREFIX_PATH=" + prefix_.string());
+  const fs::path db = work_ / "perf.db";
+  const int st = sh(std::string(DK_BINARY_DIR) + "/cli/dk bench --json --host plugin:" + b +
+                    "/tiny_host.so --filter 'BM_HostTrack/(null_downcall|file_read_4k)' --history " +
+                    db.string() + " --commit c1");
+  const std::string json = last_log();  // dk_bench's table, then the JSON object
+  EXPECT_EQ(st, 0) << json << last_log();
+  const size_t unsupported = json.find("\"unsupported\":[");
+  ASSERT_NE(unsupported, std::string::npos) << json;
+  EXPECT_NE(json.find("BM_HostTrack/file_read_4k", unsupported), std::string::npos) << json;
+  EXPECT_NE(json.find("DkStreamOpen(file:/f) answered", unsupported), std::string::npos) << json;
+  EXPECT_EQ(json.find("null_downcall", unsupported), std::string::npos) << "measured, not unsupported: " << json;
+  EXPECT_EQ(sh(std::string(DK_BINARY_DIR) + "/cli/dk perf log " + db.string()), 0);
+  EXPECT_NE(last_log().find(" host=plugin:"), std::string::npos) << last_log();
+  EXPECT_EQ(sh(std::string(DK_BINARY_DIR) + "/cli/dk perf plot --figure ns_per_call " + db.string() + " -o " +
+               (work_ / "p.svg").string()),
+            0)
+      << last_log();
+}
+
 TEST_F(ConformPlugin, BuildsWithPkgConfig) {
   DK_REQUIRE(sh("pkg-config --version") == 0, "pkg-config is not installed");
   std::string pcdir;
