@@ -20,17 +20,14 @@
 #include "dk/native_runtime.h"
 #include "dk/run.h"
 #include "dk/runtime/protocol.h"
+#include "guest_image.h"
 
 extern char** environ;
 
 namespace dk {
 namespace {
 
-std::vector<uint8_t> image(const std::string& name) {
-  std::ifstream in(std::string(DK_GUEST_DIR) + "/" + name, std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+std::vector<uint8_t> image(const std::string& name) { return test::guest_image(name); }
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);

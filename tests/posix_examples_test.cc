@@ -12,15 +12,12 @@
 
 #include "dk/run.h"
 #include "dk/host_factory.h"
+#include "guest_image.h"
 
 namespace dk {
 namespace {
 
-std::vector<uint8_t> guest(const std::string& name) {
-  std::ifstream in(std::string(DK_GUEST_DIR) + "/" + name, std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+std::vector<uint8_t> guest(const std::string& name) { return test::guest_image(name); }
 
 // A fresh, empty host folder for file:/ so a run's overlay starts the same every time.
 class TempRoot {

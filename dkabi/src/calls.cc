@@ -78,6 +78,18 @@ constinit const std::array<CallDesc, DK_CALL_COUNT> kCallTable = kCalls;
 
 const std::array<CallDesc, DK_CALL_COUNT>& all_calls() { return kCallTable; }
 
+std::string_view exception_type_name(uint32_t type) {
+  switch (type) {
+    case DK_EXCEPTION_MEMFAULT: return "MEMFAULT";
+    case DK_EXCEPTION_ILLEGAL: return "ILLEGAL";
+    case DK_EXCEPTION_ARITHMETIC: return "ARITHMETIC";
+    case DK_EXCEPTION_BREAKPOINT: return "BREAKPOINT";
+    case DK_EXCEPTION_FOREIGN_TRAP: return "FOREIGN_TRAP";
+    case DK_EXCEPTION_INTERRUPT: return "INTERRUPT";
+  }
+  return "";
+}
+
 std::string_view status_name(dk_status_t status) {
   // Any value may come from a trace: compare before negating (INT64_MIN has no negation).
   if (status > 0 || status < -static_cast<dk_status_t>(DK_E_MAX)) return "E?";

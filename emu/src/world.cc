@@ -22,23 +22,10 @@ namespace {
 
 using Thread = Picoprocess::Thread;
 
-const char* type_name(uint32_t type) {
-  switch (type) {
-    case DK_EXCEPTION_MEMFAULT:
-      return "MEMFAULT";
-    case DK_EXCEPTION_ILLEGAL:
-      return "ILLEGAL";
-    case DK_EXCEPTION_ARITHMETIC:
-      return "ARITHMETIC";
-    case DK_EXCEPTION_BREAKPOINT:
-      return "BREAKPOINT";
-    case DK_EXCEPTION_FOREIGN_TRAP:
-      return "FOREIGN_TRAP";
-    case DK_EXCEPTION_INTERRUPT:
-      return "INTERRUPT";
-    default:
-      return "exception";
-  }
+// An exception type's name for reports ("exception" for a number past the ABI's).
+std::string type_name(uint32_t type) {
+  const std::string_view n = exception_type_name(type);
+  return n.empty() ? "exception" : std::string(n);
 }
 
 std::string hex(uint64_t v) {

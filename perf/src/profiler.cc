@@ -32,21 +32,8 @@ std::string stream_kind(uint32_t type) {
 }
 
 std::string exception_name(uint32_t type) {
-  switch (type) {
-    case DK_EXCEPTION_MEMFAULT:
-      return "MEMFAULT";
-    case DK_EXCEPTION_ILLEGAL:
-      return "ILLEGAL";
-    case DK_EXCEPTION_ARITHMETIC:
-      return "ARITHMETIC";
-    case DK_EXCEPTION_BREAKPOINT:
-      return "BREAKPOINT";
-    case DK_EXCEPTION_FOREIGN_TRAP:
-      return "FOREIGN_TRAP";
-    case DK_EXCEPTION_INTERRUPT:
-      return "INTERRUPT";
-  }
-  return "type " + std::to_string(type);
+  const std::string_view n = exception_type_name(type);
+  return n.empty() ? "type " + std::to_string(type) : std::string(n);
 }
 
 bool same_site(const EventSite& a, const EventSite& b) {

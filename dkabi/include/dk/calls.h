@@ -62,6 +62,9 @@ inline const CallDesc* call_desc_for_number(uint64_t number) {
 const std::array<CallDesc, DK_CALL_COUNT>& all_calls();
 
 std::string_view status_name(dk_status_t status);  // "OK", "INVAL", ... "E?" for unknown
+// "MEMFAULT", "ILLEGAL", ... for DK_EXCEPTION_*; "" for any other number (callers say what
+// an unknown type is in their own words).
+std::string_view exception_type_name(uint32_t type);
 std::string_view arg_kind_name(uint8_t kind);
 
 // Calls that never return to the caller on success (the table's DK_CALL_NORETURN).

@@ -88,16 +88,9 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-const char* exception_name(uint32_t type) {
-  switch (type) {
-    case DK_EXCEPTION_MEMFAULT: return "MEMFAULT";
-    case DK_EXCEPTION_ILLEGAL: return "ILLEGAL";
-    case DK_EXCEPTION_ARITHMETIC: return "ARITHMETIC";
-    case DK_EXCEPTION_BREAKPOINT: return "BREAKPOINT";
-    case DK_EXCEPTION_FOREIGN_TRAP: return "FOREIGN_TRAP";
-    case DK_EXCEPTION_INTERRUPT: return "INTERRUPT";
-  }
-  return "exception";
+std::string exception_name(uint32_t type) {
+  const std::string_view n = exception_type_name(type);
+  return n.empty() ? "exception" : std::string(n);
 }
 
 void set_fpu_defaults(dk_context& c) {
