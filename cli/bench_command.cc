@@ -636,9 +636,8 @@ void bench(const BenchArgs& a) {
     if (!shard.whole()) {
       // This machine's part: every N-th benchmark the filter selects.
       const std::vector<std::string> all = list_benchmarks(find_binary(a), a.filter);
-      std::vector<std::string> mine;
-      for (size_t k = 0; k < all.size(); ++k)
-        if (shard.mine(k)) mine.push_back(all[k]);
+      std::vector<std::string> mine = all;
+      shard.keep_mine(mine);
       fprintf(a.json ? stderr : stdout, "bench: shard %s: %zu of %zu benchmarks\n", shard.str().c_str(),
               mine.size(), all.size());
       run.filter = exact_filter(mine);

@@ -73,10 +73,7 @@ void conform(const ConformArgs& a) {
   if (const std::string why = parse_shard(a.shard, shard); !why.empty()) fail(why);
   if (!shard.whole()) {
     // This machine's part: every N-th case of the filtered suite (dk report merge joins them).
-    std::vector<CaseSpec> part;
-    for (size_t k = 0; k < cases.size(); ++k)
-      if (shard.mine(k)) part.push_back(cases[k]);
-    cases = std::move(part);
+    shard.keep_mine(cases);
     fprintf(stderr, "dk: conform: shard %s: %zu cases\n", shard.str().c_str(), cases.size());
   }
   if (a.list) {

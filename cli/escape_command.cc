@@ -59,10 +59,7 @@ void escape(const EscapeArgs& a) {
   if (const std::string why = parse_shard(a.shard, shard); !why.empty()) fail(why);
   if (!shard.whole()) {
     // This machine's part: every N-th attempt of the filtered corpus (dk report merge).
-    std::vector<Attempt> part;
-    for (size_t k = 0; k < chosen.size(); ++k)
-      if (shard.mine(k)) part.push_back(chosen[k]);
-    chosen = std::move(part);
+    shard.keep_mine(chosen);
     fprintf(stderr, "dk: escape: shard %s: %zu attempts\n", shard.str().c_str(), chosen.size());
   }
   if (a.list) {

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dk::cli {
 
@@ -16,6 +17,15 @@ struct Shard {
   bool whole() const { return total == 1; }
   bool mine(uint64_t k) const { return k % total == index; }
   std::string str() const { return std::to_string(index) + "/" + std::to_string(total); }
+  // Keeps this shard's items of `items` (in order); the whole list when whole().
+  template <class T>
+  void keep_mine(std::vector<T>& items) const {
+    if (whole()) return;
+    std::vector<T> part;
+    for (size_t k = 0; k < items.size(); ++k)
+      if (mine(k)) part.push_back(std::move(items[k]));
+    items = std::move(part);
+  }
 };
 
 namespace shard_detail {
