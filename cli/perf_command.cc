@@ -129,10 +129,12 @@ void compare_commits(const PerfArgs& a) {
       o.begin_object().field("verdict", perf::verdict_name(v.verdict));
       o.field("benchmark", v.benchmark).field("figure", v.figure).field("exact", v.exact);
       o.field("base_n", static_cast<uint64_t>(v.base_n)).field("head_n", static_cast<uint64_t>(v.head_n));
-      o.key("base").raw(num(v.base) == "-" ? "null" : num(v.base));
-      o.key("head").raw(num(v.head) == "-" ? "null" : num(v.head));
-      o.key("change").raw(num(v.change));
-      o.key("p").raw(num(v.p)).end_object();
+      // null where a side has no value (new, gone) or a number is not finite.
+      auto json_num = [](bool have, double x) { return have && std::isfinite(x) ? num(x) : std::string("null"); };
+      o.key("base").raw(json_num(v.base_n > 0, v.base));
+      o.key("head").raw(json_num(v.head_n > 0, v.head));
+      o.key("change").raw(json_num(v.base_n > 0 && v.head_n > 0, v.change));
+      o.key("p").raw(json_num(true, v.p)).end_object();
     }
     o.end_array().end_object();
     printf("%s\n", o.str().c_str());

@@ -171,6 +171,29 @@ TEST_F(PerfCli, BadFilesAndCommitsAreOneLine) {
   const Out ok = dk("perf compare --all h.db abc1 abc2");
   EXPECT_EQ(ok.rc, 0) << ok.err;
   EXPECT_NE(ok.out.find("\nsame "), std::string::npos) << ok.out;
+  // A benchmark only one side has: one line in the table, nulls for the side it lacks.
+  ASSERT_EQ(dk("profile --history h.db --commit abd3 " + g("hello") + " -- x").rc, 0);
+  const Out added = dk("perf compare h.db abc1 abd3");
+  EXPECT_EQ(added.rc, 0) << added.err;
+  EXPECT_NE(added.out.find("\nnew         profile hello x seed=0"), std::string::npos) << added.out;
+  EXPECT_NE(added.out.find(" figures)"), std::string::npos) << added.out;
+  const Out added_json = dk("perf compare --json h.db abc1 abd3");
+  const Json aj = parse_json(added_json.out);
+  size_t fresh = 0;
+  for (const Json& f : aj["figures"].items)
+    if (f["verdict"].text == "new") {
+      ++fresh;
+      EXPECT_EQ(f["base"].type, Json::Null);
+      EXPECT_EQ(f["change"].type, Json::Null);
+      EXPECT_EQ(f["base_n"].u64(), 0u);
+    }
+  EXPECT_GT(fresh, 10u);
+  const Json gone = parse_json(dk("perf compare --json h.db abd3 abc1").out);
+  for (const Json& f : gone["figures"].items) {
+    if (f["verdict"].text == "gone") {
+      EXPECT_EQ(f["head"].type, Json::Null);
+    }
+  }
 }
 
 }  // namespace

@@ -29,7 +29,8 @@ class ShardCli : public DkCliTest {
   }
 };
 
-constexpr const char* kCases = "--filter 'pipe.*' --filter 'sync.*' --filter 'vm.*' --no-progress";
+// 62 cases: enough for every shard to hold several, few enough for the sanitizer build.
+constexpr const char* kCases = "--filter 'pipe.*' --filter 'vm.*' --no-progress";
 
 TEST_F(ShardCli, FourConformanceShardsMergeIntoTheWholeRun) {
   const Out whole = dk(std::string("conform ") + kCases + " --json-file all.json --junit all.xml --tap-file all.tap");
@@ -135,7 +136,7 @@ TEST_F(ShardCli, BadShardsAndBadReportsAreOneLine) {
     EXPECT_EQ(o.rc, 2);
     EXPECT_NE(o.err.find("no shard count"), std::string::npos) << o.err;
   }
-  ASSERT_EQ(dk(std::string("conform ") + kCases + " --shard 0/2 --json-file c0.json").rc, 0);
+  ASSERT_EQ(dk("conform --filter 'vm.*' --no-progress --shard 0/2 --json-file c0.json").rc, 0);
   const Out e = dk("escape --filter 'smc*' --json --no-progress");
   ASSERT_EQ(e.rc, 0) << e.err;
   write("e.json", e.out);
