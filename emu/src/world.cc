@@ -151,7 +151,7 @@ bool World::start_engine() {
   timing_ = !watchdog || host_.deterministic() || events_ || bounded ? Engine::Timing::Ticks
                                                                      : Engine::Timing::Watchdog;
   try {
-    engines_.push_back(EngineSlot{std::make_unique<Engine>(timing_), nullptr, 0});
+    engines_.push_back(EngineSlot{std::make_unique<Engine>(timing_, opts_.profile != nullptr), nullptr, 0});
     engine_ = engines_.front().engine.get();
     engine_->set_interrupt_flag(opts_.interrupt);
     ++stats_.engines;
@@ -568,7 +568,7 @@ Engine& World::engine_for(Picoprocess& p) {
   }
   if (pick->owner != &p && pick->owner && engines_.size() < kMaxEngines) {
     try {
-      engines_.push_back(EngineSlot{std::make_unique<Engine>(timing_), nullptr, 0});
+      engines_.push_back(EngineSlot{std::make_unique<Engine>(timing_, opts_.profile != nullptr), nullptr, 0});
       pick = &engines_.back();
       pick->engine->set_interrupt_flag(opts_.interrupt);
       ++stats_.engines;

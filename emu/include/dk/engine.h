@@ -95,7 +95,9 @@ class Engine {
   static constexpr uint64_t kWatchdogNsPerTick = 10;
   static constexpr uint64_t kWatchdogPollNs = 10'000'000;
 
-  explicit Engine(Timing timing = Timing::Ticks);  // throws EngineError
+  // With count_blocks (a Ticks engine), every block entered is also counted in the table
+  // set_block_counts() gives (a profile run); other engines have no such work on any block.
+  explicit Engine(Timing timing = Timing::Ticks, bool count_blocks = false);  // throws EngineError
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -161,8 +163,8 @@ class Engine {
   // to exercise the flush (tests).
   static void set_translation_flush_at(uint64_t bytes);
 
-  // With a table, every block entered is counted in it (RunOptions::profile), its
-  // instructions counted once when first seen; nullptr: none (the default).
+  // With a table, an engine made with count_blocks counts every block entered in it
+  // (RunOptions::profile), its instructions counted once when first seen; nullptr: none.
   void set_block_counts(BlockProfiles* blocks) { blocks_ = blocks; }
 
   // True when the syscall hook reads and writes registers in place (dk/direct_regs.h)
@@ -184,6 +186,7 @@ class Engine {
   int emu_start(uint64_t begin, uint64_t until);  // a uc_err
   dk_status_t host_call(const TrapRegs& regs, uint64_t rip);
   static void hook_block(uc_struct* uc, uint64_t addr, uint32_t size, void* self);
+  static void hook_block_counted(uc_struct* uc, uint64_t addr, uint32_t size, void* self);
   static void hook_translated(uc_struct* uc, uc_tb* cur, uc_tb* prev, void* self);
   // The stop the block hook makes at a boundary (slice end, tick limit, interrupt).
   void boundary_stop(uint64_t addr);
@@ -250,6 +253,7 @@ class Engine {
 
   uint64_t ticks_ = 0;
   BlockProfiles* blocks_ = nullptr;  // set_block_counts
+  bool count_blocks_ = false;        // hook_block_counted is the block hook
   uint64_t max_ticks_ = 0;
   uint64_t slice_end_ = ~0ull;
   uint64_t stop_at_ = ~0ull;  // min(max_ticks_ or never, slice_end_)
