@@ -36,6 +36,7 @@ struct BadInput : std::runtime_error {
 struct Figures {
   std::string name;
   double time_ns = 0;
+  double cpu_ns = -1;  // CPU time in nanoseconds; -1 when the file gives none
   std::map<std::string, double> counters;
   bool failed = false;
   std::string error;
@@ -43,6 +44,9 @@ struct Figures {
 
 struct Results {
   std::vector<Figures> benchmarks;  // in the file's order, one per name
+  // Every repetition that did not err, in the file's order (a performance history keeps
+  // them all, where budgets and comparisons take the median above).
+  std::vector<Figures> repetitions;
   // Benchmarks the host under test cannot serve (their error begins "unsupported on "): not
   // measured, never a failure; name and message.
   std::vector<std::pair<std::string, std::string>> unsupported;
@@ -91,6 +95,7 @@ inline Results parse_results(const std::string& text) {
   std::vector<std::string> order;
   std::map<std::string, std::vector<Figures>> runs;
   std::map<std::string, std::string> unsupported;
+  std::vector<Figures> repetitions;
   for (const auto& b : root["benchmarks"]) {
     if (!b.IsMap() || !b["name"] || !b["name"].IsScalar())
       throw BadInput("a benchmark without a name");
@@ -116,6 +121,7 @@ inline Results parse_results(const std::string& text) {
     if (!b["real_time"]) throw BadInput("benchmark " + f.name + " has no real_time");
     const std::string unit = b["time_unit"] ? b["time_unit"].as<std::string>() : "ns";
     f.time_ns = number(b["real_time"], f.name + " real_time") * unit_to_ns(unit);
+    if (b["cpu_time"]) f.cpu_ns = number(b["cpu_time"], f.name + " cpu_time") * unit_to_ns(unit);
     static const char* const kStandard[] = {"name",
                                             "family_index",
                                             "per_family_instance_index",
@@ -144,9 +150,11 @@ inline Results parse_results(const std::string& text) {
       }
     }
     if (!runs.count(f.name)) order.push_back(f.name);
-    runs[f.name].push_back(std::move(f));
+    runs[f.name].push_back(f);
+    repetitions.push_back(std::move(f));
   }
   Results r;
+  r.repetitions = std::move(repetitions);
   for (const auto& [name, why] : unsupported)
     if (!runs.count(name)) r.unsupported.emplace_back(name, why);
   for (const auto& name : order) {
@@ -387,7 +395,6 @@ inline int exit_status(const std::vector<BudgetCheck>& budgets,
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <set>
 #include <sstream>
 
 #include "commands.h"
@@ -538,11 +545,10 @@ std::string num(double v) {
   return buf;
 }
 
-// Every repetition's figures of a Google Benchmark JSON file, for the history: real and CPU
-// time in ns (lower is better) and each counter, whose direction a budget on it gives (a
-// `max` bound: lower is better; `min`: higher), else unknown. Benchmarks that reported an
-// error give none.
-std::vector<perf::FigureValue> history_figures(const std::string& results, const std::string& budgets) {
+// Every repetition's figures, for the history: real and CPU time in ns (lower is better) and
+// each counter, whose direction a budget on it gives (a `max` bound: lower is better; `min`:
+// higher), else unknown. Benchmarks that reported an error give none.
+std::vector<perf::FigureValue> history_figures(const Results& results, const std::string& budgets) {
   std::map<std::pair<std::string, std::string>, perf::Better> direction;
   try {
     const YAML::Node b = YAML::Load(budgets);
@@ -562,39 +568,11 @@ std::vector<perf::FigureValue> history_figures(const std::string& results, const
     return perf::Better::Unknown;
   };
   std::vector<perf::FigureValue> out;
-  YAML::Node root;
-  try {
-    root = YAML::Load(results);
-  } catch (const YAML::Exception& e) {
-    throw BadInput(std::string("not JSON: ") + e.what());
-  }
-  if (!root.IsMap() || !root["benchmarks"] || !root["benchmarks"].IsSequence())
-    throw BadInput("no \"benchmarks\" array");
-  static const std::set<std::string> kSkip = {
-      "name", "family_index", "per_family_instance_index", "run_name", "run_type", "repetitions",
-      "repetition_index", "threads", "iterations", "real_time", "cpu_time", "time_unit",
-      "error_occurred", "error_message", "aggregate_name", "aggregate_unit", "label"};
-  for (const auto& b : root["benchmarks"]) {
-    if (!b.IsMap() || !b["name"] || !b["name"].IsScalar()) throw BadInput("a benchmark without a name");
-    if (b["run_type"] && b["run_type"].as<std::string>() != "iteration") continue;
-    if (b["error_occurred"] && b["error_occurred"].as<std::string>() == "true") continue;
-    const std::string name = b["name"].as<std::string>();
-    const double unit = unit_to_ns(b["time_unit"] ? b["time_unit"].as<std::string>() : "ns");
-    for (const char* t : {"real_time", "cpu_time"})
-      if (b[t])
-        out.push_back({name, std::string(t) + "_ns", number(b[t], name + " " + t) * unit, false,
-                       perf::Better::Lower});
-    for (const auto& kv : b) {
-      const std::string key = kv.first.as<std::string>();
-      if (kSkip.count(key) || !kv.second.IsScalar()) continue;
-      double v = 0;
-      try {
-        v = kv.second.as<double>();
-      } catch (const YAML::Exception&) {
-        continue;
-      }
-      if (std::isfinite(v)) out.push_back({name, key, v, false, better(name, key)});
-    }
+  for (const Figures& f : results.repetitions) {
+    out.push_back({f.name, "real_time_ns", f.time_ns, false, perf::Better::Lower});
+    if (f.cpu_ns >= 0) out.push_back({f.name, "cpu_time_ns", f.cpu_ns, false, perf::Better::Lower});
+    for (const auto& [key, v] : f.counters)
+      if (std::isfinite(v)) out.push_back({f.name, key, v, false, better(f.name, key)});
   }
   return out;
 }
@@ -653,6 +631,7 @@ void bench(const BenchArgs& a) {
   }
   const Results current = load_results(results_path);
   const std::string budgets_path = find_budgets(a);
+  const std::string budgets_text = read_file(budgets_path);
   if (history) {
     perf::RunRecord run;
     run.commit = a.commit.empty() ? perf::current_commit() : a.commit;
@@ -660,7 +639,7 @@ void bench(const BenchArgs& a) {
     run.source = "bench";
     run.label = a.filter;
     try {
-      run.figures = history_figures(read_file(results_path), read_file(budgets_path));
+      run.figures = history_figures(current, budgets_text);
       if (!a.host.empty()) {
         // One benchmark per host: a plug-in's figures never mix with the built-in hosts'.
         run.label += " host=" + a.host;
@@ -669,15 +648,13 @@ void bench(const BenchArgs& a) {
       const int64_t id = history->append(std::move(run));
       fprintf(a.json ? stderr : stdout, "bench: run %lld appended to %s\n", static_cast<long long>(id),
               a.history.c_str());
-    } catch (const BadInput& e) {
-      fail(results_path + ": " + e.what());
     } catch (const perf::HistoryError& e) {
       fail(std::string("--history ") + e.what());
     }
   }
   std::vector<BudgetCheck> budgets;
   try {
-    budgets = check_budgets(read_file(budgets_path), current);
+    budgets = check_budgets(budgets_text, current);
   } catch (const BadInput& e) {
     fail(budgets_path + ": " + e.what());
   }
